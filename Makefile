@@ -1,0 +1,146 @@
+# Sigil — one non-recursive Makefile for the whole tree.
+#
+#   make              build everything into build/ (binaries in build/bin/)
+#   make check        unit, CLI, conformance and slow tests; then the same suite
+#                     rebuilt under ASan+UBSan (build/asan/); fuzz seed corpora
+#   make check-fast   the normal build's suite without the slow tier
+#   make bench        benchmarks (ratios against limits measured in the same run)
+#   make demo         the example: encode a file into a store and decode it back
+#   make fuzz         each libFuzzer target for FUZZ_SECONDS (default 60)
+#   make install      PREFIX=/usr/local DESTDIR=
+#
+# The sanitizer pass is this same Makefile with B=build/asan SAN=1: one set of
+# rules, two output trees.
+
+B        ?= build
+SAN      ?=
+CC       ?= cc
+CLANG    ?= clang
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+FUZZ_SECONDS ?= 60
+SIGIL_SHARED ?= $(abspath ../shared)
+
+OPT      ?= -O2
+WARN      = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-missing-field-initializers
+ifeq ($(SAN),1)
+SANFLAGS  = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT       = -O1
+endif
+CPPFLAGS += -D_GNU_SOURCE -Ilib
+CFLAGS   += $(OPT) -g $(WARN) $(SANFLAGS) -MMD -MP
+LDFLAGS  += $(SANFLAGS)
+LIBS      = -lsodium -lpthread
+TEST_LIBS = -ljansson
+
+LIB_SRC   = $(wildcard lib/eris/*.c lib/store/*.c)
+LIB_OBJ   = $(LIB_SRC:%.c=$(B)/obj/%.o)
+LIB_A     = $(B)/lib/libsigil.a
+
+CLI_COMMON_SRC = $(wildcard cli/common/*.c)
+CLI_COMMON_OBJ = $(CLI_COMMON_SRC:%.c=$(B)/obj/%.o)
+ERIS_SRC  = $(wildcard cli/eris/*.c)
+ERIS_OBJ  = $(ERIS_SRC:%.c=$(B)/obj/%.o)
+
+UNIT_SRC  = $(wildcard tests/unit/test_*.c)
+UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+UNIT_SUPPORT_OBJ = $(B)/obj/tests/unit/tap.o $(B)/obj/tests/unit/vectors.o
+
+BENCH_SRC = $(wildcard bench/*.c)
+BENCH_BIN = $(BENCH_SRC:bench/%.c=$(B)/bench/%)
+
+FUZZ_SRC  = $(filter-out fuzz/driver.c,$(wildcard fuzz/fuzz_*.c))
+# seed-corpus runners: the targets linked with our own driver (any compiler)
+FUZZ_RUN  = $(FUZZ_SRC:fuzz/%.c=$(B)/fuzz/%)
+# real libFuzzer binaries (clang)
+FUZZ_LF   = $(FUZZ_SRC:fuzz/%.c=$(B)/libfuzzer/%)
+
+BINS      = $(B)/bin/eris
+
+.PHONY: all check check-fast check-san test-bins bench demo fuzz fuzz-bins install clean deps
+
+all: $(BINS)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIB_A): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/bin/eris: $(ERIS_OBJ) $(CLI_COMMON_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
+
+$(B)/bench/%: $(B)/obj/bench/%.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/fuzz/%: $(B)/obj/fuzz/%.o $(B)/obj/fuzz/driver.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# libFuzzer builds compile the library sources directly with clang.
+$(B)/libfuzzer/%: fuzz/%.c $(LIB_SRC)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+		-o $@ $< $(LIB_SRC) $(LIBS)
+
+test-bins: $(BINS) $(UNIT_BIN) $(FUZZ_RUN)
+
+# The suite against one build tree. TIER=fast skips the slow tier.
+TIER ?= all
+run-suite: test-bins
+	@SIGIL_BUILD=$(abspath $(B)) SIGIL_SHARED=$(SIGIL_SHARED) SIGIL_SAN=$(SAN) SIGIL_TIER=$(TIER) \
+		tests/run
+
+check-fast:
+	@tools/deps --check
+	@$(MAKE) --no-print-directory run-suite TIER=fast
+
+check-san:
+	@$(MAKE) --no-print-directory B=build/asan SAN=1 run-suite
+
+check:
+	@tools/deps --check
+	@$(MAKE) --no-print-directory run-suite
+	@echo "== the same suite under ASan+UBSan (build/asan) =="
+	@$(MAKE) --no-print-directory check-san
+
+bench: $(BINS) $(BENCH_BIN)
+	@tools/deps --check
+	@SIGIL_BUILD=$(abspath $(B)) bench/run
+
+demo: $(BINS)
+	@tools/deps --check
+	@SIGIL_BUILD=$(abspath $(B)) examples/demo.sh
+
+fuzz-bins: $(FUZZ_LF)
+
+fuzz: fuzz-bins
+	@for t in $(FUZZ_LF); do \
+		n=$$(basename $$t); mkdir -p $(B)/fuzz-corpus/$$n; \
+		echo "== $$n for $(FUZZ_SECONDS)s"; \
+		$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			$(B)/fuzz-corpus/$$n fuzz/corpus/$$n || exit 1; \
+	done
+
+install: $(BINS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 docs/eris.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+deps:
+	tools/deps
+
+clean:
+	rm -rf build
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,179 @@
+/*
+ * decode.c — the streaming ERIS decoder and the verifier.
+ *
+ * A depth-first walk of the tree with an explicit stack: one decrypted node
+ * per level (O(level × block size) memory), leaves written in order as they
+ * are reached. Every block is checked before use:
+ *
+ *   1. the source has it                           → ERIS_E_MISSING
+ *   2. its length is the capability's block size   → ERIS_E_SIZE
+ *   3. BLAKE2b-256(block) equals its reference     → ERIS_E_HASH
+ *   4. internal nodes: BLAKE2b-256(plaintext) equals the key that named it
+ *      (for the root this is the spec's Verify-Key; it catches a tampered
+ *      level or key)                               → ERIS_E_KEY
+ *   5. internal nodes: pairs up to the first null reference, zeros after it;
+ *      at least one pair (two in the root); every node that is not right-most
+ *      in its level is full, so offsets computed by the random-access reader
+ *      agree with this walk                        → ERIS_E_NODE
+ *   6. the last leaf is padded 0x80 0x00*          → ERIS_E_PADDING
+ *
+ * A leaf's key cannot be checked (it is keyed with the convergence secret,
+ * which readers do not have); at level 0 only the padding guards the key.
+ */
+#include "eris_int.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "banned.h"
+
+struct walk {
+	const eris_cap *cap;
+	eris_get_fn get;
+	void *get_ctx;
+	eris_write_fn write; /* NULL: verify only */
+	void *write_ctx;
+	uint64_t total;
+	uint64_t blocks;
+};
+
+/* Per-level state of the walk. */
+struct frame {
+	unsigned next;   /* next pair to visit */
+	unsigned count;  /* pairs in this node */
+	int rightmost;   /* on the right-most path */
+	uint64_t index;  /* node index within its level */
+};
+
+static int write_leaf(struct walk *w, const uint8_t *plain, int last, const uint8_t *ref,
+		      eris_pos pos, eris_error *err)
+{
+	size_t len = w->cap->block_size;
+
+	if (last && eris_unpad_len(plain, len, &len) != 0) {
+		char name[ERIS_REF_B32_LEN + 1];
+		eris_ref_to_b32(ref, name);
+		eris_error_at(err, ref, pos);
+		return eris_error_set(err, ERIS_E_PADDING,
+				      "last block %s (node %llu) is not padded correctly "
+				      "(wrong key, or not eris content)",
+				      name, (unsigned long long)pos.index);
+	}
+	w->total += len;
+	if (w->write && len > 0 && w->write(w->write_ctx, plain, len) != 0)
+		return eris_error_set(err, ERIS_E_IO, "cannot write decoded content");
+	return 0;
+}
+
+static int walk_tree(struct walk *w, eris_error *err)
+{
+	const eris_cap *cap = w->cap;
+	uint32_t bs = cap->block_size;
+	unsigned arity = bs / ERIS_PAIR_SIZE;
+	int top = cap->level;
+	struct frame fr[ERIS_MAX_LEVEL + 1];
+	uint8_t *mem = NULL, *scratch, *node[ERIS_MAX_LEVEL + 1];
+	int rc, l;
+
+	if (bs != ERIS_BLOCK_1K && bs != ERIS_BLOCK_32K)
+		return eris_error_set(err, ERIS_E_CAP, "block size %u is not 1024 or 32768", bs);
+	if (top > ERIS_MAX_LEVEL)
+		return eris_error_set(err, ERIS_E_CAP, "level %d is too deep", top);
+	if (sodium_init() < 0)
+		return eris_error_set(err, ERIS_E_ARG, "libsodium failed to initialise");
+	mem = malloc((size_t)(top + 2) * bs);
+	if (!mem)
+		return eris_error_set(err, ERIS_E_NOMEM, "out of memory");
+	scratch = mem + (size_t)(top + 1) * bs;
+	for (l = 0; l <= top; l++)
+		node[l] = mem + (size_t)l * bs;
+
+	/* The root: at level 0 it is the only leaf. */
+	eris_pos pos = {top, 0};
+	rc = eris_fetch_node(w->get, w->get_ctx, cap->ref, cap->key, pos, bs, node[top], scratch,
+			     1, top > 0, err);
+	if (rc != 0)
+		goto out;
+	w->blocks++;
+	if (top == 0) {
+		rc = write_leaf(w, node[0], 1, cap->ref, pos, err);
+		goto out;
+	}
+	rc = eris_node_pairs(node[top], bs, pos, cap->ref, 0, 2, &fr[top].count, err);
+	if (rc != 0)
+		goto out;
+	fr[top].next = 0;
+	fr[top].rightmost = 1;
+	fr[top].index = 0;
+
+	l = top;
+	while (l <= top) {
+		struct frame *f = &fr[l];
+		if (f->next == f->count) {
+			l++;
+			continue;
+		}
+		const uint8_t *pair = node[l] + (size_t)f->next * ERIS_PAIR_SIZE;
+		int last = f->rightmost && f->next + 1 == f->count;
+		eris_pos cpos = {l - 1, f->index * arity + f->next};
+		f->next++;
+		if (l - 1 == 0) {
+			/* Verify-only walks need a leaf's plaintext only for the padding. */
+			int decrypt = w->write != NULL || last;
+			rc = eris_fetch_node(w->get, w->get_ctx, pair, pair + ERIS_REF_SIZE, cpos, bs,
+					     node[0], scratch, decrypt, 0, err);
+			if (rc == 0) {
+				w->blocks++;
+				rc = decrypt ? write_leaf(w, node[0], last, pair, cpos, err) : 0;
+				if (!decrypt)
+					w->total += bs;
+			}
+			if (rc != 0)
+				goto out;
+			continue;
+		}
+		rc = eris_fetch_node(w->get, w->get_ctx, pair, pair + ERIS_REF_SIZE, cpos, bs,
+				     node[l - 1], scratch, 1, 1, err);
+		if (rc != 0)
+			goto out;
+		w->blocks++;
+		l--;
+		rc = eris_node_pairs(node[l], bs, cpos, pair, !last, 1, &fr[l].count, err);
+		if (rc != 0)
+			goto out;
+		fr[l].next = 0;
+		fr[l].rightmost = last;
+		fr[l].index = cpos.index;
+	}
+	rc = 0;
+out:
+	sodium_memzero(mem, (size_t)(top + 2) * bs);
+	free(mem);
+	return rc;
+}
+
+int eris_decode(const eris_cap *cap, eris_get_fn get, void *get_ctx, eris_write_fn write,
+		void *write_ctx, uint64_t *total, eris_error *err)
+{
+	struct walk w = {cap, get, get_ctx, write, write_ctx, 0, 0};
+	int rc;
+
+	if (!write)
+		return eris_error_set(err, ERIS_E_ARG, "no output for decoded content");
+	rc = walk_tree(&w, err);
+	if (total)
+		*total = w.total;
+	return rc;
+}
+
+int eris_verify(const eris_cap *cap, eris_get_fn get, void *get_ctx, uint64_t *blocks,
+		eris_error *err)
+{
+	struct walk w = {cap, get, get_ctx, NULL, NULL, 0, 0};
+	int rc = walk_tree(&w, err);
+
+	if (blocks)
+		*blocks = w.blocks;
+	return rc;
+}

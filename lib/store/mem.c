@@ -1,0 +1,136 @@
+/*
+ * mem.c — an in-memory block store ("mem:"): an open-addressing hash table
+ * keyed by reference (whose first 8 bytes are already uniformly random), for
+ * tests, benchmarks and tools that stage blocks before writing them out.
+ * Lives as long as the store handle.
+ */
+#include "store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "banned.h"
+
+struct mem_entry {
+	uint8_t ref[ERIS_REF_SIZE];
+	uint8_t *block; /* NULL: empty slot */
+	size_t len;
+};
+
+struct mem_store {
+	struct store base;
+	struct mem_entry *slots;
+	size_t cap; /* power of two */
+	size_t used;
+};
+
+static size_t slot_of(const struct mem_store *m, const uint8_t *ref)
+{
+	uint64_t h;
+
+	memcpy(&h, ref, sizeof h);
+	return (size_t)h & (m->cap - 1);
+}
+
+static struct mem_entry *find(struct mem_store *m, const uint8_t *ref)
+{
+	size_t i = slot_of(m, ref);
+
+	while (m->slots[i].block) {
+		if (memcmp(m->slots[i].ref, ref, ERIS_REF_SIZE) == 0)
+			return &m->slots[i];
+		i = (i + 1) & (m->cap - 1);
+	}
+	return &m->slots[i];
+}
+
+static int grow(struct mem_store *m)
+{
+	struct mem_entry *old = m->slots;
+	size_t oldcap = m->cap;
+
+	m->cap *= 2;
+	m->slots = calloc(m->cap, sizeof *m->slots);
+	if (!m->slots) {
+		m->slots = old;
+		m->cap = oldcap;
+		return ERIS_E_NOMEM;
+	}
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].block)
+			*find(m, old[i].ref) = old[i];
+	free(old);
+	return 0;
+}
+
+static int mem_get(store *s, const uint8_t *ref, uint8_t *buf, size_t size, size_t *len,
+		   eris_error *err)
+{
+	struct mem_entry *e = find((struct mem_store *)s, ref);
+
+	(void)err;
+	if (!e->block)
+		return ERIS_E_MISSING;
+	if (e->len > size)
+		return eris_error_set(err, ERIS_E_SIZE, "block is %zu bytes, more than %zu", e->len,
+				      size);
+	memcpy(buf, e->block, e->len);
+	*len = e->len;
+	return 0;
+}
+
+static int mem_put(store *s, const uint8_t *ref, const uint8_t *block, size_t len,
+		   eris_error *err)
+{
+	struct mem_store *m = (struct mem_store *)s;
+	struct mem_entry *e;
+
+	if ((m->used + 1) * 2 > m->cap && grow(m) != 0)
+		return eris_error_set(err, ERIS_E_NOMEM, "mem: out of memory");
+	e = find(m, ref);
+	if (e->block)
+		return 0;
+	e->block = malloc(len);
+	if (!e->block)
+		return eris_error_set(err, ERIS_E_NOMEM, "mem: out of memory");
+	memcpy(e->ref, ref, ERIS_REF_SIZE);
+	memcpy(e->block, block, len);
+	e->len = len;
+	m->used++;
+	return 0;
+}
+
+static int mem_has(store *s, const uint8_t *ref, eris_error *err)
+{
+	(void)err;
+	return find((struct mem_store *)s, ref)->block != NULL;
+}
+
+static void mem_close(store *s)
+{
+	struct mem_store *m = (struct mem_store *)s;
+
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->slots[i].block);
+	free(m->slots);
+	free(m);
+}
+
+static const struct store_ops mem_ops = {mem_get, mem_put, mem_has, NULL, mem_close};
+
+int store_mem_open(store **out, eris_error *err)
+{
+	struct mem_store *m = calloc(1, sizeof *m);
+
+	if (!m)
+		return eris_error_set(err, ERIS_E_NOMEM, "out of memory");
+	m->cap = 1024;
+	m->slots = calloc(m->cap, sizeof *m->slots);
+	if (!m->slots) {
+		free(m);
+		return eris_error_set(err, ERIS_E_NOMEM, "out of memory");
+	}
+	m->base.ops = &mem_ops;
+	*out = &m->base;
+	return 0;
+}

@@ -1,0 +1,70 @@
+/*
+ * store.h — block stores: where ERIS blocks live, behind one interface.
+ *
+ * A store maps a 32-byte reference to the block (1 KiB or 32 KiB) whose
+ * BLAKE2b-256 it is. It is opened from a store string:
+ *
+ *   PATH or dir:PATH   a directory, one file per block (dir.c)
+ *   mem:               a process-local table, for tests and tools (mem.c)
+ *
+ * Every read through store_get is verified against its reference before it is
+ * returned; store_get_raw skips that for callers that verify every block
+ * themselves (the ERIS decoder does), so no block is hashed twice. store_put
+ * checks the block against its reference too; store_eris_put (the encoder's
+ * sink) trusts the encoder, which has just computed the reference.
+ *
+ * Errors: functions return 0 or a negative ERIS_E* code and fill the
+ * caller's eris_error with one line naming the store, path or block.
+ */
+#ifndef SIGIL_STORE_H
+#define SIGIL_STORE_H
+
+#include "eris/eris.h"
+
+typedef struct store store;
+
+enum {
+	STORE_READ = 0,    /* open an existing store for reading */
+	STORE_WRITE = 1,   /* also allow puts */
+	STORE_CREATE = 2,  /* create the store when it does not exist (implies WRITE) */
+};
+
+/* Opens the store named by `spec`. Returns 0 and *out (free with store_close). */
+int store_open(store **out, const char *spec, int flags, eris_error *err) ERIS_WARN_UNUSED;
+
+/* Reads the block `ref` into buf (size bytes), checks its length is a valid
+ * block size and that it hashes to ref. *len gets its length.
+ * ERIS_E_MISSING when absent, ERIS_E_HASH/ERIS_E_SIZE when damaged. */
+int store_get(store *s, const uint8_t ref[ERIS_REF_SIZE], uint8_t *buf, size_t size,
+	      size_t *len, eris_error *err) ERIS_WARN_UNUSED;
+
+/* As store_get without the hash check: the caller must verify. */
+int store_get_raw(store *s, const uint8_t ref[ERIS_REF_SIZE], uint8_t *buf, size_t size,
+		  size_t *len, eris_error *err) ERIS_WARN_UNUSED;
+
+/* Stores a block after checking it hashes to ref. A block already present is
+ * not written again. */
+int store_put(store *s, const uint8_t ref[ERIS_REF_SIZE], const uint8_t *block, size_t len,
+	      eris_error *err) ERIS_WARN_UNUSED;
+
+/* 1 when the block is present, 0 when not, negative on error. */
+int store_has(store *s, const uint8_t ref[ERIS_REF_SIZE], eris_error *err) ERIS_WARN_UNUSED;
+
+/* Makes every put so far durable. */
+int store_flush(store *s, eris_error *err) ERIS_WARN_UNUSED;
+
+/* Flushes (errors are lost: call store_flush first to see them) and frees. */
+void store_close(store *s);
+
+/* The store string it was opened with. */
+const char *store_name(const store *s);
+
+/* Adapters for the codec: ctx is a store *. store_eris_get is unverified
+ * (the decoder verifies); store_eris_put trusts the encoder's reference. The
+ * last error of store_eris_put is kept in the store (store_last_error). */
+int store_eris_get(void *ctx, const uint8_t ref[ERIS_REF_SIZE], uint8_t *buf, size_t size,
+		   size_t *len, eris_error *err);
+int store_eris_put(void *ctx, const uint8_t ref[ERIS_REF_SIZE], const uint8_t *block, size_t bs);
+const eris_error *store_last_error(const store *s);
+
+#endif

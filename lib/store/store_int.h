@@ -1,0 +1,31 @@
+/*
+ * store_int.h — what a store backend provides. Backends fill a store_ops
+ * table and embed `struct store` as the first member of their own struct.
+ */
+#ifndef SIGIL_STORE_INT_H
+#define SIGIL_STORE_INT_H
+
+#include "store.h"
+
+struct store_ops {
+	/* Reads the block into buf without verifying it. */
+	int (*get)(store *s, const uint8_t *ref, uint8_t *buf, size_t size, size_t *len,
+		   eris_error *err);
+	/* Writes a block known to hash to ref; skips blocks already present. */
+	int (*put)(store *s, const uint8_t *ref, const uint8_t *block, size_t len, eris_error *err);
+	int (*has)(store *s, const uint8_t *ref, eris_error *err);
+	int (*flush)(store *s, eris_error *err);
+	void (*close)(store *s);
+};
+
+struct store {
+	const struct store_ops *ops;
+	char *name;
+	int writable;
+	eris_error put_error;
+};
+
+int store_dir_open(store **out, const char *path, int flags, eris_error *err);
+int store_mem_open(store **out, eris_error *err);
+
+#endif
