@@ -43,7 +43,7 @@ CLI_COMMON_OBJ = $(CLI_COMMON_SRC:%.c=$(B)/obj/%.o)
 ERIS_SRC  = $(wildcard cli/eris/*.c)
 ERIS_OBJ  = $(ERIS_SRC:%.c=$(B)/obj/%.o)
 
-UNIT_SRC  = $(wildcard tests/unit/test_*.c)
+UNIT_SRC  = $(wildcard tests/unit/test_*.c tests/unit/slow_*.c)
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_SUPPORT_OBJ = $(B)/obj/tests/unit/tap.o $(B)/obj/tests/unit/vectors.o
 
