@@ -1,0 +1,174 @@
+/*
+ * test_store.c — the block stores: put/get/has, verification on read,
+ * missing/damaged blocks, atomic writes, markers and store strings.
+ */
+#include "tap.h"
+
+#include "store/store.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "banned.h"
+
+static char root[256];
+
+static void make_block(uint8_t *b, size_t len, uint8_t ref[ERIS_REF_SIZE], uint64_t *seed)
+{
+	tap_fill_random(b, len, seed);
+	crypto_generichash(ref, ERIS_REF_SIZE, b, len, NULL, 0);
+}
+
+static void block_file(const uint8_t *ref, char *out, size_t size)
+{
+	char name[ERIS_REF_B32_LEN + 1];
+
+	eris_ref_to_b32(ref, name);
+	snprintf(out, size, "%s/st/%.2s/%s", root, name, name);
+}
+
+static void common(const char *spec, const char *what)
+{
+	uint64_t seed = 7;
+	uint8_t b1[1024], b2[32768], ref1[32], ref2[32], buf[32768], bad[32];
+	eris_error err = {0};
+	store *s = NULL;
+	size_t len = 0;
+
+	if (!tap_ok(store_open(&s, spec, STORE_CREATE, &err) == 0, "%s: opens for writing (%s)",
+		    what, err.msg))
+		return;
+	make_block(b1, sizeof b1, ref1, &seed);
+	make_block(b2, sizeof b2, ref2, &seed);
+	tap_ok(store_has(s, ref1, &err) == 0, "%s: an absent block is not there", what);
+	tap_ok(store_get(s, ref1, buf, sizeof buf, &len, &err) == ERIS_E_MISSING,
+	       "%s: getting it says missing", what);
+	tap_ok(store_put(s, ref1, b1, sizeof b1, &err) == 0 &&
+		       store_put(s, ref2, b2, sizeof b2, &err) == 0,
+	       "%s: 1 KiB and 32 KiB blocks stored", what);
+	tap_ok(store_put(s, ref1, b1, sizeof b1, &err) == 0, "%s: storing it again is fine", what);
+	tap_ok(store_has(s, ref1, &err) == 1, "%s: now it is there", what);
+	tap_ok(store_get(s, ref1, buf, sizeof buf, &len, &err) == 0 && len == sizeof b1 &&
+		       memcmp(buf, b1, len) == 0,
+	       "%s: 1 KiB block reads back", what);
+	tap_ok(store_get(s, ref2, buf, sizeof buf, &len, &err) == 0 && len == sizeof b2 &&
+		       memcmp(buf, b2, len) == 0,
+	       "%s: 32 KiB block reads back", what);
+	memcpy(bad, ref1, 32);
+	bad[5] ^= 1;
+	tap_ok(store_put(s, bad, b1, sizeof b1, &err) == ERIS_E_HASH,
+	       "%s: a block under the wrong reference is refused: %s", what, err.msg);
+	tap_ok(store_put(s, ref1, b1, 1000, &err) == ERIS_E_SIZE,
+	       "%s: a 1000-byte block is refused", what);
+	tap_ok(store_flush(s, &err) == 0, "%s: flush", what);
+	store_close(s);
+}
+
+static void dir_specific(void)
+{
+	char path[512], spec[512];
+	uint64_t seed = 7; /* same blocks as common() */
+	uint8_t b1[1024], b2[32768], ref1[32], ref2[32], buf[32768];
+	eris_error err = {0};
+	store *s = NULL;
+	size_t len;
+	int fd;
+
+	make_block(b1, sizeof b1, ref1, &seed);
+	make_block(b2, sizeof b2, ref2, &seed);
+	snprintf(spec, sizeof spec, "%s/st", root);
+
+	/* damage the 32 KiB block on disk: verification catches it */
+	block_file(ref2, path, sizeof path);
+	chmod(path, 0644);
+	fd = open(path, O_WRONLY);
+	tap_ok(fd >= 0 && pwrite(fd, "X", 1, 100) == 1, "dir: block file %s damaged by hand",
+	       path + strlen(root));
+	close(fd);
+	tap_ok(store_open(&s, spec, STORE_READ, &err) == 0, "dir: reopens read-only");
+	tap_ok(store_get(s, ref2, buf, sizeof buf, &len, &err) == ERIS_E_HASH,
+	       "dir: damaged block fails verification: %s", err.msg);
+	tap_ok(store_get_raw(s, ref2, buf, sizeof buf, &len, &err) == 0 && len == 32768,
+	       "dir: the raw read still returns the bytes (the decoder verifies)");
+	tap_ok(store_put(s, ref1, b1, sizeof b1, &err) != 0, "dir: read-only store refuses puts");
+	/* truncate the 1 KiB block */
+	block_file(ref1, path, sizeof path);
+	chmod(path, 0644);
+	tap_ok(truncate(path, 1000) == 0, "dir: block file truncated by hand");
+	tap_ok(store_get(s, ref1, buf, sizeof buf, &len, &err) == ERIS_E_SIZE,
+	       "dir: truncated block is the wrong size: %s", err.msg);
+	store_close(s);
+
+	/* no file in tmp/ after successful puts; stale tmp files of dead writers go */
+	snprintf(path, sizeof path, "%s/st/tmp/STALE.999999999.1", root);
+	fd = open(path, O_CREAT | O_WRONLY, 0644);
+	close(fd);
+	snprintf(path, sizeof path, "%s/st/tmp/LIVE.%ld.1", root, (long)getpid());
+	fd = open(path, O_CREAT | O_WRONLY, 0644);
+	close(fd);
+	tap_ok(store_open(&s, spec, STORE_WRITE, &err) == 0, "dir: reopens for writing");
+	snprintf(path, sizeof path, "%s/st/tmp/STALE.999999999.1", root);
+	tap_ok(access(path, F_OK) != 0, "dir: a dead writer's temporary file is removed");
+	snprintf(path, sizeof path, "%s/st/tmp/LIVE.%ld.1", root, (long)getpid());
+	tap_ok(access(path, F_OK) == 0, "dir: a live writer's temporary file is kept");
+	unlink(path);
+	store_close(s);
+
+	/* a directory that is not a store */
+	snprintf(path, sizeof path, "%s/plain", root);
+	mkdir(path, 0755);
+	tap_ok(store_open(&s, path, STORE_READ, &err) != 0 && strstr(err.msg, "not a sigil store"),
+	       "dir: a plain directory is not a store: %s", err.msg);
+	snprintf(path, sizeof path, "%s/absent", root);
+	tap_ok(store_open(&s, path, STORE_READ, &err) == ERIS_E_IO,
+	       "dir: a missing store is an error when reading: %s", err.msg);
+	snprintf(spec, sizeof spec, "dir:%s/created", root);
+	tap_ok(store_open(&s, spec, STORE_CREATE, &err) == 0, "dir: dir:PATH creates a store");
+	store_close(s);
+	snprintf(path, sizeof path, "%s/created/sigil-store", root);
+	tap_ok(access(path, F_OK) == 0, "dir: with its marker file");
+
+	/* an unreadable store (only meaningful when not root) */
+	if (geteuid() != 0) {
+		snprintf(path, sizeof path, "%s/locked", root);
+		mkdir(path, 0);
+		tap_ok(store_open(&s, path, STORE_READ, &err) == ERIS_E_IO,
+		       "dir: unreadable store: %s", err.msg);
+		chmod(path, 0755);
+	} else {
+		tap_skip("running as root: permissions do not apply", "dir: unreadable store");
+	}
+}
+
+int main(void)
+{
+	char spec[300];
+	store *s = NULL;
+	eris_error err = {0};
+
+	if (sodium_init() < 0)
+		return 1;
+	snprintf(root, sizeof root, "%s/sigil-test-store.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(root)) {
+		tap_ok(0, "temporary directory");
+		return tap_done();
+	}
+	snprintf(spec, sizeof spec, "%s/st", root);
+	common(spec, "dir");
+	common("mem:", "mem");
+	dir_specific();
+	tap_ok(store_open(&s, "pack:/x", STORE_READ, &err) == ERIS_E_ARG,
+	       "unknown store type is an error: %s", err.msg);
+	tap_ok(store_open(&s, "", STORE_READ, &err) == ERIS_E_ARG, "empty store name is an error");
+	char cmd[400];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+	if (system(cmd) != 0)
+		tap_diag("could not remove %s", root);
+	return tap_done();
+}
