@@ -343,6 +343,26 @@ static void check_shape(const eris_cap *cap, uint64_t total, uint64_t blocks)
 	CHECK(blocks == sum);
 }
 
+/* The size a reader reports must be one the capability's level allows: a
+ * tree of level L >= 1 has more than arity^(L-1) leaves and at most arity^L,
+ * a level-0 tree is one leaf. (A level whose smallest tree would hold 2^64
+ * bytes or more cannot be opened at all.) */
+static void check_reader_size(const eris_cap *cap, uint64_t size)
+{
+	uint64_t bs = cap->block_size, arity = bs / 64, leaves = size / bs + 1;
+	uint64_t lo = 1, hi = arity; /* arity^(L-1), arity^L, saturated */
+
+	if (cap->level == 0) {
+		CHECK(size < bs);
+		return;
+	}
+	for (int l = 1; l < cap->level; l++) {
+		lo = lo > UINT64_MAX / arity ? UINT64_MAX : lo * arity;
+		hi = hi > UINT64_MAX / arity ? UINT64_MAX : hi * arity;
+	}
+	CHECK(leaves > lo && leaves <= hi);
+}
+
 /* Reads the whole content with the reader in pieces; returns 0 when every
  * read succeeded (and then compares with `want`, when given). */
 static int read_all(eris_reader *r, uint8_t *piece, size_t psize, const uint8_t *want)
@@ -380,8 +400,16 @@ static void spot_reads(eris_reader *r, const uint8_t *want, uint8_t *piece, uint
 		case 0: off = 0; break;
 		case 1: off = size; break;
 		case 2: off = size > 0 ? size - 1 : 0; break;
-		case 3: off = size + 1 + next_rand(seed) % 4096; break;
-		default: off = next_rand(seed) % (size + 1); break;
+		case 3: /* past the end (when there is a past) */
+			off = size + 1 + next_rand(seed) % 4096;
+			if (off <= size)
+				off = UINT64_MAX;
+			break;
+		default:
+			off = next_rand(seed);
+			if (size < UINT64_MAX)
+				off %= size + 1;
+			break;
 		}
 		memset(&err, 0, sizeof err);
 		rc = eris_reader_pread(r, piece, len, off, &got, &err);
@@ -414,7 +442,7 @@ static void check_decoders(const eris_cap *cap, struct source *src, const struct
 	const uint8_t *want = NULL;
 	uint64_t total = 0, blocks = 0;
 	size_t psize = 512 + (size_t)(next_rand(&seed) % (MAX_PIECE - 512));
-	int rc_d, rc_v, rc_o, exhausted = 0;
+	int rc_d, rc_v, rc_o, rc_r, exhausted = 0;
 
 	piece = malloc(MAX_PIECE);
 	if (!piece)
@@ -467,6 +495,7 @@ static void check_decoders(const eris_cap *cap, struct source *src, const struct
 		goto out;
 	}
 	CHECK(r != NULL);
+	check_reader_size(cap, eris_reader_size(r));
 	if (ex->have)
 		CHECK(eris_reader_size(r) == ex->len);
 	if (rc_d == 0)
@@ -477,7 +506,7 @@ static void check_decoders(const eris_cap *cap, struct source *src, const struct
 	/* The whole content, through a fresh budget: every block the decoder
 	 * checked, checked again by the reader. */
 	source_reset(src);
-	int rc_r = read_all(r, piece, psize, want);
+	rc_r = read_all(r, piece, psize, want);
 	if (src->exhausted)
 		goto out;
 	CHECK((rc_r == 0) == (rc_d == 0));
@@ -559,14 +588,16 @@ out:
 
 struct recorder {
 	store *st;
-	uint8_t *refs;
+	uint8_t *refs; /* the first MAX_REFS references put */
 	size_t nrefs;
+	size_t nputs;
 };
 
 static int rec_put(void *ctx, const uint8_t ref[ERIS_REF_SIZE], const uint8_t *block, size_t bs)
 {
 	struct recorder *rc = ctx;
 
+	rc->nputs++;
 	if (rc->nrefs < MAX_REFS) {
 		memcpy(rc->refs + rc->nrefs * ERIS_REF_SIZE, ref, ERIS_REF_SIZE);
 		rc->nrefs++;
@@ -631,7 +662,7 @@ static void run_encode(struct cursor *c, uint32_t bs, unsigned knobs)
 {
 	store *st = NULL;
 	uint8_t *content = NULL, secret[ERIS_SECRET_SIZE];
-	struct recorder rec = {NULL, NULL, 0};
+	struct recorder rec = {NULL, NULL, 0, 0};
 	struct source src;
 	struct expect ex = {NULL, 0, 1, 0, 0};
 	eris_cap cap, bad;
@@ -671,7 +702,7 @@ static void run_encode(struct cursor *c, uint32_t bs, unsigned knobs)
 	CHECK(cap.block_size == bs);
 	CHECK(cap.level == canonical_level(len, bs));
 	check_streaming(content, len, bs, use_secret ? secret : NULL, 1 + (flags >> 4 & 3) % 3, &cap,
-			rec.nrefs, seed);
+			rec.nputs, seed);
 
 	src.st = st;
 	src.verified = (flags >> 6) & 1;
