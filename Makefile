@@ -58,6 +58,8 @@ FUZZ_LF   = $(FUZZ_SRC:fuzz/%.c=$(B)/libfuzzer/%)
 
 BINS      = $(B)/bin/eris
 
+.SECONDARY:
+
 .PHONY: all check check-fast check-san test-bins bench demo fuzz fuzz-bins install clean deps
 
 all: $(BINS)
@@ -99,14 +101,17 @@ test-bins: $(BINS) $(UNIT_BIN) $(FUZZ_RUN)
 TIER ?= all
 run-suite: test-bins
 	@SIGIL_BUILD=$(abspath $(B)) SIGIL_SHARED=$(SIGIL_SHARED) SIGIL_SAN=$(SAN) SIGIL_TIER=$(TIER) \
-		tests/run
+		SIGIL_FUZZ_SECONDS=$(SIGIL_FUZZ_SECONDS) tests/run
 
 check-fast:
 	@tools/deps --check
 	@$(MAKE) --no-print-directory run-suite TIER=fast
 
+# The sanitizer pass also runs each libFuzzer target briefly (FUZZ_CHECK_SECONDS).
+FUZZ_CHECK_SECONDS ?= 15
 check-san:
-	@$(MAKE) --no-print-directory B=build/asan SAN=1 run-suite
+	@$(MAKE) --no-print-directory B=build/asan SAN=1 fuzz-bins
+	@$(MAKE) --no-print-directory B=build/asan SAN=1 run-suite SIGIL_FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS)
 
 check:
 	@tools/deps --check

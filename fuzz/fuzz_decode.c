@@ -56,7 +56,8 @@
  *                 0xFF = a null pair); bit 3 cycles them to fill every slot
  *               2 node from raw plaintext (the payload, zero-filled)
  *               3 raw ciphertext (bit 2: zero-filled to a whole block)
- *             bits 4-6: a node's level minus 1; bit 7: the other block size
+ *             bits 4-6: a node's level minus 1 (bit 2: plus 8); bit 7: the
+ *             other block size
  *   The last record is the root.
  *
  * Properties checked on every input (all modes):
@@ -74,14 +75,17 @@
  * blocks, so each decoder run has a fetch budget; a run that exhausts it
  * (ERIS_E_IO from the source) is not used for the comparisons.
  *
- * Seeds: fuzz/corpus/fuzz_decode/ (fuzz/corpus/gen_decode_seeds.py makes
- * them). Replayed by `make check` through fuzz/driver.c; fuzzed by `make fuzz`.
+ * Seeds: fuzz/corpus/fuzz_decode/, written by fuzz/gen-seeds.py. Replayed by
+ * `make check` through fuzz/driver.c; fuzzed by `make fuzz`. Built with
+ * -DFUZZ_TRACE it prints each decoder's verdict to stderr, to see which path
+ * a seed reaches.
  */
-#include "eris/eris.h"
+#include "eris/eris_int.h"
 #include "store/store.h"
 
 #include <sodium.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -343,24 +347,56 @@ static void check_shape(const eris_cap *cap, uint64_t total, uint64_t blocks)
 	CHECK(blocks == sum);
 }
 
-/* The size a reader reports must be one the capability's level allows: a
- * tree of level L >= 1 has more than arity^(L-1) leaves and at most arity^L,
- * a level-0 tree is one leaf. (A level whose smallest tree would hold 2^64
- * bytes or more cannot be opened at all.) */
-static void check_reader_size(const eris_cap *cap, uint64_t size)
+/* The content length the capability describes, found independently of the
+ * reader: follow the last pair of every node down the right-most path to the
+ * last leaf and unpad it, with the checks the decoders make on the way and
+ * with overflow-checked arithmetic. Returns 0 and *size; 1 when the length is
+ * 2^64 bytes or more (no reader can report it); a negative code when a block
+ * on the path is missing or invalid. */
+static int reference_size(const eris_cap *cap, struct source *src, uint64_t *size)
 {
-	uint64_t bs = cap->block_size, arity = bs / 64, leaves = size / bs + 1;
-	uint64_t lo = 1, hi = arity; /* arity^(L-1), arity^L, saturated */
+	uint32_t bs = cap->block_size;
+	uint8_t *plain = NULL, *scratch = NULL, ref[ERIS_REF_SIZE], key[ERIS_KEY_SIZE];
+	uint64_t idx = 0;
+	size_t len = 0;
+	unsigned count = 0;
+	int rc = ERIS_E_NOMEM, big = 0;
 
-	if (cap->level == 0) {
-		CHECK(size < bs);
-		return;
+	if ((bs != ERIS_BLOCK_1K && bs != ERIS_BLOCK_32K) || cap->level > ERIS_MAX_LEVEL)
+		return ERIS_E_CAP;
+	plain = malloc(bs);
+	scratch = malloc(bs);
+	if (!plain || !scratch)
+		goto out;
+	memcpy(ref, cap->ref, ERIS_REF_SIZE);
+	memcpy(key, cap->key, ERIS_KEY_SIZE);
+	for (int l = cap->level; l >= 0; l--) {
+		eris_pos pos = {l, idx};
+		rc = eris_fetch_node(src_get, src, ref, key, pos, bs, plain, scratch, 1, l > 0, NULL);
+		if (rc != 0)
+			goto out;
+		if (l == 0)
+			break;
+		rc = eris_node_pairs(plain, bs, pos, ref, 0, l == cap->level ? 2 : 1, &count, NULL);
+		if (rc != 0)
+			goto out;
+		if (__builtin_mul_overflow(idx, (uint64_t)(bs / ERIS_PAIR_SIZE), &idx) ||
+		    __builtin_add_overflow(idx, (uint64_t)(count - 1), &idx))
+			big = 1;
+		memcpy(ref, plain + (size_t)(count - 1) * ERIS_PAIR_SIZE, ERIS_REF_SIZE);
+		memcpy(key, plain + (size_t)(count - 1) * ERIS_PAIR_SIZE + ERIS_REF_SIZE,
+		       ERIS_KEY_SIZE);
 	}
-	for (int l = 1; l < cap->level; l++) {
-		lo = lo > UINT64_MAX / arity ? UINT64_MAX : lo * arity;
-		hi = hi > UINT64_MAX / arity ? UINT64_MAX : hi * arity;
-	}
-	CHECK(leaves > lo && leaves <= hi);
+	rc = eris_unpad_len(plain, bs, &len);
+	if (rc != 0)
+		goto out;
+	if (big || __builtin_mul_overflow(idx, (uint64_t)bs, size) ||
+	    __builtin_add_overflow(*size, (uint64_t)len, size))
+		rc = 1;
+out:
+	free(scratch);
+	free(plain);
+	return rc;
 }
 
 /* Reads the whole content with the reader in pieces; returns 0 when every
@@ -440,9 +476,9 @@ static void check_decoders(const eris_cap *cap, struct source *src, const struct
 	eris_error err;
 	uint8_t *piece = NULL;
 	const uint8_t *want = NULL;
-	uint64_t total = 0, blocks = 0;
+	uint64_t total = 0, blocks = 0, ref_size = 0;
 	size_t psize = 512 + (size_t)(next_rand(&seed) % (MAX_PIECE - 512));
-	int rc_d, rc_v, rc_o, rc_r, exhausted = 0;
+	int rc_d, rc_v, rc_s, rc_o, rc_r, exhausted = 0;
 
 	piece = malloc(MAX_PIECE);
 	if (!piece)
@@ -481,21 +517,43 @@ static void check_decoders(const eris_cap *cap, struct source *src, const struct
 	else if (rc_d == 0)
 		want = out.buf;
 
-	/* 3. the random-access reader */
+	/* 3. the content length, by a walk of our own (overflow-checked) */
+	source_reset(src);
+	rc_s = reference_size(cap, src, &ref_size);
+	if (src->exhausted)
+		rc_s = ERIS_E_IO;
+	if (rc_d == 0 && !exhausted)
+		CHECK(rc_s == 0 && ref_size == total);
+
+	/* 4. the random-access reader */
 	source_reset(src);
 	memset(&err, 0, sizeof err);
 	rc_o = eris_reader_open(&r, cap, src_get, src, &err);
+#ifdef FUZZ_TRACE
+	fprintf(stderr, "trace: bs %u level %u: decode %d (%llu bytes%s), verify %d (%llu blocks), "
+		"open %d%s%s\n", cap->block_size, cap->level, rc_d, (unsigned long long)total,
+		exhausted ? ", budget exhausted" : "", rc_v, (unsigned long long)blocks, rc_o,
+		rc_o ? ": " : "", rc_o ? err.msg : "");
+#endif
 	if (src->exhausted)
 		goto out;
 	if (rc_o != 0) {
 		check_error(&err, rc_o, cap);
 		CHECK(r == NULL);
+		if (ex->deterministic && rc_s == 0)
+			CHECK(0); /* the path to the last leaf is valid: opening must work */
 		if (ex->deterministic && !exhausted)
 			CHECK(rc_d != 0);
 		goto out;
 	}
 	CHECK(r != NULL);
-	check_reader_size(cap, eris_reader_size(r));
+#ifdef FUZZ_TRACE
+	fprintf(stderr, "trace: reader size %llu, reference walk %d (%llu)\n",
+		(unsigned long long)eris_reader_size(r), rc_s, (unsigned long long)ref_size);
+#endif
+	/* the reader's length is the real one: never a wrapped 64-bit value */
+	if (rc_s >= 0 || ex->deterministic)
+		CHECK(rc_s == 0 && eris_reader_size(r) == ref_size);
 	if (ex->have)
 		CHECK(eris_reader_size(r) == ex->len);
 	if (rc_d == 0)
@@ -760,11 +818,13 @@ static size_t build_record(uint8_t tag, const uint8_t *pl, size_t n, uint32_t bs
 {
 	static const uint8_t null_secret[ERIS_SECRET_SIZE];
 	unsigned arity = bs / 64;
-	int level = 1 + ((tag >> 4) & 7);
+	int kind = tag & 3, level = 1 + ((tag >> 4) & 7);
 
+	if ((kind == REC_NODE || kind == REC_RAW_NODE) && (tag & 4))
+		level += 8;
 	memset(plain, 0, bs);
 	memset(out, 0, sizeof *out);
-	switch (tag & 3) {
+	switch (kind) {
 	case REC_LEAF: {
 		size_t clen = n;
 		if ((tag & 8) && n > 0) {

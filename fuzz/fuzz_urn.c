@@ -21,7 +21,7 @@
  *      eris_b32_len+1 bytes; decoding that must give the bytes back, and a
  *      buffer one byte short must be refused.
  *
- * Seeds: fuzz/corpus/fuzz_urn/ (see its README). Replayed by `make check`
+ * Seeds: fuzz/corpus/fuzz_urn/, written by fuzz/gen-seeds.py. Replayed by `make check`
  * through fuzz/driver.c; fuzzed by `make fuzz`.
  */
 #include "eris/eris.h"
