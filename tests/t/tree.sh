@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# tree.sh — checks on the source tree and the build itself: make install puts
+# the binaries and man page under DESTDIR/PREFIX; banned.h really bans; every
+# C file starts with a design comment and includes banned.h last.
+. "$(dirname "$0")/tap.bash"
+top=${SIGIL_TOP:?}
+cd "$top"
+
+if [ "${SIGIL_SAN:-}" = 1 ]; then
+	skip "the sanitizer pass installs nothing" "make install into DESTDIR"
+else
+	make --no-print-directory -s install DESTDIR="$T/dest" PREFIX=/opt/sigil B="$SIGIL_BUILD" >"$T/log" 2>&1
+	ok $? "make install DESTDIR=… PREFIX=/opt/sigil"
+	[ -x "$T/dest/opt/sigil/bin/eris" ]; ok $? "installs bin/eris"
+	[ -f "$T/dest/opt/sigil/share/man/man1/eris.1" ]; ok $? "installs share/man/man1/eris.1"
+	"$T/dest/opt/sigil/bin/eris" --version >/dev/null; ok $? "the installed eris runs"
+fi
+
+printf '#include <string.h>\n#include "banned.h"\nvoid f(char *d, const char *s);\nvoid f(char *d, const char *s) { strcpy(d, s); }\n' > "$T/b.c"
+if cc -std=c11 -Ilib -c "$T/b.c" -o "$T/b.o" 2>"$T/err"; then
+	ok 1 "banned.h turns strcpy into a compile error"
+else
+	grep -q 'sorry_strcpy_is_banned' "$T/err"; ok $? "banned.h turns strcpy into a compile error"
+fi
+
+bad_head= bad_banned=
+for f in $(git ls-files '*.c' 2>/dev/null || find lib cli tests fuzz bench -name '*.c'); do
+	head -n 1 "$f" | grep -q '^/\*' || bad_head="$bad_head $f"
+	last=$(grep -n '^#include' "$f" | tail -n 1 | cut -d: -f2-)
+	[ "$last" = '#include "banned.h"' ] || bad_banned="$bad_banned $f"
+done
+is "${bad_head:-none}" none "every .c file opens with a design comment"
+is "${bad_banned:-none}" none "every .c file includes banned.h last"
+
+big=$(git ls-files '*.c' '*.h' | xargs wc -l | awk '$2 != "total" && $1 > 1500 {print $2}')
+is "${big:-none}" none "no source file over 1,500 lines"
+done_testing
