@@ -29,6 +29,20 @@ static void crypt_block(const uint8_t *in, uint8_t *out, size_t bs, int level,
 	crypto_stream_chacha20_ietf_xor(out, in, bs, nonce, key);
 }
 
+void eris_encrypt_leaf_keyed(const crypto_generichash_state *keyed, const uint8_t *plain,
+			     uint8_t *cipher, size_t bs, uint8_t ref[ERIS_REF_SIZE],
+			     uint8_t key[ERIS_KEY_SIZE])
+{
+	crypto_generichash_state st;
+
+	memcpy(&st, keyed, sizeof st);
+	crypto_generichash_update(&st, plain, bs);
+	crypto_generichash_final(&st, key, ERIS_KEY_SIZE);
+	crypt_block(plain, cipher, bs, 0, key);
+	crypto_generichash(ref, ERIS_REF_SIZE, cipher, bs, NULL, 0);
+	sodium_memzero(&st, sizeof st);
+}
+
 void eris_encrypt_leaf(const uint8_t *plain, uint8_t *cipher, size_t bs,
 		       const uint8_t secret[ERIS_SECRET_SIZE], uint8_t ref[ERIS_REF_SIZE],
 		       uint8_t key[ERIS_KEY_SIZE])
@@ -73,14 +87,15 @@ int eris_fetch_node(eris_get_fn get, void *ctx, const uint8_t *ref, const uint8_
 		    int check_key, eris_error *err)
 {
 	uint8_t h[ERIS_REF_SIZE];
-	char name[ERIS_REF_B32_LEN + 1];
+	char name[ERIS_REF_B32_LEN + 1]; /* formatted only on failure */
 	size_t len = 0;
 	int rc;
 
-	eris_ref_to_b32(ref, name);
 	if (err)
 		err->msg[0] = '\0';
 	rc = get(ctx, ref, scratch, bs, &len, err);
+	if (rc != 0 || len != bs)
+		eris_ref_to_b32(ref, name);
 	if (rc == ERIS_E_MISSING) {
 		eris_error_at(err, ref, pos);
 		return eris_error_set(err, rc, "missing block %s (level %d, node %llu)", name, pos.level,
@@ -106,6 +121,7 @@ int eris_fetch_node(eris_get_fn get, void *ctx, const uint8_t *ref, const uint8_
 	}
 	crypto_generichash(h, sizeof h, scratch, bs, NULL, 0);
 	if (sodium_memcmp(h, ref, ERIS_REF_SIZE) != 0) {
+		eris_ref_to_b32(ref, name);
 		eris_error_at(err, ref, pos);
 		return eris_error_set(err, ERIS_E_HASH,
 				      "block %s (level %d, node %llu) does not hash to its reference",
@@ -117,6 +133,7 @@ int eris_fetch_node(eris_get_fn get, void *ctx, const uint8_t *ref, const uint8_
 	if (check_key) {
 		crypto_generichash(h, sizeof h, plain, bs, NULL, 0);
 		if (sodium_memcmp(h, key, ERIS_KEY_SIZE) != 0) {
+			eris_ref_to_b32(ref, name);
 			eris_error_at(err, ref, pos);
 			return eris_error_set(err, ERIS_E_KEY,
 					      "block %s (level %d, node %llu) does not match its key "
@@ -135,9 +152,9 @@ int eris_node_pairs(const uint8_t *plain, uint32_t bs, eris_pos pos, const uint8
 
 	while (n < arity && !sodium_is_zero(plain + (size_t)n * ERIS_PAIR_SIZE, ERIS_REF_SIZE))
 		n++;
-	eris_ref_to_b32(ref, name);
 	if (n < arity && !sodium_is_zero(plain + (size_t)n * ERIS_PAIR_SIZE,
 					 bs - (size_t)n * ERIS_PAIR_SIZE)) {
+		eris_ref_to_b32(ref, name);
 		eris_error_at(err, ref, pos);
 		return eris_error_set(err, ERIS_E_NODE,
 				      "internal node %s (level %d, node %llu) has data after its %u "
@@ -145,6 +162,7 @@ int eris_node_pairs(const uint8_t *plain, uint32_t bs, eris_pos pos, const uint8
 				      name, pos.level, (unsigned long long)pos.index, n);
 	}
 	if (n < min_pairs || (must_be_full && n != arity)) {
+		eris_ref_to_b32(ref, name);
 		eris_error_at(err, ref, pos);
 		return eris_error_set(err, ERIS_E_NODE,
 				      "internal node %s (level %d, node %llu) holds %u pairs, expected %s%u",

@@ -41,6 +41,13 @@ struct leaf_job {
 	uint8_t *cipher;
 	uint8_t *pairs;
 	size_t nblocks;
+	/* When set, nblocks is a multiple of arity and the level-0 list was empty
+	 * before this batch: each group of arity leaves is wrapped into its
+	 * level-1 node by the thread that encrypted it (into node_cipher/
+	 * node_pairs), taking that 1/arity of the work off the serial path. */
+	int level1;
+	uint8_t *node_cipher; /* nblocks / arity × bs */
+	uint8_t *node_pairs;  /* nblocks / arity × 64 */
 };
 
 struct worker {
@@ -53,6 +60,9 @@ struct eris_encoder {
 	uint32_t bs;
 	unsigned arity;
 	uint8_t secret[ERIS_SECRET_SIZE];
+	/* BLAKE2b state keyed with the secret, stored as bytes (calloc does not
+	 * give the state's alignment; users copy it to an aligned local) */
+	unsigned char keyed[sizeof(crypto_generichash_state)];
 	eris_put_fn put;
 	void *ctx;
 	uint64_t bytes;
@@ -64,6 +74,8 @@ struct eris_encoder {
 	size_t batch_blocks; /* capacity in blocks */
 	uint8_t *cipher;     /* batch_blocks × bs ciphertext */
 	uint8_t *pairs;      /* batch_blocks × 64 */
+	uint8_t *l1_cipher;  /* level-1 nodes of a batch (see struct leaf_job) */
+	uint8_t *l1_pairs;
 
 	/* tree */
 	uint8_t *pending[ERIS_MAX_LEVEL + 1];
@@ -94,13 +106,24 @@ uint64_t eris_encoder_bytes(const eris_encoder *enc)
 
 static void encrypt_slice(eris_encoder *enc, const struct leaf_job *job, int slot, int slots)
 {
-	size_t from = job->nblocks * (size_t)slot / (size_t)slots;
-	size_t to = job->nblocks * (size_t)(slot + 1) / (size_t)slots;
+	/* slices hold whole groups of arity leaves when level-1 nodes are made here */
+	size_t unit = job->level1 ? enc->arity : 1, units = job->nblocks / unit;
+	size_t from = units * (size_t)slot / (size_t)slots * unit;
+	size_t to = units * (size_t)(slot + 1) / (size_t)slots * unit;
+	crypto_generichash_state keyed;
 
+	memcpy(&keyed, enc->keyed, sizeof keyed);
 	for (size_t i = from; i < to; i++) {
 		uint8_t *pair = job->pairs + i * ERIS_PAIR_SIZE;
-		eris_encrypt_leaf(job->plain + i * enc->bs, job->cipher + i * enc->bs, enc->bs,
-				  enc->secret, pair, pair + ERIS_REF_SIZE);
+		eris_encrypt_leaf_keyed(&keyed, job->plain + i * enc->bs, job->cipher + i * enc->bs,
+					enc->bs, pair, pair + ERIS_REF_SIZE);
+	}
+	sodium_memzero(&keyed, sizeof keyed);
+	/* arity pairs are exactly one block: the node's plaintext is in place */
+	for (size_t g = from / unit; job->level1 && g < to / unit; g++) {
+		uint8_t *pair = job->node_pairs + g * ERIS_PAIR_SIZE;
+		eris_encrypt_node(job->pairs + g * enc->bs, job->node_cipher + g * enc->bs, enc->bs, 1,
+				  pair, pair + ERIS_REF_SIZE);
 	}
 }
 
@@ -202,11 +225,26 @@ static int wrap_level(eris_encoder *enc, int level, eris_error *err)
 static int process_leaves(eris_encoder *enc, const uint8_t *plain, size_t nblocks,
 			  eris_error *err)
 {
-	struct leaf_job job = {plain, enc->cipher, enc->pairs, nblocks};
+	struct leaf_job job = {plain, enc->cipher, enc->pairs, nblocks, 0, enc->l1_cipher,
+			       enc->l1_pairs};
 	int rc;
 
+	job.level1 = enc->l1_cipher && enc->count[0] == 0 && nblocks % enc->arity == 0;
 	encrypt_leaves(enc, &job);
-	for (size_t i = 0; i < nblocks; i++) {
+	for (size_t i = 0; job.level1 && i < nblocks; i++) {
+		/* the order of put calls is the same as on the serial path */
+		rc = emit(enc, enc->pairs + i * ERIS_PAIR_SIZE, enc->cipher + i * enc->bs, err);
+		if (rc == 0 && (i + 1) % enc->arity == 0) {
+			size_t g = i / enc->arity;
+			rc = emit(enc, enc->l1_pairs + g * ERIS_PAIR_SIZE, enc->l1_cipher + g * enc->bs,
+				  err);
+			if (rc == 0)
+				rc = push_pair(enc, 1, enc->l1_pairs + g * ERIS_PAIR_SIZE, err);
+		}
+		if (rc != 0)
+			return rc;
+	}
+	for (size_t i = 0; !job.level1 && i < nblocks; i++) {
 		const uint8_t *pair = enc->pairs + i * ERIS_PAIR_SIZE;
 		rc = emit(enc, pair, enc->cipher + i * enc->bs, err);
 		if (rc == 0)
@@ -253,6 +291,15 @@ int eris_encoder_new(eris_encoder **out, uint32_t block_size, const uint8_t *sec
 	enc->arity = block_size / ERIS_PAIR_SIZE;
 	if (secret)
 		memcpy(enc->secret, secret, ERIS_SECRET_SIZE);
+	{
+		crypto_generichash_state st;
+		crypto_generichash_init(&st, enc->secret, ERIS_SECRET_SIZE, ERIS_KEY_SIZE);
+		memcpy(enc->keyed, &st, sizeof st);
+		sodium_memzero(&st, sizeof st);
+	}
+	pthread_mutex_init(&enc->mu, NULL);
+	pthread_cond_init(&enc->go, NULL);
+	pthread_cond_init(&enc->done, NULL);
 	enc->put = put;
 	enc->ctx = ctx;
 	enc->threads = threads;
@@ -261,9 +308,13 @@ int eris_encoder_new(eris_encoder **out, uint32_t block_size, const uint8_t *sec
 	enc->cipher = malloc(BATCH_BYTES);
 	enc->pairs = sodium_malloc(enc->batch_blocks * ERIS_PAIR_SIZE);
 	enc->node_cipher = malloc(block_size);
-	pthread_mutex_init(&enc->mu, NULL);
-	pthread_cond_init(&enc->go, NULL);
-	pthread_cond_init(&enc->done, NULL);
+	/* worth it only where a batch holds whole level-1 nodes (1 KiB blocks) */
+	if (threads > 1 && enc->batch_blocks % enc->arity == 0) {
+		enc->l1_cipher = malloc(enc->batch_blocks / enc->arity * block_size);
+		enc->l1_pairs = sodium_malloc(enc->batch_blocks / enc->arity * ERIS_PAIR_SIZE);
+		if (!enc->l1_cipher || !enc->l1_pairs)
+			goto fail;
+	}
 	if (!enc->batch || !enc->cipher || !enc->pairs || !enc->node_cipher)
 		goto fail;
 	rc = start_workers(enc);
@@ -387,7 +438,10 @@ void eris_encoder_free(eris_encoder *enc)
 	free(enc->cipher);
 	sodium_free(enc->pairs);
 	free(enc->node_cipher);
+	free(enc->l1_cipher);
+	sodium_free(enc->l1_pairs);
 	sodium_memzero(enc->secret, sizeof enc->secret);
+	sodium_memzero(enc->keyed, sizeof enc->keyed);
 	free(enc);
 }
 

@@ -7,7 +7,16 @@
 
 #include "eris.h"
 
+#include <sodium.h>
+
 enum { ERIS_PAIR_SIZE = ERIS_REF_SIZE + ERIS_KEY_SIZE };
+
+/* Encrypts one leaf given BLAKE2b state that has already absorbed the
+ * convergence secret as its key (the encoder prepares it once, saving one
+ * compression per leaf). `keyed` is copied, not changed. */
+void eris_encrypt_leaf_keyed(const crypto_generichash_state *keyed, const uint8_t *plain,
+			     uint8_t *cipher, size_t bs, uint8_t ref[ERIS_REF_SIZE],
+			     uint8_t key[ERIS_KEY_SIZE]);
 
 /* Where a node sits in the tree, for error messages. */
 typedef struct eris_pos {
