@@ -108,8 +108,10 @@ def raw(mode, level, chunks, big=False, extend=False, root_plain=False, pick=0):
 
 
 def encode(length=0, fault=0, sticky=False, threads=1, verified=False, at=0, param=0,
-           off=0, mut=0, mut_param=0, seed=1, payload=b"", big=False, secret=False):
-    flags = fault | (8 if sticky else 0) | ((threads - 1) << 4) | (64 if verified else 0)
+           off=0, mut=0, mut_param=0, seed=1, payload=b"", big=False, secret=False,
+           streaming=False):
+    flags = (fault | (8 if sticky else 0) | ((threads - 1) << 4) | (64 if verified else 0)
+             | (128 if streaming else 0))
     return (b0(ENCODE, big, 1 if secret else 0) + struct.pack(">HB", length // 8, flags)
             + struct.pack(">HBH", at, param, off) + bytes([mut, mut_param])
             + struct.pack(">H", seed) + payload)
@@ -167,14 +169,17 @@ def decode_seeds(out):
 
     # ENCODE: valid trees, then damage
     text = b"The quick brown fox jumps over the lazy dog. " * 3
-    seeds["enc-1k-short"] = encode(payload=b"hello world")
-    seeds["enc-1k-empty"] = encode()
-    seeds["enc-1k-exact-block"] = encode(length=1024, payload=text)
-    seeds["enc-1k-level2-threads"] = encode(length=20000, threads=3, seed=77, payload=text)
-    seeds["enc-1k-level3"] = encode(length=300000, seed=5, payload=stream(b"l3", 300))
+    seeds["enc-1k-short"] = encode(payload=b"hello world", streaming=True)
+    seeds["enc-1k-empty"] = encode(streaming=True)
+    seeds["enc-1k-exact-block"] = encode(length=1024, payload=text, streaming=True)
+    seeds["enc-1k-level2-threads"] = encode(length=20000, threads=3, seed=77, payload=text,
+                                            streaming=True)
+    seeds["enc-1k-level3"] = encode(length=270000, seed=5, payload=stream(b"l3", 300),
+                                    streaming=True)
     seeds["enc-32k-level1-secret"] = encode(length=100000, big=True, secret=True, threads=2,
-                                            payload=text)
-    seeds["enc-32k-exact-block"] = encode(length=32768, big=True, payload=b"x")
+                                            payload=text, streaming=True)
+    seeds["enc-32k-exact-block"] = encode(length=32768, big=True, payload=b"x",
+                                          streaming=True)
     seeds["enc-fault-flip"] = encode(length=5000, fault=1, at=3, param=0x40, off=77,
                                      payload=text)
     seeds["enc-fault-cut-root"] = encode(length=5000, fault=2, at=0, param=3, payload=text)
@@ -184,10 +189,8 @@ def decode_seeds(out):
     seeds["enc-fault-io-verified"] = encode(length=3000, fault=4, at=1, param=7,
                                             verified=True, payload=text)
     seeds["enc-fault-other-block"] = encode(length=5000, fault=5, at=2, param=3, payload=text)
-    seeds["enc-fault-size-empty"] = encode(length=5000, fault=7, at=4, payload=text)
     seeds["enc-cap-level-down"] = encode(length=2000, mut=2, payload=text)
     seeds["enc-cap-key-flip"] = encode(length=20000, mut=3 | 5 << 5, mut_param=9, payload=text)
-    seeds["enc-cap-level-17"] = encode(length=2000, mut=6, mut_param=17, payload=text)
 
     # CRAFT: trees with real hashes and keys but chosen structure
     c = Craft()
@@ -257,6 +260,21 @@ def decode_seeds(out):
         full, last = (c.node([full], level=lv, fill=True),
                       c.node([full] * 15 + [last], level=lv))
     seeds["craft-1k-dag-budget"] = c.seed()
+
+    # The same at 32 KiB, five levels: about 2^60 bytes, near the 64-bit limit.
+    c = Craft(big=True)
+    full = c.leaf(b"Z", pad=False, fill=True)
+    last = c.leaf(b"end")
+    for lv in range(1, 6):
+        full, last = (c.node([full], level=lv, fill=True),
+                      c.node([full] * 254 + [last], level=lv))
+    seeds["craft-32k-dag-2e60-bytes"] = c.seed()
+
+    # more blocks than the mem store's first table holds (it grows at 512)
+    c = Craft()
+    leaves = [c.leaf(struct.pack(">H", i), pad=False, fill=True) for i in range(600)]
+    c.node([leaves[0], 0xFF, leaves[1]])
+    seeds["craft-1k-600-blocks"] = c.seed()
 
     c = Craft(big=True)
     a = c.leaf(b"0123456789", pad=False, fill=True)

@@ -71,6 +71,7 @@ struct eris_encoder {
 	/* batch of leaves */
 	uint8_t *batch;      /* gathered plaintext */
 	size_t batch_fill;   /* bytes in batch */
+	size_t batch_dirty;  /* bytes of batch ever written (wiped at free) */
 	size_t batch_blocks; /* capacity in blocks */
 	uint8_t *cipher;     /* batch_blocks × bs ciphertext */
 	uint8_t *pairs;      /* batch_blocks × 64 */
@@ -354,6 +355,8 @@ int eris_encoder_update(eris_encoder *enc, const void *data, size_t len, eris_er
 			take = len;
 		memcpy(enc->batch + enc->batch_fill, p, take);
 		enc->batch_fill += take;
+		if (enc->batch_fill > enc->batch_dirty)
+			enc->batch_dirty = enc->batch_fill;
 		p += take;
 		len -= take;
 		if (enc->batch_fill == cap) {
@@ -382,6 +385,8 @@ int eris_encoder_final(eris_encoder *enc, eris_cap *cap, eris_error *err)
 	 * processed as soon as it fills. */
 	last[rem] = 0x80;
 	memset(last + rem + 1, 0, enc->bs - rem - 1);
+	if ((whole + 1) * enc->bs > enc->batch_dirty)
+		enc->batch_dirty = (whole + 1) * enc->bs;
 	rc = process_leaves(enc, enc->batch, whole + 1, err);
 	if (rc != 0)
 		goto fail;
@@ -433,7 +438,7 @@ void eris_encoder_free(eris_encoder *enc)
 	for (int l = 0; l <= ERIS_MAX_LEVEL; l++)
 		sodium_free(enc->pending[l]);
 	if (enc->batch) /* plaintext may be secret content */
-		sodium_memzero(enc->batch, BATCH_BYTES);
+		sodium_memzero(enc->batch, enc->batch_dirty);
 	free(enc->batch);
 	free(enc->cipher);
 	sodium_free(enc->pairs);

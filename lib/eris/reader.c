@@ -139,7 +139,12 @@ int eris_reader_open(eris_reader **out, const eris_cap *cap, eris_get_fn get, vo
 		/* walk the right-most path: the last pair at every level */
 		uint64_t idx = 0;
 		for (int l = top - 1; l >= 0; l--) {
-			idx = idx * r->arity + (r->count[l + 1] - 1);
+			if (__builtin_mul_overflow(idx, (uint64_t)r->arity, &idx) ||
+			    __builtin_add_overflow(idx, (uint64_t)(r->count[l + 1] - 1), &idx)) {
+				rc = eris_error_set(err, ERIS_E_RANGE,
+						    "content would be 2^64 bytes or more");
+				goto fail;
+			}
 			rc = load_child(r, l, idx, 1, err);
 			if (rc != 0)
 				goto fail;
@@ -154,7 +159,11 @@ int eris_reader_open(eris_reader **out, const eris_cap *cap, eris_get_fn get, vo
 				    (unsigned long long)r->last_leaf);
 		goto fail;
 	}
-	r->size = r->last_leaf * bs + r->last_len;
+	if (__builtin_mul_overflow(r->last_leaf, (uint64_t)bs, &r->size) ||
+	    __builtin_add_overflow(r->size, (uint64_t)r->last_len, &r->size)) {
+		rc = eris_error_set(err, ERIS_E_RANGE, "content would be 2^64 bytes or more");
+		goto fail;
+	}
 	*out = r;
 	return 0;
 fail:
