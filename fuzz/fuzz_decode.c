@@ -215,11 +215,13 @@ static void source_reset(struct source *s)
 }
 
 static int src_get(void *ctx, const uint8_t ref[ERIS_REF_SIZE], uint8_t *buf, size_t buf_size,
-		   size_t *len, eris_error *err)
+		   const uint8_t **block, size_t *len, eris_error *err)
 {
 	struct source *s = ctx;
 	unsigned n = s->calls++;
 	int faulty, rc;
+
+	*block = buf;
 
 	if (s->calls > MAX_CALLS || s->fetched > MAX_FETCHED) {
 		s->exhausted = 1;
@@ -262,15 +264,20 @@ static int src_get(void *ctx, const uint8_t ref[ERIS_REF_SIZE], uint8_t *buf, si
 		CHECK(has == 0 || has == 1);
 		CHECK((rc == ERIS_E_MISSING) == (has == 0));
 	} else {
-		rc = store_eris_get(s->st, ref, buf, buf_size, len, err);
+		/* zero-copy: *block may point into the mem: store */
+		rc = store_eris_get(s->st, ref, buf, buf_size, block, len, err);
 	}
 	if (rc != 0)
 		return rc;
 	CHECK(*len <= buf_size);
 	s->fetched += *len;
 	if (faulty && *len > 0) {
-		if (s->fault == FAULT_FLIP)
+		if (s->fault == FAULT_FLIP) {
+			if (*block != buf) /* never change the store's own copy */
+				memcpy(buf, *block, *len);
+			*block = buf;
 			buf[s->fault_off % *len] ^= s->fault_param ? s->fault_param : 1;
+		}
 		else if (s->fault == FAULT_CUT)
 			*len -= 1 + s->fault_param % *len;
 	}

@@ -88,12 +88,13 @@ int eris_fetch_node(eris_get_fn get, void *ctx, const uint8_t *ref, const uint8_
 {
 	uint8_t h[ERIS_REF_SIZE];
 	char name[ERIS_REF_B32_LEN + 1]; /* formatted only on failure */
+	const uint8_t *block = scratch;
 	size_t len = 0;
 	int rc;
 
 	if (err)
 		err->msg[0] = '\0';
-	rc = get(ctx, ref, scratch, bs, &len, err);
+	rc = get(ctx, ref, scratch, bs, &block, &len, err);
 	if (rc != 0 || len != bs)
 		eris_ref_to_b32(ref, name);
 	if (rc == ERIS_E_MISSING) {
@@ -119,7 +120,7 @@ int eris_fetch_node(eris_get_fn get, void *ctx, const uint8_t *ref, const uint8_
 				      "block %s (level %d, node %llu) is %zu bytes, the capability says %u",
 				      name, pos.level, (unsigned long long)pos.index, len, bs);
 	}
-	crypto_generichash(h, sizeof h, scratch, bs, NULL, 0);
+	crypto_generichash(h, sizeof h, block, bs, NULL, 0);
 	if (sodium_memcmp(h, ref, ERIS_REF_SIZE) != 0) {
 		eris_ref_to_b32(ref, name);
 		eris_error_at(err, ref, pos);
@@ -129,7 +130,7 @@ int eris_fetch_node(eris_get_fn get, void *ctx, const uint8_t *ref, const uint8_
 	}
 	if (!decrypt)
 		return 0;
-	crypt_block(scratch, plain, bs, pos.level, key);
+	crypt_block(block, plain, bs, pos.level, key);
 	if (check_key) {
 		crypto_generichash(h, sizeof h, plain, bs, NULL, 0);
 		if (sodium_memcmp(h, key, ERIS_KEY_SIZE) != 0) {

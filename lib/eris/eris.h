@@ -182,12 +182,15 @@ uint32_t eris_auto_block_size(uint64_t len);
 
 /* ---- decoding ----------------------------------------------------------- */
 
-/* Fetches the block named by `ref` into buf (buf_size bytes available) and sets
- * *len to its length. Returns 0, ERIS_E_MISSING when the source does not hold
- * it, or another negative code (ERIS_E_IO ...) filling err->msg. The decoder
- * checks the length and the hash itself: the source need not. */
+/* Fetches the block named by `ref`. The source either copies it into buf
+ * (buf_size bytes available) and sets *block = buf, or — zero-copy, for
+ * sources that hold blocks in memory — points *block at its own copy, which
+ * must stay valid and unchanged until the source's next call. *len gets the
+ * length. Returns 0, ERIS_E_MISSING when the source does not hold the block,
+ * ERIS_E_SIZE when it does not fit, or another negative code (ERIS_E_IO ...)
+ * filling err->msg. The decoder checks length and hash itself. */
 typedef int (*eris_get_fn)(void *ctx, const uint8_t ref[ERIS_REF_SIZE], uint8_t *buf,
-			   size_t buf_size, size_t *len, eris_error *err);
+			   size_t buf_size, const uint8_t **block, size_t *len, eris_error *err);
 
 /* Receives decoded content in order. Return 0, or negative to stop. */
 typedef int (*eris_write_fn)(void *ctx, const uint8_t *data, size_t len);

@@ -60,8 +60,8 @@ static unsigned block_path(const uint8_t *ref, char out[3 + ERIS_REF_B32_LEN + 1
 	return b32_index(name[0]) * 32 + b32_index(name[1]);
 }
 
-static int dir_get(store *s, const uint8_t *ref, uint8_t *buf, size_t size, size_t *len,
-		   eris_error *err)
+static int dir_get(store *s, const uint8_t *ref, uint8_t *buf, size_t size,
+		   const uint8_t **block, size_t *len, eris_error *err)
 {
 	struct dir_store *d = (struct dir_store *)s;
 	char rel[3 + ERIS_REF_B32_LEN + 1];
@@ -97,6 +97,7 @@ static int dir_get(store *s, const uint8_t *ref, uint8_t *buf, size_t size, size
 		got += (size_t)n;
 	}
 	*len = got;
+	*block = buf;
 out:
 	close(fd);
 	return rc;

@@ -67,7 +67,12 @@ static int valid_size(size_t len)
 int store_get_raw(store *s, const uint8_t ref[ERIS_REF_SIZE], uint8_t *buf, size_t size,
 		  size_t *len, eris_error *err)
 {
-	return s->ops->get(s, ref, buf, size, len, err);
+	const uint8_t *block = buf;
+	int rc = s->ops->get(s, ref, buf, size, &block, len, err);
+
+	if (rc == 0 && block != buf)
+		memcpy(buf, block, *len);
+	return rc;
 }
 
 int store_get(store *s, const uint8_t ref[ERIS_REF_SIZE], uint8_t *buf, size_t size,
@@ -75,7 +80,7 @@ int store_get(store *s, const uint8_t ref[ERIS_REF_SIZE], uint8_t *buf, size_t s
 {
 	uint8_t h[ERIS_REF_SIZE];
 	char name[ERIS_REF_B32_LEN + 1];
-	int rc = s->ops->get(s, ref, buf, size, len, err);
+	int rc = store_get_raw(s, ref, buf, size, len, err);
 
 	if (rc != 0)
 		return rc;
@@ -131,9 +136,11 @@ void store_close(store *s)
 }
 
 int store_eris_get(void *ctx, const uint8_t ref[ERIS_REF_SIZE], uint8_t *buf, size_t size,
-		   size_t *len, eris_error *err)
+		   const uint8_t **block, size_t *len, eris_error *err)
 {
-	return store_get_raw(ctx, ref, buf, size, len, err);
+	store *s = ctx;
+
+	return s->ops->get(s, ref, buf, size, block, len, err);
 }
 
 int store_eris_put(void *ctx, const uint8_t ref[ERIS_REF_SIZE], const uint8_t *block, size_t bs)

@@ -63,7 +63,7 @@ const char *store_name(const store *s);
  * (the decoder verifies); store_eris_put trusts the encoder's reference. The
  * last error of store_eris_put is kept in the store (store_last_error). */
 int store_eris_get(void *ctx, const uint8_t ref[ERIS_REF_SIZE], uint8_t *buf, size_t size,
-		   size_t *len, eris_error *err);
+		   const uint8_t **block, size_t *len, eris_error *err);
 int store_eris_put(void *ctx, const uint8_t ref[ERIS_REF_SIZE], const uint8_t *block, size_t bs);
 const eris_error *store_last_error(const store *s);
 

@@ -8,9 +8,11 @@
 #include "store.h"
 
 struct store_ops {
-	/* Reads the block into buf without verifying it. */
-	int (*get)(store *s, const uint8_t *ref, uint8_t *buf, size_t size, size_t *len,
-		   eris_error *err);
+	/* Reads the block without verifying it: into buf (setting *block = buf)
+	 * or, for memory-backed stores, by pointing *block at the store's own
+	 * copy (valid until the next call on the store). */
+	int (*get)(store *s, const uint8_t *ref, uint8_t *buf, size_t size, const uint8_t **block,
+		   size_t *len, eris_error *err);
 	/* Writes a block known to hash to ref; skips blocks already present. */
 	int (*put)(store *s, const uint8_t *ref, const uint8_t *block, size_t len, eris_error *err);
 	int (*has)(store *s, const uint8_t *ref, eris_error *err);

@@ -45,14 +45,18 @@ struct flipper {
 	uint8_t mask;
 };
 
-static int flip_get(void *ctx, const uint8_t *ref, uint8_t *buf, size_t size, size_t *len,
-		    eris_error *err)
+static int flip_get(void *ctx, const uint8_t *ref, uint8_t *buf, size_t size,
+		    const uint8_t **block, size_t *len, eris_error *err)
 {
 	struct flipper *f = ctx;
-	int rc = store_eris_get(f->s, ref, buf, size, len, err);
+	int rc = store_eris_get(f->s, ref, buf, size, block, len, err);
 
-	if (rc == 0 && f->target && memcmp(ref, f->target, ERIS_REF_SIZE) == 0 && f->offset < *len)
+	if (rc == 0 && f->target && memcmp(ref, f->target, ERIS_REF_SIZE) == 0 && f->offset < *len) {
+		if (*block != buf) /* never change the store's own copy */
+			memcpy(buf, *block, *len);
 		buf[f->offset] ^= f->mask;
+		*block = buf;
+	}
 	return rc;
 }
 

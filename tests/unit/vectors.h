@@ -32,7 +32,7 @@ int tv_load_all(const char *dir, struct tv **out);
 void tv_free_all(struct tv *v, int n);
 
 /* A get callback over a vector's block map (ctx is a struct tv *). */
-int tv_get(void *ctx, const uint8_t ref[ERIS_REF_SIZE], uint8_t *buf, size_t size, size_t *len,
-	   eris_error *err);
+int tv_get(void *ctx, const uint8_t ref[ERIS_REF_SIZE], uint8_t *buf, size_t size,
+	   const uint8_t **block, size_t *len, eris_error *err);
 
 #endif
