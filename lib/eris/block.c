@@ -121,7 +121,7 @@ int eris_fetch_node(eris_get_fn get, void *ctx, const uint8_t *ref, const uint8_
 				      name, pos.level, (unsigned long long)pos.index, len, bs);
 	}
 	crypto_generichash(h, sizeof h, block, bs, NULL, 0);
-	if (sodium_memcmp(h, ref, ERIS_REF_SIZE) != 0) {
+	if (memcmp(h, ref, ERIS_REF_SIZE) != 0) { /* references are public */
 		eris_ref_to_b32(ref, name);
 		eris_error_at(err, ref, pos);
 		return eris_error_set(err, ERIS_E_HASH,
@@ -145,16 +145,29 @@ int eris_fetch_node(eris_get_fn get, void *ctx, const uint8_t *ref, const uint8_
 	return 0;
 }
 
+/* Zero test for public data (node layout), so no constant-time need; n is a
+ * multiple of 8 (pairs and blocks are). */
+static int all_zero(const uint8_t *p, size_t n)
+{
+	uint64_t acc = 0, w;
+
+	for (size_t i = 0; i < n; i += 8) {
+		memcpy(&w, p + i, 8);
+		acc |= w;
+	}
+	return acc == 0;
+}
+
 int eris_node_pairs(const uint8_t *plain, uint32_t bs, eris_pos pos, const uint8_t *ref,
 		    int must_be_full, unsigned min_pairs, unsigned *count, eris_error *err)
 {
 	unsigned arity = bs / ERIS_PAIR_SIZE, n = 0;
 	char name[ERIS_REF_B32_LEN + 1];
 
-	while (n < arity && !sodium_is_zero(plain + (size_t)n * ERIS_PAIR_SIZE, ERIS_REF_SIZE))
+	while (n < arity && !all_zero(plain + (size_t)n * ERIS_PAIR_SIZE, ERIS_REF_SIZE))
 		n++;
-	if (n < arity && !sodium_is_zero(plain + (size_t)n * ERIS_PAIR_SIZE,
-					 bs - (size_t)n * ERIS_PAIR_SIZE)) {
+	if (n < arity && !all_zero(plain + (size_t)n * ERIS_PAIR_SIZE,
+				   bs - (size_t)n * ERIS_PAIR_SIZE)) {
 		eris_ref_to_b32(ref, name);
 		eris_error_at(err, ref, pos);
 		return eris_error_set(err, ERIS_E_NODE,

@@ -163,8 +163,8 @@ static void encrypt_leaves(eris_encoder *enc, const struct leaf_job *job)
 	enc->job = *job;
 	enc->busy = enc->threads - 1;
 	enc->generation++;
-	pthread_cond_broadcast(&enc->go);
 	pthread_mutex_unlock(&enc->mu);
+	pthread_cond_broadcast(&enc->go);
 
 	encrypt_slice(enc, job, 0, enc->threads);
 

@@ -66,7 +66,7 @@ static int load_child(eris_reader *r, int l, uint64_t idx, int rightmost, eris_e
 				      (unsigned long long)idx, l);
 	r->valid[l] = 0;
 	rc = eris_fetch_node(r->get, r->get_ctx, pair, pair + ERIS_REF_SIZE, pos, bs, r->node[l],
-			     r->scratch, 1, l > 0, err);
+			     r->scratch, 1, 0, err); /* key checked at the root only, as in decode.c */
 	if (rc != 0)
 		return rc;
 	if (l > 0) {

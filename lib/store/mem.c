@@ -3,6 +3,10 @@
  * keyed by reference (whose first 8 bytes are already uniformly random), for
  * tests, benchmarks and tools that stage blocks before writing them out.
  * Lives as long as the store handle.
+ *
+ * Blocks are laid out one after another in 4 MiB arena chunks, in the order
+ * they were put, so a decoder reading content in order walks memory in order
+ * too; a block never moves once stored, which lets gets hand out pointers.
  */
 #include "store_int.h"
 
@@ -17,12 +21,38 @@ struct mem_entry {
 	size_t len;
 };
 
+enum { CHUNK_BYTES = 4 << 20 };
+
+struct chunk {
+	struct chunk *next;
+	size_t used;
+	uint8_t data[];
+};
+
 struct mem_store {
 	struct store base;
 	struct mem_entry *slots;
 	size_t cap; /* power of two */
 	size_t used;
+	struct chunk *chunks; /* newest first */
 };
+
+/* Room for len bytes in the newest chunk, or a new chunk. */
+static uint8_t *arena_alloc(struct mem_store *m, size_t len)
+{
+	struct chunk *c = m->chunks;
+
+	if (!c || CHUNK_BYTES - c->used < len) {
+		c = malloc(sizeof *c + CHUNK_BYTES);
+		if (!c)
+			return NULL;
+		c->next = m->chunks;
+		c->used = 0;
+		m->chunks = c;
+	}
+	c->used += len;
+	return c->data + c->used - len;
+}
 
 static size_t slot_of(const struct mem_store *m, const uint8_t *ref)
 {
@@ -91,7 +121,7 @@ static int mem_put(store *s, const uint8_t *ref, const uint8_t *block, size_t le
 	e = find(m, ref);
 	if (e->block)
 		return 0;
-	e->block = malloc(len);
+	e->block = arena_alloc(m, len);
 	if (!e->block)
 		return eris_error_set(err, ERIS_E_NOMEM, "mem: out of memory");
 	memcpy(e->ref, ref, ERIS_REF_SIZE);
@@ -111,8 +141,11 @@ static void mem_close(store *s)
 {
 	struct mem_store *m = (struct mem_store *)s;
 
-	for (size_t i = 0; i < m->cap; i++)
-		free(m->slots[i].block);
+	while (m->chunks) {
+		struct chunk *next = m->chunks->next;
+		free(m->chunks);
+		m->chunks = next;
+	}
 	free(m->slots);
 	free(m);
 }
