@@ -72,6 +72,18 @@ int eris_unpad_len(const uint8_t *block, size_t bs, size_t *len)
 	return 0;
 }
 
+int eris_decoder_start(const eris_cap *cap, eris_error *err)
+{
+	if (cap->block_size != ERIS_BLOCK_1K && cap->block_size != ERIS_BLOCK_32K)
+		return eris_error_set(err, ERIS_E_CAP, "block size %u is not 1024 or 32768",
+				      cap->block_size);
+	if (cap->level > ERIS_MAX_LEVEL)
+		return eris_error_set(err, ERIS_E_CAP, "level %d is too deep", cap->level);
+	if (sodium_init() < 0)
+		return eris_error_set(err, ERIS_E_ARG, "libsodium failed to initialise");
+	return 0;
+}
+
 void eris_error_at(eris_error *err, const uint8_t *ref, eris_pos pos)
 {
 	if (!err)

@@ -82,12 +82,8 @@ static int walk_tree(struct walk *w, eris_error *err)
 	uint8_t *mem = NULL, *scratch, *node[ERIS_MAX_LEVEL + 1];
 	int rc, l;
 
-	if (bs != ERIS_BLOCK_1K && bs != ERIS_BLOCK_32K)
-		return eris_error_set(err, ERIS_E_CAP, "block size %u is not 1024 or 32768", bs);
-	if (top > ERIS_MAX_LEVEL)
-		return eris_error_set(err, ERIS_E_CAP, "level %d is too deep", top);
-	if (sodium_init() < 0)
-		return eris_error_set(err, ERIS_E_ARG, "libsodium failed to initialise");
+	if ((rc = eris_decoder_start(cap, err)) != 0)
+		return rc;
 	mem = malloc((size_t)(top + 2) * bs);
 	if (!mem)
 		return eris_error_set(err, ERIS_E_NOMEM, "out of memory");

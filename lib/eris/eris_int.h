@@ -44,6 +44,10 @@ int eris_fetch_node(eris_get_fn get, void *ctx, const uint8_t *ref, const uint8_
 int eris_node_pairs(const uint8_t *plain, uint32_t bs, eris_pos pos, const uint8_t *ref,
 		    int must_be_full, unsigned min_pairs, unsigned *count, eris_error *err);
 
+/* What every decoder checks first: a capability it can walk (the block size
+ * and level a caller filled in by hand may be anything), and libsodium. */
+int eris_decoder_start(const eris_cap *cap, eris_error *err);
+
 /* Sets the block-locating fields of err. */
 void eris_error_at(eris_error *err, const uint8_t *ref, eris_pos pos);
 

@@ -105,12 +105,8 @@ int eris_reader_open(eris_reader **out, const eris_cap *cap, eris_get_fn get, vo
 	eris_pos pos = {top, 0};
 
 	*out = NULL;
-	if (bs != ERIS_BLOCK_1K && bs != ERIS_BLOCK_32K)
-		return eris_error_set(err, ERIS_E_CAP, "block size %u is not 1024 or 32768", bs);
-	if (top > ERIS_MAX_LEVEL)
-		return eris_error_set(err, ERIS_E_CAP, "level %d is too deep", top);
-	if (sodium_init() < 0)
-		return eris_error_set(err, ERIS_E_ARG, "libsodium failed to initialise");
+	if ((rc = eris_decoder_start(cap, err)) != 0)
+		return rc;
 	r = calloc(1, sizeof *r);
 	if (!r)
 		return eris_error_set(err, ERIS_E_NOMEM, "out of memory");
