@@ -42,7 +42,30 @@ struct walk {
 	void *write_ctx;
 	uint64_t total;
 	uint64_t blocks;
+	eris_visit_fn visit; /* NULL unless walking */
+	void *visit_ctx;
+	const uint8_t *last_block; /* what the source returned last (for visit) */
 };
+
+/* Stands between the decoder and the source when visiting, to see the bytes. */
+static int visiting_get(void *ctx, const uint8_t ref[ERIS_REF_SIZE], uint8_t *buf, size_t size,
+			const uint8_t **block, size_t *len, eris_error *err)
+{
+	struct walk *w = ctx;
+	int rc = w->get(w->get_ctx, ref, buf, size, block, len, err);
+
+	w->last_block = rc == 0 ? *block : NULL;
+	return rc;
+}
+
+/* Counts a fetched block and hands it to the visitor. */
+static int fetched(struct walk *w, const uint8_t *ref, int level, eris_error *err)
+{
+	w->blocks++;
+	if (w->visit && w->visit(w->visit_ctx, ref, w->last_block, w->cap->block_size, level) != 0)
+		return eris_error_set(err, ERIS_E_IO, "walk stopped by its visitor");
+	return 0;
+}
 
 /* Per-level state of the walk. */
 struct frame {
@@ -80,6 +103,8 @@ static int walk_tree(struct walk *w, eris_error *err)
 	int top = cap->level;
 	struct frame fr[ERIS_MAX_LEVEL + 1];
 	uint8_t *mem = NULL, *scratch, *node[ERIS_MAX_LEVEL + 1];
+	eris_get_fn get = w->visit ? visiting_get : w->get;
+	void *get_ctx = w->visit ? (void *)w : w->get_ctx;
 	int rc, l;
 
 	if ((rc = eris_decoder_start(cap, err)) != 0)
@@ -93,11 +118,12 @@ static int walk_tree(struct walk *w, eris_error *err)
 
 	/* The root: at level 0 it is the only leaf. */
 	eris_pos pos = {top, 0};
-	rc = eris_fetch_node(w->get, w->get_ctx, cap->ref, cap->key, pos, bs, node[top], scratch,
-			     1, top > 0, err);
+	rc = eris_fetch_node(get, get_ctx, cap->ref, cap->key, pos, bs, node[top], scratch, 1,
+			     top > 0, err);
+	if (rc == 0)
+		rc = fetched(w, cap->ref, top, err);
 	if (rc != 0)
 		goto out;
-	w->blocks++;
 	if (top == 0) {
 		rc = write_leaf(w, node[0], 1, cap->ref, pos, err);
 		goto out;
@@ -123,10 +149,11 @@ static int walk_tree(struct walk *w, eris_error *err)
 		if (l - 1 == 0) {
 			/* Verify-only walks need a leaf's plaintext only for the padding. */
 			int decrypt = w->write != NULL || last;
-			rc = eris_fetch_node(w->get, w->get_ctx, pair, pair + ERIS_REF_SIZE, cpos, bs,
-					     node[0], scratch, decrypt, 0, err);
+			rc = eris_fetch_node(get, get_ctx, pair, pair + ERIS_REF_SIZE, cpos, bs, node[0],
+					     scratch, decrypt, 0, err);
+			if (rc == 0)
+				rc = fetched(w, pair, 0, err);
 			if (rc == 0) {
-				w->blocks++;
 				rc = decrypt ? write_leaf(w, node[0], last, pair, cpos, err) : 0;
 				if (!decrypt)
 					w->total += bs;
@@ -135,11 +162,12 @@ static int walk_tree(struct walk *w, eris_error *err)
 				goto out;
 			continue;
 		}
-		rc = eris_fetch_node(w->get, w->get_ctx, pair, pair + ERIS_REF_SIZE, cpos, bs,
-				     node[l - 1], scratch, 1, 0, err);
+		rc = eris_fetch_node(get, get_ctx, pair, pair + ERIS_REF_SIZE, cpos, bs, node[l - 1],
+				     scratch, 1, 0, err);
+		if (rc == 0)
+			rc = fetched(w, pair, l - 1, err);
 		if (rc != 0)
 			goto out;
-		w->blocks++;
 		l--;
 		rc = eris_node_pairs(node[l], bs, cpos, pair, !last, 1, &fr[l].count, err);
 		if (rc != 0)
@@ -158,7 +186,7 @@ out:
 int eris_decode(const eris_cap *cap, eris_get_fn get, void *get_ctx, eris_write_fn write,
 		void *write_ctx, uint64_t *total, eris_error *err)
 {
-	struct walk w = {cap, get, get_ctx, write, write_ctx, 0, 0};
+	struct walk w = {cap, get, get_ctx, write, write_ctx, 0, 0, NULL, NULL, NULL};
 	int rc;
 
 	if (!write)
@@ -172,7 +200,13 @@ int eris_decode(const eris_cap *cap, eris_get_fn get, void *get_ctx, eris_write_
 int eris_verify(const eris_cap *cap, eris_get_fn get, void *get_ctx, uint64_t *blocks,
 		eris_error *err)
 {
-	struct walk w = {cap, get, get_ctx, NULL, NULL, 0, 0};
+	return eris_walk(cap, get, get_ctx, NULL, NULL, blocks, err);
+}
+
+int eris_walk(const eris_cap *cap, eris_get_fn get, void *get_ctx, eris_visit_fn visit,
+	      void *visit_ctx, uint64_t *blocks, eris_error *err)
+{
+	struct walk w = {cap, get, get_ctx, NULL, NULL, 0, 0, visit, visit_ctx, NULL};
 	int rc = walk_tree(&w, err);
 
 	if (blocks)

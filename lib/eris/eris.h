@@ -208,6 +208,17 @@ int eris_decode(const eris_cap *cap, eris_get_fn get, void *get_ctx, eris_write_
 int eris_verify(const eris_cap *cap, eris_get_fn get, void *get_ctx, uint64_t *blocks,
 		eris_error *err) ERIS_WARN_UNUSED;
 
+/* Receives each block of a tree as eris_walk verifies it: its reference, its
+ * (encrypted) bytes and its level. Blocks shared within the tree come once
+ * per use. Return 0 to go on, or negative to stop the walk with ERIS_E_IO. */
+typedef int (*eris_visit_fn)(void *ctx, const uint8_t ref[ERIS_REF_SIZE], const uint8_t *block,
+			     size_t bs, int level);
+
+/* eris_verify, handing every verified block to `visit` (for copying a tree
+ * between stores, exporting it, or marking it live). */
+int eris_walk(const eris_cap *cap, eris_get_fn get, void *get_ctx, eris_visit_fn visit,
+	      void *visit_ctx, uint64_t *blocks, eris_error *err) ERIS_WARN_UNUSED;
+
 /* A random-access reader: each read fetches and verifies the path from the root
  * to the leaves it touches (the path of the last read is cached). */
 typedef struct eris_reader eris_reader;

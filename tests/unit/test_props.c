@@ -14,6 +14,8 @@
 
 #include "store/store.h"
 
+#include <sodium.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +60,21 @@ static int flip_get(void *ctx, const uint8_t *ref, uint8_t *buf, size_t size,
 		*block = buf;
 	}
 	return rc;
+}
+
+struct visit_count {
+	uint64_t visits, bad;
+};
+
+static int count_visit(void *ctx, const uint8_t *ref, const uint8_t *block, size_t bs, int level)
+{
+	struct visit_count *v = ctx;
+	uint8_t h[ERIS_REF_SIZE];
+
+	crypto_generichash(h, sizeof h, block, bs, NULL, 0);
+	v->visits++;
+	v->bad += memcmp(h, ref, sizeof h) != 0 || level < 0;
+	return 0;
 }
 
 struct buf {
@@ -147,6 +164,14 @@ static void one_case(size_t len, uint32_t bs, int secret, int threads, uint64_t 
 	uint64_t nblocks = 0;
 	tap_ok(eris_verify(&cap, flip_get, &f, &nblocks, &err) == 0, "%zu/%u/%s: verifies", len,
 	       bs, what);
+
+	/* a walk visits exactly the verified blocks, each hashing to its reference */
+	struct visit_count vc = {0, 0};
+	uint64_t walked = 0;
+	tap_ok(eris_walk(&cap, flip_get, &f, count_visit, &vc, &walked, &err) == 0 &&
+		       walked == nblocks && vc.visits == nblocks && vc.bad == 0,
+	       "%zu/%u/%s: eris_walk hands over all %llu blocks, each matching its reference", len,
+	       bs, what, (unsigned long long)nblocks);
 
 	/* random access */
 	eris_reader *rd = NULL;
