@@ -17,10 +17,38 @@ static int has_scheme(const char *spec)
 {
 	size_t i = 0;
 
-	while ((spec[i] >= 'a' && spec[i] <= 'z') || (spec[i] >= '0' && spec[i] <= '9') ||
-	       spec[i] == '+')
+	while ((spec[i] >= 'a' && spec[i] <= 'z') || (spec[i] >= '0' && spec[i] <= '9'))
 		i++;
 	return i > 0 && spec[i] == ':';
+}
+
+/* "A+B": A (no '+') caches B; A is created when missing, since a cache must
+ * be writable. */
+static int open_chain(store **out, const char *spec, int flags, eris_error *err)
+{
+	const char *plus = strchr(spec, '+');
+	char *first = strndup(spec, (size_t)(plus - spec));
+	store *a = NULL, *b = NULL;
+	int rc;
+
+	if (!first)
+		return eris_error_set(err, ERIS_E_NOMEM, "out of memory");
+	if (!first[0] || !plus[1]) {
+		rc = eris_error_set(err, ERIS_E_ARG, "\"%s\": a chain is CACHE+SOURCE", spec);
+		goto out;
+	}
+	rc = store_open(&a, first, STORE_CREATE, err);
+	if (rc == 0)
+		rc = store_open(&b, plus + 1, flags & ~STORE_CREATE, err);
+	if (rc == 0) {
+		rc = store_chain_open(out, a, b, err);
+		a = b = NULL; /* owned by the chain, even on failure */
+	}
+out:
+	store_close(a);
+	store_close(b);
+	free(first);
+	return rc;
 }
 
 int store_open(store **out, const char *spec, int flags, eris_error *err)
@@ -30,13 +58,20 @@ int store_open(store **out, const char *spec, int flags, eris_error *err)
 	*out = NULL;
 	if (sodium_init() < 0)
 		return eris_error_set(err, ERIS_E_ARG, "libsodium failed to initialise");
-	if (strcmp(spec, "mem:") == 0)
+	if (strchr(spec, '+'))
+		rc = open_chain(out, spec, flags, err);
+	else if (strcmp(spec, "mem:") == 0)
 		rc = store_mem_open(out, err);
+	else if (strncmp(spec, "pack:", 5) == 0)
+		rc = store_pack_open(out, spec + 5, flags, err);
+	else if (strncmp(spec, "http://", 7) == 0)
+		rc = store_http_open(out, spec, flags, err);
 	else if (strncmp(spec, "dir:", 4) == 0)
 		rc = store_dir_open(out, spec + 4, flags, err);
 	else if (has_scheme(spec))
 		return eris_error_set(err, ERIS_E_ARG,
-				      "unknown store type in \"%s\" (use a directory, dir:PATH or mem:)",
+				      "unknown store type in \"%s\" (use a directory, dir:PATH, pack:FILE, "
+				      "http://HOST:PORT, mem: or A+B)",
 				      spec);
 	else if (spec[0] == '\0')
 		return eris_error_set(err, ERIS_E_ARG, "empty store name");
@@ -112,6 +147,75 @@ int store_put(store *s, const uint8_t ref[ERIS_REF_SIZE], const uint8_t *block, 
 		return eris_error_set(err, ERIS_E_HASH, "%s: block %s does not match its reference",
 				      s->name, name);
 	return s->ops->put(s, ref, block, len, err);
+}
+
+/* Verifies each block between a backend's get_many and the caller. */
+struct verify_many {
+	store *s;
+	const uint8_t (*refs)[ERIS_REF_SIZE];
+	size_t n;
+	store_got_fn got;
+	void *ctx;
+};
+
+static int verify_got(void *ctx, size_t i, int rc, const uint8_t *block, size_t len)
+{
+	struct verify_many *v = ctx;
+	uint8_t h[ERIS_REF_SIZE];
+
+	if (i >= v->n)
+		return -1;
+	if (rc == 0 && !valid_size(len))
+		rc = ERIS_E_SIZE;
+	if (rc == 0) {
+		crypto_generichash(h, sizeof h, block, len, NULL, 0);
+		if (memcmp(h, v->refs[i], ERIS_REF_SIZE) != 0)
+			rc = ERIS_E_HASH;
+	}
+	return v->got(v->ctx, i, rc, rc == 0 ? block : NULL, rc == 0 ? len : 0);
+}
+
+int store_get_many(store *s, const uint8_t (*refs)[ERIS_REF_SIZE], size_t n, store_got_fn got,
+		   void *ctx, eris_error *err)
+{
+	struct verify_many v = {s, refs, n, got, ctx};
+	uint8_t *buf;
+	int rc = 0;
+
+	if (s->ops->get_many)
+		return s->ops->get_many(s, refs, n, verify_got, &v, err);
+	buf = malloc(ERIS_BLOCK_MAX);
+	if (!buf)
+		return eris_error_set(err, ERIS_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const uint8_t *block = buf;
+		size_t len = 0;
+		eris_error one = {0};
+		int r = s->ops->get(s, refs[i], buf, ERIS_BLOCK_MAX, &block, &len, &one);
+		if (r != 0 && r != ERIS_E_MISSING && r != ERIS_E_SIZE) {
+			/* the store itself failed: stop the batch */
+			rc = eris_error_set(err, r, "%s", one.msg[0] ? one.msg : eris_strerror(r));
+			break;
+		}
+		if (verify_got(&v, i, r, r == 0 ? block : NULL, r == 0 ? len : 0) != 0)
+			rc = eris_error_set(err, ERIS_E_IO, "batch stopped by its receiver");
+	}
+	free(buf);
+	return rc;
+}
+
+int store_has_many(store *s, const uint8_t (*refs)[ERIS_REF_SIZE], size_t n, uint8_t *present,
+		   eris_error *err)
+{
+	if (s->ops->has_many)
+		return s->ops->has_many(s, refs, n, present, err);
+	for (size_t i = 0; i < n; i++) {
+		int r = s->ops->has(s, refs[i], err);
+		if (r < 0)
+			return r;
+		present[i] = (uint8_t)r;
+	}
+	return 0;
 }
 
 int store_has(store *s, const uint8_t ref[ERIS_REF_SIZE], eris_error *err)

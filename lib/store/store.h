@@ -5,7 +5,12 @@
  * BLAKE2b-256 it is. It is opened from a store string:
  *
  *   PATH or dir:PATH   a directory, one file per block (dir.c)
+ *   pack:FILE          one file or block device: header, block log, index (pack.c)
+ *   http://HOST:PORT[/prefix]  an `eris serve` (or any ERIS-over-HTTP) server (http.c)
  *   mem:               a process-local table, for tests and tools (mem.c)
+ *   A+B                read-through chain: blocks missing from A are fetched
+ *                      from B, verified, and stored in A (chain.c). A itself
+ *                      contains no '+'; A+B+C is A+(B+C).
  *
  * Every read through store_get is verified against its reference before it is
  * returned; store_get_raw skips that for callers that verify every block
@@ -49,6 +54,22 @@ int store_put(store *s, const uint8_t ref[ERIS_REF_SIZE], const uint8_t *block, 
 
 /* 1 when the block is present, 0 when not, negative on error. */
 int store_has(store *s, const uint8_t ref[ERIS_REF_SIZE], eris_error *err) ERIS_WARN_UNUSED;
+
+/* Batch variants. For each i in [0, n), store_get_many calls
+ * got(ctx, i, rc, block, len): rc is 0 with a verified block, or the error
+ * code for that block alone (ERIS_E_MISSING, ERIS_E_HASH, ...; block NULL).
+ * Calls may come in any order and, for backends that fetch in parallel (http),
+ * all n requests are in flight together. Returns 0 when every block was
+ * handed to `got` (whatever its rc), or an error that stopped the batch
+ * (then `got` may not have been called for every i). `got` returning
+ * non-zero stops the batch with ERIS_E_IO. */
+typedef int (*store_got_fn)(void *ctx, size_t i, int rc, const uint8_t *block, size_t len);
+int store_get_many(store *s, const uint8_t (*refs)[ERIS_REF_SIZE], size_t n, store_got_fn got,
+		   void *ctx, eris_error *err) ERIS_WARN_UNUSED;
+
+/* present[i] = 1 when block i is in the store, else 0. */
+int store_has_many(store *s, const uint8_t (*refs)[ERIS_REF_SIZE], size_t n, uint8_t *present,
+		   eris_error *err) ERIS_WARN_UNUSED;
 
 /* Makes every put so far durable. */
 int store_flush(store *s, eris_error *err) ERIS_WARN_UNUSED;

@@ -18,6 +18,12 @@ struct store_ops {
 	int (*has)(store *s, const uint8_t *ref, eris_error *err);
 	int (*flush)(store *s, eris_error *err);
 	void (*close)(store *s);
+	/* Optional (NULL: store.c loops over get / has). get_many hands
+	 * unverified blocks to got; store.c verifies them on the way through. */
+	int (*get_many)(store *s, const uint8_t (*refs)[ERIS_REF_SIZE], size_t n, store_got_fn got,
+			void *ctx, eris_error *err);
+	int (*has_many)(store *s, const uint8_t (*refs)[ERIS_REF_SIZE], size_t n, uint8_t *present,
+			eris_error *err);
 };
 
 struct store {
@@ -29,5 +35,10 @@ struct store {
 
 int store_dir_open(store **out, const char *path, int flags, eris_error *err);
 int store_mem_open(store **out, eris_error *err);
+int store_pack_open(store **out, const char *path, int flags, eris_error *err);
+/* url is the whole "http://HOST:PORT[/prefix]" */
+int store_http_open(store **out, const char *url, int flags, eris_error *err);
+/* cache and source are open stores; the chain owns them from here on */
+int store_chain_open(store **out, store *cache, store *source, eris_error *err);
 
 #endif
