@@ -216,7 +216,93 @@ static void dir_close(store *s)
 	free(d);
 }
 
-static const struct store_ops dir_ops = {dir_get, dir_put, dir_has, dir_flush, dir_close};
+/* Calls fn(ctx, ref, size, subdir fd, name) for every block file. */
+typedef int (*dir_each_fn)(void *ctx, const uint8_t *ref, size_t len, int subfd, const char *name);
+
+static int dir_each(struct dir_store *d, dir_each_fn fn, void *ctx, eris_error *err)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	int rc = 0;
+
+	for (unsigned i = 0; i < FANOUT && rc == 0; i++) {
+		char sub[3] = {alphabet[i / 32], alphabet[i % 32], '\0'};
+		int fd = openat(d->dfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+		struct dirent *e;
+		if (!dir) {
+			if (fd >= 0)
+				close(fd);
+			if (errno == ENOENT)
+				continue;
+			return eris_error_set(err, ERIS_E_IO, "%s/%s: %s", d->path, sub, strerror(errno));
+		}
+		while (rc == 0 && (e = readdir(dir)) != NULL) {
+			uint8_t ref[ERIS_REF_SIZE];
+			struct stat st;
+			if (strlen(e->d_name) != ERIS_REF_B32_LEN ||
+			    eris_ref_from_b32(ref, e->d_name, ERIS_REF_B32_LEN) != 0 ||
+			    fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+				continue; /* not a block file */
+			if (fn(ctx, ref, (size_t)st.st_size, dirfd(dir), e->d_name) != 0)
+				rc = eris_error_set(err, ERIS_E_IO, "listing stopped");
+		}
+		closedir(dir);
+	}
+	return rc;
+}
+
+struct list_ctx {
+	store_list_fn fn;
+	void *ctx;
+	store_keep_fn keep;
+	uint64_t *removed;
+	struct dir_store *d;
+};
+
+static int list_one(void *ctx, const uint8_t *ref, size_t len, int subfd, const char *name)
+{
+	struct list_ctx *l = ctx;
+
+	(void)subfd;
+	(void)name;
+	return l->fn(l->ctx, ref, len);
+}
+
+static int dir_list(store *s, store_list_fn fn, void *ctx, eris_error *err)
+{
+	struct list_ctx l = {fn, ctx, NULL, NULL, (struct dir_store *)s};
+
+	return dir_each((struct dir_store *)s, list_one, &l, err);
+}
+
+static int retain_one(void *ctx, const uint8_t *ref, size_t len, int subfd, const char *name)
+{
+	struct list_ctx *l = ctx;
+	char b32[ERIS_REF_B32_LEN + 1];
+
+	(void)len;
+	if (l->keep(l->ctx, ref))
+		return 0;
+	if (unlinkat(subfd, name, 0) != 0)
+		return -1;
+	eris_ref_to_b32(ref, b32);
+	l->d->dirty[b32_index(b32[0]) * 32 + b32_index(b32[1])] = 1;
+	(*l->removed)++;
+	return 0;
+}
+
+static int dir_retain(store *s, store_keep_fn keep, void *ctx, uint64_t *removed,
+		      eris_error *err)
+{
+	struct dir_store *d = (struct dir_store *)s;
+	struct list_ctx l = {NULL, ctx, keep, removed, d};
+	int rc = dir_each(d, retain_one, &l, err);
+
+	return rc == 0 ? dir_flush(s, err) : rc;
+}
+
+static const struct store_ops dir_ops = {dir_get,   dir_put, dir_has,  dir_flush,
+					 dir_close, NULL,    NULL,     dir_list, dir_retain};
 
 /* Removes what a crashed writer left in DIR/tmp: files named NAME.PID.N
  * whose process is gone. Live writers' files are left alone. */

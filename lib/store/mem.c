@@ -150,7 +150,46 @@ static void mem_close(store *s)
 	free(m);
 }
 
-static const struct store_ops mem_ops = {mem_get, mem_put, mem_has, NULL, mem_close};
+static int mem_list(store *s, store_list_fn fn, void *ctx, eris_error *err)
+{
+	struct mem_store *m = (struct mem_store *)s;
+
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].block && fn(ctx, m->slots[i].ref, m->slots[i].len) != 0)
+			return eris_error_set(err, ERIS_E_IO, "listing stopped");
+	return 0;
+}
+
+/* Rebuilds the table with the kept entries (arena space is not reused). */
+static int mem_retain(store *s, store_keep_fn keep, void *ctx, uint64_t *removed,
+		      eris_error *err)
+{
+	struct mem_store *m = (struct mem_store *)s;
+	struct mem_entry *old = m->slots;
+	size_t oldcap = m->cap;
+
+	m->slots = calloc(m->cap, sizeof *m->slots);
+	if (!m->slots) {
+		m->slots = old;
+		return eris_error_set(err, ERIS_E_NOMEM, "out of memory");
+	}
+	m->used = 0;
+	for (size_t i = 0; i < oldcap; i++) {
+		if (!old[i].block)
+			continue;
+		if (!keep(ctx, old[i].ref)) {
+			(*removed)++;
+			continue;
+		}
+		*find(m, old[i].ref) = old[i];
+		m->used++;
+	}
+	free(old);
+	return 0;
+}
+
+static const struct store_ops mem_ops = {mem_get, mem_put,  mem_has,   NULL,
+					 mem_close, NULL, NULL, mem_list, mem_retain};
 
 int store_mem_open(store **out, eris_error *err)
 {

@@ -1,11 +1,918 @@
-/* pack.c — placeholder while the pack store is written (replaced before landing). */
+/*
+ * pack.c — the pack store: ERIS blocks in one file or raw partition.
+ *
+ * The format, the order of writes and what a crash can do are specified in
+ * docs/pack-format.md (offset/size tables there). In short: a header, two
+ * commit slots written alternately, and an append-only log of 64-byte-aligned
+ * records, each a 64-byte header plus payload: block records (payload hashes
+ * to the reference in the header) and index records (a sorted array of
+ * reference → record offset covering every block before it).
+ *
+ * In memory: the current index (mapped or read, searched by bisection, never
+ * loaded into a table), and a hash table of the "tail" — block records after
+ * the index, found by scanning on open and added by puts. Writes gather in a
+ * 1 MiB buffer; store_flush writes it, syncs, possibly writes a new index,
+ * and commits. Read-only opens mmap the region and hand out blocks in place.
+ *
+ * Invariants: log_end is the offset where the next record goes; every record
+ * in [log_start, log_end) has been written or sits in wbuf (which starts at
+ * wbuf_off); the tail table and the index together name every block in the
+ * pack exactly once.
+ */
 #include "store_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "banned.h"
 
+enum {
+	HEADER_SIZE = 4096,
+	SLOT_A = 4096,
+	SLOT_B = 8192,
+	LOG_START = 12288,
+	REC_HDR = 64,
+	ENTRY = 40,
+	WBUF = 1 << 20,
+	CHECKPOINT_TAIL = 65536,
+};
+
+#define DEFAULT_CAPACITY (1ull << 40)
+
+static const char hdr_magic[8] = {'S', 'I', 'G', 'I', 'L', 'P', 'A', 'K'};
+static const char cmt_magic[8] = {'S', 'I', 'G', 'I', 'L', 'C', 'M', 'T'};
+static const char blk_magic[4] = {'B', 'L', 'K', '1'};
+static const char idx_magic[4] = {'I', 'D', 'X', '1'};
+
+struct tail_entry {
+	uint8_t ref[ERIS_REF_SIZE];
+	uint64_t off; /* 0: empty slot */
+};
+
+struct pack_store {
+	struct store base;
+	int fd;
+	char *path;
+	int writable;
+	uint64_t capacity;
+	uint8_t uuid[16];
+
+	/* the current commit */
+	uint64_t seq;
+	uint64_t committed_end;
+	uint64_t index_off, index_count;
+	const uint8_t *index; /* index_count entries, in the map or index_mem */
+	uint8_t *index_mem;
+
+	/* the tail */
+	struct tail_entry *tail;
+	size_t tail_cap, tail_used;
+
+	uint64_t log_end;
+	uint8_t *wbuf;
+	size_t wlen;
+	uint64_t wbuf_off;
+
+	uint8_t *map;
+	size_t map_len;
+
+	uint64_t blocks, bytes, damaged;
+};
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t rec_size(uint64_t payload)
+{
+	return REC_HDR + ((payload + 63) & ~(uint64_t)63);
+}
+
+static int pread_all(int fd, void *buf, size_t len, uint64_t off)
+{
+	uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = pread(fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+{
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = pwrite(fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* ---- lookup ---------------------------------------------------------------- */
+
+static size_t tail_slot(const struct pack_store *p, const uint8_t *ref)
+{
+	uint64_t h;
+
+	memcpy(&h, ref, sizeof h);
+	return (size_t)h & (p->tail_cap - 1);
+}
+
+static struct tail_entry *tail_find(struct pack_store *p, const uint8_t *ref)
+{
+	size_t i = tail_slot(p, ref);
+
+	while (p->tail[i].off && memcmp(p->tail[i].ref, ref, ERIS_REF_SIZE) != 0)
+		i = (i + 1) & (p->tail_cap - 1);
+	return &p->tail[i];
+}
+
+static int tail_add(struct pack_store *p, const uint8_t *ref, uint64_t off)
+{
+	if ((p->tail_used + 1) * 2 > p->tail_cap) {
+		struct tail_entry *old = p->tail;
+		size_t oldcap = p->tail_cap;
+		p->tail_cap = oldcap ? oldcap * 2 : 1024;
+		p->tail = calloc(p->tail_cap, sizeof *p->tail);
+		if (!p->tail) {
+			p->tail = old;
+			p->tail_cap = oldcap;
+			return ERIS_E_NOMEM;
+		}
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i].off)
+				*tail_find(p, old[i].ref) = old[i];
+		free(old);
+	}
+	struct tail_entry *e = tail_find(p, ref);
+	if (!e->off) {
+		memcpy(e->ref, ref, ERIS_REF_SIZE);
+		e->off = off;
+		p->tail_used++;
+	}
+	return 0;
+}
+
+/* Offset of the block's record, or 0. */
+static uint64_t lookup(struct pack_store *p, const uint8_t *ref)
+{
+	size_t lo = 0, hi = (size_t)p->index_count;
+
+	if (p->tail_cap) {
+		struct tail_entry *e = tail_find(p, ref);
+		if (e->off)
+			return e->off;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(p->index + mid * ENTRY, ref, ERIS_REF_SIZE);
+		if (c == 0)
+			return get64(p->index + mid * ENTRY + ERIS_REF_SIZE);
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+/* Points *rec at the record header + payload at off: in wbuf, in the map, or
+ * read into buf (which must hold REC_HDR + ERIS_BLOCK_MAX). */
+static int read_record(struct pack_store *p, uint64_t off, uint8_t *buf, const uint8_t **rec,
+		       eris_error *err)
+{
+	uint32_t len;
+
+	if (off < LOG_START || off + REC_HDR > p->log_end)
+		return eris_error_set(err, ERIS_E_IO, "%s: index points outside the log (offset %llu)",
+				      p->path, (unsigned long long)off);
+	if (p->wlen && off >= p->wbuf_off) {
+		*rec = p->wbuf + (off - p->wbuf_off);
+		return 0;
+	}
+	if (p->map && off + REC_HDR <= p->map_len) {
+		len = get32(p->map + off + 4);
+		if (len > ERIS_BLOCK_MAX || off + REC_HDR + len > p->map_len)
+			return eris_error_set(err, ERIS_E_IO, "%s: damaged record at offset %llu",
+					      p->path, (unsigned long long)off);
+		*rec = p->map + off;
+		return 0;
+	}
+	if (pread_all(p->fd, buf, REC_HDR, off) != 0)
+		return eris_error_set(err, ERIS_E_IO, "%s: read at %llu: %s", p->path,
+				      (unsigned long long)off, strerror(errno));
+	len = get32(buf + 4);
+	if (len > ERIS_BLOCK_MAX || pread_all(p->fd, buf + REC_HDR, len, off + REC_HDR) != 0)
+		return eris_error_set(err, ERIS_E_IO, "%s: damaged record at offset %llu", p->path,
+				      (unsigned long long)off);
+	*rec = buf;
+	return 0;
+}
+
+static int pack_get(store *s, const uint8_t *ref, uint8_t *buf, size_t size,
+		    const uint8_t **block, size_t *len, eris_error *err)
+{
+	struct pack_store *p = (struct pack_store *)s;
+	uint8_t tmp[REC_HDR + ERIS_BLOCK_MAX];
+	const uint8_t *rec = NULL;
+	uint64_t off = lookup(p, ref);
+	uint32_t n;
+	int rc;
+
+	if (!off)
+		return ERIS_E_MISSING;
+	rc = read_record(p, off, tmp, &rec, err);
+	if (rc != 0)
+		return rc;
+	n = get32(rec + 4);
+	if (memcmp(rec, blk_magic, 4) != 0 || memcmp(rec + 8, ref, ERIS_REF_SIZE) != 0)
+		return eris_error_set(err, ERIS_E_IO,
+				      "%s: record at offset %llu is not the block the index names",
+				      p->path, (unsigned long long)off);
+	if (n > size)
+		return ERIS_E_SIZE;
+	if (rec == tmp) {
+		memcpy(buf, rec + REC_HDR, n);
+		*block = buf;
+	} else {
+		*block = rec + REC_HDR; /* zero-copy from the map or the write buffer */
+	}
+	*len = n;
+	return 0;
+}
+
+static int pack_has(store *s, const uint8_t *ref, eris_error *err)
+{
+	(void)err;
+	return lookup((struct pack_store *)s, ref) != 0;
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+static int write_buffer(struct pack_store *p, eris_error *err)
+{
+	if (p->wlen == 0)
+		return 0;
+	if (pwrite_all(p->fd, p->wbuf, p->wlen, p->wbuf_off) != 0)
+		return eris_error_set(err, ERIS_E_IO, "%s: write: %s", p->path, strerror(errno));
+	p->wbuf_off += p->wlen;
+	p->wlen = 0;
+	return 0;
+}
+
+static void make_rec_header(uint8_t *h, const char magic[4], uint32_t len, const uint8_t *hash,
+			    uint64_t count)
+{
+	memset(h, 0, REC_HDR);
+	memcpy(h, magic, 4);
+	put32(h + 4, len);
+	memcpy(h + 8, hash, ERIS_REF_SIZE);
+	put64(h + 40, count);
+}
+
+static int pack_put(store *s, const uint8_t *ref, const uint8_t *block, size_t len,
+		    eris_error *err)
+{
+	struct pack_store *p = (struct pack_store *)s;
+	uint64_t need = rec_size(len);
+	int rc;
+
+	if (!p->writable)
+		return eris_error_set(err, ERIS_E_ARG, "%s: pack is open read-only", p->path);
+	if (lookup(p, ref))
+		return 0;
+	if (p->log_end + need > p->capacity)
+		return eris_error_set(err, ERIS_E_IO,
+				      "%s: pack is full (capacity %llu bytes, %llu used)", p->path,
+				      (unsigned long long)p->capacity, (unsigned long long)p->log_end);
+	if (p->wlen + need > WBUF && (rc = write_buffer(p, err)) != 0)
+		return rc;
+	if (p->wlen == 0)
+		p->wbuf_off = p->log_end;
+	make_rec_header(p->wbuf + p->wlen, blk_magic, (uint32_t)len, ref, 0);
+	memcpy(p->wbuf + p->wlen + REC_HDR, block, len);
+	memset(p->wbuf + p->wlen + REC_HDR + len, 0, need - REC_HDR - len);
+	rc = tail_add(p, ref, p->log_end);
+	if (rc != 0)
+		return eris_error_set(err, rc, "out of memory");
+	p->wlen += need;
+	p->log_end += need;
+	p->blocks++;
+	p->bytes += len;
+	return 0;
+}
+
+static int by_ref(const void *a, const void *b)
+{
+	return memcmp(a, b, ERIS_REF_SIZE);
+}
+
+/* Writes an index record of every block at log_end; on success it becomes the
+ * in-memory index and the tail empties. Returns 0 also when it does not fit
+ * (the tail then stays, and is scanned on the next open). */
+static int write_index(struct pack_store *p, eris_error *err)
+{
+	uint64_t n = p->index_count + p->tail_used, k = 0;
+	uint8_t *pay = NULL, *tails = NULL, hdr[REC_HDR], hash[ERIS_REF_SIZE];
+	uint64_t need = rec_size(n * ENTRY), off = p->log_end;
+	int rc = 0;
+
+	if (p->tail_used == 0 || off + need > p->capacity)
+		return 0;
+	pay = malloc(n > 0 ? n * ENTRY : 1);
+	tails = malloc(p->tail_used * ENTRY + 1);
+	if (!pay || !tails) {
+		rc = eris_error_set(err, ERIS_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0, t = 0; i < p->tail_cap; i++) {
+		if (!p->tail[i].off)
+			continue;
+		memcpy(tails + t * ENTRY, p->tail[i].ref, ERIS_REF_SIZE);
+		put64(tails + t * ENTRY + ERIS_REF_SIZE, p->tail[i].off);
+		t++;
+	}
+	qsort(tails, p->tail_used, ENTRY, by_ref);
+	/* merge the old index and the sorted tail */
+	for (uint64_t a = 0, b = 0; a < p->index_count || b < p->tail_used;) {
+		const uint8_t *x = a < p->index_count ? p->index + a * ENTRY : NULL;
+		const uint8_t *y = b < p->tail_used ? tails + b * ENTRY : NULL;
+		if (x && (!y || memcmp(x, y, ERIS_REF_SIZE) <= 0)) {
+			memcpy(pay + k++ * ENTRY, x, ENTRY);
+			a++;
+		} else {
+			memcpy(pay + k++ * ENTRY, y, ENTRY);
+			b++;
+		}
+	}
+	crypto_generichash(hash, sizeof hash, pay, n * ENTRY, NULL, 0);
+	make_rec_header(hdr, idx_magic, (uint32_t)(n * ENTRY), hash, n);
+	if (pwrite_all(p->fd, hdr, REC_HDR, off) != 0 ||
+	    pwrite_all(p->fd, pay, n * ENTRY, off + REC_HDR) != 0 ||
+	    (need > REC_HDR + n * ENTRY &&
+	     pwrite_all(p->fd, (const uint8_t[64]){0}, need - REC_HDR - n * ENTRY,
+			off + REC_HDR + n * ENTRY) != 0)) {
+		rc = eris_error_set(err, ERIS_E_IO, "%s: write: %s", p->path, strerror(errno));
+		goto out;
+	}
+	if (fdatasync(p->fd) != 0) {
+		rc = eris_error_set(err, ERIS_E_IO, "%s: sync: %s", p->path, strerror(errno));
+		goto out;
+	}
+	free(p->index_mem);
+	p->index_mem = pay;
+	p->index = pay;
+	pay = NULL;
+	p->index_off = off;
+	p->index_count = n;
+	p->log_end = off + need;
+	p->wbuf_off = p->log_end;
+	memset(p->tail, 0, p->tail_cap * sizeof *p->tail);
+	p->tail_used = 0;
+out:
+	free(pay);
+	free(tails);
+	return rc;
+}
+
+static int write_commit(struct pack_store *p, eris_error *err)
+{
+	uint8_t slot[128] = {0};
+	uint64_t seq = p->seq + 1;
+
+	memcpy(slot, cmt_magic, 8);
+	put64(slot + 8, seq);
+	put64(slot + 16, p->log_end);
+	put64(slot + 24, p->index_off);
+	put64(slot + 32, p->index_count);
+	put64(slot + 40, p->blocks);
+	put64(slot + 48, p->bytes);
+	crypto_generichash(slot + 56, ERIS_REF_SIZE, slot, 56, NULL, 0);
+	if (pwrite_all(p->fd, slot, sizeof slot, seq % 2 ? SLOT_B : SLOT_A) != 0 ||
+	    fdatasync(p->fd) != 0)
+		return eris_error_set(err, ERIS_E_IO, "%s: commit: %s", p->path, strerror(errno));
+	p->seq = seq;
+	p->committed_end = p->log_end;
+	return 0;
+}
+
+/* Makes every put durable; with `checkpoint`, also writes an index. */
+static int commit(struct pack_store *p, int checkpoint, eris_error *err)
+{
+	int rc;
+
+	if (!p->writable || (p->log_end == p->committed_end && !(checkpoint && p->tail_used)))
+		return 0;
+	rc = write_buffer(p, err);
+	if (rc == 0 && fdatasync(p->fd) != 0)
+		rc = eris_error_set(err, ERIS_E_IO, "%s: sync: %s", p->path, strerror(errno));
+	if (rc == 0 && (checkpoint || p->tail_used >= CHECKPOINT_TAIL))
+		rc = write_index(p, err);
+	if (rc == 0)
+		rc = write_commit(p, err);
+	return rc;
+}
+
+static int pack_flush(store *s, eris_error *err)
+{
+	return commit((struct pack_store *)s, 0, err);
+}
+
+static void pack_close(store *s)
+{
+	struct pack_store *p = (struct pack_store *)s;
+
+	if (p->fd >= 0 && p->writable)
+		(void)commit(p, 1, NULL);
+	if (p->map)
+		munmap(p->map, p->map_len);
+	if (p->fd >= 0)
+		close(p->fd);
+	free(p->index_mem);
+	free(p->tail);
+	free(p->wbuf);
+	free(p->path);
+	free(p);
+}
+
+/* ---- opening ------------------------------------------------------------- */
+
+static int write_header(struct pack_store *p, eris_error *err)
+{
+	uint8_t h[HEADER_SIZE] = {0}, slot[128] = {0};
+
+	memcpy(h, hdr_magic, 8);
+	put32(h + 8, 1);
+	put32(h + 12, HEADER_SIZE);
+	memcpy(h + 16, p->uuid, 16);
+	put64(h + 32, p->capacity);
+	put64(h + 40, LOG_START);
+	crypto_generichash(h + 48, ERIS_REF_SIZE, h, 48, NULL, 0);
+	/* slot A: sequence 0, an empty log */
+	memcpy(slot, cmt_magic, 8);
+	put64(slot + 16, LOG_START);
+	crypto_generichash(slot + 56, ERIS_REF_SIZE, slot, 56, NULL, 0);
+	if (pwrite_all(p->fd, h, sizeof h, 0) != 0 || pwrite_all(p->fd, slot, sizeof slot, SLOT_A) != 0 ||
+	    pwrite_all(p->fd, (uint8_t[128]){0}, 128, SLOT_B) != 0 || fsync(p->fd) != 0)
+		return eris_error_set(err, ERIS_E_IO, "%s: cannot write pack header: %s", p->path,
+				      strerror(errno));
+	return 0;
+}
+
+static int read_header(struct pack_store *p, const uint8_t *h, uint64_t region, eris_error *err)
+{
+	uint8_t sum[ERIS_REF_SIZE];
+
+	if (memcmp(h, hdr_magic, 8) != 0)
+		return eris_error_set(err, ERIS_E_IO, "%s: not a sigil pack (bad magic)", p->path);
+	crypto_generichash(sum, sizeof sum, h, 48, NULL, 0);
+	if (memcmp(sum, h + 48, sizeof sum) != 0)
+		return eris_error_set(err, ERIS_E_IO, "%s: pack header is damaged (checksum)", p->path);
+	if (get32(h + 8) != 1 || get32(h + 12) != HEADER_SIZE || get64(h + 40) != LOG_START)
+		return eris_error_set(err, ERIS_E_IO, "%s: unsupported pack version %u", p->path,
+				      get32(h + 8));
+	memcpy(p->uuid, h + 16, 16);
+	p->capacity = get64(h + 32);
+	if (p->capacity < LOG_START || (region && p->capacity > region && region < DEFAULT_CAPACITY))
+		return eris_error_set(err, ERIS_E_IO,
+				      "%s: pack capacity %llu does not fit the device (%llu bytes)",
+				      p->path, (unsigned long long)p->capacity,
+				      (unsigned long long)region);
+	return 0;
+}
+
+/* Picks the newest valid commit slot. */
+static int read_commit(struct pack_store *p, const uint8_t *a, const uint8_t *b, eris_error *err)
+{
+	const uint8_t *best = NULL;
+	const uint8_t *slots[2] = {a, b};
+
+	for (int i = 0; i < 2; i++) {
+		uint8_t sum[ERIS_REF_SIZE];
+		if (memcmp(slots[i], cmt_magic, 8) != 0)
+			continue;
+		crypto_generichash(sum, sizeof sum, slots[i], 56, NULL, 0);
+		if (memcmp(sum, slots[i] + 56, sizeof sum) != 0)
+			continue;
+		if (!best || get64(slots[i] + 8) > get64(best + 8))
+			best = slots[i];
+	}
+	if (!best)
+		return eris_error_set(err, ERIS_E_IO, "%s: both commit slots are damaged", p->path);
+	p->seq = get64(best + 8);
+	p->committed_end = get64(best + 16);
+	p->index_off = get64(best + 24);
+	p->index_count = get64(best + 32);
+	p->blocks = get64(best + 40);
+	p->bytes = get64(best + 48);
+	if (p->committed_end < LOG_START || p->committed_end > p->capacity ||
+	    (p->index_off && (p->index_off < LOG_START || p->index_off >= p->committed_end)))
+		return eris_error_set(err, ERIS_E_IO, "%s: commit record is inconsistent", p->path);
+	return 0;
+}
+
+/* Makes the index usable: in the map, or read into memory. */
+static int load_index(struct pack_store *p, uint64_t limit, eris_error *err)
+{
+	uint8_t h[REC_HDR];
+	uint64_t bytes;
+
+	if (!p->index_off)
+		return 0;
+	if (pread_all(p->fd, h, REC_HDR, p->index_off) != 0 || memcmp(h, idx_magic, 4) != 0)
+		return eris_error_set(err, ERIS_E_IO, "%s: index record at %llu is damaged", p->path,
+				      (unsigned long long)p->index_off);
+	bytes = p->index_count * ENTRY;
+	if (get64(h + 40) != p->index_count || get32(h + 4) != bytes ||
+	    p->index_off + rec_size(bytes) > limit)
+		return eris_error_set(err, ERIS_E_IO, "%s: index record does not match its commit",
+				      p->path);
+	if (p->map && p->index_off + REC_HDR + bytes <= p->map_len) {
+		p->index = p->map + p->index_off + REC_HDR;
+		return 0;
+	}
+	p->index_mem = malloc(bytes ? bytes : 1);
+	if (!p->index_mem || pread_all(p->fd, p->index_mem, bytes, p->index_off + REC_HDR) != 0)
+		return eris_error_set(err, ERIS_E_IO, "%s: cannot read the index", p->path);
+	p->index = p->index_mem;
+	return 0;
+}
+
+/* Scans the records after the index (see docs/pack-format.md, "Opening"). */
+static int scan_tail(struct pack_store *p, uint64_t limit, eris_error *err)
+{
+	uint8_t *buf = malloc(REC_HDR + ERIS_BLOCK_MAX), sum[ERIS_REF_SIZE];
+	uint64_t pos = p->index_off ? p->index_off + rec_size(p->index_count * ENTRY) : LOG_START;
+	uint64_t bytes = 0;
+	int rc = 0;
+
+	if (!buf)
+		return eris_error_set(err, ERIS_E_NOMEM, "out of memory");
+	while (pos + REC_HDR <= limit) {
+		int sane = pread_all(p->fd, buf, REC_HDR, pos) == 0;
+		uint32_t len = sane ? get32(buf + 4) : 0;
+		int is_blk = sane && memcmp(buf, blk_magic, 4) == 0;
+		int is_idx = sane && memcmp(buf, idx_magic, 4) == 0;
+		sane = sane && ((is_blk && (len == ERIS_BLOCK_1K || len == ERIS_BLOCK_32K)) ||
+				(is_idx && len % ENTRY == 0)) &&
+		       pos + rec_size(len) <= limit;
+		if (sane && is_blk) {
+			sane = pread_all(p->fd, buf + REC_HDR, len, pos + REC_HDR) == 0;
+			if (sane) {
+				crypto_generichash(sum, sizeof sum, buf + REC_HDR, len, NULL, 0);
+				sane = memcmp(sum, buf + 8, sizeof sum) == 0;
+			}
+		}
+		if (!sane) {
+			if (pos >= p->committed_end)
+				break; /* the torn tail of a crash: cut here */
+			p->damaged++;
+			pos += 64; /* damage inside the committed log: resynchronise */
+			continue;
+		}
+		if (is_blk && !lookup(p, buf + 8)) {
+			if ((rc = tail_add(p, buf + 8, pos)) != 0) {
+				rc = eris_error_set(err, rc, "out of memory");
+				break;
+			}
+			if (pos >= p->committed_end)
+				bytes += len; /* not counted by the commit */
+		}
+		pos += rec_size(len);
+	}
+	p->log_end = pos > p->committed_end ? pos : p->committed_end;
+	if (pos < p->committed_end)
+		p->damaged++;
+	p->blocks = p->index_count + p->tail_used;
+	p->bytes += bytes;
+	free(buf);
+	return rc;
+}
+
+static int pack_list(store *s, store_list_fn fn, void *ctx, eris_error *err);
+static int pack_retain(store *s, store_keep_fn keep, void *ctx, uint64_t *removed,
+		       eris_error *err);
+
+static const struct store_ops pack_ops = {pack_get,   pack_put, pack_has,	pack_flush,
+					  pack_close, NULL,	NULL,	pack_list, pack_retain};
+
 int store_pack_open(store **out, const char *path, int flags, eris_error *err)
 {
-	(void)flags;
+	struct pack_store *p = calloc(1, sizeof *p);
+	int writable = (flags & (STORE_WRITE | STORE_CREATE)) != 0;
+	uint8_t head[SLOT_B + 128];
+	struct stat st;
+	uint64_t region = 0;
+	int rc = 0;
+
 	*out = NULL;
-	return eris_error_set(err, ERIS_E_ARG, "%s: pack stores are not implemented yet", path);
+	if (!p)
+		return eris_error_set(err, ERIS_E_NOMEM, "out of memory");
+	p->base.ops = NULL;
+	p->fd = -1;
+	p->writable = writable;
+	p->path = strdup(path);
+	if (!p->path) {
+		rc = eris_error_set(err, ERIS_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	p->fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC |
+				   ((flags & STORE_CREATE) ? O_CREAT : 0),
+		     0644);
+	if (p->fd < 0) {
+		rc = eris_error_set(err, ERIS_E_IO, "%s: cannot open pack: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (flock(p->fd, (writable ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
+		rc = eris_error_set(err, ERIS_E_IO, "%s: pack is in use by another %s", path,
+				    writable ? "process" : "writer");
+		goto fail;
+	}
+	if (fstat(p->fd, &st) != 0) {
+		rc = eris_error_set(err, ERIS_E_IO, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		if (ioctl(p->fd, BLKGETSIZE64, &region) != 0) {
+			rc = eris_error_set(err, ERIS_E_IO, "%s: cannot size the device", path);
+			goto fail;
+		}
+	} else if (S_ISREG(st.st_mode)) {
+		region = (uint64_t)st.st_size;
+	} else {
+		rc = eris_error_set(err, ERIS_E_IO, "%s: not a file or block device", path);
+		goto fail;
+	}
+
+	memset(head, 0, sizeof head);
+	if (region >= sizeof head && pread_all(p->fd, head, sizeof head, 0) != 0) {
+		rc = eris_error_set(err, ERIS_E_IO, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if ((flags & STORE_CREATE) && sodium_is_zero(head, HEADER_SIZE)) {
+		/* a new file, or a zeroed device */
+		p->capacity = S_ISBLK(st.st_mode) ? region : DEFAULT_CAPACITY;
+		randombytes_buf(p->uuid, sizeof p->uuid);
+		if ((rc = write_header(p, err)) != 0)
+			goto fail;
+		if (pread_all(p->fd, head, sizeof head, 0) != 0) {
+			rc = eris_error_set(err, ERIS_E_IO, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		region = S_ISBLK(st.st_mode) ? region : sizeof head;
+	} else if (region < sizeof head) {
+		rc = eris_error_set(err, ERIS_E_IO, "%s: not a sigil pack (too short)", path);
+		goto fail;
+	}
+	if ((rc = read_header(p, head, S_ISBLK(st.st_mode) ? region : 0, err)) != 0 ||
+	    (rc = read_commit(p, head + SLOT_A, head + SLOT_B, err)) != 0)
+		goto fail;
+
+	uint64_t limit = S_ISBLK(st.st_mode) ? p->capacity : (uint64_t)st.st_size;
+	if (limit > p->capacity)
+		limit = p->capacity;
+	if (!writable && limit > 0) {
+		p->map_len = (size_t)limit;
+		p->map = mmap(NULL, p->map_len, PROT_READ, MAP_SHARED, p->fd, 0);
+		if (p->map == MAP_FAILED) {
+			p->map = NULL; /* fall back to pread */
+			p->map_len = 0;
+		}
+	}
+	if ((rc = load_index(p, limit, err)) != 0 || (rc = scan_tail(p, limit, err)) != 0)
+		goto fail;
+	if (writable) {
+		p->wbuf = malloc(WBUF);
+		if (!p->wbuf) {
+			rc = eris_error_set(err, ERIS_E_NOMEM, "out of memory");
+			goto fail;
+		}
+		p->wbuf_off = p->log_end;
+		/* cut a torn tail from a regular file */
+		if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > p->log_end &&
+		    ftruncate(p->fd, (off_t)p->log_end) != 0) {
+			rc = eris_error_set(err, ERIS_E_IO, "%s: cannot cut the torn tail: %s", path,
+					    strerror(errno));
+			goto fail;
+		}
+	}
+	p->base.ops = &pack_ops;
+	*out = &p->base;
+	return 0;
+fail:
+	p->writable = 0; /* nothing to commit */
+	pack_close(&p->base);
+	return rc;
+}
+
+/* ---- enumeration, garbage collection, formatting ------------------------- */
+
+static int pack_list(store *s, store_list_fn fn, void *ctx, eris_error *err)
+{
+	struct pack_store *p = (struct pack_store *)s;
+	uint8_t tmp[REC_HDR + ERIS_BLOCK_MAX];
+
+	for (uint64_t i = 0; i < p->index_count + p->tail_cap; i++) {
+		const uint8_t *ref, *rec = NULL;
+		uint64_t off;
+		if (i < p->index_count) {
+			ref = p->index + i * ENTRY;
+			off = get64(ref + ERIS_REF_SIZE);
+		} else {
+			const struct tail_entry *e = &p->tail[i - p->index_count];
+			if (!e->off)
+				continue;
+			ref = e->ref;
+			off = e->off;
+		}
+		/* the length is in the record header; a damaged one lists as 0 */
+		size_t len = read_record(p, off, tmp, &rec, NULL) == 0 ? get32(rec + 4) : 0;
+		if (fn(ctx, ref, len) != 0)
+			return eris_error_set(err, ERIS_E_IO, "listing stopped");
+	}
+	return 0;
+}
+
+int store_pack_format(const char *path, uint64_t capacity, const uint8_t *uuid, eris_error *err)
+{
+	struct pack_store p = {0};
+	struct stat st;
+	uint8_t head[HEADER_SIZE];
+	uint64_t region = 0;
+	int rc = 0;
+
+	p.path = (char *)path;
+	p.fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (p.fd < 0)
+		return eris_error_set(err, ERIS_E_IO, "%s: %s", path, strerror(errno));
+	if (fstat(p.fd, &st) != 0 || (S_ISBLK(st.st_mode) && ioctl(p.fd, BLKGETSIZE64, &region) != 0)) {
+		rc = eris_error_set(err, ERIS_E_IO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (S_ISREG(st.st_mode))
+		region = (uint64_t)st.st_size;
+	if (region >= HEADER_SIZE && (pread_all(p.fd, head, sizeof head, 0) != 0 ||
+				      !sodium_is_zero(head, sizeof head))) {
+		rc = eris_error_set(err, ERIS_E_IO, "%s: not empty; refusing to format it", path);
+		goto out;
+	}
+	p.capacity = capacity ? capacity : S_ISBLK(st.st_mode) ? region : DEFAULT_CAPACITY;
+	if (p.capacity < LOG_START + REC_HDR + ERIS_BLOCK_1K || (S_ISBLK(st.st_mode) && p.capacity > region)) {
+		rc = eris_error_set(err, ERIS_E_ARG, "%s: capacity %llu is too %s", path,
+				    (unsigned long long)p.capacity,
+				    p.capacity < LOG_START ? "small" : "large for the device");
+		goto out;
+	}
+	if (uuid)
+		memcpy(p.uuid, uuid, sizeof p.uuid);
+	else
+		randombytes_buf(p.uuid, sizeof p.uuid);
+	rc = write_header(&p, err);
+out:
+	close(p.fd);
+	return rc;
+}
+
+struct copy_ctx {
+	struct pack_store *from;
+	store *to;
+	store_keep_fn keep;
+	void *keep_ctx;
+	uint64_t removed;
+	eris_error *err;
+};
+
+static int copy_kept(void *ctx, const uint8_t *ref, size_t len)
+{
+	struct copy_ctx *c = ctx;
+	uint8_t buf[ERIS_BLOCK_MAX];
+	const uint8_t *block = buf;
+	size_t n = 0;
+
+	(void)len;
+	if (!c->keep(c->keep_ctx, ref)) {
+		c->removed++;
+		return 0;
+	}
+	/* a damaged block is dropped, not copied */
+	if (store_get(&c->from->base, ref, buf, sizeof buf, &n, c->err) != 0) {
+		c->removed++;
+		return 0;
+	}
+	return c->to->ops->put(c->to, ref, block, n, c->err);
+}
+
+static int pack_retain(store *s, store_keep_fn keep, void *ctx, uint64_t *removed,
+		       eris_error *err)
+{
+	struct pack_store *p = (struct pack_store *)s, *q = NULL;
+	char *tmp = NULL;
+	store *fresh = NULL;
+	struct copy_ctx c = {p, NULL, keep, ctx, 0, err};
+	int rc;
+	struct stat st;
+
+	if (fstat(p->fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return eris_error_set(err, ERIS_E_ARG,
+				      "%s: only a pack in a file can be compacted in place", p->path);
+	if ((rc = commit(p, 0, err)) != 0)
+		return rc;
+	if (asprintf(&tmp, "%s.gc.tmp", p->path) < 0)
+		return eris_error_set(err, ERIS_E_NOMEM, "out of memory");
+	unlink(tmp);
+	if ((rc = store_pack_format(tmp, p->capacity, p->uuid, err)) != 0 ||
+	    (rc = store_pack_open(&fresh, tmp, STORE_WRITE, err)) != 0)
+		goto out;
+	c.to = fresh;
+	if ((rc = pack_list(s, copy_kept, &c, err)) != 0 || (rc = commit((struct pack_store *)fresh, 1, err)) != 0)
+		goto out;
+	if (rename(tmp, p->path) != 0) {
+		rc = eris_error_set(err, ERIS_E_IO, "%s: %s", p->path, strerror(errno));
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;
+	{
+		/* sync the directory so the rename is durable */
+		char *dir = strdup(p->path), *slash = dir ? strrchr(dir, '/') : NULL;
+		int dfd;
+		if (slash)
+			*slash = '\0';
+		dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+		free(dir);
+	}
+	/* this handle now works on the compacted file: swap the insides */
+	q = (struct pack_store *)fresh;
+	{
+		struct store pbase = p->base, qbase = q->base;
+		struct pack_store t = *p;
+		*p = *q;
+		*q = t;
+		p->base = pbase;
+		q->base = qbase;
+		char *path = p->path;
+		p->path = q->path;
+		q->path = path;
+		q->writable = 0; /* the old, unlinked file: nothing to commit */
+	}
+	*removed = c.removed;
+out:
+	store_close(fresh);
+	if (tmp) {
+		unlink(tmp);
+		free(tmp);
+	}
+	return rc;
 }

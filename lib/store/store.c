@@ -223,6 +223,25 @@ int store_has(store *s, const uint8_t ref[ERIS_REF_SIZE], eris_error *err)
 	return s->ops->has(s, ref, err);
 }
 
+int store_list(store *s, store_list_fn fn, void *ctx, eris_error *err)
+{
+	if (!s->ops->list)
+		return eris_error_set(err, ERIS_E_ARG, "%s: this store cannot list its blocks",
+				      s->name);
+	return s->ops->list(s, fn, ctx, err);
+}
+
+int store_retain(store *s, store_keep_fn keep, void *ctx, uint64_t *removed, eris_error *err)
+{
+	*removed = 0;
+	if (!s->ops->retain)
+		return eris_error_set(err, ERIS_E_ARG, "%s: this store cannot collect garbage",
+				      s->name);
+	if (!s->writable)
+		return eris_error_set(err, ERIS_E_ARG, "%s: store is read-only", s->name);
+	return s->ops->retain(s, keep, ctx, removed, err);
+}
+
 int store_flush(store *s, eris_error *err)
 {
 	return s->ops->flush ? s->ops->flush(s, err) : 0;

@@ -71,6 +71,25 @@ int store_get_many(store *s, const uint8_t (*refs)[ERIS_REF_SIZE], size_t n, sto
 int store_has_many(store *s, const uint8_t (*refs)[ERIS_REF_SIZE], size_t n, uint8_t *present,
 		   eris_error *err) ERIS_WARN_UNUSED;
 
+/* Calls fn for every block the store holds (no order promised; not
+ * verified — use store_get for that). Stores that cannot enumerate (http)
+ * fail with ERIS_E_ARG. fn returning non-zero stops with ERIS_E_IO. */
+typedef int (*store_list_fn)(void *ctx, const uint8_t ref[ERIS_REF_SIZE], size_t len);
+int store_list(store *s, store_list_fn fn, void *ctx, eris_error *err) ERIS_WARN_UNUSED;
+
+/* Keeps only the blocks for which keep(ctx, ref) returns 1 (garbage
+ * collection). A pack is compacted into a new file that replaces the old one
+ * atomically (write, fsync, rename). */
+typedef int (*store_keep_fn)(void *ctx, const uint8_t ref[ERIS_REF_SIZE]);
+int store_retain(store *s, store_keep_fn keep, void *ctx, uint64_t *removed,
+		 eris_error *err) ERIS_WARN_UNUSED;
+
+/* Creates an empty pack in `path` (a new or empty file, or a zeroed device)
+ * of `capacity` bytes (0: the device's size, or 1 TiB for a file) with the
+ * given UUID (NULL: random). */
+int store_pack_format(const char *path, uint64_t capacity, const uint8_t *uuid,
+		      eris_error *err) ERIS_WARN_UNUSED;
+
 /* Makes every put so far durable. */
 int store_flush(store *s, eris_error *err) ERIS_WARN_UNUSED;
 

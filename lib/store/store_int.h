@@ -24,6 +24,9 @@ struct store_ops {
 			void *ctx, eris_error *err);
 	int (*has_many)(store *s, const uint8_t (*refs)[ERIS_REF_SIZE], size_t n, uint8_t *present,
 			eris_error *err);
+	/* Optional (NULL: the store cannot enumerate / collect). */
+	int (*list)(store *s, store_list_fn fn, void *ctx, eris_error *err);
+	int (*retain)(store *s, store_keep_fn keep, void *ctx, uint64_t *removed, eris_error *err);
 };
 
 struct store {
