@@ -104,7 +104,7 @@ chmod u+w "$victim"; truncate -s 20000 "$victim"
 "$ERIS" sum -b 4KiB hello 2>err; is $? 2 "an unknown block size exits 2: $(cat err)"
 "$ERIS" frob 2>err; is $? 2 "an unknown command exits 2"
 "$ERIS" get --bogus 2>err; is $? 2 "an unknown option exits 2: $(head -n 1 err)"
-"$ERIS" put -s pack:x hello 2>err; is $? 3 "an unknown store type is refused: $(cat err)"
+"$ERIS" put -s s3:x hello 2>err; is $? 3 "an unknown store type is refused: $(cat err)"
 
 for c in put get sum verify; do
 	"$ERIS" $c --help > help; s=$?

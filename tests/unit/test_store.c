@@ -163,7 +163,7 @@ int main(void)
 	common(spec, "dir");
 	common("mem:", "mem");
 	dir_specific();
-	tap_ok(store_open(&s, "pack:/x", STORE_READ, &err) == ERIS_E_ARG,
+	tap_ok(store_open(&s, "s3:/x", STORE_READ, &err) == ERIS_E_ARG,
 	       "unknown store type is an error: %s", err.msg);
 	tap_ok(store_open(&s, "", STORE_READ, &err) == ERIS_E_ARG, "empty store name is an error");
 	char cmd[400];
