@@ -1,0 +1,371 @@
+/*
+ * test_pack.c — the pack store: round trips across reopen (read-write and
+ * read-only/mmap), checkpoints, a full pack, damaged payloads, commit slots
+ * and headers, compaction by store_retain, and the crash test: a writer is
+ * SIGKILLed at random moments 200 times, and after each kill every block it
+ * had acknowledged (flush returned) must be there and every block the pack
+ * serves must verify.
+ */
+#include "tap.h"
+
+#include "store/store.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "banned.h"
+
+static char dir[256];
+
+struct blocks {
+	uint8_t (*ref)[ERIS_REF_SIZE];
+	size_t n;
+};
+
+static void make_block(uint8_t *b, size_t len, uint8_t *ref, uint64_t *seed)
+{
+	tap_fill_random(b, len, seed);
+	crypto_generichash(ref, ERIS_REF_SIZE, b, len, NULL, 0);
+}
+
+/* Puts n random blocks (every 7th 32 KiB); remembers their references. */
+static int put_random(store *s, size_t n, uint64_t *seed, struct blocks *out, eris_error *err)
+{
+	uint8_t b[ERIS_BLOCK_32K], ref[ERIS_REF_SIZE];
+
+	for (size_t i = 0; i < n; i++) {
+		size_t len = i % 7 == 3 ? ERIS_BLOCK_32K : ERIS_BLOCK_1K;
+		make_block(b, len, ref, seed);
+		int rc = store_put(s, ref, b, len, err);
+		if (rc != 0)
+			return rc;
+		if (out) {
+			out->ref = realloc(out->ref, (out->n + 1) * sizeof *out->ref);
+			memcpy(out->ref[out->n++], ref, ERIS_REF_SIZE);
+		}
+	}
+	return 0;
+}
+
+/* How many of the blocks are there and verify. */
+static size_t count_good(store *s, const struct blocks *b)
+{
+	uint8_t buf[ERIS_BLOCK_MAX];
+	size_t good = 0, len;
+	eris_error err = {0};
+
+	for (size_t i = 0; i < b->n; i++)
+		good += store_get(s, b->ref[i], buf, sizeof buf, &len, &err) == 0;
+	return good;
+}
+
+struct listing {
+	store *s;
+	size_t n, bad;
+};
+
+static int check_listed(void *ctx, const uint8_t *ref, size_t len)
+{
+	struct listing *l = ctx;
+	uint8_t buf[ERIS_BLOCK_MAX];
+	size_t got;
+	eris_error err = {0};
+
+	(void)len;
+	l->n++;
+	l->bad += store_get(l->s, ref, buf, sizeof buf, &got, &err) != 0;
+	return 0;
+}
+
+static void round_trips(void)
+{
+	char spec[320], path[300];
+	struct blocks all = {0};
+	uint64_t seed = 11;
+	eris_error err = {0};
+	store *s = NULL;
+	struct listing l = {0};
+
+	snprintf(path, sizeof path, "%s/a.pack", dir);
+	snprintf(spec, sizeof spec, "pack:%s", path);
+	tap_ok(store_open(&s, spec, STORE_CREATE, &err) == 0, "a new pack is created: %s", err.msg);
+	tap_ok(put_random(s, 300, &seed, &all, &err) == 0, "300 blocks put");
+	tap_ok(count_good(s, &all) == 300, "all readable before any flush (from the write buffer)");
+	tap_ok(store_flush(s, &err) == 0, "flush");
+	store_close(s);
+
+	tap_ok(store_open(&s, spec, STORE_READ, &err) == 0, "reopens read-only (mmap)");
+	tap_ok(count_good(s, &all) == 300, "all 300 verify after reopening");
+	tap_ok(store_put(s, all.ref[0], (uint8_t[1024]){0}, 1024, &err) != 0,
+	       "a read-only pack refuses puts");
+	l.s = s;
+	tap_ok(store_list(s, check_listed, &l, &err) == 0 && l.n == 300 && l.bad == 0,
+	       "listing gives the 300 blocks (%zu, %zu bad)", l.n, l.bad);
+	store_close(s);
+
+	tap_ok(store_open(&s, spec, STORE_WRITE, &err) == 0, "reopens for writing");
+	tap_ok(put_random(s, 100, &seed, &all, &err) == 0, "100 more");
+	store_close(s); /* close writes an index */
+	tap_ok(store_open(&s, spec, STORE_READ, &err) == 0 && count_good(s, &all) == 400,
+	       "all 400 there after a checkpointing close");
+	store_close(s);
+
+	/* damage one payload byte of block 5 */
+	store *w = NULL;
+	tap_ok(store_open(&w, spec, STORE_READ, &err) == 0, "open to find a block");
+	store_close(w);
+	{
+		int fd = open(path, O_RDWR);
+		uint8_t rec[64];
+		off_t off = 12288;
+		int found = 0;
+		/* walk records to the 6th */
+		for (int i = 0; fd >= 0 && i < 6 && pread(fd, rec, 64, off) == 64; i++) {
+			uint32_t len = rec[4] | rec[5] << 8 | rec[6] << 16 | (uint32_t)rec[7] << 24;
+			if (i == 5) {
+				uint8_t x;
+				found = pread(fd, &x, 1, off + 64 + 100) == 1;
+				x ^= 0x40;
+				found = found && pwrite(fd, &x, 1, off + 64 + 100) == 1 &&
+					memcmp(rec + 8, all.ref[5], 32) == 0;
+			}
+			off += 64 + ((len + 63) & ~63u);
+		}
+		if (fd >= 0)
+			close(fd);
+		tap_ok(found, "a payload byte of block 5 flipped on disk");
+	}
+	tap_ok(store_open(&s, spec, STORE_READ, &err) == 0, "the damaged pack still opens");
+	uint8_t buf[ERIS_BLOCK_MAX];
+	size_t len;
+	tap_ok(store_get(s, all.ref[5], buf, sizeof buf, &len, &err) == ERIS_E_HASH,
+	       "the damaged block is refused: %s", err.msg);
+	tap_ok(count_good(s, &all) == 399, "the other 399 still verify");
+	store_close(s);
+
+	free(all.ref);
+}
+
+static int keep_even(void *ctx, const uint8_t *ref)
+{
+	(void)ctx;
+	return ref[0] % 2 == 0;
+}
+
+static void compaction(void)
+{
+	char spec[320], path[300];
+	struct blocks all = {0};
+	uint64_t seed = 5, removed = 0;
+	eris_error err = {0};
+	store *s = NULL;
+	struct stat before, after;
+	size_t even = 0, good_even = 0, good_odd = 0;
+	uint8_t buf[ERIS_BLOCK_MAX];
+	size_t len;
+
+	snprintf(path, sizeof path, "%s/gc.pack", dir);
+	snprintf(spec, sizeof spec, "pack:%s", path);
+	if (store_open(&s, spec, STORE_CREATE, &err) != 0 || put_random(s, 200, &seed, &all, &err))
+		tap_ok(0, "gc pack: %s", err.msg);
+	store_close(s);
+	stat(path, &before);
+	tap_ok(store_open(&s, spec, STORE_WRITE, &err) == 0 &&
+		       store_retain(s, keep_even, NULL, &removed, &err) == 0,
+	       "retain compacts the pack: %s", err.msg);
+	for (size_t i = 0; i < all.n; i++) {
+		int ok = store_get(s, all.ref[i], buf, sizeof buf, &len, &err) == 0;
+		if (all.ref[i][0] % 2 == 0) {
+			even++;
+			good_even += ok;
+		} else {
+			good_odd += ok;
+		}
+	}
+	tap_ok(good_even == even && good_odd == 0 && removed == all.n - even,
+	       "the same handle serves the kept %zu blocks and none of the %llu removed", even,
+	       (unsigned long long)removed);
+	tap_ok(put_random(s, 3, &seed, NULL, &err) == 0, "and takes new blocks");
+	store_close(s);
+	stat(path, &after);
+	tap_ok(after.st_size < before.st_size, "the file shrank (%lld -> %lld bytes)",
+	       (long long)before.st_size, (long long)after.st_size);
+	tap_ok(store_open(&s, spec, STORE_READ, &err) == 0, "the compacted pack reopens");
+	good_even = 0;
+	for (size_t i = 0; i < all.n; i++)
+		good_even += all.ref[i][0] % 2 == 0 &&
+			     store_get(s, all.ref[i], buf, sizeof buf, &len, &err) == 0;
+	tap_ok(good_even == even, "with every kept block");
+	store_close(s);
+	free(all.ref);
+}
+
+static void full_and_damage(void)
+{
+	char spec[320], path[300];
+	uint64_t seed = 9;
+	eris_error err = {0};
+	store *s = NULL;
+	struct blocks all = {0};
+
+	snprintf(path, sizeof path, "%s/small.pack", dir);
+	snprintf(spec, sizeof spec, "pack:%s", path);
+	tap_ok(store_pack_format(path, 12288 + 3 * 1088, NULL, &err) == 0,
+	       "a pack with room for 3 blocks");
+	tap_ok(store_pack_format(path, 0, NULL, &err) != 0, "formatting a pack twice is refused: %s",
+	       err.msg);
+	tap_ok(store_open(&s, spec, STORE_WRITE, &err) == 0, "opens");
+	uint8_t b[1024], ref[32];
+	int rc = 0, n = 0;
+	while (rc == 0 && n < 10) {
+		make_block(b, sizeof b, ref, &seed);
+		rc = store_put(s, ref, b, sizeof b, &err);
+		if (rc == 0) {
+			all.ref = realloc(all.ref, (all.n + 1) * sizeof *all.ref);
+			memcpy(all.ref[all.n++], ref, 32);
+			n++;
+		}
+	}
+	tap_ok(n == 3 && strstr(err.msg, "full"), "the 4th put says the pack is full: %s", err.msg);
+	tap_ok(store_flush(s, &err) == 0, "a full pack still flushes");
+	store_close(s);
+	tap_ok(store_open(&s, spec, STORE_READ, &err) == 0 && count_good(s, &all) == 3,
+	       "and keeps its 3 blocks");
+	store_close(s);
+
+	/* a torn commit slot: the other slot (one commit older) is used */
+	int fd = open(path, O_RDWR);
+	uint8_t slot_a[128], slot_b[128];
+	tap_ok(fd >= 0 && pread(fd, slot_a, 128, 4096) == 128 && pread(fd, slot_b, 128, 8192) == 128,
+	       "read both commit slots");
+	uint64_t sa = 0, sb = 0;
+	for (int i = 7; i >= 0; i--) {
+		sa = sa << 8 | slot_a[8 + i];
+		sb = sb << 8 | slot_b[8 + i];
+	}
+	off_t newest = sa > sb ? 4096 : 8192;
+	uint8_t junk = 0xAA;
+	tap_ok(pwrite(fd, &junk, 1, newest + 20) == 1, "tear the newest commit slot");
+	close(fd);
+	tap_ok(store_open(&s, spec, STORE_READ, &err) == 0 && count_good(s, &all) == 3,
+	       "the older slot is used and the blocks are still there");
+	store_close(s);
+
+	fd = open(path, O_RDWR);
+	tap_ok(fd >= 0 && pwrite(fd, &junk, 1, 33) == 1, "damage the header");
+	close(fd);
+	tap_ok(store_open(&s, spec, STORE_READ, &err) != 0 && strstr(err.msg, "header"),
+	       "a damaged header is refused: %s", err.msg);
+	snprintf(path, sizeof path, "%s/notapack", dir);
+	fd = open(path, O_CREAT | O_WRONLY, 0644);
+	tap_ok(fd >= 0 && write(fd, "hello, this is not a pack at all\n", 33) == 33, "a text file");
+	close(fd);
+	snprintf(spec, sizeof spec, "pack:%s", path);
+	tap_ok(store_open(&s, spec, STORE_READ, &err) != 0, "is not a pack: %s", err.msg);
+	free(all.ref);
+}
+
+/* The writer: puts and flushes until killed, reporting each acknowledged
+ * reference on the pipe only after its flush returned. */
+static void writer(const char *spec, int ackfd, uint64_t seed)
+{
+	eris_error err = {0};
+	store *s = NULL;
+	uint8_t b[ERIS_BLOCK_32K], refs[16][ERIS_REF_SIZE];
+
+	if (store_open(&s, spec, STORE_CREATE, &err) != 0)
+		_exit(3);
+	for (;;) {
+		int k = (int)(tap_rand(&seed) % 16) + 1;
+		for (int i = 0; i < k; i++) {
+			size_t len = tap_rand(&seed) % 5 == 0 ? ERIS_BLOCK_32K : ERIS_BLOCK_1K;
+			make_block(b, len, refs[i], &seed);
+			if (store_put(s, refs[i], b, len, &err) != 0)
+				_exit(4);
+		}
+		if (store_flush(s, &err) != 0)
+			_exit(5);
+		if (write(ackfd, refs, (size_t)k * ERIS_REF_SIZE) != (ssize_t)(k * ERIS_REF_SIZE))
+			_exit(6);
+	}
+}
+
+static void crash_test(void)
+{
+	char spec[320];
+	struct blocks acked = {0};
+	uint64_t seed = (uint64_t)time(NULL) | 1;
+	int kills = 0, lost_total = 0, bad_total = 0, open_fail = 0;
+
+	snprintf(spec, sizeof spec, "pack:%s/crash.pack", dir);
+	tap_diag("crash test seed %llu", (unsigned long long)seed);
+	for (int round = 0; round < 200; round++) {
+		int fds[2];
+		if (pipe(fds) != 0)
+			break;
+		pid_t pid = fork();
+		if (pid == 0) {
+			close(fds[0]);
+			writer(spec, fds[1], seed + (uint64_t)round * 7919);
+		}
+		close(fds[1]);
+		struct timespec ts = {0, (long)(tap_rand(&seed) % 12000000)};
+		nanosleep(&ts, NULL);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		kills++;
+		uint8_t ref[ERIS_REF_SIZE];
+		while (read(fds[0], ref, sizeof ref) == (ssize_t)sizeof ref) {
+			acked.ref = realloc(acked.ref, (acked.n + 1) * sizeof *acked.ref);
+			memcpy(acked.ref[acked.n++], ref, sizeof ref);
+		}
+		close(fds[0]);
+
+		store *s = NULL;
+		eris_error err = {0};
+		if (store_open(&s, spec, STORE_READ, &err) != 0) {
+			open_fail++;
+			tap_diag("round %d: reopen failed: %s", round, err.msg);
+			continue;
+		}
+		lost_total += (int)(acked.n - count_good(s, &acked));
+		struct listing l = {s, 0, 0};
+		if (store_list(s, check_listed, &l, &err) != 0)
+			open_fail++;
+		bad_total += (int)l.bad;
+		store_close(s);
+	}
+	tap_ok(kills == 200 && open_fail == 0, "200 writers killed at random moments; every reopen "
+					       "worked (%d failed)", open_fail);
+	tap_ok(acked.n > 0 && lost_total == 0, "none of the %zu acknowledged blocks was lost (%d)",
+	       acked.n, lost_total);
+	tap_ok(bad_total == 0, "no block the pack lists fails verification (%d did)", bad_total);
+	free(acked.ref);
+}
+
+int main(void)
+{
+	char cmd[300];
+
+	if (sodium_init() < 0)
+		return 1;
+	snprintf(dir, sizeof dir, "%s/sigil-pack.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(dir))
+		return 1;
+	round_trips();
+	compaction();
+	full_and_damage();
+	crash_test();
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		tap_diag("cannot remove %s", dir);
+	return tap_done();
+}
