@@ -231,14 +231,14 @@ static int read_record(struct pack_store *p, uint64_t off, uint8_t *buf, const u
 {
 	uint32_t len;
 
-	if (off < LOG_START || off + REC_HDR > p->log_end)
+	if (off < LOG_START || p->log_end < REC_HDR || off > p->log_end - REC_HDR)
 		return eris_error_set(err, ERIS_E_IO, "%s: index points outside the log (offset %llu)",
 				      p->path, (unsigned long long)off);
 	if (p->wlen && off >= p->wbuf_off) {
 		*rec = p->wbuf + (off - p->wbuf_off);
 		return 0;
 	}
-	if (p->map && off + REC_HDR <= p->map_len) {
+	if (p->map && off <= p->map_len - REC_HDR) { /* off < log_end: no overflow */
 		len = get32(p->map + off + 4);
 		if (len > ERIS_BLOCK_MAX || off + REC_HDR + len > p->map_len)
 			return eris_error_set(err, ERIS_E_IO, "%s: damaged record at offset %llu",
@@ -289,6 +289,18 @@ static int pack_get(store *s, const uint8_t *ref, uint8_t *buf, size_t size,
 	return 0;
 }
 
+/* Does the pack really hold ref? (An index entry damaged to name a block it
+ * does not point at must not stop that block from being stored.) */
+static int holds(struct pack_store *p, const uint8_t *ref)
+{
+	uint8_t tmp[REC_HDR + ERIS_BLOCK_MAX];
+	const uint8_t *rec = NULL;
+	uint64_t off = lookup(p, ref);
+
+	return off && read_record(p, off, tmp, &rec, NULL) == 0 && memcmp(rec, blk_magic, 4) == 0 &&
+	       memcmp(rec + 8, ref, ERIS_REF_SIZE) == 0;
+}
+
 static int pack_has(store *s, const uint8_t *ref, eris_error *err)
 {
 	(void)err;
@@ -327,7 +339,7 @@ static int pack_put(store *s, const uint8_t *ref, const uint8_t *block, size_t l
 
 	if (!p->writable)
 		return eris_error_set(err, ERIS_E_ARG, "%s: pack is open read-only", p->path);
-	if (lookup(p, ref))
+	if (holds(p, ref))
 		return 0;
 	if (p->log_end + need > p->capacity)
 		return eris_error_set(err, ERIS_E_IO,
@@ -350,9 +362,15 @@ static int pack_put(store *s, const uint8_t *ref, const uint8_t *block, size_t l
 	return 0;
 }
 
+/* By reference, then by offset (only a damaged index holds a reference twice;
+ * one of them is kept). */
 static int by_ref(const void *a, const void *b)
 {
-	return memcmp(a, b, ERIS_REF_SIZE);
+	int c = memcmp(a, b, ERIS_REF_SIZE);
+	uint64_t x = get64((const uint8_t *)a + ERIS_REF_SIZE);
+	uint64_t y = get64((const uint8_t *)b + ERIS_REF_SIZE);
+
+	return c ? c : x < y ? -1 : x > y;
 }
 
 /* Writes an index record of every block at log_end; on success it becomes the
@@ -361,38 +379,43 @@ static int by_ref(const void *a, const void *b)
 static int write_index(struct pack_store *p, eris_error *err)
 {
 	uint64_t n = p->index_count + p->tail_used, k = 0;
-	uint8_t *pay = NULL, *tails = NULL, hdr[REC_HDR], hash[ERIS_REF_SIZE];
+	uint8_t *pay = NULL, hdr[REC_HDR], hash[ERIS_REF_SIZE];
 	uint64_t need = rec_size(n * ENTRY), off = p->log_end;
 	int rc = 0;
 
 	if (p->tail_used == 0 || off + need > p->capacity)
 		return 0;
 	pay = malloc(n > 0 ? n * ENTRY : 1);
-	tails = malloc(p->tail_used * ENTRY + 1);
-	if (!pay || !tails) {
+	if (!pay) {
 		rc = eris_error_set(err, ERIS_E_NOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0, t = 0; i < p->tail_cap; i++) {
+	/* the old index and the tail, sorted together: sorting (rather than
+	 * merging) also repairs an old index that damage left out of order */
+	k = 0;
+	for (uint64_t i = 0; i < p->index_count; i++) {
+		const uint8_t *e = p->index + i * ENTRY;
+		if (tail_find(p, e)->off) /* stored again since: the tail's record wins */
+			continue;
+		memcpy(pay + k++ * ENTRY, e, ENTRY);
+	}
+	for (size_t i = 0; i < p->tail_cap; i++) {
 		if (!p->tail[i].off)
 			continue;
-		memcpy(tails + t * ENTRY, p->tail[i].ref, ERIS_REF_SIZE);
-		put64(tails + t * ENTRY + ERIS_REF_SIZE, p->tail[i].off);
-		t++;
+		memcpy(pay + k * ENTRY, p->tail[i].ref, ERIS_REF_SIZE);
+		put64(pay + k * ENTRY + ERIS_REF_SIZE, p->tail[i].off);
+		k++;
 	}
-	qsort(tails, p->tail_used, ENTRY, by_ref);
-	/* merge the old index and the sorted tail */
-	for (uint64_t a = 0, b = 0; a < p->index_count || b < p->tail_used;) {
-		const uint8_t *x = a < p->index_count ? p->index + a * ENTRY : NULL;
-		const uint8_t *y = b < p->tail_used ? tails + b * ENTRY : NULL;
-		if (x && (!y || memcmp(x, y, ERIS_REF_SIZE) <= 0)) {
-			memcpy(pay + k++ * ENTRY, x, ENTRY);
-			a++;
-		} else {
-			memcpy(pay + k++ * ENTRY, y, ENTRY);
-			b++;
-		}
+	n = k;
+	qsort(pay, n, ENTRY, by_ref);
+	for (uint64_t i = 0, w = 0; i < n; i++) { /* one entry per reference */
+		if (w > 0 && memcmp(pay + (w - 1) * ENTRY, pay + i * ENTRY, ERIS_REF_SIZE) == 0)
+			continue;
+		memmove(pay + w * ENTRY, pay + i * ENTRY, ENTRY);
+		k = ++w;
 	}
+	n = k;
+	need = rec_size(n * ENTRY);
 	crypto_generichash(hash, sizeof hash, pay, n * ENTRY, NULL, 0);
 	make_rec_header(hdr, idx_magic, (uint32_t)(n * ENTRY), hash, n);
 	if (pwrite_all(p->fd, hdr, REC_HDR, off) != 0 ||
@@ -419,7 +442,6 @@ static int write_index(struct pack_store *p, eris_error *err)
 	p->tail_used = 0;
 out:
 	free(pay);
-	free(tails);
 	return rc;
 }
 
@@ -727,7 +749,16 @@ int store_pack_open(store **out, const char *path, int flags, eris_error *err)
 			p->map_len = 0;
 		}
 	}
-	if ((rc = load_index(p, limit, err)) != 0 || (rc = scan_tail(p, limit, err)) != 0)
+	if (load_index(p, limit, err) != 0) {
+		/* a damaged index loses nothing: every block record says what it
+		 * is, so scan the whole log instead */
+		p->index_off = p->index_count = 0;
+		p->index = NULL;
+		free(p->index_mem);
+		p->index_mem = NULL;
+		p->damaged++;
+	}
+	if ((rc = scan_tail(p, limit, err)) != 0)
 		goto fail;
 	if (writable) {
 		p->wbuf = malloc(WBUF);
