@@ -315,6 +315,9 @@ static int write_buffer(struct pack_store *p, eris_error *err)
 		return 0;
 	if (pwrite_all(p->fd, p->wbuf, p->wlen, p->wbuf_off) != 0)
 		return eris_error_set(err, ERIS_E_IO, "%s: write: %s", p->path, strerror(errno));
+	/* start writeback now, so the sync at flush finds little left to do and
+	 * disk writes overlap the encoding that produces the next buffer */
+	(void)sync_file_range(p->fd, (off_t)p->wbuf_off, (off_t)p->wlen, SYNC_FILE_RANGE_WRITE);
 	p->wbuf_off += p->wlen;
 	p->wlen = 0;
 	return 0;
