@@ -145,6 +145,111 @@ static void dir_specific(void)
 	}
 }
 
+struct many {
+	size_t calls, ok, missing, bad;
+	uint8_t seen[8];
+};
+
+static int got_one(void *ctx, size_t i, int rc, const uint8_t *block, size_t len)
+{
+	struct many *m = ctx;
+
+	m->calls++;
+	if (i < sizeof m->seen)
+		m->seen[i]++;
+	if (rc == 0 && block && (len == 1024 || len == 32768))
+		m->ok++;
+	else if (rc == ERIS_E_MISSING)
+		m->missing++;
+	else
+		m->bad++;
+	return 0;
+}
+
+/* Batches on every local store, and the read-through chain. */
+static void batches_and_chain(void)
+{
+	uint64_t seed = 99;
+	uint8_t b[4][1024], refs[6][32], buf[32768];
+	char spec[600], path[600];
+	eris_error err = {0};
+	store *src = NULL, *c = NULL;
+	size_t len;
+
+	for (int i = 0; i < 4; i++)
+		make_block(b[i], sizeof b[i], refs[i], &seed);
+	tap_fill_random(refs[4], 32, &seed); /* never stored */
+	snprintf(spec, sizeof spec, "%s/src", root);
+	tap_ok(store_open(&src, spec, STORE_CREATE, &err) == 0, "source store");
+	for (int i = 0; i < 4; i++)
+		tap_ok(store_put(src, refs[i], b[i], 1024, &err) == 0, "source block %d", i);
+	store_close(src);
+	/* damage block 3 in the source */
+	block_file(refs[3], path, sizeof path);
+	{
+		char *p = strstr(path, "/st/");
+		char fixed[640];
+		snprintf(fixed, sizeof fixed, "%.*s/src/%s", (int)(p - path), path, p + 4);
+		int fd = open(fixed, O_WRONLY);
+		tap_ok(fd >= 0 && pwrite(fd, "Z", 1, 3) == 1, "source block 3 damaged by hand");
+		close(fd);
+	}
+	memcpy(refs[5], refs[0], 32);
+
+	const char *kinds[] = {"dir", "pack"};
+	for (int k = 0; k < 2; k++) {
+		char one[600];
+		if (k == 0)
+			snprintf(one, sizeof one, "%s/src", root);
+		else
+			snprintf(one, sizeof one, "pack:%s/src.pack", root);
+		store *t = NULL;
+		if (k == 1) {
+			tap_ok(store_open(&t, one, STORE_CREATE, &err) == 0, "pack for batches");
+			for (int i = 0; i < 3; i++)
+				tap_ok(store_put(t, refs[i], b[i], 1024, &err) == 0, "pack block %d", i);
+			store_close(t);
+		} else {
+			tap_ok(store_open(&t, one, STORE_READ, &err) == 0, "dir for batches");
+			store_close(t);
+		}
+		tap_ok(store_open(&t, one, STORE_READ, &err) == 0, "%s: open", kinds[k]);
+		struct many m = {0};
+		tap_ok(store_get_many(t, (const uint8_t(*)[32])refs, 6, got_one, &m, &err) == 0 &&
+			       m.calls == 6 && m.ok == 4 && m.missing == 1 + (k == 1) &&
+			       m.bad == (k == 0),
+		       "%s: get_many: every index once, 4 good, missing and bad told apart "
+		       "(%zu/%zu/%zu)",
+		       kinds[k], m.ok, m.missing, m.bad);
+		uint8_t present[6];
+		tap_ok(store_has_many(t, (const uint8_t(*)[32])refs, 6, present, &err) == 0 &&
+			       present[0] && present[1] && present[2] && !present[4] && present[5],
+		       "%s: has_many", kinds[k]);
+		store_close(t);
+	}
+
+	/* chain: mem cache in front of the damaged dir source */
+	snprintf(spec, sizeof spec, "%s/cache+%s/src", root, root);
+	tap_ok(store_open(&c, spec, STORE_READ, &err) == 0, "chain opens: %s", err.msg);
+	tap_ok(store_get(c, refs[1], buf, sizeof buf, &len, &err) == 0 && len == 1024 &&
+		       memcmp(buf, b[1], 1024) == 0,
+	       "chain: a block from the source");
+	tap_ok(store_get(c, refs[3], buf, sizeof buf, &len, &err) != 0,
+	       "chain: a damaged source block is refused: %s", err.msg);
+	struct many m = {0};
+	tap_ok(store_get_many(c, (const uint8_t(*)[32])refs, 5, got_one, &m, &err) == 0 &&
+		       m.calls == 5 && m.ok == 3 && m.missing == 1 && m.bad == 1,
+	       "chain: get_many answers every index once (%zu ok)", m.ok);
+	store_close(c);
+	snprintf(spec, sizeof spec, "%s/cache", root);
+	tap_ok(store_open(&c, spec, STORE_READ, &err) == 0, "the cache on its own");
+	tap_ok(store_has(c, refs[0], &err) == 1 && store_has(c, refs[1], &err) == 1 &&
+		       store_has(c, refs[2], &err) == 1,
+	       "holds the blocks fetched through the chain");
+	tap_ok(store_has(c, refs[3], &err) == 0, "and not the damaged one");
+	store_close(c);
+}
+
 int main(void)
 {
 	char spec[300];
@@ -163,6 +268,7 @@ int main(void)
 	common(spec, "dir");
 	common("mem:", "mem");
 	dir_specific();
+	batches_and_chain();
 	tap_ok(store_open(&s, "s3:/x", STORE_READ, &err) == ERIS_E_ARG,
 	       "unknown store type is an error: %s", err.msg);
 	tap_ok(store_open(&s, "", STORE_READ, &err) == ERIS_E_ARG, "empty store name is an error");
