@@ -11,7 +11,11 @@
 
 extern const struct cli_cmd eris_cmd_put, eris_cmd_get, eris_cmd_sum, eris_cmd_verify;
 extern const struct cli_cmd eris_cmd_serve, eris_cmd_export, eris_cmd_import, eris_cmd_gc;
-extern const struct cli_cmd eris_cmd_ls, eris_cmd_stat;
+extern const struct cli_cmd eris_cmd_ls, eris_cmd_stat, eris_cmd_fetch;
+
+/* Fetches the whole tree of `cap` through s in parallel batches (for a chain
+ * CACHE+SOURCE: into CACHE) and flushes s (fetch.c). */
+int eris_cli_prefetch(store *s, const eris_cap *cap, uint64_t *blocks, eris_error *err);
 
 /* Block size choice: 1024, 32768, or 0 for auto. */
 int eris_cli_block_size(const struct cli_cmd *cmd, const char *arg, uint32_t *bs);

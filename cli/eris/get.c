@@ -178,6 +178,15 @@ static int run_get(const struct cli_cmd *cmd, int argc, char **argv)
 			goto out;
 		}
 	}
+	/* through a chain (CACHE+SOURCE, say a directory in front of a server),
+	 * fetch the whole tree in parallel first; decoding then reads the cache */
+	if (!range && strchr(spec, '+')) {
+		rc = eris_cli_prefetch(s, &cap, NULL, &err);
+		if (rc != 0) {
+			status = cli_fail(cmd, status_of(rc), "%s: %s", a.argv[0], err.msg);
+			goto out;
+		}
+	}
 	if (range) {
 		status = copy_range(cmd, &cap, s, off, len, &o, a.argv[0]);
 	} else {

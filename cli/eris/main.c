@@ -12,6 +12,7 @@
 static const struct cli_cmd *const table_src[] = {
 	&eris_cmd_put,	  &eris_cmd_get,    &eris_cmd_sum, &eris_cmd_verify, &eris_cmd_ls,
 	&eris_cmd_stat,	  &eris_cmd_export, &eris_cmd_import, &eris_cmd_gc, &eris_cmd_serve,
+	&eris_cmd_fetch,
 };
 
 int main(int argc, char **argv)
