@@ -49,6 +49,7 @@
 
 #include <cbor.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -423,7 +424,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
  * The export-* seeds are what `eris export` writes for those trees; the rest
  * are hand-made from their entries.
  */
-#include <stdio.h>
 
 static const char *outdir;
 
