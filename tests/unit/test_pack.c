@@ -307,6 +307,15 @@ static void crash_test(void)
 
 	snprintf(spec, sizeof spec, "pack:%s/crash.pack", dir);
 	tap_diag("crash test seed %llu", (unsigned long long)seed);
+	{
+		/* the pack exists before the first writer, which may die before
+		 * it gets as far as creating it */
+		store *s = NULL;
+		eris_error err = {0};
+		if (store_open(&s, spec, STORE_CREATE, &err) != 0)
+			tap_diag("cannot create %s: %s", spec, err.msg);
+		store_close(s);
+	}
 	for (int round = 0; round < 200; round++) {
 		int fds[2];
 		if (pipe(fds) != 0)
