@@ -429,10 +429,6 @@ static int write_index(struct pack_store *p, eris_error *err)
 		rc = eris_error_set(err, ERIS_E_IO, "%s: write: %s", p->path, strerror(errno));
 		goto out;
 	}
-	if (fdatasync(p->fd) != 0) {
-		rc = eris_error_set(err, ERIS_E_IO, "%s: sync: %s", p->path, strerror(errno));
-		goto out;
-	}
 	free(p->index_mem);
 	p->index_mem = pay;
 	p->index = pay;
@@ -476,11 +472,13 @@ static int commit(struct pack_store *p, int checkpoint, eris_error *err)
 
 	if (!p->writable || (p->log_end == p->committed_end && !(checkpoint && p->tail_used)))
 		return 0;
+	/* records and index are written, then one sync makes both durable
+	 * before the commit slot names them */
 	rc = write_buffer(p, err);
-	if (rc == 0 && fdatasync(p->fd) != 0)
-		rc = eris_error_set(err, ERIS_E_IO, "%s: sync: %s", p->path, strerror(errno));
 	if (rc == 0 && (checkpoint || p->tail_used >= CHECKPOINT_TAIL))
 		rc = write_index(p, err);
+	if (rc == 0 && fdatasync(p->fd) != 0)
+		rc = eris_error_set(err, ERIS_E_IO, "%s: sync: %s", p->path, strerror(errno));
 	if (rc == 0)
 		rc = write_commit(p, err);
 	return rc;
