@@ -56,6 +56,7 @@
  * random key per table, so chosen references cannot make probes collide.
  */
 #include "bundle.h"
+#include "store_int.h"
 
 #include "eris/eris_int.h"
 
@@ -967,19 +968,7 @@ static int export_visit(void *ctx, const uint8_t *ref, const uint8_t *block, siz
 
 int bundle_write_fd(void *ctx, const void *data, size_t len)
 {
-	int fd = *(int *)ctx;
-	const uint8_t *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return store_io_write(*(int *)ctx, data, len);
 }
 
 int bundle_export(store *s, const eris_cap *caps, size_t ncaps, bundle_write_fn write, void *ctx,

@@ -116,20 +116,6 @@ static int dir_has(store *s, const uint8_t *ref, eris_error *err)
 	return eris_error_set(err, ERIS_E_IO, "%s/%s: %s", d->path, rel, strerror(errno));
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int dir_put(store *s, const uint8_t *ref, const uint8_t *block, size_t len,
 		   eris_error *err)
 {
@@ -147,7 +133,7 @@ static int dir_put(store *s, const uint8_t *ref, const uint8_t *block, size_t le
 		rc = eris_error_set(err, ERIS_E_IO, "%s/%s: %s", d->path, tmp, strerror(errno));
 		goto out;
 	}
-	if (write_all(fd, block, len) != 0 || fdatasync(fd) != 0) {
+	if (store_io_write(fd, block, len) != 0 || fdatasync(fd) != 0) {
 		rc = eris_error_set(err, ERIS_E_IO, "%s/%s: %s", d->path, tmp, strerror(errno));
 		goto out;
 	}
@@ -342,7 +328,7 @@ static int create_store(const char *path, eris_error *err)
 	if (fd < 0)
 		return errno == EEXIST ? 0
 				       : eris_error_set(err, ERIS_E_IO, "%s: %s", marker, strerror(errno));
-	if (write_all(fd, (const uint8_t *)marker_text, sizeof marker_text - 1) != 0 ||
+	if (store_io_write(fd, (const uint8_t *)marker_text, sizeof marker_text - 1) != 0 ||
 	    fsync(fd) != 0)
 		rc = eris_error_set(err, ERIS_E_IO, "%s: %s", marker, strerror(errno));
 	close(fd);

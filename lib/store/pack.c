@@ -120,40 +120,6 @@ static uint64_t rec_size(uint64_t payload)
 	return REC_HDR + ((payload + 63) & ~(uint64_t)63);
 }
 
-static int pread_all(int fd, void *buf, size_t len, uint64_t off)
-{
-	uint8_t *p = buf;
-
-	while (len > 0) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
-static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
-{
-	const uint8_t *p = buf;
-
-	while (len > 0) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
 /* ---- lookup ---------------------------------------------------------------- */
 
 static size_t tail_slot(const struct pack_store *p, const uint8_t *ref)
@@ -246,11 +212,11 @@ static int read_record(struct pack_store *p, uint64_t off, uint8_t *buf, const u
 		*rec = p->map + off;
 		return 0;
 	}
-	if (pread_all(p->fd, buf, REC_HDR, off) != 0)
+	if (store_io_pread(p->fd, buf, REC_HDR, off) != 0)
 		return eris_error_set(err, ERIS_E_IO, "%s: read at %llu: %s", p->path,
 				      (unsigned long long)off, strerror(errno));
 	len = get32(buf + 4);
-	if (len > ERIS_BLOCK_MAX || pread_all(p->fd, buf + REC_HDR, len, off + REC_HDR) != 0)
+	if (len > ERIS_BLOCK_MAX || store_io_pread(p->fd, buf + REC_HDR, len, off + REC_HDR) != 0)
 		return eris_error_set(err, ERIS_E_IO, "%s: damaged record at offset %llu", p->path,
 				      (unsigned long long)off);
 	*rec = buf;
@@ -313,7 +279,7 @@ static int write_buffer(struct pack_store *p, eris_error *err)
 {
 	if (p->wlen == 0)
 		return 0;
-	if (pwrite_all(p->fd, p->wbuf, p->wlen, p->wbuf_off) != 0)
+	if (store_io_pwrite(p->fd, p->wbuf, p->wlen, p->wbuf_off) != 0)
 		return eris_error_set(err, ERIS_E_IO, "%s: write: %s", p->path, strerror(errno));
 	/* start writeback now, so the sync at flush finds little left to do and
 	 * disk writes overlap the encoding that produces the next buffer */
@@ -421,10 +387,10 @@ static int write_index(struct pack_store *p, eris_error *err)
 	need = rec_size(n * ENTRY);
 	crypto_generichash(hash, sizeof hash, pay, n * ENTRY, NULL, 0);
 	make_rec_header(hdr, idx_magic, (uint32_t)(n * ENTRY), hash, n);
-	if (pwrite_all(p->fd, hdr, REC_HDR, off) != 0 ||
-	    pwrite_all(p->fd, pay, n * ENTRY, off + REC_HDR) != 0 ||
+	if (store_io_pwrite(p->fd, hdr, REC_HDR, off) != 0 ||
+	    store_io_pwrite(p->fd, pay, n * ENTRY, off + REC_HDR) != 0 ||
 	    (need > REC_HDR + n * ENTRY &&
-	     pwrite_all(p->fd, (const uint8_t[64]){0}, need - REC_HDR - n * ENTRY,
+	     store_io_pwrite(p->fd, (const uint8_t[64]){0}, need - REC_HDR - n * ENTRY,
 			off + REC_HDR + n * ENTRY) != 0)) {
 		rc = eris_error_set(err, ERIS_E_IO, "%s: write: %s", p->path, strerror(errno));
 		goto out;
@@ -457,7 +423,7 @@ static int write_commit(struct pack_store *p, eris_error *err)
 	put64(slot + 40, p->blocks);
 	put64(slot + 48, p->bytes);
 	crypto_generichash(slot + 56, ERIS_REF_SIZE, slot, 56, NULL, 0);
-	if (pwrite_all(p->fd, slot, sizeof slot, seq % 2 ? SLOT_B : SLOT_A) != 0 ||
+	if (store_io_pwrite(p->fd, slot, sizeof slot, seq % 2 ? SLOT_B : SLOT_A) != 0 ||
 	    fdatasync(p->fd) != 0)
 		return eris_error_set(err, ERIS_E_IO, "%s: commit: %s", p->path, strerror(errno));
 	p->seq = seq;
@@ -523,8 +489,8 @@ static int write_header(struct pack_store *p, eris_error *err)
 	memcpy(slot, cmt_magic, 8);
 	put64(slot + 16, LOG_START);
 	crypto_generichash(slot + 56, ERIS_REF_SIZE, slot, 56, NULL, 0);
-	if (pwrite_all(p->fd, h, sizeof h, 0) != 0 || pwrite_all(p->fd, slot, sizeof slot, SLOT_A) != 0 ||
-	    pwrite_all(p->fd, (uint8_t[128]){0}, 128, SLOT_B) != 0 || fsync(p->fd) != 0)
+	if (store_io_pwrite(p->fd, h, sizeof h, 0) != 0 || store_io_pwrite(p->fd, slot, sizeof slot, SLOT_A) != 0 ||
+	    store_io_pwrite(p->fd, (uint8_t[128]){0}, 128, SLOT_B) != 0 || fsync(p->fd) != 0)
 		return eris_error_set(err, ERIS_E_IO, "%s: cannot write pack header: %s", p->path,
 				      strerror(errno));
 	return 0;
@@ -590,7 +556,7 @@ static int load_index(struct pack_store *p, uint64_t limit, eris_error *err)
 
 	if (!p->index_off)
 		return 0;
-	if (pread_all(p->fd, h, REC_HDR, p->index_off) != 0 || memcmp(h, idx_magic, 4) != 0)
+	if (store_io_pread(p->fd, h, REC_HDR, p->index_off) != 0 || memcmp(h, idx_magic, 4) != 0)
 		return eris_error_set(err, ERIS_E_IO, "%s: index record at %llu is damaged", p->path,
 				      (unsigned long long)p->index_off);
 	bytes = p->index_count * ENTRY;
@@ -603,7 +569,7 @@ static int load_index(struct pack_store *p, uint64_t limit, eris_error *err)
 		return 0;
 	}
 	p->index_mem = malloc(bytes ? bytes : 1);
-	if (!p->index_mem || pread_all(p->fd, p->index_mem, bytes, p->index_off + REC_HDR) != 0)
+	if (!p->index_mem || store_io_pread(p->fd, p->index_mem, bytes, p->index_off + REC_HDR) != 0)
 		return eris_error_set(err, ERIS_E_IO, "%s: cannot read the index", p->path);
 	p->index = p->index_mem;
 	return 0;
@@ -620,7 +586,7 @@ static int scan_tail(struct pack_store *p, uint64_t limit, eris_error *err)
 	if (!buf)
 		return eris_error_set(err, ERIS_E_NOMEM, "out of memory");
 	while (pos + REC_HDR <= limit) {
-		int sane = pread_all(p->fd, buf, REC_HDR, pos) == 0;
+		int sane = store_io_pread(p->fd, buf, REC_HDR, pos) == 0;
 		uint32_t len = sane ? get32(buf + 4) : 0;
 		int is_blk = sane && memcmp(buf, blk_magic, 4) == 0;
 		int is_idx = sane && memcmp(buf, idx_magic, 4) == 0;
@@ -628,7 +594,7 @@ static int scan_tail(struct pack_store *p, uint64_t limit, eris_error *err)
 				(is_idx && len % ENTRY == 0)) &&
 		       pos + rec_size(len) <= limit;
 		if (sane && is_blk) {
-			sane = pread_all(p->fd, buf + REC_HDR, len, pos + REC_HDR) == 0;
+			sane = store_io_pread(p->fd, buf + REC_HDR, len, pos + REC_HDR) == 0;
 			if (sane) {
 				crypto_generichash(sum, sizeof sum, buf + REC_HDR, len, NULL, 0);
 				sane = memcmp(sum, buf + 8, sizeof sum) == 0;
@@ -716,7 +682,7 @@ int store_pack_open(store **out, const char *path, int flags, eris_error *err)
 	}
 
 	memset(head, 0, sizeof head);
-	if (region >= sizeof head && pread_all(p->fd, head, sizeof head, 0) != 0) {
+	if (region >= sizeof head && store_io_pread(p->fd, head, sizeof head, 0) != 0) {
 		rc = eris_error_set(err, ERIS_E_IO, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
@@ -726,7 +692,7 @@ int store_pack_open(store **out, const char *path, int flags, eris_error *err)
 		randombytes_buf(p->uuid, sizeof p->uuid);
 		if ((rc = write_header(p, err)) != 0)
 			goto fail;
-		if (pread_all(p->fd, head, sizeof head, 0) != 0) {
+		if (store_io_pread(p->fd, head, sizeof head, 0) != 0) {
 			rc = eris_error_set(err, ERIS_E_IO, "%s: %s", path, strerror(errno));
 			goto fail;
 		}
@@ -831,7 +797,7 @@ int store_pack_format(const char *path, uint64_t capacity, const uint8_t *uuid, 
 	}
 	if (S_ISREG(st.st_mode))
 		region = (uint64_t)st.st_size;
-	if (region >= HEADER_SIZE && (pread_all(p.fd, head, sizeof head, 0) != 0 ||
+	if (region >= HEADER_SIZE && (store_io_pread(p.fd, head, sizeof head, 0) != 0 ||
 				      !sodium_is_zero(head, sizeof head))) {
 		rc = eris_error_set(err, ERIS_E_IO, "%s: not empty; refusing to format it", path);
 		goto out;

@@ -36,6 +36,11 @@ struct store {
 	eris_error put_error;
 };
 
+/* io.c: whole-buffer I/O (0, or -1 with errno; a read past the end is -1) */
+int store_io_write(int fd, const void *buf, size_t len);
+int store_io_pread(int fd, void *buf, size_t len, uint64_t off);
+int store_io_pwrite(int fd, const void *buf, size_t len, uint64_t off);
+
 int store_dir_open(store **out, const char *path, int flags, eris_error *err);
 int store_mem_open(store **out, eris_error *err);
 int store_pack_open(store **out, const char *path, int flags, eris_error *err);
