@@ -5,10 +5,13 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "banned.h"
@@ -203,6 +206,39 @@ int cli_write_all(int fd, const void *buf, size_t len)
 		p += n;
 		len -= (size_t)n;
 	}
+	return 0;
+}
+
+int cli_temp_open(const char *out, char *tmp, size_t size)
+{
+	char *dcopy = strdup(out), *bcopy = strdup(out);
+	mode_t mask = umask(0);
+	int fd = -1;
+
+	umask(mask);
+	if (dcopy && bcopy &&
+	    snprintf(tmp, size, "%s/.%s.tmp.XXXXXX", dirname(dcopy), basename(bcopy)) < (int)size) {
+		fd = mkostemp(tmp, O_CLOEXEC);
+		if (fd >= 0)
+			fchmod(fd, 0666 & ~mask);
+	} else {
+		errno = dcopy && bcopy ? ENAMETOOLONG : ENOMEM;
+	}
+	free(dcopy);
+	free(bcopy);
+	return fd;
+}
+
+int cli_temp_commit(int *fd, char *tmp, const char *out)
+{
+	int bad = fsync(*fd) != 0;
+
+	if (close(*fd) != 0)
+		bad = 1;
+	*fd = -1;
+	if (bad || rename(tmp, out) != 0)
+		return -1;
+	tmp[0] = '\0';
 	return 0;
 }
 

@@ -67,6 +67,13 @@ int cli_parse_u64(const char *s, uint64_t *out);
 /* Writes all of buf to fd; -1 with errno on failure. */
 int cli_write_all(int fd, const void *buf, size_t len);
 
+/* Output that appears whole or not at all: cli_temp_open makes a temporary
+ * file beside `out` (mode as a new file would get; its name goes to tmp),
+ * cli_temp_commit syncs and closes *fd (setting it to -1) and renames tmp
+ * over out (clearing tmp). Both return -1 with errno on failure. */
+int cli_temp_open(const char *out, char *tmp, size_t size);
+int cli_temp_commit(int *fd, char *tmp, const char *out);
+
 /* 1 when progress lines should be shown (stderr is a terminal). */
 int cli_show_progress(void);
 

@@ -64,27 +64,6 @@ static int sink_write(void *ctx, const void *data, size_t len)
 	return 0;
 }
 
-/* A temporary file in OUT's directory, with the mode a new file would get. */
-static int open_temp(const char *out, char *tmp, size_t size)
-{
-	char *dcopy = strdup(out), *bcopy = strdup(out);
-	mode_t mask = umask(0);
-	int fd = -1;
-
-	umask(mask);
-	if (dcopy && bcopy &&
-	    snprintf(tmp, size, "%s/.%s.tmp.XXXXXX", dirname(dcopy), basename(bcopy)) < (int)size) {
-		fd = mkostemp(tmp, O_CLOEXEC);
-		if (fd >= 0)
-			fchmod(fd, 0666 & ~mask);
-	} else {
-		errno = ENAMETOOLONG;
-	}
-	free(dcopy);
-	free(bcopy);
-	return fd;
-}
-
 static int run_export(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct cli_args a;
@@ -122,7 +101,7 @@ static int run_export(const struct cli_cmd *cmd, int argc, char **argv)
 		goto out;
 	}
 	if (outpath) {
-		k.fd = open_temp(outpath, tmp, sizeof tmp);
+		k.fd = cli_temp_open(outpath, tmp, sizeof tmp);
 		if (k.fd < 0) {
 			status =
 			    cli_fail(cmd, EXIT_SYSTEM, "%s: cannot create a temporary file: %s",
@@ -145,18 +124,9 @@ static int run_export(const struct cli_cmd *cmd, int argc, char **argv)
 			status = cli_fail(cmd, status_of(rc), "%s", err.msg);
 		goto out;
 	}
-	if (outpath) {
-		if (fsync(k.fd) != 0 || close(k.fd) != 0) {
-			k.fd = -1;
-			status = cli_fail(cmd, EXIT_SYSTEM, "%s: %s", outpath, strerror(errno));
-			goto out;
-		}
-		k.fd = -1;
-		if (rename(tmp, outpath) != 0) {
-			status = cli_fail(cmd, EXIT_SYSTEM, "%s: %s", outpath, strerror(errno));
-			goto out;
-		}
-		tmp[0] = '\0';
+	if (outpath && cli_temp_commit(&k.fd, tmp, outpath) != 0) {
+		status = cli_fail(cmd, EXIT_SYSTEM, "%s: %s", outpath, strerror(errno));
+		goto out;
 	}
 	if (cli_show_progress())
 		fprintf(stderr, "%s %s: %llu blocks, %u capabilities, %llu bytes\n", cli_prog,

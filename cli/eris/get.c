@@ -119,24 +119,6 @@ out:
 	return status;
 }
 
-/* Opens a temporary file in OUT's directory, mode as a new file would get. */
-static int open_temp(const char *out, char *tmp, size_t size)
-{
-	char *copy = strdup(out);
-	mode_t mask = umask(0);
-	int fd;
-
-	umask(mask);
-	if (!copy)
-		return -1;
-	snprintf(tmp, size, "%s/.%s.tmp.XXXXXX", dirname(copy), basename((char *)out));
-	free(copy);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd >= 0)
-		fchmod(fd, 0666 & ~mask);
-	return fd;
-}
-
 static int run_get(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct cli_args a;
@@ -170,7 +152,7 @@ static int run_get(const struct cli_cmd *cmd, int argc, char **argv)
 		goto out;
 	}
 	if (outpath) {
-		o.fd = open_temp(outpath, tmp, sizeof tmp);
+		o.fd = cli_temp_open(outpath, tmp, sizeof tmp);
 		if (o.fd < 0) {
 			status = cli_fail(cmd, EXIT_SYSTEM, "%s: cannot create a temporary file: %s",
 					  outpath, strerror(errno));
@@ -201,19 +183,8 @@ static int run_get(const struct cli_cmd *cmd, int argc, char **argv)
 		else
 			status = EXIT_OK;
 	}
-	if (status == EXIT_OK && outpath) {
-		if (fsync(o.fd) != 0 || close(o.fd) != 0) {
-			o.fd = -1;
-			status = cli_fail(cmd, EXIT_SYSTEM, "%s: %s", outpath, strerror(errno));
-			goto out;
-		}
-		o.fd = -1;
-		if (rename(tmp, outpath) != 0) {
-			status = cli_fail(cmd, EXIT_SYSTEM, "%s: %s", outpath, strerror(errno));
-			goto out;
-		}
-		tmp[0] = '\0';
-	}
+	if (status == EXIT_OK && outpath && cli_temp_commit(&o.fd, tmp, outpath) != 0)
+		status = cli_fail(cmd, EXIT_SYSTEM, "%s: %s", outpath, strerror(errno));
 out:
 	if (outpath && o.fd >= 0)
 		close(o.fd);
