@@ -554,8 +554,10 @@ static int load_index(struct pack_store *p, uint64_t limit, eris_error *err)
 	uint8_t h[REC_HDR];
 	uint64_t bytes;
 
-	if (!p->index_off)
+	if (!p->index_off) {
+		p->index_count = 0; /* a commit naming entries but no index: none */
 		return 0;
+	}
 	if (store_io_pread(p->fd, h, REC_HDR, p->index_off) != 0 || memcmp(h, idx_magic, 4) != 0)
 		return eris_error_set(err, ERIS_E_IO, "%s: index record at %llu is damaged", p->path,
 				      (unsigned long long)p->index_off);
