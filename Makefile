@@ -31,17 +31,17 @@ endif
 CPPFLAGS += -D_GNU_SOURCE -Ilib -Icli
 CFLAGS   += $(OPT) -g $(WARN) $(SANFLAGS) -MMD -MP
 LDFLAGS  += $(SANFLAGS)
-LIBS      = -lsodium -lcbor -lcurl -lmicrohttpd -lpthread
+LIBS      = -lsodium -lcbor -lcurl -lmicrohttpd -lelf -lpthread
 TEST_LIBS = -ljansson
 
-LIB_SRC   = $(wildcard lib/eris/*.c lib/store/*.c)
+LIB_SRC   = $(wildcard lib/*/*.c)
 LIB_OBJ   = $(LIB_SRC:%.c=$(B)/obj/%.o)
 LIB_A     = $(B)/lib/libsigil.a
 
 CLI_COMMON_SRC = $(wildcard cli/common/*.c)
 CLI_COMMON_OBJ = $(CLI_COMMON_SRC:%.c=$(B)/obj/%.o)
-ERIS_SRC  = $(wildcard cli/eris/*.c)
-ERIS_OBJ  = $(ERIS_SRC:%.c=$(B)/obj/%.o)
+# Every directory cli/NAME (but common) is one program build/bin/NAME.
+PROGS     = $(filter-out common,$(notdir $(wildcard cli/*)))
 
 UNIT_SRC  = $(wildcard tests/unit/test_*.c tests/unit/slow_*.c)
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -56,7 +56,7 @@ FUZZ_RUN  = $(FUZZ_SRC:fuzz/%.c=$(B)/fuzz/%)
 # real libFuzzer binaries (clang)
 FUZZ_LF   = $(FUZZ_SRC:fuzz/%.c=$(B)/libfuzzer/%)
 
-BINS      = $(B)/bin/eris
+BINS      = $(PROGS:%=$(B)/bin/%)
 
 .SECONDARY:
 
@@ -73,9 +73,12 @@ $(LIB_A): $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(B)/bin/eris: $(ERIS_OBJ) $(CLI_COMMON_OBJ) $(LIB_A)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+define prog_rule
+$(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard cli/$(1)/*.c)) $(CLI_COMMON_OBJ) $(LIB_A)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LIBS)
+endef
+$(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
@@ -89,11 +92,18 @@ $(B)/fuzz/%: $(B)/obj/fuzz/%.o $(B)/obj/fuzz/driver.o $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-# libFuzzer builds compile the library sources directly with clang.
-$(B)/libfuzzer/%: fuzz/%.c $(LIB_SRC)
+# libFuzzer builds: the library compiled once more with clang and coverage
+# instrumentation (fuzzer-no-link), then each target linked against it.
+LF_FLAGS  = -std=c11 -g -O1 -fsanitize=address,undefined -MMD -MP
+LF_LIB_A  = $(B)/libfuzzer/libsigil.a
+$(B)/libfuzzer/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
-		-o $@ $< $(LIB_SRC) $(LIBS)
+	$(CLANG) $(CPPFLAGS) $(LF_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(LF_LIB_A): $(LIB_SRC:%.c=$(B)/libfuzzer/obj/%.o)
+	rm -f $@
+	$(AR) rcs $@ $^
+$(B)/libfuzzer/%: $(B)/libfuzzer/obj/fuzz/%.o $(LF_LIB_A)
+	$(CLANG) $(LF_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 
 test-bins: $(BINS) $(UNIT_BIN) $(FUZZ_RUN)
 
@@ -140,7 +150,7 @@ fuzz: fuzz-bins
 install: $(BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 docs/eris.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 $(wildcard docs/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
 
 deps:
 	tools/deps
@@ -148,4 +158,4 @@ deps:
 clean:
 	rm -rf build
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
