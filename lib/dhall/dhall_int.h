@@ -1,0 +1,63 @@
+/*
+ * dhall_int.h — what the files of lib/dhall share and nobody else sees:
+ * byte-buffer appends, a canonical CBOR writer, the big-stack runner, and
+ * error helpers.
+ */
+#ifndef SIGIL_DHALL_INT_H
+#define SIGIL_DHALL_INT_H
+
+#include "dhall/dhall.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+/* ---- byte buffer (all return 0 or DHALL_ENOMEM) */
+int dhall_buf_reserve(struct dhall_buf *b, size_t extra);
+int dhall_buf_put(struct dhall_buf *b, const void *data, size_t len);
+int dhall_buf_putc(struct dhall_buf *b, uint8_t c);
+int dhall_buf_puts(struct dhall_buf *b, const char *s);
+int dhall_buf_printf(struct dhall_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- canonical CBOR writer (RFC 8949 §4.2.1 preferred serialization):
+ * heads in their shortest form. All return 0 or DHALL_ENOMEM. */
+enum { CBOR_UINT = 0, CBOR_NEGINT = 1, CBOR_BYTES = 2, CBOR_TEXT = 3, CBOR_ARRAY = 4,
+       CBOR_MAP = 5, CBOR_TAG = 6, CBOR_SIMPLE = 7 };
+int dhall_cbor_head(struct dhall_buf *b, unsigned major, uint64_t value);
+int dhall_cbor_uint(struct dhall_buf *b, uint64_t v);
+int dhall_cbor_text(struct dhall_buf *b, const char *s, size_t len);
+int dhall_cbor_bytes(struct dhall_buf *b, const void *s, size_t len);
+int dhall_cbor_bool(struct dhall_buf *b, int v);
+int dhall_cbor_null(struct dhall_buf *b);
+/* A double in the smallest of half/single/double that holds it exactly
+ * (NaN as the half 0x7e00). */
+int dhall_cbor_double(struct dhall_buf *b, double d);
+/* A natural: an unsigned int, or tag 2 + big-endian bytes when it is big. */
+int dhall_cbor_num(struct dhall_buf *b, const struct dhall_num *n);
+/* An integer: sign + magnitude (uint, negint, or tag 2/3 bignum). */
+int dhall_cbor_int(struct dhall_buf *b, int negative, const struct dhall_num *n);
+
+/* How deep the tree walkers (encode, decode, format, JSON) may recurse:
+ * the parser bounds bracket nesting by DHALL_MAX_DEPTH, but loops build
+ * deeper trees from flat input (a + b + … + z, long let chains), so the
+ * walkers allow more; dhall_run_deep's stack holds this many frames. */
+#define DHALL_WALK_DEPTH 1000000
+
+/* ---- running deep recursion on a big stack: calls fn(arg) on a thread
+ * whose stack holds DHALL_MAX_DEPTH levels, returns its result (or
+ * DHALL_ENOMEM when no thread could be made). */
+int dhall_run_deep(int (*fn)(void *), void *arg);
+
+/* ---- errors */
+/* Sets err->msg (and line 0: no source position). Returns `code`. */
+int dhall_err_set(struct dhall_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Fills file, line, col, offset and context from a source position. */
+void dhall_err_locate(struct dhall_err *err, const char *name, const char *src, size_t len,
+		      size_t offset);
+
+/* Compares two labels as the binary encoding sorts record fields (by
+ * UTF-8 bytes, shorter first when one is a prefix). */
+int dhall_str_cmp(const struct dhall_str *a, const struct dhall_str *b);
+
+#endif

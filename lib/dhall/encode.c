@@ -1,0 +1,394 @@
+/*
+ * encode.c — the binary encoding of standard/binary.md: expression → CBOR,
+ * written straight into a byte buffer (no intermediate CBOR tree).
+ *
+ * The encoding flattens what the AST keeps nested: application chains
+ * `(f a) b` become [0, f, a, b] and chains of `let` become one [25, …]
+ * array. Record and union fields are sorted by their UTF-8 bytes (code
+ * point order) here, since the AST keeps source order.
+ */
+#include "dhall_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "banned.h"
+
+struct enc {
+	struct dhall_buf *out;
+	int rc;
+};
+
+#define TRY(x)                                                                                   \
+	do {                                                                                     \
+		int rc_ = (x);                                                                   \
+		if (rc_)                                                                         \
+			return rc_;                                                              \
+	} while (0)
+
+static int enc(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth);
+
+static int label(struct dhall_buf *b, const struct dhall_str *s)
+{
+	return dhall_cbor_text(b, s->s, s->len);
+}
+
+static bool is_underscore(const struct dhall_str *s)
+{
+	return s->len == 1 && s->s[0] == '_';
+}
+
+/* Record/union fields in sorted order, a permutation of 0..n-1, by
+ * insertion sort (small records; fields() uses qsort above 256). */
+static int sorted_order(const struct dhall_expr *e, size_t **out)
+{
+	size_t n = e->n, *ix = malloc((n ? n : 1) * sizeof *ix);
+	if (!ix)
+		return DHALL_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		size_t j = i;
+		while (j > 0 && dhall_str_cmp(&e->labels[ix[j - 1]], &e->labels[i]) > 0) {
+			ix[j] = ix[j - 1];
+			j--;
+		}
+		ix[j] = i;
+	}
+	*out = ix;
+	return 0;
+}
+
+/* Large records: (label, index) pairs sorted with qsort. */
+struct ix_lab {
+	const struct dhall_str *l;
+	size_t i;
+};
+static int ix_lab_cmp(const void *a, const void *b)
+{
+	const struct ix_lab *x = a, *y = b;
+	return dhall_str_cmp(x->l, y->l);
+}
+
+static int fields(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth, bool nullable)
+{
+	TRY(dhall_cbor_head(b, CBOR_MAP, e->n));
+	if (e->n > 256) {
+		struct ix_lab *ix = malloc(e->n * sizeof *ix);
+		if (!ix)
+			return DHALL_ENOMEM;
+		for (size_t i = 0; i < e->n; i++)
+			ix[i] = (struct ix_lab){&e->labels[i], i};
+		qsort(ix, e->n, sizeof *ix, ix_lab_cmp);
+		int rc = 0;
+		for (size_t k = 0; k < e->n && !rc; k++) {
+			size_t i = ix[k].i;
+			rc = label(b, &e->labels[i]);
+			if (!rc)
+				rc = nullable && !e->items[i] ? dhall_cbor_null(b)
+							      : enc(e->items[i], b, depth + 1);
+		}
+		free(ix);
+		return rc;
+	}
+	size_t *ix;
+	TRY(sorted_order(e, &ix));
+	int rc = 0;
+	for (size_t k = 0; k < e->n && !rc; k++) {
+		size_t i = ix[k];
+		rc = label(b, &e->labels[i]);
+		if (!rc)
+			rc = nullable && !e->items[i] ? dhall_cbor_null(b)
+						      : enc(e->items[i], b, depth + 1);
+	}
+	free(ix);
+	return rc;
+}
+
+static int import(const struct dhall_import *im, struct dhall_buf *b, unsigned depth)
+{
+	size_t n = 3;
+	switch (im->type) {
+	case DHALL_IMPORT_HTTP:
+	case DHALL_IMPORT_HTTPS:
+		n += 4 + im->npath;
+		break;
+	case DHALL_IMPORT_ENV:
+		n += 2;
+		break;
+	case DHALL_IMPORT_MISSING:
+		n += 1;
+		break;
+	default:
+		n += 1 + im->npath;
+	}
+	TRY(dhall_cbor_head(b, CBOR_ARRAY, n));
+	TRY(dhall_cbor_uint(b, 24));
+	if (im->hash) {
+		uint8_t mh[34] = {0x12, 0x20};
+		memcpy(mh + 2, im->hash, 32);
+		TRY(dhall_cbor_bytes(b, mh, sizeof mh));
+	} else {
+		TRY(dhall_cbor_null(b));
+	}
+	TRY(dhall_cbor_uint(b, im->mode));
+	TRY(dhall_cbor_uint(b, im->type));
+	switch (im->type) {
+	case DHALL_IMPORT_HTTP:
+	case DHALL_IMPORT_HTTPS:
+		TRY(im->headers ? enc(im->headers, b, depth + 1) : dhall_cbor_null(b));
+		TRY(label(b, &im->authority));
+		for (size_t i = 0; i < im->npath; i++)
+			TRY(label(b, &im->path[i]));
+		return im->has_query ? label(b, &im->query) : dhall_cbor_null(b);
+	case DHALL_IMPORT_ENV:
+		return label(b, &im->env);
+	case DHALL_IMPORT_MISSING:
+		return 0;
+	default:
+		for (size_t i = 0; i < im->npath; i++)
+			TRY(label(b, &im->path[i]));
+		return 0;
+	}
+}
+
+/* [label, (name,)? A, b] for λ and ∀ */
+static int binder(const struct dhall_expr *e, unsigned tag, struct dhall_buf *b, unsigned depth)
+{
+	bool anon = is_underscore(&e->label);
+	TRY(dhall_cbor_head(b, CBOR_ARRAY, anon ? 3 : 4));
+	TRY(dhall_cbor_uint(b, tag));
+	if (!anon)
+		TRY(label(b, &e->label));
+	TRY(enc(e->a, b, depth + 1));
+	return enc(e->b, b, depth + 1);
+}
+
+static int enc(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth)
+{
+	if (depth > DHALL_WALK_DEPTH)
+		return DHALL_ELIMIT;
+	switch (e->kind) {
+	case DHALL_VAR:
+		if (is_underscore(&e->label))
+			return dhall_cbor_uint(b, e->u.index);
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
+		TRY(label(b, &e->label));
+		return dhall_cbor_uint(b, e->u.index);
+	case DHALL_BUILTIN: {
+		const char *n = dhall_builtin_name(e->op);
+		return n ? dhall_cbor_text(b, n, strlen(n)) : DHALL_EBINARY;
+	}
+	case DHALL_BOOL:
+		return dhall_cbor_bool(b, e->op);
+	case DHALL_NATURAL:
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
+		TRY(dhall_cbor_uint(b, 15));
+		return dhall_cbor_num(b, &e->u.num);
+	case DHALL_INTEGER:
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
+		TRY(dhall_cbor_uint(b, 16));
+		return dhall_cbor_int(b, e->op, &e->u.num);
+	case DHALL_DOUBLE:
+		return dhall_cbor_double(b, e->u.dbl);
+	case DHALL_TEXT:
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2 + 2 * e->n));
+		TRY(dhall_cbor_uint(b, 18));
+		for (size_t i = 0; i < e->n; i++) {
+			TRY(label(b, &e->labels[i]));
+			TRY(enc(e->items[i], b, depth + 1));
+		}
+		return label(b, &e->labels[e->n]);
+	case DHALL_BYTES:
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
+		TRY(dhall_cbor_uint(b, 33));
+		return dhall_cbor_bytes(b, e->label.s, e->label.len);
+	case DHALL_DATE:
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, 4));
+		TRY(dhall_cbor_uint(b, 30));
+		TRY(dhall_cbor_uint(b, e->u.date.year));
+		TRY(dhall_cbor_uint(b, e->u.date.month));
+		return dhall_cbor_uint(b, e->u.date.day);
+	case DHALL_TIME:
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, 4));
+		TRY(dhall_cbor_uint(b, 31));
+		TRY(dhall_cbor_uint(b, e->u.time.hour));
+		TRY(dhall_cbor_uint(b, e->u.time.minute));
+		TRY(dhall_cbor_head(b, CBOR_TAG, 4));
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
+		if (e->u.time.sec_exp)
+			TRY(dhall_cbor_head(b, CBOR_NEGINT, (uint64_t)e->u.time.sec_exp - 1));
+		else
+			TRY(dhall_cbor_uint(b, 0));
+		return dhall_cbor_num(b, &e->u.time.sec_mantissa);
+	case DHALL_TIMEZONE:
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, 4));
+		TRY(dhall_cbor_uint(b, 32));
+		TRY(dhall_cbor_bool(b, !e->u.tz.negative));
+		TRY(dhall_cbor_uint(b, e->u.tz.hour));
+		return dhall_cbor_uint(b, e->u.tz.minute);
+	case DHALL_LAMBDA:
+		return binder(e, 1, b, depth);
+	case DHALL_PI:
+		return binder(e, 2, b, depth);
+	case DHALL_APP: {
+		/* flatten (f a) b: count the arguments along the chain */
+		size_t total = 0, links = 0;
+		const struct dhall_expr *f = e;
+		while (f->kind == DHALL_APP) {
+			total += f->n;
+			f = f->a;
+			if (++links > DHALL_WALK_DEPTH)
+				return DHALL_ELIMIT;
+		}
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2 + total));
+		TRY(dhall_cbor_uint(b, 0));
+		TRY(enc(f, b, depth + 1));
+		/* arguments innermost first: collect the chain */
+		const struct dhall_expr **chain = malloc(links * sizeof *chain);
+		if (!chain)
+			return DHALL_ENOMEM;
+		size_t k = links;
+		for (const struct dhall_expr *g = e; g->kind == DHALL_APP; g = g->a)
+			chain[--k] = g;
+		int rc = 0;
+		for (k = 0; k < links && !rc; k++)
+			for (size_t i = 0; i < chain[k]->n && !rc; i++)
+				rc = enc(chain[k]->items[i], b, depth + 1);
+		free(chain);
+		return rc;
+	}
+	case DHALL_LET: {
+		size_t n = 0;
+		const struct dhall_expr *l = e;
+		for (; l->kind == DHALL_LET; l = l->b)
+			n++;
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2 + 3 * n));
+		TRY(dhall_cbor_uint(b, 25));
+		for (l = e; l->kind == DHALL_LET; l = l->b) {
+			TRY(label(b, &l->label));
+			TRY(l->c ? enc(l->c, b, depth + 1) : dhall_cbor_null(b));
+			TRY(enc(l->a, b, depth + 1));
+		}
+		return enc(l, b, depth + 1);
+	}
+	case DHALL_ANNOT:
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, 3));
+		TRY(dhall_cbor_uint(b, 26));
+		TRY(enc(e->a, b, depth + 1));
+		return enc(e->b, b, depth + 1);
+	case DHALL_IF:
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, 4));
+		TRY(dhall_cbor_uint(b, 14));
+		TRY(enc(e->a, b, depth + 1));
+		TRY(enc(e->b, b, depth + 1));
+		return enc(e->c, b, depth + 1);
+	case DHALL_OP:
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, 4));
+		TRY(dhall_cbor_uint(b, 3));
+		TRY(dhall_cbor_uint(b, e->op));
+		TRY(enc(e->a, b, depth + 1));
+		return enc(e->b, b, depth + 1);
+	case DHALL_LIST:
+		if (e->n == 0) {
+			const struct dhall_expr *t = e->a;
+			if (t->kind == DHALL_APP && t->n == 1 && t->a->kind == DHALL_BUILTIN &&
+			    t->a->op == DHALL_B_LIST) {
+				TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
+				TRY(dhall_cbor_uint(b, 4));
+				return enc(t->items[0], b, depth + 1);
+			}
+			TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
+			TRY(dhall_cbor_uint(b, 28));
+			return enc(t, b, depth + 1);
+		}
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2 + e->n));
+		TRY(dhall_cbor_uint(b, 4));
+		TRY(dhall_cbor_null(b));
+		for (size_t i = 0; i < e->n; i++)
+			TRY(enc(e->items[i], b, depth + 1));
+		return 0;
+	case DHALL_SOME:
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, 3));
+		TRY(dhall_cbor_uint(b, 5));
+		TRY(dhall_cbor_null(b));
+		return enc(e->a, b, depth + 1);
+	case DHALL_RECORD_TYPE:
+	case DHALL_RECORD:
+	case DHALL_UNION:
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
+		TRY(dhall_cbor_uint(b, e->kind == DHALL_RECORD_TYPE ? 7 : e->kind == DHALL_RECORD ? 8 : 11));
+		return fields(e, b, depth, e->kind == DHALL_UNION);
+	case DHALL_FIELD:
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, 3));
+		TRY(dhall_cbor_uint(b, 9));
+		TRY(enc(e->a, b, depth + 1));
+		return label(b, &e->label);
+	case DHALL_PROJECT:
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2 + e->n));
+		TRY(dhall_cbor_uint(b, 10));
+		TRY(enc(e->a, b, depth + 1));
+		for (size_t i = 0; i < e->n; i++)
+			TRY(label(b, &e->labels[i]));
+		return 0;
+	case DHALL_PROJECT_TYPE:
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, 3));
+		TRY(dhall_cbor_uint(b, 10));
+		TRY(enc(e->a, b, depth + 1));
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, 1));
+		return enc(e->b, b, depth + 1);
+	case DHALL_MERGE:
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, e->c ? 4 : 3));
+		TRY(dhall_cbor_uint(b, 6));
+		TRY(enc(e->a, b, depth + 1));
+		TRY(enc(e->b, b, depth + 1));
+		return e->c ? enc(e->c, b, depth + 1) : 0;
+	case DHALL_TOMAP:
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, e->c ? 3 : 2));
+		TRY(dhall_cbor_uint(b, 27));
+		TRY(enc(e->a, b, depth + 1));
+		return e->c ? enc(e->c, b, depth + 1) : 0;
+	case DHALL_SHOWCONS:
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
+		TRY(dhall_cbor_uint(b, 34));
+		return enc(e->a, b, depth + 1);
+	case DHALL_WITH:
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, 4));
+		TRY(dhall_cbor_uint(b, 29));
+		TRY(enc(e->a, b, depth + 1));
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, e->n));
+		for (size_t i = 0; i < e->n; i++) {
+			if (i < 64 && (e->with_opt >> i & 1))
+				TRY(dhall_cbor_uint(b, 0));
+			else
+				TRY(label(b, &e->labels[i]));
+		}
+		return enc(e->b, b, depth + 1);
+	case DHALL_ASSERT:
+		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
+		TRY(dhall_cbor_uint(b, 19));
+		return enc(e->a, b, depth + 1);
+	case DHALL_IMPORT:
+		return import(e->u.import, b, depth);
+	}
+	return DHALL_EBINARY;
+}
+
+struct enc_job {
+	const struct dhall_expr *e;
+	struct dhall_buf *out;
+};
+
+static int enc_main(void *arg)
+{
+	struct enc_job *j = arg;
+	return enc(j->e, j->out, 0);
+}
+
+int dhall_encode(const struct dhall_expr *e, struct dhall_buf *out)
+{
+	struct enc_job j = {e, out};
+	size_t len0 = out->len;
+	int rc = dhall_run_deep(enc_main, &j);
+	if (rc)
+		out->len = len0;
+	return rc;
+}

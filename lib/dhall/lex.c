@@ -1,0 +1,342 @@
+/*
+ * lex.c — the parser's character level: one up-front check of the whole
+ * input (UTF-8, allowed code points, control characters), whitespace and
+ * comments, labels and keywords, errors and the shared allocation stacks.
+ *
+ * The up-front check lets the rest of the parser treat bytes >= 0x80 as
+ * opaque parts of valid characters: every terminal of the grammar allows
+ * exactly the same set of non-ASCII code points (valid-non-ascii) or none.
+ */
+#include "parse_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "banned.h"
+
+void *ps_fail_at(struct ps *p, size_t offset, const char *fmt, ...)
+{
+	if (p->rc)
+		return NULL;
+	p->rc = DHALL_ESYNTAX;
+	if (p->err) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(p->err->msg, sizeof p->err->msg, fmt, ap);
+		va_end(ap);
+		dhall_err_locate(p->err, p->name, p->src, p->len, offset);
+	}
+	return NULL;
+}
+
+void *ps_fail(struct ps *p, const char *fmt, ...)
+{
+	if (p->rc)
+		return NULL;
+	p->rc = DHALL_ESYNTAX;
+	if (p->err) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(p->err->msg, sizeof p->err->msg, fmt, ap);
+		va_end(ap);
+		dhall_err_locate(p->err, p->name, p->src, p->len, p->pos);
+	}
+	return NULL;
+}
+
+void *ps_nomem(struct ps *p)
+{
+	if (!p->rc) {
+		p->rc = DHALL_ENOMEM;
+		if (p->err)
+			snprintf(p->err->msg, sizeof p->err->msg, "out of memory");
+	}
+	return NULL;
+}
+
+bool ps_enter(struct ps *p)
+{
+	if (p->depth < DHALL_MAX_DEPTH)
+		return true;
+	if (!p->rc) {
+		ps_fail(p, "expression nested deeper than %d levels", DHALL_MAX_DEPTH);
+		p->rc = DHALL_ELIMIT;
+	}
+	return false;
+}
+
+struct dhall_expr *ps_node(struct ps *p, enum dhall_kind kind, size_t pos)
+{
+	struct dhall_expr *e = dhall_arena_alloc(p->arena, sizeof *e);
+	if (!e)
+		return ps_nomem(p);
+	e->kind = (uint8_t)kind;
+	e->pos = pos > UINT32_MAX ? UINT32_MAX : (uint32_t)pos;
+	return e;
+}
+
+int ps_push(struct ps *p, struct ps_stack *s, const void *elem)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		void *v = realloc(s->v, cap * s->elem);
+		if (!v) {
+			ps_nomem(p);
+			return -1;
+		}
+		s->v = v;
+		s->cap = cap;
+	}
+	memcpy((char *)s->v + s->n * s->elem, elem, s->elem);
+	s->n++;
+	return 0;
+}
+
+void *ps_take(struct ps *p, struct ps_stack *s, size_t base)
+{
+	size_t n = s->n - base;
+	void *out = dhall_arena_alloc(p->arena, n ? n * s->elem : 1);
+	if (!out)
+		return ps_nomem(p);
+	if (n)
+		memcpy(out, (char *)s->v + base * s->elem, n * s->elem);
+	s->n = base;
+	return out;
+}
+
+/* ---------------------------------------------------------------- characters */
+
+/* Decodes one UTF-8 sequence at s[0..n); returns its length (0 if invalid)
+ * and the code point. */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	size_t len;
+	uint32_t c, min;
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2, c = s[0] & 0x1f, min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3, c = s[0] & 0x0f, min = 0x800;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4, c = s[0] & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+bool ps_check_chars(struct ps *p)
+{
+	const unsigned char *s = (const unsigned char *)p->src;
+	size_t n = p->len;
+	for (size_t i = 0; i < n;) {
+		unsigned char c = s[i];
+		if (c >= 0x20 && c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c == '\t' || c == '\n') {
+			i++;
+			continue;
+		}
+		if (c == '\r') {
+			if (i + 1 < n && s[i + 1] == '\n') {
+				i += 2;
+				continue;
+			}
+			ps_fail_at(p, i, "a carriage return not followed by a line feed");
+			return false;
+		}
+		if (c < 0x20) {
+			ps_fail_at(p, i, "control character U+%04X is not allowed here", c);
+			return false;
+		}
+		uint32_t cp;
+		size_t l = utf8_decode(s + i, n - i, &cp);
+		if (!l) {
+			ps_fail_at(p, i, "invalid UTF-8");
+			return false;
+		}
+		if ((cp & 0xfffe) == 0xfffe) {
+			ps_fail_at(p, i, "non-character U+%04X is not allowed", (unsigned)cp);
+			return false;
+		}
+		i += l;
+	}
+	return true;
+}
+
+/* ---------------------------------------------------------------- whitespace */
+
+/* Skips a block comment starting at "{-" (nested); false on error. */
+static bool block_comment(struct ps *p)
+{
+	size_t start = p->pos, depth = 0;
+	while (p->pos < p->len) {
+		if (ps_at(p, "{-", 2)) {
+			depth++;
+			p->pos += 2;
+		} else if (ps_at(p, "-}", 2)) {
+			p->pos += 2;
+			if (--depth == 0)
+				return true;
+		} else {
+			p->pos++;
+		}
+	}
+	ps_fail_at(p, start, "unterminated block comment");
+	return false;
+}
+
+long ps_ws(struct ps *p)
+{
+	size_t start = p->pos;
+	const char *s = p->src;
+	for (;;) {
+		if (p->pos >= p->len)
+			break;
+		char c = s[p->pos];
+		if (c == ' ' || c == '\t' || c == '\n') {
+			p->pos++;
+		} else if (c == '\r') { /* checked: always followed by \n */
+			p->pos += 2;
+		} else if (c == '-' && ps_peek(p, 1) == '-') {
+			while (p->pos < p->len && s[p->pos] != '\n' && s[p->pos] != '\r')
+				p->pos++;
+			/* a line comment must end with a line ending, except at the
+			 * very end of the file (complete-dhall-file); the caller
+			 * that reaches EOF accepts that */
+		} else if (c == '{' && ps_peek(p, 1) == '-') {
+			if (!block_comment(p))
+				return -1;
+		} else {
+			break;
+		}
+	}
+	return (long)(p->pos - start);
+}
+
+bool ps_ws1(struct ps *p)
+{
+	long n = ps_ws(p);
+	if (n < 0)
+		return false;
+	if (n == 0) {
+		ps_fail(p, "expected whitespace");
+		return false;
+	}
+	return true;
+}
+
+/* ---------------------------------------------------------------- labels */
+
+static const struct {
+	const char *s;
+	enum ps_kw kw;
+} keywords[] = {
+	{"if", KW_IF},
+	{"then", KW_THEN},
+	{"else", KW_ELSE},
+	{"let", KW_LET},
+	{"in", KW_IN},
+	{"using", KW_USING},
+	{"missing", KW_MISSING},
+	{"assert", KW_ASSERT},
+	{"as", KW_AS},
+	{"Infinity", KW_INFINITY},
+	{"NaN", KW_NAN},
+	{"merge", KW_MERGE},
+	{"Some", KW_SOME},
+	{"toMap", KW_TOMAP},
+	{"forall", KW_FORALL},
+	{"with", KW_WITH},
+	{"showConstructor", KW_SHOWCONSTRUCTOR},
+};
+
+enum ps_kw ps_keyword(const char *s, size_t len)
+{
+	if (len < 2 || len > 15)
+		return KW_NONE;
+	for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++)
+		if (keywords[i].s[0] == s[0] && strlen(keywords[i].s) == len &&
+		    memcmp(keywords[i].s, s, len) == 0)
+			return keywords[i].kw;
+	return KW_NONE;
+}
+
+size_t ps_simple_label_len(const struct ps *p)
+{
+	size_t i = p->pos;
+	if (i >= p->len || !ps_is_label_first((unsigned char)p->src[i]))
+		return 0;
+	i++;
+	while (i < p->len && ps_is_label_next((unsigned char)p->src[i]))
+		i++;
+	return i - p->pos;
+}
+
+bool ps_at_kw(const struct ps *p, const char *kw)
+{
+	size_t n = strlen(kw);
+	return ps_at(p, kw, n) &&
+	       (p->pos + n >= p->len || !ps_is_label_next((unsigned char)p->src[p->pos + n]));
+}
+
+bool ps_label(struct ps *p, struct dhall_str *out, int kind)
+{
+	size_t start = p->pos;
+	if (ps_peek(p, 0) == '`') {
+		size_t i = p->pos + 1;
+		while (i < p->len && p->src[i] != '`') {
+			unsigned char c = (unsigned char)p->src[i];
+			if (c < 0x20 || c > 0x7e) {
+				ps_fail_at(p, i, "this character is not allowed in a quoted label");
+				return false;
+			}
+			i++;
+		}
+		if (i >= p->len) {
+			ps_fail_at(p, start, "unterminated quoted label");
+			return false;
+		}
+		out->s = p->src + p->pos + 1;
+		out->len = i - p->pos - 1;
+		p->pos = i + 1;
+		return true;
+	}
+	size_t n = ps_simple_label_len(p);
+	if (!n) {
+		ps_fail(p, "expected a label");
+		return false;
+	}
+	enum ps_kw kw = ps_keyword(p->src + p->pos, n);
+	if (kw != KW_NONE && !(kind == 2 && kw == KW_SOME)) {
+		ps_fail(p, "'%.*s' is a keyword; quote it with backticks to use it as a label",
+			(int)n, p->src + p->pos);
+		return false;
+	}
+	if (kind == 1 && (dhall_builtin_lookup(p->src + p->pos, n) >= 0 ||
+			  (n == 4 && memcmp(p->src + p->pos, "True", 4) == 0) ||
+			  (n == 5 && memcmp(p->src + p->pos, "False", 5) == 0))) {
+		ps_fail(p, "'%.*s' is a builtin and cannot be bound; quote it with backticks",
+			(int)n, p->src + p->pos);
+		return false;
+	}
+	out->s = p->src + p->pos;
+	out->len = n;
+	p->pos += n;
+	return true;
+}

@@ -1,0 +1,244 @@
+/*
+ * test_dhall_parser.c — the Dhall standard's parser suite
+ * (../shared/dhall/tests/parser): every success test's A.dhall must parse
+ * and encode to exactly its B.dhallb; every failure test must be rejected
+ * with a syntax error that has a position inside the file. Prints
+ * passed/total per category (the directory under success/ or failure/).
+ * Also: deep nesting (10,000 brackets parse; far past the limit is a clear
+ * error, not a crash) and the error format.
+ */
+#include "tap.h"
+
+#include "dhall/dhall.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "banned.h"
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	for (;;) {
+		if (n + 1 >= cap)
+			buf = realloc(buf, cap *= 2);
+		size_t r = fread(buf + n, 1, cap - n - 1, f);
+		if (r == 0)
+			break;
+		n += r;
+	}
+	fclose(f);
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+struct tally {
+	char name[320];
+	int pass, total;
+};
+
+static struct tally tallies[32];
+static int ntallies;
+
+static struct tally *tally(const char *name)
+{
+	for (int i = 0; i < ntallies; i++)
+		if (strcmp(tallies[i].name, name) == 0)
+			return &tallies[i];
+	struct tally *t = &tallies[ntallies++];
+	snprintf(t->name, sizeof t->name, "%s", name);
+	return t;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Calls fn(path, category) for every file under dir (sorted, recursive). */
+static void walk(const char *dir, const char *cat, void (*fn)(const char *, const char *))
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	char *names[2048];
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) && n < 2048)
+		if (de->d_name[0] != '.')
+			names[n++] = strdup(de->d_name);
+	closedir(d);
+	qsort(names, (size_t)n, sizeof *names, cmp_str);
+	for (int i = 0; i < n; i++) {
+		char path[4096], sub[256];
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		struct stat st;
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			snprintf(sub, sizeof sub, "%s/%s", cat, names[i]);
+			walk(path, sub, fn);
+		} else {
+			fn(path, cat);
+		}
+		free(names[i]);
+	}
+}
+
+static void success_test(const char *path, const char *cat)
+{
+	size_t n = strlen(path);
+	if (n < 8 || strcmp(path + n - 7, "A.dhall") != 0)
+		return;
+	char bpath[4096];
+	snprintf(bpath, sizeof bpath, "%.*sB.dhallb", (int)(n - 7), path);
+	char label[300];
+	snprintf(label, sizeof label, "parser/%s", cat);
+	struct tally *t = tally(label);
+	size_t len, blen;
+	char *src = slurp(path, &len), *want = slurp(bpath, &blen);
+	struct dhall_arena arena;
+	struct dhall_err err;
+	struct dhall_expr *e;
+	struct dhall_buf out = {0};
+	dhall_arena_init(&arena);
+	int rc = src && want ? dhall_parse(&arena, src, len, path, &e, &err) : -99;
+	int ok = 0;
+	if (rc == 0 && dhall_encode(e, &out) == 0)
+		ok = out.len == blen && memcmp(out.data, want, blen) == 0;
+	const char *base = strrchr(path, '/') + 1;
+	t->total++;
+	t->pass += ok;
+	if (!tap_ok(ok, "%s/%s parses to its B.dhallb", label, base)) {
+		if (rc)
+			tap_diag("%s:%u:%u: %s", err.file, err.line, err.col, err.msg);
+		else
+			tap_diag("encoding differs (%zu bytes, want %zu)", out.len, blen);
+	}
+	dhall_buf_free(&out);
+	dhall_arena_free(&arena);
+	free(src);
+	free(want);
+}
+
+static void failure_test(const char *path, const char *cat)
+{
+	size_t n = strlen(path);
+	if (n < 7 || strcmp(path + n - 6, ".dhall") != 0)
+		return;
+	char label[300];
+	snprintf(label, sizeof label, "parser-failure/%s", cat);
+	struct tally *t = tally(label);
+	size_t len;
+	char *src = slurp(path, &len);
+	struct dhall_arena arena;
+	struct dhall_err err;
+	struct dhall_expr *e;
+	dhall_arena_init(&arena);
+	int rc = src ? dhall_parse(&arena, src, len, path, &e, &err) : 0;
+	int ok = rc == DHALL_ESYNTAX && err.line >= 1 && err.offset <= len && err.msg[0];
+	t->total++;
+	t->pass += ok;
+	tap_ok(ok, "%s/%s is rejected with a positioned error%s%s", label, strrchr(path, '/') + 1,
+	       rc ? ": " : "", rc ? err.msg : "");
+	dhall_arena_free(&arena);
+	free(src);
+}
+
+static void deep_nesting(void)
+{
+	struct dhall_arena arena;
+	struct dhall_err err;
+	struct dhall_expr *e;
+	struct dhall_buf out = {0};
+	size_t depth = 10000;
+	char *s = malloc(2 * depth + 2);
+	memset(s, '(', depth);
+	s[depth] = '1';
+	memset(s + depth + 1, ')', depth);
+	dhall_arena_init(&arena);
+	int rc = dhall_parse(&arena, s, 2 * depth + 1, "deep", &e, &err);
+	tap_ok(rc == 0 && e->kind == DHALL_NATURAL, "10,000 nested brackets parse");
+	dhall_arena_free(&arena);
+	free(s);
+
+	/* 10,000 nested records and lists: the tree is that deep, too */
+	size_t k = 10000, m = 0;
+	s = malloc(k * 12 + 16);
+	for (size_t i = 0; i < k; i++)
+		m += (size_t)snprintf(s + m, 12, "{ a = [ ");
+	s[m++] = '1';
+	for (size_t i = 0; i < k; i++)
+		m += (size_t)snprintf(s + m, 12, " ] }");
+	dhall_arena_init(&arena);
+	rc = dhall_parse(&arena, s, m, "deep", &e, &err);
+	int erc = rc == 0 ? dhall_encode(e, &out) : -1;
+	tap_ok(rc == 0 && erc == 0 && out.len > 4 * k, "10,000 nested records of lists parse and encode");
+	dhall_buf_free(&out);
+	dhall_arena_free(&arena);
+	free(s);
+
+	/* past the limit: a clear error */
+	depth = DHALL_MAX_DEPTH + 10;
+	s = malloc(2 * depth + 2);
+	memset(s, '[', depth);
+	s[depth] = '1';
+	memset(s + depth + 1, ']', depth);
+	dhall_arena_init(&arena);
+	rc = dhall_parse(&arena, s, 2 * depth + 1, "deeper", &e, &err);
+	tap_ok(rc == DHALL_ELIMIT && strstr(err.msg, "deeper than"), "nesting past the limit is refused: %s",
+	       err.msg);
+	dhall_arena_free(&arena);
+	free(s);
+
+	/* a long flat chain builds a deep tree; encoding it must not crash */
+	size_t terms = 300000;
+	s = malloc(terms * 4 + 4);
+	m = 0;
+	for (size_t i = 0; i < terms; i++) {
+		memcpy(s + m, i ? " + 1" : "1", i ? 4 : 1);
+		m += i ? 4 : 1;
+	}
+	dhall_arena_init(&arena);
+	rc = dhall_parse(&arena, s, m, "chain", &e, &err);
+	erc = rc == 0 ? dhall_encode(e, &out) : -1;
+	tap_ok(rc == 0 && erc == 0, "a chain of 300,000 additions parses and encodes");
+	dhall_buf_free(&out);
+	dhall_arena_free(&arena);
+	free(s);
+}
+
+static void error_format(void)
+{
+	const char *src = "let x = 1\nin  x + )\n";
+	struct dhall_arena arena;
+	struct dhall_err err;
+	struct dhall_expr *e;
+	dhall_arena_init(&arena);
+	int rc = dhall_parse(&arena, src, strlen(src), "f.dhall", &e, &err);
+	tap_ok(rc == DHALL_ESYNTAX && err.line == 2 && err.col == 9 &&
+		       strcmp(err.context, "in  x + )") == 0,
+	       "error position: %s:%u:%u %s [%s]", err.file, err.line, err.col, err.msg, err.context);
+	dhall_arena_free(&arena);
+}
+
+int main(void)
+{
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s/dhall/tests/parser/success", tap_shared());
+	walk(dir, ".", success_test);
+	snprintf(dir, sizeof dir, "%s/dhall/tests/parser/failure", tap_shared());
+	walk(dir, ".", failure_test);
+	for (int i = 0; i < ntallies; i++)
+		tap_diag("%-32s %d/%d", tallies[i].name, tallies[i].pass, tallies[i].total);
+	tap_ok(ntallies >= 6, "the suite was found (%d categories)", ntallies);
+	deep_nesting();
+	error_format();
+	return tap_done();
+}
