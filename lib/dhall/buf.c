@@ -80,7 +80,7 @@ int dhall_buf_printf(struct dhall_buf *b, const char *fmt, ...)
 	return 0;
 }
 
-int dhall_cbor_head(struct dhall_buf *b, unsigned major, uint64_t v)
+int dhall_cbor_head_slow(struct dhall_buf *b, unsigned major, uint64_t v)
 {
 	if (dhall_buf_reserve(b, 9))
 		return DHALL_ENOMEM;
@@ -256,7 +256,7 @@ int dhall_cbor_int(struct dhall_buf *b, int negative, const struct dhall_num *n)
 	return rc;
 }
 
-int dhall_str_cmp(const struct dhall_str *a, const struct dhall_str *b)
+int dhall_str_cmp_slow(const struct dhall_str *a, const struct dhall_str *b)
 {
 	size_t n = a->len < b->len ? a->len : b->len;
 	int c = n ? memcmp(a->s, b->s, n) : 0;

@@ -181,23 +181,31 @@ struct dhall_import {
 
 struct dhall_date { uint16_t year; uint8_t month, day; };
 struct dhall_time {
-	uint8_t hour, minute;
 	/* seconds = sec_mantissa * 10^-sec_exp: "07.50" is mantissa 750, exp 2 */
 	struct dhall_num sec_mantissa;
 	uint32_t sec_exp;
+	uint8_t hour, minute;
 };
 struct dhall_tz { uint8_t negative, hour, minute; };
 
+/* Which fields a kind uses is listed at enum dhall_kind; fields that no
+ * kind uses together share storage (anonymous unions), which keeps a node
+ * at 96 bytes: large inputs are mostly nodes. */
 struct dhall_expr {
 	uint8_t kind;              /* enum dhall_kind */
 	uint8_t op;                /* builtin, operator, Bool value, Integer sign */
 	uint32_t pos;              /* byte offset in the source (0 when decoded) */
 	size_t n;                  /* number of items/labels (see the kinds) */
-	struct dhall_expr *a, *b, *c;
-	struct dhall_expr **items;
+	struct dhall_expr *a, *b;
+	union {
+		struct dhall_expr *c;      /* LET (type), IF (else), MERGE/TOMAP (type) */
+		struct dhall_expr **items; /* APP, TEXT, LIST, RECORD*, UNION */
+	};
 	struct dhall_str *labels;  /* record/union/projection/with labels; text chunks */
-	struct dhall_str label;    /* variable or binder name; field name; bytes */
-	uint64_t with_opt;         /* DHALL_WITH: bit i set when labels[i] is `?` (i < 64) */
+	union {
+		struct dhall_str label; /* variable or binder name; field name; bytes */
+		uint64_t with_opt;      /* DHALL_WITH: bit i set when labels[i] is `?` (i < 64) */
+	};
 	union {
 		uint64_t index;
 		struct dhall_num num;

@@ -23,7 +23,15 @@ int dhall_buf_printf(struct dhall_buf *b, const char *fmt, ...)
  * heads in their shortest form. All return 0 or DHALL_ENOMEM. */
 enum { CBOR_UINT = 0, CBOR_NEGINT = 1, CBOR_BYTES = 2, CBOR_TEXT = 3, CBOR_ARRAY = 4,
        CBOR_MAP = 5, CBOR_TAG = 6, CBOR_SIMPLE = 7 };
-int dhall_cbor_head(struct dhall_buf *b, unsigned major, uint64_t value);
+int dhall_cbor_head_slow(struct dhall_buf *b, unsigned major, uint64_t value);
+static inline int dhall_cbor_head(struct dhall_buf *b, unsigned major, uint64_t value)
+{
+	if (value < 24 && b->len < b->cap) { /* the commonest head: one byte */
+		b->data[b->len++] = (uint8_t)(major << 5 | value);
+		return 0;
+	}
+	return dhall_cbor_head_slow(b, major, value);
+}
 int dhall_cbor_uint(struct dhall_buf *b, uint64_t v);
 int dhall_cbor_text(struct dhall_buf *b, const char *s, size_t len);
 int dhall_cbor_bytes(struct dhall_buf *b, const void *s, size_t len);
@@ -58,6 +66,12 @@ void dhall_err_locate(struct dhall_err *err, const char *name, const char *src, 
 
 /* Compares two labels as the binary encoding sorts record fields (by
  * UTF-8 bytes, shorter first when one is a prefix). */
-int dhall_str_cmp(const struct dhall_str *a, const struct dhall_str *b);
+int dhall_str_cmp_slow(const struct dhall_str *a, const struct dhall_str *b);
+static inline int dhall_str_cmp(const struct dhall_str *a, const struct dhall_str *b)
+{
+	if (a->len && b->len && a->s[0] != b->s[0])
+		return (unsigned char)a->s[0] < (unsigned char)b->s[0] ? -1 : 1;
+	return dhall_str_cmp_slow(a, b);
+}
 
 #endif

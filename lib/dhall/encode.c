@@ -38,14 +38,11 @@ static bool is_underscore(const struct dhall_str *s)
 	return s->len == 1 && s->s[0] == '_';
 }
 
-/* Record/union fields in sorted order, a permutation of 0..n-1, by
- * insertion sort (small records; fields() uses qsort above 256). */
-static int sorted_order(const struct dhall_expr *e, size_t **out)
+/* Record/union fields in sorted order: ix gets a permutation of 0..n-1
+ * (insertion sort: records are small, and often already sorted). */
+static void sorted_order(const struct dhall_expr *e, size_t *ix)
 {
-	size_t n = e->n, *ix = malloc((n ? n : 1) * sizeof *ix);
-	if (!ix)
-		return DHALL_ENOMEM;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < e->n; i++) {
 		size_t j = i;
 		while (j > 0 && dhall_str_cmp(&e->labels[ix[j - 1]], &e->labels[i]) > 0) {
 			ix[j] = ix[j - 1];
@@ -53,8 +50,6 @@ static int sorted_order(const struct dhall_expr *e, size_t **out)
 		}
 		ix[j] = i;
 	}
-	*out = ix;
-	return 0;
 }
 
 /* Large records: (label, index) pairs sorted with qsort. */
@@ -89,8 +84,10 @@ static int fields(const struct dhall_expr *e, struct dhall_buf *b, unsigned dept
 		free(ix);
 		return rc;
 	}
-	size_t *ix;
-	TRY(sorted_order(e, &ix));
+	size_t small[32], *ix = e->n <= 32 ? small : malloc(e->n * sizeof *ix);
+	if (!ix)
+		return DHALL_ENOMEM;
+	sorted_order(e, ix);
 	int rc = 0;
 	for (size_t k = 0; k < e->n && !rc; k++) {
 		size_t i = ix[k];
@@ -99,7 +96,8 @@ static int fields(const struct dhall_expr *e, struct dhall_buf *b, unsigned dept
 			rc = nullable && !e->items[i] ? dhall_cbor_null(b)
 						      : enc(e->items[i], b, depth + 1);
 	}
-	free(ix);
+	if (ix != small)
+		free(ix);
 	return rc;
 }
 

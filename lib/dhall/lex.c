@@ -143,6 +143,18 @@ bool ps_check_chars(struct ps *p)
 	const unsigned char *s = (const unsigned char *)p->src;
 	size_t n = p->len;
 	for (size_t i = 0; i < n;) {
+		/* fast path: 8 bytes of printable ASCII (no byte >= 0x80 and
+		 * none < 0x20) at a time */
+		while (n - i >= 8) {
+			uint64_t w;
+			memcpy(&w, s + i, 8);
+			const uint64_t hi = 0x8080808080808080ull, k20 = 0x2020202020202020ull;
+			if ((w | ((w - k20) & ~w)) & hi)
+				break;
+			i += 8;
+		}
+		if (i >= n)
+			break;
 		unsigned char c = s[i];
 		if (c >= 0x20 && c < 0x80) {
 			i++;
@@ -201,10 +213,14 @@ static bool block_comment(struct ps *p)
 	return false;
 }
 
-long ps_ws(struct ps *p)
+long ps_ws_slow(struct ps *p)
 {
 	size_t start = p->pos;
 	const char *s = p->src;
+	if (start == p->ws_from && p->ws_to > start) {
+		p->pos = p->ws_to;
+		return (long)(p->pos - start);
+	}
 	for (;;) {
 		if (p->pos >= p->len)
 			break;
@@ -226,6 +242,8 @@ long ps_ws(struct ps *p)
 			break;
 		}
 	}
+	p->ws_from = start;
+	p->ws_to = p->pos;
 	return (long)(p->pos - start);
 }
 
@@ -243,37 +261,33 @@ bool ps_ws1(struct ps *p)
 
 /* ---------------------------------------------------------------- labels */
 
-static const struct {
-	const char *s;
-	enum ps_kw kw;
-} keywords[] = {
-	{"if", KW_IF},
-	{"then", KW_THEN},
-	{"else", KW_ELSE},
-	{"let", KW_LET},
-	{"in", KW_IN},
-	{"using", KW_USING},
-	{"missing", KW_MISSING},
-	{"assert", KW_ASSERT},
-	{"as", KW_AS},
-	{"Infinity", KW_INFINITY},
-	{"NaN", KW_NAN},
-	{"merge", KW_MERGE},
-	{"Some", KW_SOME},
-	{"toMap", KW_TOMAP},
-	{"forall", KW_FORALL},
-	{"with", KW_WITH},
-	{"showConstructor", KW_SHOWCONSTRUCTOR},
-};
 
 enum ps_kw ps_keyword(const char *s, size_t len)
 {
-	if (len < 2 || len > 15)
-		return KW_NONE;
-	for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++)
-		if (keywords[i].s[0] == s[0] && strlen(keywords[i].s) == len &&
-		    memcmp(keywords[i].s, s, len) == 0)
-			return keywords[i].kw;
+	/* By length, then one comparison per candidate: this runs for every
+	 * label the parser meets. */
+#define IS(lit, kw)                                                                              \
+	if (s[0] == (lit)[0] && memcmp(s, lit, len) == 0)                                         \
+		return kw;
+	switch (len) {
+	case 2:
+		IS("if", KW_IF) IS("in", KW_IN) IS("as", KW_AS) break;
+	case 3:
+		IS("let", KW_LET) IS("NaN", KW_NAN) break;
+	case 4:
+		IS("then", KW_THEN) IS("else", KW_ELSE) IS("Some", KW_SOME) IS("with", KW_WITH) break;
+	case 5:
+		IS("using", KW_USING) IS("merge", KW_MERGE) IS("toMap", KW_TOMAP) break;
+	case 6:
+		IS("assert", KW_ASSERT) IS("forall", KW_FORALL) break;
+	case 7:
+		IS("missing", KW_MISSING) break;
+	case 8:
+		IS("Infinity", KW_INFINITY) break;
+	case 15:
+		IS("showConstructor", KW_SHOWCONSTRUCTOR) break;
+	}
+#undef IS
 	return KW_NONE;
 }
 
@@ -286,6 +300,17 @@ size_t ps_simple_label_len(const struct ps *p)
 	while (i < p->len && ps_is_label_next((unsigned char)p->src[i]))
 		i++;
 	return i - p->pos;
+}
+
+enum ps_kw ps_word(struct ps *p, size_t *len)
+{
+	if (p->word_kw < 0 || p->word_pos != p->pos) {
+		p->word_pos = p->pos;
+		p->word_len = ps_simple_label_len(p);
+		p->word_kw = (int)ps_keyword(p->src + p->pos, p->word_len);
+	}
+	*len = p->word_len;
+	return (enum ps_kw)p->word_kw;
 }
 
 bool ps_at_kw(const struct ps *p, const char *kw)
@@ -317,12 +342,12 @@ bool ps_label(struct ps *p, struct dhall_str *out, int kind)
 		p->pos = i + 1;
 		return true;
 	}
-	size_t n = ps_simple_label_len(p);
+	size_t n;
+	enum ps_kw kw = ps_word(p, &n);
 	if (!n) {
 		ps_fail(p, "expected a label");
 		return false;
 	}
-	enum ps_kw kw = ps_keyword(p->src + p->pos, n);
 	if (kw != KW_NONE && !(kind == 2 && kw == KW_SOME)) {
 		ps_fail(p, "'%.*s' is a keyword; quote it with backticks to use it as a label",
 			(int)n, p->src + p->pos);

@@ -344,6 +344,25 @@ struct dhall_expr *ps_number(struct ps *p)
 {
 	size_t pos = p->pos;
 	int c = ps_peek(p, 0);
+	if (ps_is_digit(c)) {
+		/* fast path: a plain decimal natural of up to 19 digits that is
+		 * not the start of a double, a date/time or 0x/0b */
+		size_t i = pos, end = p->len;
+		uint64_t v = 0;
+		while (i < end && i - pos < 20 && ps_is_digit((unsigned char)p->src[i]))
+			v = v * 10 + (uint64_t)(p->src[i++] - '0');
+		int next = i < end ? (unsigned char)p->src[i] : -1;
+		size_t nd = i - pos;
+		if (nd <= 19 && (nd == 1 || c != '0') && next != '.' && next != 'e' && next != 'E' &&
+		    next != '-' && next != ':' && next != 'x' && next != 'b' && !ps_is_digit(next)) {
+			struct dhall_expr *e = ps_node(p, DHALL_NATURAL, pos);
+			if (!e)
+				return NULL;
+			e->u.num.small = v;
+			p->pos = i;
+			return e;
+		}
+	}
 	if (ps_is_digit(c) || c == '+' || c == '-') {
 		struct dhall_expr *t = temporal(p);
 		if (t || p->rc)

@@ -8,15 +8,53 @@
 
 #include "banned.h"
 
-static const char *const builtin_names[DHALL_B_COUNT] = {
-	"Natural/build", "Natural/fold", "Natural/isZero", "Natural/even", "Natural/odd",
-	"Natural/toInteger", "Natural/show", "Natural/subtract", "Integer/toDouble",
-	"Integer/show", "Integer/negate", "Integer/clamp", "Double/show", "List/build",
-	"List/fold", "List/length", "List/head", "List/last", "List/indexed", "List/reverse",
-	"Text/show", "Text/replace", "Date/show", "Time/show", "TimeZone/show", "Bool",
-	"Optional", "None", "Natural", "Integer", "Double", "Text", "Bytes", "List", "Date",
-	"Time", "TimeZone", "Type", "Kind", "Sort",
+#define B(s) {s, sizeof(s) - 1}
+static const struct {
+	const char *s;
+	size_t len;
+} builtin_names[DHALL_B_COUNT] = {
+	B("Natural/build"),
+	B("Natural/fold"),
+	B("Natural/isZero"),
+	B("Natural/even"),
+	B("Natural/odd"),
+	B("Natural/toInteger"),
+	B("Natural/show"),
+	B("Natural/subtract"),
+	B("Integer/toDouble"),
+	B("Integer/show"),
+	B("Integer/negate"),
+	B("Integer/clamp"),
+	B("Double/show"),
+	B("List/build"),
+	B("List/fold"),
+	B("List/length"),
+	B("List/head"),
+	B("List/last"),
+	B("List/indexed"),
+	B("List/reverse"),
+	B("Text/show"),
+	B("Text/replace"),
+	B("Date/show"),
+	B("Time/show"),
+	B("TimeZone/show"),
+	B("Bool"),
+	B("Optional"),
+	B("None"),
+	B("Natural"),
+	B("Integer"),
+	B("Double"),
+	B("Text"),
+	B("Bytes"),
+	B("List"),
+	B("Date"),
+	B("Time"),
+	B("TimeZone"),
+	B("Type"),
+	B("Kind"),
+	B("Sort"),
 };
+#undef B
 
 static const char *const op_names[DHALL_OP_COUNT] = {
 	"||", "&&", "==", "!=", "+", "*", "++", "#", "/\\", "//", "//\\\\", "?", "===", "::",
@@ -24,7 +62,7 @@ static const char *const op_names[DHALL_OP_COUNT] = {
 
 const char *dhall_builtin_name(unsigned b)
 {
-	return b < DHALL_B_COUNT ? builtin_names[b] : NULL;
+	return b < DHALL_B_COUNT ? builtin_names[b].s : NULL;
 }
 
 int dhall_builtin_lookup(const char *s, size_t len)
@@ -34,7 +72,8 @@ int dhall_builtin_lookup(const char *s, size_t len)
 	if (len < 4 || len > 17 || s[0] < 'B' || s[0] > 'T')
 		return -1;
 	for (unsigned i = 0; i < DHALL_B_COUNT; i++)
-		if (strlen(builtin_names[i]) == len && memcmp(builtin_names[i], s, len) == 0)
+		if (builtin_names[i].len == len && builtin_names[i].s[0] == s[0] &&
+		    memcmp(builtin_names[i].s, s, len) == 0)
 			return (int)i;
 	return -1;
 }

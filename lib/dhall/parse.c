@@ -101,7 +101,7 @@ static bool at_arrow(const struct ps *p, size_t *len)
 }
 
 /* Can the cursor start an import-expression (an application argument)? */
-static bool at_argument(const struct ps *p)
+static bool at_argument(struct ps *p)
 {
 	int c = ps_peek(p, 0), c1 = ps_peek(p, 1);
 	if (ps_is_digit(c) || c == '"' || c == '{' || c == '<' || c == '[' || c == '(' ||
@@ -118,8 +118,8 @@ static bool at_argument(const struct ps *p)
 	if (c == '.' || c == '~')
 		return ps_at_import(p);
 	if (ps_is_label_first(c)) {
-		size_t n = ps_simple_label_len(p);
-		enum ps_kw kw = ps_keyword(p->src + p->pos, n);
+		size_t n;
+		enum ps_kw kw = ps_word(p, &n);
 		return kw == KW_NONE || kw == KW_MISSING || kw == KW_INFINITY || kw == KW_NAN;
 	}
 	return false;
@@ -174,9 +174,11 @@ static struct dhall_expr *projection(struct ps *p, struct dhall_expr *rec, size_
 	return e;
 }
 
-static struct dhall_expr *selector_expression(struct ps *p)
+/* The selector loop after a primitive; `first`, when given, is that
+ * primitive already parsed (expression()'s fast path). */
+static struct dhall_expr *selector_expression(struct ps *p, struct dhall_expr *first)
 {
-	struct dhall_expr *e = primitive(p);
+	struct dhall_expr *e = first ? first : primitive(p);
 	while (e) {
 		size_t save = p->pos;
 		if (ps_ws(p) < 0)
@@ -221,9 +223,9 @@ static struct dhall_expr *selector_expression(struct ps *p)
 	return e;
 }
 
-static struct dhall_expr *completion_expression(struct ps *p)
+static struct dhall_expr *completion_expression(struct ps *p, struct dhall_expr *first)
 {
-	struct dhall_expr *e = selector_expression(p);
+	struct dhall_expr *e = selector_expression(p, first);
 	if (!e)
 		return NULL;
 	size_t save = p->pos;
@@ -234,7 +236,7 @@ static struct dhall_expr *completion_expression(struct ps *p)
 		p->pos += 2;
 		if (ps_ws(p) < 0)
 			return NULL;
-		struct dhall_expr *r = selector_expression(p);
+		struct dhall_expr *r = selector_expression(p, NULL);
 		return r ? binop(p, DHALL_OP_COMPLETE, e, r, pos) : NULL;
 	}
 	p->pos = save;
@@ -245,7 +247,7 @@ struct dhall_expr *ps_import_expression(struct ps *p)
 {
 	if (ps_at_import(p))
 		return ps_import(p);
-	return completion_expression(p);
+	return completion_expression(p, NULL);
 }
 
 /* ---------------------------------------------------------------- application */
@@ -261,12 +263,18 @@ static struct dhall_expr *kw_arg(struct ps *p, size_t kwlen)
 	return ps_import_expression(p);
 }
 
-static struct dhall_expr *application(struct ps *p)
+static struct dhall_expr *application(struct ps *p, struct dhall_expr *first)
 {
 	size_t pos = p->pos;
 	struct dhall_expr *f, *bare = NULL;
 	bool lone = false;
-	if (ps_at_kw(p, "merge")) {
+	size_t wlen;
+	enum ps_kw kw = first ? KW_NONE : ps_word(p, &wlen);
+	if (first) {
+		if (!(f = completion_expression(p, first)))
+			return NULL;
+		lone = true;
+	} else if (kw == KW_MERGE) {
 		f = ps_node(p, DHALL_MERGE, pos);
 		if (!f || !(f->a = kw_arg(p, 5)) || !ps_ws1(p))
 			return NULL;
@@ -275,16 +283,16 @@ static struct dhall_expr *application(struct ps *p)
 		if (!(f->b = ps_import_expression(p)))
 			return NULL;
 		bare = f;
-	} else if (ps_at_kw(p, "Some")) {
+	} else if (kw == KW_SOME) {
 		f = ps_node(p, DHALL_SOME, pos);
 		if (!f || !(f->a = kw_arg(p, 4)))
 			return NULL;
-	} else if (ps_at_kw(p, "toMap")) {
+	} else if (kw == KW_TOMAP) {
 		f = ps_node(p, DHALL_TOMAP, pos);
 		if (!f || !(f->a = kw_arg(p, 5)))
 			return NULL;
 		bare = f;
-	} else if (ps_at_kw(p, "showConstructor")) {
+	} else if (kw == KW_SHOWCONSTRUCTOR) {
 		f = ps_node(p, DHALL_SHOWCONS, pos);
 		if (!f || !(f->a = kw_arg(p, 15)))
 			return NULL;
@@ -325,9 +333,9 @@ static struct dhall_expr *application(struct ps *p)
 }
 
 /* Binary operators at levels >= min, by precedence climbing. */
-static struct dhall_expr *operators(struct ps *p, unsigned min)
+static struct dhall_expr *operators(struct ps *p, unsigned min, struct dhall_expr *first)
 {
-	struct dhall_expr *lhs = application(p);
+	struct dhall_expr *lhs = application(p, first);
 	while (lhs) {
 		size_t save = p->pos, len;
 		if (ps_ws(p) < 0)
@@ -349,7 +357,7 @@ static struct dhall_expr *operators(struct ps *p, unsigned min)
 		if (!ps_enter(p))
 			return NULL;
 		p->depth++;
-		struct dhall_expr *rhs = operators(p, (unsigned)lv + 1);
+		struct dhall_expr *rhs = operators(p, (unsigned)lv + 1, NULL);
 		p->depth--;
 		if (!rhs)
 			return NULL;
@@ -660,9 +668,9 @@ static struct dhall_expr *identifier(struct ps *p)
 {
 	size_t pos = p->pos;
 	if (ps_peek(p, 0) != '`') {
-		size_t n = ps_simple_label_len(p);
+		size_t n;
 		const char *s = p->src + p->pos;
-		enum ps_kw kw = ps_keyword(s, n);
+		enum ps_kw kw = ps_word(p, &n);
 		if (kw == KW_INFINITY || kw == KW_NAN) {
 			struct dhall_expr *d = ps_node(p, DHALL_DOUBLE, pos);
 			if (!d)
@@ -907,7 +915,7 @@ static struct dhall_expr *with_clauses(struct ps *p, struct dhall_expr *e)
 		if (!ps_enter(p))
 			return NULL;
 		p->depth++;
-		n->b = operators(p, 0);
+		n->b = operators(p, 0, NULL);
 		p->depth--;
 		if (!n->b)
 			return NULL;
@@ -936,19 +944,21 @@ static struct dhall_expr *expression(struct ps *p)
 {
 	size_t pos = p->pos, len;
 	int c = ps_peek(p, 0);
+	size_t wlen;
+	enum ps_kw kw = ps_word(p, &wlen);
 	if (c == '\\' || ps_at(p, "\xce\xbb", 2)) {
 		p->pos += c == '\\' ? 1 : 2;
 		return binder(p, DHALL_LAMBDA, pos);
 	}
-	if (ps_at(p, "\xe2\x88\x80", 3) || ps_at_kw(p, "forall")) {
+	if (ps_at(p, "\xe2\x88\x80", 3) || kw == KW_FORALL) {
 		p->pos += 3 + 3 * (c == 'f');
 		return binder(p, DHALL_PI, pos);
 	}
-	if (c == 'i' && ps_at_kw(p, "if"))
+	if (kw == KW_IF)
 		return if_expression(p, pos);
-	if (c == 'l' && ps_at_kw(p, "let"))
+	if (kw == KW_LET)
 		return let_expression(p);
-	if (c == 'a' && ps_at_kw(p, "assert")) {
+	if (kw == KW_ASSERT) {
 		struct dhall_expr *e = ps_node(p, DHALL_ASSERT, pos);
 		p->pos += 6;
 		if (!e || ps_ws(p) < 0)
@@ -974,9 +984,31 @@ static struct dhall_expr *expression(struct ps *p)
 			return NULL;
 		return e;
 	}
+	/* Fast path: a primitive followed by a delimiter (`,` `}` `]` `)` `>`,
+	 * `|`, `=`, `in`, `then`, `else`, the end) is the whole expression:
+	 * most leaves of a large configuration. Otherwise it is handed down as
+	 * the first operand of the usual chain. */
+	struct dhall_expr *first = NULL;
+	if (kw == KW_NONE && at_argument(p) && !ps_at_import(p)) {
+		if (!(first = primitive(p)))
+			return NULL;
+		size_t save = p->pos;
+		if (ps_ws(p) < 0)
+			return NULL;
+		int d = ps_peek(p, 0), d1 = ps_peek(p, 1);
+		bool done = d < 0 || d == ',' || d == '}' || d == ']' || d == ')' || d == '>' ||
+			    (d == '|' && d1 != '|') || (d == '=' && d1 != '=');
+		if (!done && ps_is_label_first(d)) {
+			enum ps_kw k = ps_word(p, &wlen);
+			done = k == KW_IN || k == KW_THEN || k == KW_ELSE;
+		}
+		p->pos = save;
+		if (done)
+			return first;
+	}
 	p->bare_kw = NULL;
 	p->lone_ie = NULL;
-	struct dhall_expr *e = operators(p, 0);
+	struct dhall_expr *e = operators(p, 0, first);
 	if (!e)
 		return NULL;
 	if (e == p->lone_ie) {
@@ -1083,6 +1115,7 @@ int dhall_parse(struct dhall_arena *arena, const char *src, size_t len, const ch
 		.exprs = {.elem = sizeof(struct dhall_expr *)},
 		.labels = {.elem = sizeof(struct dhall_str)},
 		.bytes = {.elem = 1},
+		.word_kw = -1,
 	};
 	struct parse_job job = {&p, NULL};
 	if (err)

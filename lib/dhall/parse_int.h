@@ -39,6 +39,15 @@ struct ps {
 	struct dhall_expr *bare_kw;
 	/* The node a lone import-expression produced (may take `with`). */
 	struct dhall_expr *lone_ie;
+	/* The last whitespace run ps_ws skipped: [ws_from, ws_to). The parser
+	 * looks ahead past the same whitespace at several levels (selector,
+	 * completion, application, operators, annotation); this makes every
+	 * look after the first O(1). */
+	size_t ws_from, ws_to;
+	/* Likewise for the word (simple label) at word_pos: its length and
+	 * whether it is a keyword; word_len == 0 means no word there. */
+	size_t word_pos, word_len;
+	int word_kw; /* enum ps_kw; -1 when word_pos is not valid */
 };
 
 /* ---- errors (lex.c) */
@@ -66,8 +75,26 @@ static inline bool ps_at(const struct ps *p, const char *s, size_t n)
 	return p->len - p->pos >= n && memcmp(p->src + p->pos, s, n) == 0;
 }
 /* Skips whitespace and comments; returns the number of bytes skipped, or
- * -1 on a malformed comment (error set). */
-long ps_ws(struct ps *p);
+ * -1 on a malformed comment (error set). The inline part answers the
+ * commonest case (no whitespace here) without a call. */
+long ps_ws_slow(struct ps *p);
+static inline long ps_ws(struct ps *p)
+{
+	if (p->pos < p->len) {
+		unsigned char c = (unsigned char)p->src[p->pos];
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '-' && c != '{')
+			return 0;
+		/* one space before a token: the next commonest case */
+		if (c == ' ' && p->pos + 1 < p->len) {
+			unsigned char d = (unsigned char)p->src[p->pos + 1];
+			if (d != ' ' && d != '\t' && d != '\n' && d != '\r' && d != '-' && d != '{') {
+				p->pos++;
+				return 1;
+			}
+		}
+	}
+	return ps_ws_slow(p);
+}
 /* Skips at least one whitespace chunk; false (error "expected whitespace"). */
 bool ps_ws1(struct ps *p);
 /* Checks the whole input once: valid UTF-8, allowed code points, no control
@@ -97,6 +124,12 @@ enum ps_kw {
 enum ps_kw ps_keyword(const char *s, size_t len);
 /* Length of the simple-label characters at the cursor (0 if none). */
 size_t ps_simple_label_len(const struct ps *p);
+/* The simple label at the cursor: returns its keyword (KW_NONE when it is
+ * an ordinary label or there is none) and its length in *len (0 if none).
+ * Remembered per position, so the levels that all look at the same word
+ * scan it once. */
+enum ps_kw ps_word(struct ps *p, size_t *len);
+
 /* True when the cursor is at keyword `kw` (not followed by a label char). */
 bool ps_at_kw(const struct ps *p, const char *kw);
 
