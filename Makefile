@@ -143,8 +143,9 @@ fuzz: fuzz-bins
 	@for t in $(FUZZ_LF); do \
 		n=$$(basename $$t); mkdir -p $(B)/fuzz-corpus/$$n; \
 		echo "== $$n for $(FUZZ_SECONDS)s"; \
+		extra=$$(test -f fuzz/corpus/$$n.shared && sed 's|^|$(SIGIL_SHARED)/|' fuzz/corpus/$$n.shared); \
 		$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-			$(B)/fuzz-corpus/$$n fuzz/corpus/$$n || exit 1; \
+			$(B)/fuzz-corpus/$$n fuzz/corpus/$$n $$extra || exit 1; \
 	done
 
 install: $(BINS)

@@ -3,10 +3,10 @@
  *
  * Chunks grow geometrically (64 KiB doubling to 4 MiB; a request larger than
  * a chunk gets a chunk of its own), so a tree of N nodes costs O(log N)
- * mallocs and one free pass. Memory is zeroed: nodes start with all fields
- * empty.
+ * mallocs and one free pass. dhall_arena_alloc zeroes what it hands out
+ * (nodes start with all fields empty); copies use the _uninit variant.
  */
-#include "dhall/dhall.h"
+#include "dhall_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +27,14 @@ void dhall_arena_init(struct dhall_arena *a)
 
 void *dhall_arena_alloc(struct dhall_arena *a, size_t size)
 {
+	void *p = dhall_arena_alloc_uninit(a, size);
+	if (p)
+		memset(p, 0, size);
+	return p;
+}
+
+void *dhall_arena_alloc_uninit(struct dhall_arena *a, size_t size)
+{
 	struct dhall_chunk *c = a->head;
 	size = (size + 15) & ~(size_t)15;
 	if (!c || c->size - c->used < size) {
@@ -42,7 +50,6 @@ void *dhall_arena_alloc(struct dhall_arena *a, size_t size)
 		n->used = 0;
 		n->next = c;
 		a->head = c = n;
-		memset(c->data, 0, want);
 	}
 	void *p = c->data + c->used;
 	c->used += size;
@@ -52,9 +59,12 @@ void *dhall_arena_alloc(struct dhall_arena *a, size_t size)
 
 char *dhall_arena_strdup(struct dhall_arena *a, const char *s, size_t len)
 {
-	char *p = dhall_arena_alloc(a, len + 1);
-	if (p && len)
+	char *p = dhall_arena_alloc_uninit(a, len + 1);
+	if (!p)
+		return NULL;
+	if (len)
 		memcpy(p, s, len);
+	p[len] = 0;
 	return p;
 }
 

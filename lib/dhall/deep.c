@@ -9,10 +9,16 @@
  * deeper, so shallow inputs cost one thread start (tens of microseconds).
  * Every recursive function also counts its depth against DHALL_MAX_DEPTH,
  * which stays far inside that stack.
+ *
+ * The hot entry points (parse, encode) first try on the caller's own stack
+ * with a budget (dhall_run_guarded) and move to the big thread only when
+ * the input turns out to be deeper than the budget allows.
  */
 #include "dhall_int.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "banned.h"
 
@@ -29,6 +35,64 @@ static void *deep_main(void *p)
 	struct deep_call *c = p;
 	c->rc = c->fn(c->arg);
 	return NULL;
+}
+
+/* How far below `here` the caller's stack may be used: what is left of
+ * this thread's stack, less a margin for the calls fn makes into libc. The
+ * main thread's stack ends RLIMIT_STACK below glibc's __libc_stack_end;
+ * another thread's bounds come from pthread_getattr_np (which would read
+ * /proc/self/maps for the main thread, hence the split). 0 when unknown. */
+extern void *__libc_stack_end;
+#define GUARD_MARGIN ((uintptr_t)256 * 1024)
+#define GUARD_MAX ((uintptr_t)64 * 1024 * 1024)
+
+static uintptr_t stack_left(uintptr_t here)
+{
+	uintptr_t low = 0;
+	if (getpid() == gettid()) {
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_STACK, &rl) != 0)
+			return 0;
+		uintptr_t size = rl.rlim_cur == RLIM_INFINITY ? (uintptr_t)8 << 20 : rl.rlim_cur;
+		uintptr_t top = (uintptr_t)__libc_stack_end;
+		low = top > size ? top - size : 0;
+	} else {
+		pthread_attr_t a;
+		void *addr;
+		size_t size;
+		if (pthread_getattr_np(pthread_self(), &a) != 0)
+			return 0;
+		int rc = pthread_attr_getstack(&a, &addr, &size);
+		pthread_attr_destroy(&a);
+		if (rc)
+			return 0;
+		low = (uintptr_t)addr;
+	}
+	if (here <= low + 2 * GUARD_MARGIN)
+		return 0;
+	uintptr_t left = here - low - GUARD_MARGIN;
+	return left > GUARD_MAX ? GUARD_MAX : left;
+}
+
+struct guarded_call {
+	int (*fn)(void *, uintptr_t);
+	void *arg;
+};
+
+static int guarded_deep(void *p)
+{
+	struct guarded_call *g = p;
+	return g->fn(g->arg, 0);
+}
+
+int dhall_run_guarded(int (*fn)(void *, uintptr_t floor), void *arg)
+{
+	uintptr_t here = dhall_stack_here(), left = stack_left(here);
+	int rc = left ? fn(arg, here - left) : DHALL_ESTACK;
+	if (rc != DHALL_ESTACK)
+		return rc;
+	struct guarded_call g = {fn, arg};
+	return dhall_run_deep(guarded_deep, &g);
 }
 
 int dhall_run_deep(int (*fn)(void *), void *arg)

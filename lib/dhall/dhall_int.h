@@ -11,6 +11,9 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
+/* Like dhall_arena_alloc, but the memory is not zeroed (for copies). */
+void *dhall_arena_alloc_uninit(struct dhall_arena *a, size_t size);
+
 /* ---- byte buffer (all return 0 or DHALL_ENOMEM) */
 int dhall_buf_reserve(struct dhall_buf *b, size_t extra);
 int dhall_buf_put(struct dhall_buf *b, const void *data, size_t len);
@@ -55,6 +58,18 @@ int dhall_cbor_int(struct dhall_buf *b, int negative, const struct dhall_num *n)
  * whose stack holds DHALL_MAX_DEPTH levels, returns its result (or
  * DHALL_ENOMEM when no thread could be made). */
 int dhall_run_deep(int (*fn)(void *), void *arg);
+
+/* The cheaper way for hot entry points: calls fn(arg, floor) right here,
+ * where fn must return DHALL_ESTACK as soon as dhall_stack_here() drops
+ * below `floor` (checked every few levels); only then is fn called again,
+ * from the start, on a big-stack thread with floor 0 (no limit). Shallow
+ * input — nearly all of it — costs no thread. */
+enum { DHALL_ESTACK = -100 }; /* internal: never returned to callers */
+int dhall_run_guarded(int (*fn)(void *, uintptr_t floor), void *arg);
+static inline uintptr_t dhall_stack_here(void)
+{
+	return (uintptr_t)__builtin_frame_address(0);
+}
 
 /* ---- errors */
 /* Sets err->msg (and line 0: no source position). Returns `code`. */

@@ -26,7 +26,7 @@ struct enc {
 			return rc_;                                                              \
 	} while (0)
 
-static int enc(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth);
+static int enc(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth, uintptr_t floor);
 
 static int label(struct dhall_buf *b, const struct dhall_str *s)
 {
@@ -63,7 +63,8 @@ static int ix_lab_cmp(const void *a, const void *b)
 	return dhall_str_cmp(x->l, y->l);
 }
 
-static int fields(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth, bool nullable)
+static int fields(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth, bool nullable,
+		  uintptr_t floor)
 {
 	TRY(dhall_cbor_head(b, CBOR_MAP, e->n));
 	if (e->n > 256) {
@@ -79,7 +80,7 @@ static int fields(const struct dhall_expr *e, struct dhall_buf *b, unsigned dept
 			rc = label(b, &e->labels[i]);
 			if (!rc)
 				rc = nullable && !e->items[i] ? dhall_cbor_null(b)
-							      : enc(e->items[i], b, depth + 1);
+							      : enc(e->items[i], b, depth + 1, floor);
 		}
 		free(ix);
 		return rc;
@@ -94,14 +95,15 @@ static int fields(const struct dhall_expr *e, struct dhall_buf *b, unsigned dept
 		rc = label(b, &e->labels[i]);
 		if (!rc)
 			rc = nullable && !e->items[i] ? dhall_cbor_null(b)
-						      : enc(e->items[i], b, depth + 1);
+						      : enc(e->items[i], b, depth + 1, floor);
 	}
 	if (ix != small)
 		free(ix);
 	return rc;
 }
 
-static int import(const struct dhall_import *im, struct dhall_buf *b, unsigned depth)
+static int import(const struct dhall_import *im, struct dhall_buf *b, unsigned depth,
+		  uintptr_t floor)
 {
 	size_t n = 3;
 	switch (im->type) {
@@ -132,7 +134,7 @@ static int import(const struct dhall_import *im, struct dhall_buf *b, unsigned d
 	switch (im->type) {
 	case DHALL_IMPORT_HTTP:
 	case DHALL_IMPORT_HTTPS:
-		TRY(im->headers ? enc(im->headers, b, depth + 1) : dhall_cbor_null(b));
+		TRY(im->headers ? enc(im->headers, b, depth + 1, floor) : dhall_cbor_null(b));
 		TRY(label(b, &im->authority));
 		for (size_t i = 0; i < im->npath; i++)
 			TRY(label(b, &im->path[i]));
@@ -149,21 +151,24 @@ static int import(const struct dhall_import *im, struct dhall_buf *b, unsigned d
 }
 
 /* [label, (name,)? A, b] for λ and ∀ */
-static int binder(const struct dhall_expr *e, unsigned tag, struct dhall_buf *b, unsigned depth)
+static int binder(const struct dhall_expr *e, unsigned tag, struct dhall_buf *b, unsigned depth,
+		  uintptr_t floor)
 {
 	bool anon = is_underscore(&e->label);
 	TRY(dhall_cbor_head(b, CBOR_ARRAY, anon ? 3 : 4));
 	TRY(dhall_cbor_uint(b, tag));
 	if (!anon)
 		TRY(label(b, &e->label));
-	TRY(enc(e->a, b, depth + 1));
-	return enc(e->b, b, depth + 1);
+	TRY(enc(e->a, b, depth + 1, floor));
+	return enc(e->b, b, depth + 1, floor);
 }
 
-static int enc(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth)
+static int enc(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth, uintptr_t floor)
 {
 	if (depth > DHALL_WALK_DEPTH)
 		return DHALL_ELIMIT;
+	if (floor && (depth & 15) == 0 && dhall_stack_here() < floor)
+		return DHALL_ESTACK;
 	switch (e->kind) {
 	case DHALL_VAR:
 		if (is_underscore(&e->label))
@@ -192,7 +197,7 @@ static int enc(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth)
 		TRY(dhall_cbor_uint(b, 18));
 		for (size_t i = 0; i < e->n; i++) {
 			TRY(label(b, &e->labels[i]));
-			TRY(enc(e->items[i], b, depth + 1));
+			TRY(enc(e->items[i], b, depth + 1, floor));
 		}
 		return label(b, &e->labels[e->n]);
 	case DHALL_BYTES:
@@ -224,9 +229,9 @@ static int enc(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth)
 		TRY(dhall_cbor_uint(b, e->u.tz.hour));
 		return dhall_cbor_uint(b, e->u.tz.minute);
 	case DHALL_LAMBDA:
-		return binder(e, 1, b, depth);
+		return binder(e, 1, b, depth, floor);
 	case DHALL_PI:
-		return binder(e, 2, b, depth);
+		return binder(e, 2, b, depth, floor);
 	case DHALL_APP: {
 		/* flatten (f a) b: count the arguments along the chain */
 		size_t total = 0, links = 0;
@@ -239,7 +244,7 @@ static int enc(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth)
 		}
 		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2 + total));
 		TRY(dhall_cbor_uint(b, 0));
-		TRY(enc(f, b, depth + 1));
+		TRY(enc(f, b, depth + 1, floor));
 		/* arguments innermost first: collect the chain */
 		const struct dhall_expr **chain = malloc(links * sizeof *chain);
 		if (!chain)
@@ -250,7 +255,7 @@ static int enc(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth)
 		int rc = 0;
 		for (k = 0; k < links && !rc; k++)
 			for (size_t i = 0; i < chain[k]->n && !rc; i++)
-				rc = enc(chain[k]->items[i], b, depth + 1);
+				rc = enc(chain[k]->items[i], b, depth + 1, floor);
 		free(chain);
 		return rc;
 	}
@@ -263,28 +268,28 @@ static int enc(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth)
 		TRY(dhall_cbor_uint(b, 25));
 		for (l = e; l->kind == DHALL_LET; l = l->b) {
 			TRY(label(b, &l->label));
-			TRY(l->c ? enc(l->c, b, depth + 1) : dhall_cbor_null(b));
-			TRY(enc(l->a, b, depth + 1));
+			TRY(l->c ? enc(l->c, b, depth + 1, floor) : dhall_cbor_null(b));
+			TRY(enc(l->a, b, depth + 1, floor));
 		}
-		return enc(l, b, depth + 1);
+		return enc(l, b, depth + 1, floor);
 	}
 	case DHALL_ANNOT:
 		TRY(dhall_cbor_head(b, CBOR_ARRAY, 3));
 		TRY(dhall_cbor_uint(b, 26));
-		TRY(enc(e->a, b, depth + 1));
-		return enc(e->b, b, depth + 1);
+		TRY(enc(e->a, b, depth + 1, floor));
+		return enc(e->b, b, depth + 1, floor);
 	case DHALL_IF:
 		TRY(dhall_cbor_head(b, CBOR_ARRAY, 4));
 		TRY(dhall_cbor_uint(b, 14));
-		TRY(enc(e->a, b, depth + 1));
-		TRY(enc(e->b, b, depth + 1));
-		return enc(e->c, b, depth + 1);
+		TRY(enc(e->a, b, depth + 1, floor));
+		TRY(enc(e->b, b, depth + 1, floor));
+		return enc(e->c, b, depth + 1, floor);
 	case DHALL_OP:
 		TRY(dhall_cbor_head(b, CBOR_ARRAY, 4));
 		TRY(dhall_cbor_uint(b, 3));
 		TRY(dhall_cbor_uint(b, e->op));
-		TRY(enc(e->a, b, depth + 1));
-		return enc(e->b, b, depth + 1);
+		TRY(enc(e->a, b, depth + 1, floor));
+		return enc(e->b, b, depth + 1, floor);
 	case DHALL_LIST:
 		if (e->n == 0) {
 			const struct dhall_expr *t = e->a;
@@ -292,66 +297,66 @@ static int enc(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth)
 			    t->a->op == DHALL_B_LIST) {
 				TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
 				TRY(dhall_cbor_uint(b, 4));
-				return enc(t->items[0], b, depth + 1);
+				return enc(t->items[0], b, depth + 1, floor);
 			}
 			TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
 			TRY(dhall_cbor_uint(b, 28));
-			return enc(t, b, depth + 1);
+			return enc(t, b, depth + 1, floor);
 		}
 		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2 + e->n));
 		TRY(dhall_cbor_uint(b, 4));
 		TRY(dhall_cbor_null(b));
 		for (size_t i = 0; i < e->n; i++)
-			TRY(enc(e->items[i], b, depth + 1));
+			TRY(enc(e->items[i], b, depth + 1, floor));
 		return 0;
 	case DHALL_SOME:
 		TRY(dhall_cbor_head(b, CBOR_ARRAY, 3));
 		TRY(dhall_cbor_uint(b, 5));
 		TRY(dhall_cbor_null(b));
-		return enc(e->a, b, depth + 1);
+		return enc(e->a, b, depth + 1, floor);
 	case DHALL_RECORD_TYPE:
 	case DHALL_RECORD:
 	case DHALL_UNION:
 		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
 		TRY(dhall_cbor_uint(b, e->kind == DHALL_RECORD_TYPE ? 7 : e->kind == DHALL_RECORD ? 8 : 11));
-		return fields(e, b, depth, e->kind == DHALL_UNION);
+		return fields(e, b, depth, e->kind == DHALL_UNION, floor);
 	case DHALL_FIELD:
 		TRY(dhall_cbor_head(b, CBOR_ARRAY, 3));
 		TRY(dhall_cbor_uint(b, 9));
-		TRY(enc(e->a, b, depth + 1));
+		TRY(enc(e->a, b, depth + 1, floor));
 		return label(b, &e->label);
 	case DHALL_PROJECT:
 		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2 + e->n));
 		TRY(dhall_cbor_uint(b, 10));
-		TRY(enc(e->a, b, depth + 1));
+		TRY(enc(e->a, b, depth + 1, floor));
 		for (size_t i = 0; i < e->n; i++)
 			TRY(label(b, &e->labels[i]));
 		return 0;
 	case DHALL_PROJECT_TYPE:
 		TRY(dhall_cbor_head(b, CBOR_ARRAY, 3));
 		TRY(dhall_cbor_uint(b, 10));
-		TRY(enc(e->a, b, depth + 1));
+		TRY(enc(e->a, b, depth + 1, floor));
 		TRY(dhall_cbor_head(b, CBOR_ARRAY, 1));
-		return enc(e->b, b, depth + 1);
+		return enc(e->b, b, depth + 1, floor);
 	case DHALL_MERGE:
 		TRY(dhall_cbor_head(b, CBOR_ARRAY, e->c ? 4 : 3));
 		TRY(dhall_cbor_uint(b, 6));
-		TRY(enc(e->a, b, depth + 1));
-		TRY(enc(e->b, b, depth + 1));
-		return e->c ? enc(e->c, b, depth + 1) : 0;
+		TRY(enc(e->a, b, depth + 1, floor));
+		TRY(enc(e->b, b, depth + 1, floor));
+		return e->c ? enc(e->c, b, depth + 1, floor) : 0;
 	case DHALL_TOMAP:
 		TRY(dhall_cbor_head(b, CBOR_ARRAY, e->c ? 3 : 2));
 		TRY(dhall_cbor_uint(b, 27));
-		TRY(enc(e->a, b, depth + 1));
-		return e->c ? enc(e->c, b, depth + 1) : 0;
+		TRY(enc(e->a, b, depth + 1, floor));
+		return e->c ? enc(e->c, b, depth + 1, floor) : 0;
 	case DHALL_SHOWCONS:
 		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
 		TRY(dhall_cbor_uint(b, 34));
-		return enc(e->a, b, depth + 1);
+		return enc(e->a, b, depth + 1, floor);
 	case DHALL_WITH:
 		TRY(dhall_cbor_head(b, CBOR_ARRAY, 4));
 		TRY(dhall_cbor_uint(b, 29));
-		TRY(enc(e->a, b, depth + 1));
+		TRY(enc(e->a, b, depth + 1, floor));
 		TRY(dhall_cbor_head(b, CBOR_ARRAY, e->n));
 		for (size_t i = 0; i < e->n; i++) {
 			if (i < 64 && (e->with_opt >> i & 1))
@@ -359,13 +364,13 @@ static int enc(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth)
 			else
 				TRY(label(b, &e->labels[i]));
 		}
-		return enc(e->b, b, depth + 1);
+		return enc(e->b, b, depth + 1, floor);
 	case DHALL_ASSERT:
 		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
 		TRY(dhall_cbor_uint(b, 19));
-		return enc(e->a, b, depth + 1);
+		return enc(e->a, b, depth + 1, floor);
 	case DHALL_IMPORT:
-		return import(e->u.import, b, depth);
+		return import(e->u.import, b, depth, floor);
 	}
 	return DHALL_EBINARY;
 }
@@ -373,20 +378,21 @@ static int enc(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth)
 struct enc_job {
 	const struct dhall_expr *e;
 	struct dhall_buf *out;
+	size_t len0;
 };
 
-static int enc_main(void *arg)
+static int enc_main(void *arg, uintptr_t floor)
 {
 	struct enc_job *j = arg;
-	return enc(j->e, j->out, 0);
+	j->out->len = j->len0; /* a retry on the big stack starts over */
+	return enc(j->e, j->out, 0, floor);
 }
 
 int dhall_encode(const struct dhall_expr *e, struct dhall_buf *out)
 {
-	struct enc_job j = {e, out};
-	size_t len0 = out->len;
-	int rc = dhall_run_deep(enc_main, &j);
+	struct enc_job j = {e, out, out->len};
+	int rc = dhall_run_guarded(enc_main, &j);
 	if (rc)
-		out->len = len0;
+		out->len = j.len0;
 	return rc;
 }

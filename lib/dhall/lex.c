@@ -56,6 +56,11 @@ void *ps_nomem(struct ps *p)
 
 bool ps_enter(struct ps *p)
 {
+	if (p->stack_floor && dhall_stack_here() < p->stack_floor) {
+		if (!p->rc)
+			p->rc = DHALL_ESTACK; /* start over on a bigger stack */
+		return false;
+	}
 	if (p->depth < DHALL_MAX_DEPTH)
 		return true;
 	if (!p->rc) {
@@ -95,7 +100,7 @@ int ps_push(struct ps *p, struct ps_stack *s, const void *elem)
 void *ps_take(struct ps *p, struct ps_stack *s, size_t base)
 {
 	size_t n = s->n - base;
-	void *out = dhall_arena_alloc(p->arena, n ? n * s->elem : 1);
+	void *out = dhall_arena_alloc_uninit(p->arena, n ? n * s->elem : 1);
 	if (!out)
 		return ps_nomem(p);
 	if (n)

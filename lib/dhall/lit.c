@@ -501,8 +501,8 @@ static struct dhall_expr *text_node(struct ps *p, size_t pos, struct seg *segs, 
 	if (!e->labels)
 		return ps_nomem(p);
 	for (size_t i = 0; i < nseg; i++) {
-		char *s = dhall_arena_strdup(p->arena, (char *)p->bytes.v + segs[i].off,
-					     segs[i].len);
+		const char *from = segs[i].len ? (char *)p->bytes.v + segs[i].off : "";
+		char *s = dhall_arena_strdup(p->arena, from, segs[i].len);
 		if (!s)
 			return ps_nomem(p);
 		e->labels[i].s = s;
@@ -694,7 +694,7 @@ static struct dhall_expr *single_quoted(struct ps *p)
 	/* The indentation: the longest common prefix of spaces/tabs over the
 	 * lines that are not empty, and always the last line. A line starts at
 	 * the beginning of segment 0 and after every '\n'. */
-	const char *base = p->bytes.v;
+	const char *base = p->bytes.v ? p->bytes.v : "";
 	const char *pre = NULL;
 	size_t prelen = 0;
 	for (size_t k = 0; k < nseg; k++) {

@@ -1074,10 +1074,21 @@ struct parse_job {
 	struct dhall_expr *out;
 };
 
-static int parse_main(void *arg)
+static int parse_main(void *arg, uintptr_t floor)
 {
 	struct parse_job *job = arg;
 	struct ps *p = job->p;
+	/* a retry starts from a clean state (the arena keeps the first
+	 * attempt's nodes: wasted, not wrong) */
+	p->pos = p->ws_from = p->ws_to = 0;
+	p->rc = 0;
+	p->depth = 0;
+	p->exprs.n = p->labels.n = p->bytes.n = 0;
+	p->word_kw = -1;
+	p->bare_kw = p->lone_ie = NULL;
+	p->stack_floor = floor;
+	if (p->err)
+		memset(p->err, 0, sizeof *p->err);
 	if (!ps_check_chars(p))
 		return p->rc;
 	while (ps_at(p, "#!", 2)) { /* shebang lines */
@@ -1120,7 +1131,7 @@ int dhall_parse(struct dhall_arena *arena, const char *src, size_t len, const ch
 	struct parse_job job = {&p, NULL};
 	if (err)
 		memset(err, 0, sizeof *err);
-	int rc = dhall_run_deep(parse_main, &job);
+	int rc = dhall_run_guarded(parse_main, &job);
 	free(p.exprs.v);
 	free(p.labels.v);
 	free(p.bytes.v);

@@ -48,6 +48,7 @@ struct ps {
 	 * whether it is a keyword; word_len == 0 means no word there. */
 	size_t word_pos, word_len;
 	int word_kw; /* enum ps_kw; -1 when word_pos is not valid */
+	uintptr_t stack_floor; /* dhall_run_guarded's floor; 0: no limit */
 };
 
 /* ---- errors (lex.c) */
