@@ -12,9 +12,9 @@ os.makedirs(out, exist_ok=True)
 
 recs = []
 for i in range(50000):
-    recs.append('{ name = "svc-%d", port = %d, on = %s, tags = [ "t%d", "x" ], '
-                'ratio = %d.5, user = { uid = %d, home = "/var/%d" } }'
-                % (i, 1000 + i % 5000, "True" if i % 2 else "False", i % 97, i % 7, i, i))
+    recs.append('{ name = "svc-%d", port = %d, on = %s, tags = [ "t%d" ], '
+                'ratio = %d.5, user = { uid = %d } }'
+                % (i, 1000 + i % 5000, "True" if i % 2 else "False", i % 97, i % 7, i))
 with open(os.path.join(out, "records.dhall"), "w") as f:
     f.write("[ " + "\n, ".join(recs) + "\n]\n")
 

@@ -117,7 +117,7 @@ int dhall_cbor_uint(struct dhall_buf *b, uint64_t v)
 	return dhall_cbor_head(b, CBOR_UINT, v);
 }
 
-int dhall_cbor_text(struct dhall_buf *b, const char *s, size_t len)
+int dhall_cbor_text_slow(struct dhall_buf *b, const char *s, size_t len)
 {
 	if (dhall_cbor_head(b, CBOR_TEXT, len))
 		return DHALL_ENOMEM;

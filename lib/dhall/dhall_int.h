@@ -36,7 +36,18 @@ static inline int dhall_cbor_head(struct dhall_buf *b, unsigned major, uint64_t 
 	return dhall_cbor_head_slow(b, major, value);
 }
 int dhall_cbor_uint(struct dhall_buf *b, uint64_t v);
-int dhall_cbor_text(struct dhall_buf *b, const char *s, size_t len);
+int dhall_cbor_text_slow(struct dhall_buf *b, const char *s, size_t len);
+static inline int dhall_cbor_text(struct dhall_buf *b, const char *s, size_t len)
+{
+	if (len < 24 && b->cap - b->len > 24) { /* short labels: the commonest */
+		b->data[b->len] = (uint8_t)(CBOR_TEXT << 5 | len);
+		for (size_t i = 0; i < len; i++)
+			b->data[b->len + 1 + i] = (uint8_t)s[i];
+		b->len += 1 + len;
+		return 0;
+	}
+	return dhall_cbor_text_slow(b, s, len);
+}
 int dhall_cbor_bytes(struct dhall_buf *b, const void *s, size_t len);
 int dhall_cbor_bool(struct dhall_buf *b, int v);
 int dhall_cbor_null(struct dhall_buf *b);

@@ -111,6 +111,23 @@ void *ps_take(struct ps *p, struct ps_stack *s, size_t base)
 
 /* ---------------------------------------------------------------- characters */
 
+/* CC_LABEL_FIRST: A-Z a-z _; CC_LABEL_NEXT: those, 0-9, - and /;
+ * CC_TEXT_STOP: what ends the plain run of a "…" literal (" \ $ and the
+ * control characters). */
+#define LF (CC_LABEL_FIRST | CC_LABEL_NEXT)
+#define LN CC_LABEL_NEXT
+#define TS CC_TEXT_STOP
+const uint8_t ps_cc[256] = {
+	[0 ... 31] = TS,
+	['"'] = TS, ['$'] = TS, ['\\'] = TS,
+	['-'] = LN, ['/'] = LN,
+	['0' ... '9'] = LN,
+	['A' ... 'Z'] = LF, ['_'] = LF, ['a' ... 'z'] = LF,
+};
+#undef LF
+#undef LN
+#undef TS
+
 /* Decodes one UTF-8 sequence at s[0..n); returns its length (0 if invalid)
  * and the code point. */
 static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)

@@ -370,6 +370,37 @@ struct dhall_expr *ps_number(struct ps *p)
 	}
 	size_t dl = double_len(p);
 	if (dl) {
+		/* fast path: [+-]digits.digits, at most 15 significant digits and
+		 * no exponent: mantissa and 10^k are exact doubles, so one
+		 * division is correctly rounded, as strtod would be */
+		const char *q = p->src + pos, *end = q + dl;
+		bool neg = *q == '-';
+		q += *q == '-' || *q == '+';
+		uint64_t m = 0;
+		int nd = 0, frac = -1;
+		for (; q < end && nd <= 15; q++) {
+			if (*q == '.') {
+				frac = 0;
+				continue;
+			}
+			if (!ps_is_digit((unsigned char)*q))
+				break;
+			m = m * 10 + (uint64_t)(*q - '0');
+			nd++;
+			frac += frac >= 0;
+		}
+		if (q == end && nd <= 15 && frac > 0 && frac <= 22) {
+			static const double pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+							 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+							 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+			struct dhall_expr *e = ps_node(p, DHALL_DOUBLE, pos);
+			if (!e)
+				return NULL;
+			double d = (double)m / pow10[frac];
+			e->u.dbl = neg ? -d : d;
+			p->pos += dl;
+			return e;
+		}
 		char tmp[128], *buf = tmp;
 		if (dl >= sizeof tmp && !(buf = malloc(dl + 1)))
 			return ps_nomem(p);
@@ -544,8 +575,7 @@ static struct dhall_expr *double_quoted(struct ps *p)
 	p->pos++;
 	/* fast path: no escapes, no interpolation */
 	size_t i = p->pos;
-	while (i < p->len && p->src[i] != '"' && p->src[i] != '\\' && p->src[i] != '$' &&
-	       (unsigned char)p->src[i] >= 0x20)
+	while (i < p->len && !(ps_cc[(unsigned char)p->src[i]] & CC_TEXT_STOP))
 		i++;
 	if (i < p->len && p->src[i] == '"') {
 		struct dhall_expr *e = ps_node(p, DHALL_TEXT, pos);

@@ -102,13 +102,17 @@ bool ps_ws1(struct ps *p);
  * characters but tab and line endings. */
 bool ps_check_chars(struct ps *p);
 
+/* Character classes, one table lookup each (lex.c; c may be -1 for the
+ * end of input). */
+enum { CC_LABEL_FIRST = 1, CC_LABEL_NEXT = 2, CC_TEXT_STOP = 4 };
+extern const uint8_t ps_cc[256];
 static inline bool ps_is_label_first(int c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+	return c >= 0 && (ps_cc[c] & CC_LABEL_FIRST);
 }
 static inline bool ps_is_label_next(int c)
 {
-	return ps_is_label_first(c) || (c >= '0' && c <= '9') || c == '-' || c == '/';
+	return c >= 0 && (ps_cc[c] & CC_LABEL_NEXT);
 }
 static inline bool ps_is_digit(int c)
 {

@@ -228,6 +228,34 @@ static void error_format(void)
 	dhall_arena_free(&arena);
 }
 
+/* Double literals take a fast path (no strtod) for short decimals: it must
+ * give exactly strtod's correctly rounded result. */
+static void doubles_match_strtod(void)
+{
+	uint64_t seed = 42;
+	int bad = 0, n = 20000;
+	for (int i = 0; i < n && !bad; i++) {
+		char buf[64];
+		unsigned ip = (unsigned)(tap_rand(&seed) % 100000000u);
+		unsigned fd = 1 + (unsigned)(tap_rand(&seed) % 12);
+		uint64_t frac = tap_rand(&seed) % 1000000000000ull;
+		snprintf(buf, sizeof buf, "%s%u.%0*llu", i % 3 == 0 ? "-" : "", ip % (i % 7 ? 1000 : 100000000u),
+			 (int)fd, (unsigned long long)(frac % (uint64_t)(fd >= 12 ? 1000000000000ull : 1ull << (3 * fd))));
+		struct dhall_arena arena;
+		struct dhall_err err;
+		struct dhall_expr *e;
+		dhall_arena_init(&arena);
+		if (dhall_parse(&arena, buf, strlen(buf), "d", &e, &err) != 0 || e->kind != DHALL_DOUBLE ||
+		    memcmp(&e->u.dbl, &(double){strtod(buf, NULL)}, sizeof(double)) != 0) {
+			tap_diag("%s parses to %.17g, strtod says %.17g", buf,
+				 e && e->kind == DHALL_DOUBLE ? e->u.dbl : 0.0, strtod(buf, NULL));
+			bad = 1;
+		}
+		dhall_arena_free(&arena);
+	}
+	tap_ok(!bad, "%d random decimal literals parse to exactly strtod's double", n);
+}
+
 int main(void)
 {
 	char dir[4096];
@@ -240,5 +268,6 @@ int main(void)
 	tap_ok(ntallies >= 6, "the suite was found (%d categories)", ntallies);
 	deep_nesting();
 	error_format();
+	doubles_match_strtod();
 	return tap_done();
 }
