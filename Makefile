@@ -159,4 +159,4 @@ deps:
 clean:
 	rm -rf build
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/libfuzzer -name '*.d' -type f 2>/dev/null)

@@ -1,0 +1,160 @@
+/*
+ * main.c — `dhall-to-json`: Dhall source to JSON, with the common flags of
+ * dhall-haskell's tool of that name (--file, --compact, --pretty, --version).
+ * The JSON conventions are dhall_to_json's (lib/dhall/json.c): records →
+ * objects with sorted keys, Optional → value or null (null fields left out),
+ * unions → their payload or constructor name, mapKey/mapValue lists →
+ * objects. Nothing is evaluated yet: the input must already be a normal-form
+ * value (no imports, applications of functions, operators, let …), and the
+ * error says so. Exit codes as cli.h: 1 bad Dhall or no JSON form, 2 usage,
+ * 3 system.
+ */
+#include "common/cli.h"
+#include "dhall/dhall.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "banned.h"
+
+static const struct cli_opt opts[] = {
+	{"file", 'f', "FILE", "read the expression from FILE instead of stdin"},
+	{"compact", 'c', NULL, "print the JSON on one line"},
+	{"pretty", 0, NULL, "indent the JSON by two spaces (the default)"},
+	{"version", 'V', NULL, "print the version and exit"},
+	{0},
+};
+
+/* All of `file` (NULL or "-": stdin) into a malloc'd, NUL-terminated buffer.
+ * Returns EXIT_OK, or prints why and returns EXIT_SYSTEM. */
+static int read_all(const char *file, char **data, size_t *len)
+{
+	int fd = 0, status = EXIT_SYSTEM;
+	size_t cap = 1 << 16, n = 0;
+	char *buf = NULL;
+	const char *name = file ? file : "(stdin)";
+
+	if (file && strcmp(file, "-") != 0) {
+		fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return cli_fail(NULL, EXIT_SYSTEM, "cannot open '%s': %s", file,
+					strerror(errno));
+	}
+	buf = malloc(cap);
+	if (!buf)
+		goto nomem;
+	for (;;) {
+		if (cap - n < 2) {
+			char *p = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
+			if (!p)
+				goto nomem;
+			buf = p;
+			cap *= 2;
+		}
+		ssize_t r = read(fd, buf + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			cli_fail(NULL, EXIT_SYSTEM, "cannot read '%s': %s", name, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = 0;
+	*data = buf;
+	*len = n;
+	buf = NULL;
+	status = EXIT_OK;
+	goto out;
+nomem:
+	cli_fail(NULL, EXIT_SYSTEM, "out of memory reading '%s'", name);
+out:
+	free(buf);
+	if (fd > 0)
+		close(fd);
+	return status;
+}
+
+static int run(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	struct cli_args a;
+	struct dhall_arena arena;
+	struct dhall_buf out = {0};
+	struct dhall_err err = {0};
+	struct dhall_expr *e = NULL;
+	char *src = NULL;
+	size_t len = 0;
+	int status, rc;
+
+	if (cli_parse(cmd, argc, argv, &a, &status))
+		return status;
+	if (cli_get(cmd, &a, "version")) {
+		puts("dhall-to-json (sigil) 0.1 — Dhall standard 23.1.0");
+		return EXIT_OK;
+	}
+	if (a.argc > 0)
+		return cli_fail(NULL, EXIT_USAGE, "unexpected argument '%s' (try --help)",
+				a.argv[0]);
+	if (cli_get(cmd, &a, "compact") && cli_get(cmd, &a, "pretty"))
+		return cli_fail(NULL, EXIT_USAGE, "--compact and --pretty exclude each other");
+	dhall_arena_init(&arena);
+	const char *file = cli_get(cmd, &a, "file");
+	status = read_all(file, &src, &len);
+	if (status)
+		goto out;
+	rc = dhall_parse(&arena, src, len, file ? file : "(stdin)", &e, &err);
+	if (rc == DHALL_ENOMEM) {
+		status = cli_fail(NULL, EXIT_SYSTEM, "out of memory");
+		goto out;
+	}
+	if (rc) {
+		dhall_err_print(&err, stderr);
+		status = EXIT_DATA;
+		goto out;
+	}
+	rc = dhall_to_json(e, cli_get(cmd, &a, "compact") ? 0 : 2, &out, &err);
+	if (rc == DHALL_ENOMEM) {
+		status = cli_fail(NULL, EXIT_SYSTEM, "out of memory");
+		goto out;
+	}
+	if (rc) {
+		int unevaluated = strstr(err.msg, "normalized") != NULL;
+		status = cli_fail(NULL, EXIT_DATA, "%s: %s%s", file ? file : "(stdin)", err.msg,
+				  unevaluated ? "\n(note: this dhall-to-json does not evaluate yet; "
+						"the input must already be a normal-form value)"
+					      : "");
+		goto out;
+	}
+	if (cli_write_all(1, out.data, out.len) < 0 || cli_write_all(1, "\n", 1) < 0)
+		status = cli_fail(NULL, EXIT_SYSTEM, "cannot write output: %s", strerror(errno));
+out:
+	dhall_buf_free(&out);
+	dhall_arena_free(&arena);
+	free(src);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct cli_cmd cmd = {
+		.name = "",
+		.args = "[--file FILE] [--compact | --pretty] [--version]",
+		.summary = "Compile a Dhall value to JSON.",
+		.details = "Reads a Dhall expression (stdin, or --file) and prints it as JSON,\n"
+			   "as dhall-haskell's dhall-to-json does: records become objects (keys\n"
+			   "sorted, null fields left out), lists arrays, `Some x` x, `None T`\n"
+			   "null, union values their payload (or the constructor's name), and\n"
+			   "lists of { mapKey, mapValue } records objects. Expressions are not\n"
+			   "evaluated yet: the input must already be in normal form.",
+		.opts = opts,
+		.run = run,
+	};
+	cli_prog = "dhall-to-json";
+	return run(&cmd, argc, argv);
+}

@@ -1,0 +1,436 @@
+/*
+ * json.c — renders a normal-form expression as JSON (dhall_to_json), the way
+ * dhall-haskell's dhall-to-json (dhall-json 1.7.6) does by default:
+ *
+ *   record literal  → object, keys sorted by their UTF-8 bytes; fields whose
+ *                     value is null (None, or Some/union payload of None)
+ *                     are left out, as dhall-to-json does without
+ *                     --preserve-null
+ *   list            → array; a list of { mapKey : Text, mapValue : v }
+ *                     records (also `[] : List { mapKey : Text, mapValue : T }`)
+ *                     → object, keys sorted, the last of duplicates winning
+ *   Some x → x, None T → null; `< A | B : T >.B x` → x, `< A | B >.A` → "A"
+ *   Bool → true/false; Text (without interpolation) → string; Date, Time and
+ *   TimeZone → their Dhall spelling as a string
+ *   Natural, Integer, Double → numbers, spelled like aeson / aeson-pretty:
+ *     integral values as integers ("1.0" → 1, "-0.0" → 0); others as
+ *     Haskell's `show` (0.1 ≤ |x| < 10^7: "123.5", else "1.5e-3");
+ *     pretty output additionally spells |x| > 10^19 as "1.0e20"
+ *   NaN and ±Infinity, functions, types, imports and anything unevaluated
+ *   → DHALL_ESYNTAX naming the offending kind.
+ *
+ * Layout: indent = 0 is compact ({"a":1,"b":[1,2]}); otherwise each member on
+ * its own line, nested by `indent` spaces, "key": value, and {} / [] when
+ * empty (aeson-pretty). Runs on dhall_run_deep's stack with depth counted.
+ */
+#include "print_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "banned.h"
+
+struct json {
+	const struct dhall_expr *root;
+	struct dhall_buf *out;
+	struct dhall_err *err;
+	int indent;
+};
+
+static const char *const kind_names[DHALL_KIND_COUNT] = {
+	[DHALL_VAR] = "a variable", [DHALL_BUILTIN] = "a builtin", [DHALL_LAMBDA] = "a function",
+	[DHALL_PI] = "a function type", [DHALL_APP] = "an unevaluated application",
+	[DHALL_LET] = "a let expression", [DHALL_ANNOT] = "a type annotation",
+	[DHALL_IF] = "an if expression", [DHALL_OP] = "an unevaluated operator",
+	[DHALL_RECORD_TYPE] = "a record type", [DHALL_UNION] = "a union type",
+	[DHALL_FIELD] = "a field selection", [DHALL_PROJECT] = "a projection",
+	[DHALL_PROJECT_TYPE] = "a projection", [DHALL_MERGE] = "a merge expression",
+	[DHALL_TOMAP] = "a toMap expression", [DHALL_SHOWCONS] = "a showConstructor expression",
+	[DHALL_WITH] = "a with expression", [DHALL_ASSERT] = "an assertion",
+	[DHALL_IMPORT] = "an import", [DHALL_BYTES] = "a Bytes literal",
+	[DHALL_TEXT] = "Text with interpolation",
+};
+
+static int cannot(struct json *j, const struct dhall_expr *e, const char *what)
+{
+	if (!what) {
+		what = e->kind < DHALL_KIND_COUNT ? kind_names[e->kind] : NULL;
+		if (e->kind == DHALL_BUILTIN && e->op < DHALL_B_COUNT) {
+			dhall_err_set(j->err, DHALL_ESYNTAX,
+				      "cannot translate to JSON: the builtin %s (only values, not "
+				      "types or functions, have a JSON form)",
+				      dhall_builtin_name(e->op));
+			return DHALL_ESYNTAX;
+		}
+	}
+	dhall_err_set(j->err, DHALL_ESYNTAX, "cannot translate to JSON: %s%s",
+		      what ? what : "this expression",
+		      e->kind == DHALL_APP || e->kind == DHALL_OP || e->kind == DHALL_LET ||
+				      e->kind == DHALL_IF || e->kind == DHALL_FIELD ||
+				      e->kind == DHALL_MERGE
+			      ? " (the expression must be normalized first)"
+			      : "");
+	return DHALL_ESYNTAX;
+}
+
+#define TRY(x)                                                                                 \
+	do {                                                                                   \
+		int rc_ = (x);                                                                 \
+		if (rc_)                                                                       \
+			return rc_;                                                            \
+	} while (0)
+
+/* ---------------------------------------------------------------- numbers */
+
+/* value = (neg ? -1 : 1) * 0.D * 10^e, D = digits[0..n) without trailing
+ * zeros (n == 0: zero). */
+static int put_scientific(struct json *j, int neg, const char *digits, size_t n, long e)
+{
+	struct dhall_buf *o = j->out;
+	if (n == 0)
+		return dhall_buf_putc(o, '0');
+	if (neg)
+		TRY(dhall_buf_putc(o, '-'));
+	int integral = e >= (long)n;
+	/* aeson-pretty: |x| > 10^19 in exponent form */
+	int big = e > 20 || (e == 20 && !(n == 1 && digits[0] == '1'));
+	if (integral && !(j->indent && big)) {
+		TRY(dhall_buf_put(o, digits, n));
+		for (long i = (long)n; i < e; i++)
+			TRY(dhall_buf_putc(o, '0'));
+		return 0;
+	}
+	if (e >= 0 && e <= 7 && !integral) { /* fixed */
+		if (e == 0)
+			TRY(dhall_buf_putc(o, '0'));
+		else
+			TRY(dhall_buf_put(o, digits, (size_t)e));
+		TRY(dhall_buf_putc(o, '.'));
+		return dhall_buf_put(o, digits + e, n - (size_t)e);
+	}
+	TRY(dhall_buf_putc(o, digits[0]));
+	TRY(dhall_buf_putc(o, '.'));
+	if (n > 1)
+		TRY(dhall_buf_put(o, digits + 1, n - 1));
+	else
+		TRY(dhall_buf_putc(o, '0'));
+	return dhall_buf_printf(o, "e%ld", e - 1);
+}
+
+static int put_num(struct json *j, int neg, const struct dhall_num *num)
+{
+	struct dhall_buf d = {0};
+	int rc = dhall_print_num(&d, num);
+	if (!rc) {
+		size_t n = d.len;
+		while (n > 0 && d.data[n - 1] == '0')
+			n--;
+		if (n == 0 || (n == 1 && d.data[0] == '0'))
+			rc = put_scientific(j, 0, NULL, 0, 0);
+		else
+			rc = put_scientific(j, neg, (const char *)d.data, n, (long)d.len);
+	}
+	dhall_buf_free(&d);
+	return rc;
+}
+
+static int put_double(struct json *j, const struct dhall_expr *e)
+{
+	double x = e->u.dbl;
+	char tmp[48];
+	if (isnan(x) || isinf(x)) {
+		dhall_err_set(j->err, DHALL_ESYNTAX, "cannot translate to JSON: %s",
+			      isnan(x) ? "NaN is not a JSON number"
+			      : x < 0  ? "-Infinity is not a JSON number"
+				       : "Infinity is not a JSON number");
+		return DHALL_ESYNTAX;
+	}
+	if (x == 0)
+		return put_scientific(j, 0, NULL, 0, 0);
+	/* the shortest digits that read back as x: "d.ddde±N" */
+	for (int prec = 0; prec <= 16; prec++) {
+		snprintf(tmp, sizeof tmp, "%.*e", prec, x);
+		if (strtod(tmp, NULL) == x)
+			break;
+	}
+	char digits[24];
+	size_t n = 0;
+	const char *p = tmp + (tmp[0] == '-');
+	for (; *p && *p != 'e'; p++)
+		if (*p >= '0' && *p <= '9' && n < sizeof digits)
+			digits[n++] = *p;
+	long exp10 = *p == 'e' ? strtol(p + 1, NULL, 10) : 0;
+	while (n > 1 && digits[n - 1] == '0')
+		n--;
+	return put_scientific(j, x < 0, digits, n, exp10 + 1);
+}
+
+/* ---------------------------------------------------------------- strings */
+
+static int put_string(struct json *j, const char *s, size_t len)
+{
+	struct dhall_buf *o = j->out;
+	TRY(dhall_buf_putc(o, '"'));
+	size_t run = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[8];
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\', esc[1] = (char)c, esc[2] = 0;
+		} else if (c == '\n') {
+			memcpy(esc, "\\n", 3);
+		} else if (c == '\r') {
+			memcpy(esc, "\\r", 3);
+		} else if (c == '\t') {
+			memcpy(esc, "\\t", 3);
+		} else if (c < 0x20) {
+			snprintf(esc, sizeof esc, "\\u%04x", c);
+		} else {
+			continue;
+		}
+		TRY(dhall_buf_put(o, s + run, i - run));
+		TRY(dhall_buf_puts(o, esc));
+		run = i + 1;
+	}
+	TRY(dhall_buf_put(o, s + run, len - run));
+	return dhall_buf_putc(o, '"');
+}
+
+/* ---------------------------------------------------------------- shapes */
+
+static int is_builtin(const struct dhall_expr *e, unsigned b)
+{
+	return e && e->kind == DHALL_BUILTIN && e->op == b;
+}
+
+static int label_is(const struct dhall_str *l, const char *s)
+{
+	return l->len == strlen(s) && memcmp(l->s, s, l->len) == 0;
+}
+
+/* `< … >.A` (a constructor without payload) */
+static int is_constructor(const struct dhall_expr *e)
+{
+	return e->kind == DHALL_FIELD && e->a->kind == DHALL_UNION;
+}
+
+/* Values that render as null: None T, Some null, a constructor of null. */
+static int is_null(const struct dhall_expr *e)
+{
+	while (e) {
+		if (e->kind == DHALL_SOME) {
+			e = e->a;
+		} else if (e->kind == DHALL_APP && e->n == 1 && is_constructor(e->a)) {
+			e = e->items[0];
+		} else {
+			return e->kind == DHALL_APP && e->n == 1 && is_builtin(e->a, DHALL_B_NONE);
+		}
+	}
+	return 0;
+}
+
+/* { mapKey = "k", mapValue = v } with a plain Text key: its key and value. */
+static int map_entry(const struct dhall_expr *e, const struct dhall_str **k,
+		     const struct dhall_expr **v)
+{
+	if (e->kind != DHALL_RECORD || e->n != 2)
+		return 0;
+	*k = NULL;
+	*v = NULL;
+	for (size_t i = 0; i < 2; i++) {
+		if (label_is(&e->labels[i], "mapKey") && e->items[i]->kind == DHALL_TEXT &&
+		    e->items[i]->n == 0)
+			*k = &e->items[i]->labels[0];
+		else if (label_is(&e->labels[i], "mapValue"))
+			*v = e->items[i];
+	}
+	return *k && *v;
+}
+
+/* `[] : List { mapKey : Text, mapValue : T }` */
+static int is_empty_map(const struct dhall_expr *e)
+{
+	const struct dhall_expr *t = e->a;
+	if (!t || t->kind != DHALL_APP || t->n != 1 || !is_builtin(t->a, DHALL_B_LIST))
+		return 0;
+	t = t->items[0];
+	if (t->kind != DHALL_RECORD_TYPE || t->n != 2)
+		return 0;
+	int key = 0, value = 0;
+	for (size_t i = 0; i < 2; i++) {
+		if (label_is(&t->labels[i], "mapKey") && is_builtin(t->items[i], DHALL_B_TEXT))
+			key = 1;
+		else if (label_is(&t->labels[i], "mapValue"))
+			value = 1;
+	}
+	return key && value;
+}
+
+struct member {
+	const struct dhall_str *key;
+	const struct dhall_expr *value;
+	size_t order;
+};
+
+static int cmp_member(const void *pa, const void *pb)
+{
+	const struct member *a = pa, *b = pb;
+	int c = dhall_str_cmp(a->key, b->key);
+	if (c)
+		return c;
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
+static int newline(struct json *j, unsigned level)
+{
+	if (!j->indent)
+		return 0;
+	TRY(dhall_buf_putc(j->out, '\n'));
+	for (unsigned i = 0; i < level * (unsigned)j->indent; i++)
+		TRY(dhall_buf_putc(j->out, ' '));
+	return 0;
+}
+
+static int put_value(struct json *j, const struct dhall_expr *e, unsigned level, unsigned depth);
+
+/* An object from members m[0..n) (sorted here; for duplicate keys the last
+ * one wins; null values are left out). */
+static int put_object(struct json *j, struct member *m, size_t n, unsigned level,
+		      unsigned depth)
+{
+	qsort(m, n, sizeof *m, cmp_member);
+	int any = 0;
+	TRY(dhall_buf_putc(j->out, '{'));
+	for (size_t i = 0; i < n; i++) {
+		if (i + 1 < n && dhall_str_cmp(m[i].key, m[i + 1].key) == 0)
+			continue; /* a later duplicate wins */
+		if (is_null(m[i].value))
+			continue;
+		if (any)
+			TRY(dhall_buf_putc(j->out, ','));
+		any = 1;
+		TRY(newline(j, level + 1));
+		TRY(put_string(j, m[i].key->s, m[i].key->len));
+		TRY(dhall_buf_puts(j->out, j->indent ? ": " : ":"));
+		TRY(put_value(j, m[i].value, level + 1, depth));
+	}
+	if (any)
+		TRY(newline(j, level));
+	return dhall_buf_putc(j->out, '}');
+}
+
+static int put_members(struct json *j, const struct dhall_expr *e, int is_map, unsigned level,
+		       unsigned depth)
+{
+	struct member *m = malloc((e->n ? e->n : 1) * sizeof *m);
+	if (!m)
+		return dhall_err_set(j->err, DHALL_ENOMEM, "out of memory");
+	for (size_t i = 0; i < e->n; i++) {
+		if (is_map)
+			map_entry(e->items[i], &m[i].key, &m[i].value);
+		else
+			m[i].key = &e->labels[i], m[i].value = e->items[i];
+		m[i].order = i;
+	}
+	int rc = put_object(j, m, e->n, level, depth);
+	free(m);
+	return rc;
+}
+
+static int put_value(struct json *j, const struct dhall_expr *e, unsigned level, unsigned depth)
+{
+	char tmp[64];
+	if (++depth > DHALL_MAX_DEPTH)
+		return dhall_err_set(j->err, DHALL_ELIMIT, "nesting deeper than %d",
+				     DHALL_MAX_DEPTH);
+	switch (e->kind) {
+	case DHALL_BOOL:
+		return dhall_buf_puts(j->out, e->op ? "true" : "false");
+	case DHALL_NATURAL:
+		return put_num(j, 0, &e->u.num);
+	case DHALL_INTEGER:
+		return put_num(j, e->op, &e->u.num);
+	case DHALL_DOUBLE:
+		return put_double(j, e);
+	case DHALL_TEXT:
+		if (e->n)
+			return cannot(j, e, NULL);
+		return put_string(j, e->labels[0].s, e->labels[0].len);
+	case DHALL_DATE:
+		snprintf(tmp, sizeof tmp, "%04u-%02u-%02u", e->u.date.year, e->u.date.month,
+			 e->u.date.day);
+		return put_string(j, tmp, strlen(tmp));
+	case DHALL_TIMEZONE:
+		snprintf(tmp, sizeof tmp, "%c%02u:%02u", e->u.tz.negative ? '-' : '+', e->u.tz.hour,
+			 e->u.tz.minute);
+		return put_string(j, tmp, strlen(tmp));
+	case DHALL_TIME: {
+		struct dhall_buf src = {0};
+		int rc = dhall_format(e, &src);
+		if (!rc)
+			rc = put_string(j, (const char *)src.data, src.len ? src.len - 1 : 0);
+		dhall_buf_free(&src);
+		return rc;
+	}
+	case DHALL_SOME:
+		return put_value(j, e->a, level, depth);
+	case DHALL_RECORD:
+		return put_members(j, e, 0, level, depth);
+	case DHALL_LIST: {
+		if (e->n == 0)
+			return dhall_buf_puts(j->out, is_empty_map(e) ? "{}" : "[]");
+		int is_map = 1;
+		for (size_t i = 0; i < e->n && is_map; i++) {
+			const struct dhall_str *k;
+			const struct dhall_expr *v;
+			is_map = map_entry(e->items[i], &k, &v);
+		}
+		if (is_map)
+			return put_members(j, e, 1, level, depth);
+		TRY(dhall_buf_putc(j->out, '['));
+		for (size_t i = 0; i < e->n; i++) {
+			if (i)
+				TRY(dhall_buf_putc(j->out, ','));
+			TRY(newline(j, level + 1));
+			TRY(put_value(j, e->items[i], level + 1, depth));
+		}
+		TRY(newline(j, level));
+		return dhall_buf_putc(j->out, ']');
+	}
+	case DHALL_FIELD:
+		if (is_constructor(e))
+			return put_string(j, e->label.s, e->label.len);
+		return cannot(j, e, NULL);
+	case DHALL_APP:
+		if (e->n == 1 && is_builtin(e->a, DHALL_B_NONE))
+			return dhall_buf_puts(j->out, "null");
+		if (e->n == 1 && is_constructor(e->a))
+			return put_value(j, e->items[0], level, depth);
+		return cannot(j, e, NULL);
+	default:
+		return cannot(j, e, NULL);
+	}
+}
+
+static int json_main(void *arg)
+{
+	struct json *j = arg;
+	return put_value(j, j->root, 0, 0);
+}
+
+int dhall_to_json(const struct dhall_expr *e, int indent, struct dhall_buf *out,
+		  struct dhall_err *err)
+{
+	struct json j = {e, out, err, indent < 0 ? 0 : indent};
+	size_t start = out->len;
+	if (err)
+		memset(err, 0, sizeof *err);
+	int rc = dhall_run_deep(json_main, &j);
+	if (rc == DHALL_ENOMEM && err && !err->msg[0])
+		dhall_err_set(err, rc, "out of memory");
+	if (rc)
+		out->len = start;
+	return rc;
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# dhall_json.sh — the dhall-to-json, `dhall decode` and `dhall format`
+# commands as a user meets them: exact JSON for records, lists, Optional,
+# unions, mapKey/mapValue lists, text escapes and numbers, pretty and
+# compact; decoding CBOR back to Dhall; formatting and --check; and the exit
+# codes of bad input (1), bad usage (2) and missing files (3).
+. "$(dirname "$0")/tap.bash"
+cd "$T"
+J=$SIGIL_BUILD/bin/dhall-to-json
+D=$SIGIL_BUILD/bin/dhall
+
+j() { printf '%s' "$1" | "$J" "${@:2}"; }
+
+is "$(j '{ b = 1, a = "x" }')" $'{\n  "a": "x",\n  "b": 1\n}' "a record, pretty, keys sorted"
+is "$(j '{ b = 1, a = "x" }' --compact)" '{"a":"x","b":1}' "a record, compact"
+is "$(j '[ [ 1, 2 ], [] : List Natural, [ 3 ] ]')" $'[\n  [\n    1,\n    2\n  ],\n  [],\n  [\n    3\n  ]\n]' \
+	"nested lists, empty ones as []"
+is "$(j '{ a = Some 1, b = None Natural, c = [ Some True, None Bool ] }' --compact)" \
+	'{"a":1,"c":[true,null]}' "Optional: Some x is x, None is null, null fields are left out"
+is "$(j '[ < A | B : Natural >.A, < A | B : Natural >.B 2 ]' --compact)" '["A",2]' \
+	"unions: the constructor name, or the payload"
+is "$(j '[ { mapKey = "k2", mapValue = 2 }, { mapKey = "k1", mapValue = 1 } ]' --compact)" \
+	'{"k1":1,"k2":2}' "mapKey/mapValue lists are objects"
+is "$(j '[] : List { mapKey : Text, mapValue : Bool }' --compact)" '{}' "an empty map is {}"
+is "$(j '{=}')" '{}' "an empty record is {}"
+is "$(j '"q\"b\\n\nt\tc\u0001é/"')" '"q\"b\\n\nt\tc\u0001é/"' "text escapes"
+is "$(j '[ 1.0, 0.5, -2, +3, 1e-3, 18446744073709551616 ]' --compact)" \
+	'[1,0.5,-2,3,1.0e-3,18446744073709551616]' "numbers"
+printf '{ x = True }' > in.dhall
+is "$("$J" --file in.dhall --compact)" '{"x":true}' "--file"
+"$J" --file in.dhall > out.json; ok $? "exit 0 on success"
+is "$(tail -c 1 out.json | od -An -c | tr -d ' ')" '\n' "output ends with a newline"
+
+j 'λ(x : Natural) → x' > out 2> err; is $? 1 "a function has no JSON form: exit 1"
+grep -q 'cannot translate to JSON: a function' err; ok $? "and says what: $(head -n 1 err)"
+j '1 + 2' > out 2> err; is $? 1 "an unevaluated operator: exit 1"
+grep -q 'does not evaluate yet' err; ok $? "and says evaluation is not there yet"
+j 'NaN' 2> err > out; is $? 1 "NaN: exit 1"
+test ! -s out; ok $? "and prints nothing on stdout"
+j '{ a = ' 2> err; is $? 1 "a syntax error: exit 1"
+grep -q '(stdin):1:' err; ok $? "with a position: $(head -n 1 err)"
+"$J" --file no-such-file 2> err; is $? 3 "a missing file: exit 3"
+"$J" --bogus 2> err; is $? 2 "an unknown option: exit 2"
+"$J" --help > out; ok $? "--help"
+grep -q -- '--compact' out; ok $? "--help lists --compact"
+"$J" --version | grep -q 'dhall-to-json'; ok $? "--version"
+
+# dhall decode: CBOR back to Dhall source (and JSON)
+printf '\x82\x0f\x18\x2a' > n.cbor                     # [15, 42]
+is "$("$D" decode --file n.cbor)" '42' "decode a Natural"
+printf '\xd9\xd9\xf7\x84\x03\x04\x82\x61\x78\x00\x82\x0f\x01' | "$D" decode > out
+is "$(cat out)" 'x + 1' "decode an operator from stdin, self-describe tag first"
+printf '\x82\x08\xa2\x61\x62\xf5\x61\x61\x82\x0f\x01' > r.cbor   # [8, {b: True, a: [15,1]}]
+is "$("$D" decode --file r.cbor --json --compact)" '{"a":1,"b":true}' "decode --json --compact"
+printf '\x83\x03\x00\x00' | "$D" decode 2> err; is $? 1 "decoding a malformed operator: exit 1"
+grep -q 'operator' err; ok $? "and says why: $(cat err)"
+printf '\x82\x0f' | "$D" decode 2> /dev/null; is $? 1 "truncated CBOR: exit 1"
+
+# dhall format
+is "$(printf '\\(x : Bool) -> x && (True || x)' | "$D" format)" 'λ(x : Bool) → x && (True || x)' \
+	"format: Unicode, parentheses only where needed"
+printf 'let x = 1 in x' | "$D" format > f.dhall
+is "$(cat f.dhall)" $'let x = 1\n\nin  x' "format: let layout"
+"$D" format --check --file f.dhall; is $? 0 "--check accepts formatted input"
+printf 'let  x = 1 in x\n' > g.dhall
+"$D" format --check --file g.dhall 2> err > out; is $? 1 "--check refuses unformatted input"
+test ! -s out; ok $? "and prints nothing on stdout"
+if "$D" encode --help >/dev/null 2>&1; then
+	"$D" format --file g.dhall | "$D" encode > a.cbor && "$D" encode --file g.dhall > b.cbor
+	cmp -s a.cbor b.cbor; ok $? "formatted source encodes like the original"
+	"$D" decode --file a.cbor > h.dhall && "$D" format --check --file h.dhall
+	ok $? "decode prints formatted source"
+else
+	skip "no dhall encode" "formatted source encodes like the original"
+	skip "no dhall encode" "decode prints formatted source"
+fi
+printf '{ a = ' | "$D" format 2> /dev/null; is $? 1 "format of bad Dhall: exit 1"
+done_testing
