@@ -13,12 +13,6 @@
 
 #include "banned.h"
 
-struct dhall_chunk {
-	struct dhall_chunk *next;
-	size_t size, used;
-	_Alignas(16) unsigned char data[];
-};
-
 void dhall_arena_init(struct dhall_arena *a)
 {
 	a->head = NULL;
@@ -33,7 +27,7 @@ void *dhall_arena_alloc(struct dhall_arena *a, size_t size)
 	return p;
 }
 
-void *dhall_arena_alloc_uninit(struct dhall_arena *a, size_t size)
+void *dhall_arena_alloc_slow(struct dhall_arena *a, size_t size)
 {
 	struct dhall_chunk *c = a->head;
 	size = (size + 15) & ~(size_t)15;

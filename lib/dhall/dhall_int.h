@@ -11,8 +11,28 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
-/* Like dhall_arena_alloc, but the memory is not zeroed (for copies). */
-void *dhall_arena_alloc_uninit(struct dhall_arena *a, size_t size);
+/* An arena chunk (arena.c). */
+struct dhall_chunk {
+	struct dhall_chunk *next;
+	size_t size, used;
+	_Alignas(16) unsigned char data[];
+};
+
+/* Like dhall_arena_alloc, but the memory is not zeroed (for copies); the
+ * bump itself is inline, a new chunk is arena.c's business. */
+void *dhall_arena_alloc_slow(struct dhall_arena *a, size_t size);
+static inline void *dhall_arena_alloc_uninit(struct dhall_arena *a, size_t size)
+{
+	struct dhall_chunk *c = a->head;
+	size = (size + 15) & ~(size_t)15;
+	if (c && c->size - c->used >= size) {
+		void *p = c->data + c->used;
+		c->used += size;
+		a->used += size;
+		return p;
+	}
+	return dhall_arena_alloc_slow(a, size);
+}
 
 /* ---- byte buffer (all return 0 or DHALL_ENOMEM) */
 int dhall_buf_reserve(struct dhall_buf *b, size_t extra);

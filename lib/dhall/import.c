@@ -93,7 +93,7 @@ static bool path(struct ps *p, size_t lbase)
 			comp.s = p->src + start;
 			comp.len = p->pos - start;
 		}
-		if (ps_push(p, &p->labels, &comp))
+		if (ps_push_label(p, &comp))
 			return false;
 	}
 	return true;
@@ -131,12 +131,12 @@ static bool url(struct ps *p, struct dhall_import *im)
 				break;
 		}
 		struct dhall_str comp = {p->src + s, p->pos - s};
-		if (ps_push(p, &p->labels, &comp))
+		if (ps_push_label(p, &comp))
 			return false;
 	}
 	if (p->labels.n == lbase) { /* no path: it is "/" */
 		struct dhall_str empty = {"", 0};
-		if (ps_push(p, &p->labels, &empty))
+		if (ps_push_label(p, &empty))
 			return false;
 	}
 	if (ps_peek(p, 0) == '?') {

@@ -70,7 +70,7 @@ bool ps_enter(struct ps *p)
 	return false;
 }
 
-struct dhall_expr *ps_node(struct ps *p, enum dhall_kind kind, size_t pos)
+struct dhall_expr *ps_node_slow(struct ps *p, enum dhall_kind kind, size_t pos)
 {
 	struct dhall_expr *e = dhall_arena_alloc(p->arena, sizeof *e);
 	if (!e)
@@ -80,7 +80,7 @@ struct dhall_expr *ps_node(struct ps *p, enum dhall_kind kind, size_t pos)
 	return e;
 }
 
-int ps_push(struct ps *p, struct ps_stack *s, const void *elem)
+int ps_push_slow(struct ps *p, struct ps_stack *s, const void *elem)
 {
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;

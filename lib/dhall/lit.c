@@ -549,7 +549,7 @@ static struct dhall_expr *text_node(struct ps *p, size_t pos, struct seg *segs, 
 static bool push_seg(struct ps *p, size_t off, size_t len)
 {
 	struct dhall_str s = {(const char *)(uintptr_t)off, len};
-	return ps_push(p, &p->labels, &s) == 0;
+	return ps_push_label(p, &s) == 0;
 }
 
 static struct dhall_expr *interpolation(struct ps *p)
@@ -605,7 +605,7 @@ static struct dhall_expr *double_quoted(struct ps *p)
 			if (!push_seg(p, seg_start, p->bytes.n - seg_start))
 				return NULL;
 			struct dhall_expr *x = interpolation(p);
-			if (!x || ps_push(p, &p->exprs, &x))
+			if (!x || ps_push_expr(p, x))
 				return NULL;
 			seg_start = p->bytes.n;
 			continue;
@@ -695,7 +695,7 @@ static struct dhall_expr *single_quoted(struct ps *p)
 			if (!push_seg(p, seg_start, p->bytes.n - seg_start))
 				return NULL;
 			struct dhall_expr *x = interpolation(p);
-			if (!x || ps_push(p, &p->exprs, &x))
+			if (!x || ps_push_expr(p, x))
 				return NULL;
 			seg_start = p->bytes.n;
 			continue;

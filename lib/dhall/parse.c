@@ -153,7 +153,7 @@ static struct dhall_expr *projection(struct ps *p, struct dhall_expr *rec, size_
 	}
 	while (ps_peek(p, 0) != '}') {
 		struct dhall_str l;
-		if (!ps_label(p, &l, 2) || ps_push(p, &p->labels, &l) || ps_ws(p) < 0)
+		if (!ps_label(p, &l, 2) || ps_push_label(p, &l) || ps_ws(p) < 0)
 			return NULL;
 		if (ps_peek(p, 0) == ',') {
 			p->pos++;
@@ -312,7 +312,7 @@ static struct dhall_expr *application(struct ps *p, struct dhall_expr *first)
 			break;
 		}
 		struct dhall_expr *arg = ps_import_expression(p);
-		if (!arg || ps_push(p, &p->exprs, &arg))
+		if (!arg || ps_push_expr(p, arg))
 			return NULL;
 	}
 	if (p->exprs.n == ebase) {
@@ -447,18 +447,18 @@ static bool record_entry(struct ps *p)
 		if (!v)
 			return false;
 		v->label = l;
-		return !ps_push(p, &p->labels, &l) && !ps_push(p, &p->exprs, &v);
+		return !ps_push_label(p, &l) && !ps_push_expr(p, v);
 	}
 	/* dotted path: collect the labels, then nest the value */
 	size_t lbase = p->labels.n;
-	if (ps_push(p, &p->labels, &l))
+	if (ps_push_label(p, &l))
 		return false;
 	while (ps_peek(p, 0) == '.') {
 		p->pos++;
 		if (ps_ws(p) < 0)
 			return false;
 		struct dhall_str d;
-		if (!ps_label(p, &d, 2) || ps_push(p, &p->labels, &d) || ps_ws(p) < 0)
+		if (!ps_label(p, &d, 2) || ps_push_label(p, &d) || ps_ws(p) < 0)
 			return false;
 	}
 	if (ps_peek(p, 0) != '=')
@@ -484,7 +484,7 @@ static bool record_entry(struct ps *p)
 		v = r;
 	}
 	p->labels.n = lbase + 1;
-	return !ps_push(p, &p->exprs, &v);
+	return !ps_push_expr(p, v);
 }
 
 static struct dhall_expr *record(struct ps *p)
@@ -533,7 +533,7 @@ static struct dhall_expr *record(struct ps *p)
 			if (!ps_ws1(p))
 				return NULL;
 			struct dhall_expr *t = ps_expression(p);
-			if (!t || ps_push(p, &p->labels, &l) || ps_push(p, &p->exprs, &t))
+			if (!t || ps_push_label(p, &l) || ps_push_expr(p, t))
 				return NULL;
 		} else if (!record_entry(p)) {
 			return NULL;
@@ -597,7 +597,7 @@ static struct dhall_expr *union_type(struct ps *p)
 		} else {
 			p->pos = save;
 		}
-		if (ps_push(p, &p->labels, &l) || ps_push(p, &p->exprs, &t) || ps_ws(p) < 0)
+		if (ps_push_label(p, &l) || ps_push_expr(p, t) || ps_ws(p) < 0)
 			return NULL;
 		if (ps_peek(p, 0) == '|') {
 			p->pos++;
@@ -638,7 +638,7 @@ static struct dhall_expr *list(struct ps *p)
 		return ps_fail_at(p, pos, "an empty list needs a type: write [] : List T");
 	for (;;) {
 		struct dhall_expr *e = ps_expression(p);
-		if (!e || ps_push(p, &p->exprs, &e) || ps_ws(p) < 0)
+		if (!e || ps_push_expr(p, e) || ps_ws(p) < 0)
 			return NULL;
 		if (ps_peek(p, 0) == ',') {
 			p->pos++;
@@ -895,7 +895,7 @@ static struct dhall_expr *with_clauses(struct ps *p, struct dhall_expr *e)
 			} else if (!ps_label(p, &l, 2)) {
 				return NULL;
 			}
-			if (ps_push(p, &p->labels, &l) || ps_ws(p) < 0)
+			if (ps_push_label(p, &l) || ps_ws(p) < 0)
 				return NULL;
 			if (ps_peek(p, 0) != '.')
 				break;

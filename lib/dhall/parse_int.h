@@ -60,11 +60,48 @@ void *ps_nomem(struct ps *p);
 bool ps_enter(struct ps *p); /* depth check; false (error set) when too deep */
 
 /* ---- allocation */
-struct dhall_expr *ps_node(struct ps *p, enum dhall_kind kind, size_t pos);
-int ps_push(struct ps *p, struct ps_stack *s, const void *elem);
+struct dhall_expr *ps_node_slow(struct ps *p, enum dhall_kind kind, size_t pos);
+int ps_push_slow(struct ps *p, struct ps_stack *s, const void *elem);
 /* Copies s[base..n) into the arena and pops back to base; NULL on no memory
  * (or when the slice is empty, with *ok set). */
 void *ps_take(struct ps *p, struct ps_stack *s, size_t base);
+
+/* A zeroed node from the arena (inline bump; the rest in lex.c). */
+static inline struct dhall_expr *ps_node(struct ps *p, enum dhall_kind kind, size_t pos)
+{
+	struct dhall_chunk *c = p->arena->head;
+	size_t size = (sizeof(struct dhall_expr) + 15) & ~(size_t)15;
+	if (pos > UINT32_MAX || !c || c->size - c->used < size)
+		return ps_node_slow(p, kind, pos);
+	struct dhall_expr *e = (struct dhall_expr *)(void *)(c->data + c->used);
+	c->used += size;
+	p->arena->used += size;
+	*e = (struct dhall_expr){.kind = (uint8_t)kind, .pos = (uint32_t)pos};
+	return e;
+}
+
+/* Pushes one element (its size is the stack's elem); 0 or -1 (no memory,
+ * error set). The typed ones copy inline. */
+static inline int ps_push(struct ps *p, struct ps_stack *s, const void *elem)
+{
+	return ps_push_slow(p, s, elem);
+}
+static inline int ps_push_expr(struct ps *p, struct dhall_expr *e)
+{
+	struct ps_stack *s = &p->exprs;
+	if (s->n == s->cap)
+		return ps_push_slow(p, s, &e);
+	((struct dhall_expr **)s->v)[s->n++] = e;
+	return 0;
+}
+static inline int ps_push_label(struct ps *p, const struct dhall_str *l)
+{
+	struct ps_stack *s = &p->labels;
+	if (s->n == s->cap)
+		return ps_push_slow(p, s, l);
+	((struct dhall_str *)s->v)[s->n++] = *l;
+	return 0;
+}
 
 /* ---- characters and whitespace (lex.c) */
 static inline int ps_peek(const struct ps *p, size_t k)
