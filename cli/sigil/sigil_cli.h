@@ -1,0 +1,39 @@
+/*
+ * sigil_cli.h — what the sigil subcommands share: the subcommand table
+ * entries (one file per subcommand) and an option parser for options that
+ * may be given more than once (--extra, --env, -L) and for commands whose
+ * arguments after the first operand belong to someone else (sigil exec).
+ */
+#ifndef SIGIL_SIGIL_CLI_H
+#define SIGIL_SIGIL_CLI_H
+
+#include "common/cli.h"
+#include "elf/elf.h"
+
+extern const struct cli_cmd sigil_cmd_import, sigil_cmd_exec, sigil_cmd_check;
+
+/* Parsed options: every value of every option, in order. */
+struct sigil_args {
+	struct cli_args a;      /* the last value per option, as cli_parse gives */
+	const char **all[32];   /* all values per option index (malloc'ed array) */
+	size_t n_all[32];
+};
+
+/* Like cli_parse, but keeps every value of a repeated option, and with
+ * `stop` set stops at the first operand (the rest are left for it, options
+ * included). Returns 0 to run, 1 with *status set (help, usage error).
+ * Release with sigil_args_free. */
+int sigil_parse(const struct cli_cmd *cmd, int argc, char **argv, int stop,
+		struct sigil_args *a, int *status);
+
+/* Every value given for option `name` (count in *n). */
+const char **sigil_all(const struct cli_cmd *cmd, const struct sigil_args *a, const char *name,
+		       size_t *n);
+
+void sigil_args_free(struct sigil_args *a);
+
+/* Prints an elf_error as "sigil CMD: msg" (and, for a block at fault,
+ * "  block REF of file NAME"); returns the exit status for it. */
+int sigil_fail_elf(const struct cli_cmd *cmd, const elf_error *err);
+
+#endif
