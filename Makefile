@@ -31,7 +31,7 @@ endif
 CPPFLAGS += -D_GNU_SOURCE -Ilib -Icli
 CFLAGS   += $(OPT) -g $(WARN) $(SANFLAGS) -MMD -MP
 LDFLAGS  += $(SANFLAGS)
-LIBS      = -lsodium -lcbor -lcurl -lmicrohttpd -lelf -lpthread
+LIBS      = -lsodium -lcbor -lcurl -lmicrohttpd -lelf -ljansson -lpthread
 TEST_LIBS = -ljansson
 
 LIB_SRC   = $(wildcard lib/*/*.c)

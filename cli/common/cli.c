@@ -31,7 +31,9 @@ void cli_help(const struct cli_cmd *cmd, FILE *out)
 {
 	int n = opt_count(cmd);
 
-	fprintf(out, "usage: %s %s %s\n\n%s\n", cli_prog, cmd->name, cmd->args, cmd->summary);
+	/* a program without subcommands has a command with an empty name */
+	fprintf(out, "usage: %s%s%s %s\n\n%s\n", cli_prog, cmd->name[0] ? " " : "", cmd->name,
+		cmd->args, cmd->summary);
 	if (cmd->details)
 		fprintf(out, "\n%s\n", cmd->details);
 	fprintf(out, "\noptions:\n");

@@ -67,6 +67,11 @@ enum {
  * column (or "file: error: msg" without a position) to `out` (a FILE *). */
 void dhall_err_print(const struct dhall_err *err, void *out);
 
+/* Fills err's file, line, col, offset and context for byte `offset` of
+ * src[0..len) (for other modules that report positions in Dhall sources). */
+void dhall_err_locate_public(struct dhall_err *err, const char *name, const char *src,
+			     size_t len, size_t offset);
+
 /* ---------------------------------------------------------------- AST */
 
 struct dhall_str {
@@ -266,5 +271,96 @@ __attribute__((warn_unused_result)) int dhall_to_json(const struct dhall_expr *e
  * Returns 0 or DHALL_ENOMEM / DHALL_ELIMIT. */
 __attribute__((warn_unused_result)) int dhall_format(const struct dhall_expr *e,
 						     struct dhall_buf *out);
+
+/* ================================================================
+ * Evaluation: type inference, normalization, α-normalization,
+ * equivalence, semantic hashes, import resolution (eval.c, builtins.c,
+ * quote.c, typecheck.c, resolve.c).
+ *
+ * These walk trees recursively on a big-stack thread (like the parser).
+ * Results are allocated from the caller's arena and may share strings with
+ * the input tree (which must outlive them); scratch memory is freed before
+ * returning. Every evaluation runs under a step and memory budget (see
+ * struct dhall_ctx): a runaway normalization is DHALL_ELIMIT, not a hang.
+ * ================================================================ */
+
+enum {
+	DHALL_ETYPE = -5,   /* the expression does not type-check */
+	DHALL_EIMPORT = -6, /* an import could not be resolved */
+};
+
+/* Options and source information for evaluation. Zero-initialise it (or
+ * call dhall_ctx_init); every field is optional. */
+struct dhall_ctx {
+	/* the parsed source, so that errors carry file:line:col (e->pos) */
+	const char *name;
+	const char *src;
+	size_t len;
+	/* budgets: evaluation steps (applications, builtin reductions, …) and
+	 * bytes of scratch memory; 0 means the default (2e8 steps, 4 GiB) */
+	uint64_t max_steps;
+	size_t max_bytes;
+	/* imports (resolve.c): the cache directory ($XDG_CACHE_HOME/dhall or
+	 * ~/.cache/dhall when NULL); no_cache: neither read nor write it;
+	 * no_remote: refuse http(s) imports */
+	const char *cache_dir;
+	int no_cache, no_remote;
+};
+void dhall_ctx_init(struct dhall_ctx *ctx);
+
+/* The type of e (which must have no imports left), in normal form, into
+ * *out. ctx may be NULL. Returns 0, or DHALL_ETYPE with err naming the
+ * offending expression, the expected and actual types, and the position
+ * (file:line:col when ctx has the source), or DHALL_ELIMIT/DHALL_ENOMEM. */
+__attribute__((warn_unused_result)) int dhall_typeof(const struct dhall_ctx *ctx,
+						     struct dhall_arena *arena,
+						     const struct dhall_expr *e,
+						     struct dhall_expr **out, struct dhall_err *err);
+
+/* β-normalizes e (standard/beta-normalization.md) into *out. Does not
+ * type-check: ill-typed input may stay stuck or give DHALL_ETYPE. Returns
+ * 0 or DHALL_ELIMIT / DHALL_ENOMEM / DHALL_ETYPE. */
+__attribute__((warn_unused_result)) int dhall_normalize(struct dhall_arena *arena,
+							const struct dhall_expr *in,
+							struct dhall_expr **out,
+							struct dhall_err *err);
+__attribute__((warn_unused_result)) int dhall_normalize_ctx(const struct dhall_ctx *ctx,
+							    struct dhall_arena *arena,
+							    const struct dhall_expr *in,
+							    struct dhall_expr **out,
+							    struct dhall_err *err);
+
+/* α-normalizes e (every bound variable renamed to `_`), no β. */
+__attribute__((warn_unused_result)) int dhall_alpha_normalize(struct dhall_arena *arena,
+							      const struct dhall_expr *in,
+							      struct dhall_expr **out,
+							      struct dhall_err *err);
+
+/* Judgmental equivalence (standard/equivalence.md): *equal = 1 when the
+ * α-β-normal forms of a and b have the same binary encoding. */
+__attribute__((warn_unused_result)) int dhall_equivalent(const struct dhall_expr *a,
+							 const struct dhall_expr *b, int *equal,
+							 struct dhall_err *err);
+
+/* The semantic hash: "sha256:" and 64 hex digits of the SHA-256 of the
+ * binary encoding of e's α-β-normal form, NUL-terminated, into out[72].
+ * e must have no imports left. */
+__attribute__((warn_unused_result)) int dhall_semantic_hash(const struct dhall_ctx *ctx,
+							    const struct dhall_expr *e,
+							    char out[72], struct dhall_err *err);
+
+/* Resolves every import of e (standard/imports.md): local files relative
+ * to `base` (the importing file's path; NULL: the current directory),
+ * `~`, absolute paths, env:, missing, `?`, `as Text|Location|Bytes`,
+ * sha256 integrity checks with the standard cache, cycle detection and
+ * referential sanity. Imported files are type-checked and their
+ * expressions inlined; *out is allocated from `arena` (file contents are
+ * kept in it too). Returns 0, DHALL_EIMPORT (err says which import and
+ * why, with the chain of importing files), DHALL_ESYNTAX / DHALL_ETYPE
+ * from an imported file, or DHALL_ENOMEM / DHALL_ELIMIT. */
+__attribute__((warn_unused_result)) int dhall_resolve(const struct dhall_ctx *ctx,
+						      struct dhall_arena *arena,
+						      const struct dhall_expr *e, const char *base,
+						      struct dhall_expr **out, struct dhall_err *err);
 
 #endif

@@ -73,3 +73,9 @@ void dhall_err_print(const struct dhall_err *err, void *out)
 	}
 	fputs("^\n", f);
 }
+
+void dhall_err_locate_public(struct dhall_err *err, const char *name, const char *src,
+			     size_t len, size_t offset)
+{
+	dhall_err_locate(err, name, src, len, offset);
+}

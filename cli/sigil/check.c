@@ -1,0 +1,146 @@
+/*
+ * check.c — `sigil check SYSTEM`: loads a system description (Dhall in
+ * normal form, or JSON with the same shape) and runs every check of
+ * lib/system/check.c. Findings print as file:line:col: error|warning: …
+ * with a hint naming the value to change; exit 1 on any error (or on any
+ * warning with --werror), 0 otherwise.
+ */
+#include "sigil_cli.h"
+#include "system/sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "banned.h"
+
+static const struct cli_opt opts[] = {
+	{"werror", 0, NULL, "treat warnings as errors"},
+	{"quiet", 'q', NULL, "print nothing when the system is fine"},
+	{0},
+};
+
+static int read_file(const struct cli_cmd *cmd, const char *path, char **out, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cli_fail(cmd, EXIT_SYSTEM, "cannot open '%s': %s", path, strerror(errno));
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap);
+	for (;;) {
+		if (!buf)
+			break;
+		if (cap - n < 2) {
+			char *b = realloc(buf, cap *= 2);
+			if (!b) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = b;
+		}
+		ssize_t r = read(fd, buf + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			close(fd);
+			free(buf);
+			return cli_fail(cmd, EXIT_SYSTEM, "cannot read '%s': %s", path, strerror(e));
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	if (!buf)
+		return cli_fail(cmd, EXIT_SYSTEM, "out of memory reading '%s'", path);
+	buf[n] = 0;
+	*out = buf;
+	*len = n;
+	return EXIT_OK;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int run(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	struct cli_args a;
+	int status, rc;
+	if (cli_parse(cmd, argc, argv, &a, &status))
+		return status;
+	if (a.argc != 1)
+		return cli_fail(cmd, EXIT_USAGE, "expected one SYSTEM file (.dhall or .json)");
+	const char *path = a.argv[0];
+	char *src = NULL;
+	size_t len = 0;
+	struct dhall_arena arena;
+	struct sys_report rep = {0};
+	struct sys_system sys = {0};
+	dhall_arena_init(&arena);
+	if ((rc = read_file(cmd, path, &src, &len)))
+		goto out;
+	int lrc;
+	if (ends_with(path, ".json")) {
+		lrc = sys_load_json(&arena, src, len, path, &sys, &rep);
+	} else {
+		struct dhall_expr *e;
+		struct dhall_err err;
+		int prc = dhall_parse(&arena, src, len, path, &e, &err);
+		if (prc == DHALL_ENOMEM) {
+			rc = cli_fail(cmd, EXIT_SYSTEM, "out of memory");
+			goto out;
+		}
+		if (prc) {
+			dhall_err_print(&err, stderr);
+			rc = EXIT_DATA;
+			goto out;
+		}
+		lrc = sys_load_dhall(&arena, e, path, src, len, &sys, &rep);
+	}
+	if (lrc == DHALL_ENOMEM) {
+		rc = cli_fail(cmd, EXIT_SYSTEM, "out of memory");
+		goto out;
+	}
+	if (lrc == 0)
+		sys_check(&sys, &rep);
+	sys.file = path;
+	sys.src = src;
+	sys.srclen = len;
+	sys_report_print(&rep, &sys, stderr);
+	int fail = rep.errors || (cli_get(cmd, &a, "werror") && rep.warnings);
+	if (rep.n || !cli_get(cmd, &a, "quiet"))
+		fprintf(stderr, "%s: %zu error%s, %zu warning%s%s\n", path, rep.errors,
+			rep.errors == 1 ? "" : "s", rep.warnings, rep.warnings == 1 ? "" : "s",
+			lrc ? " (the description could not be loaded; fix these first)" : "");
+	if (!fail && !cli_get(cmd, &a, "quiet"))
+		printf("%s: system '%s' is fine: %zu children\n", path, sys.name ? sys.name : "?",
+		       sys.nchildren);
+	rc = fail ? EXIT_DATA : EXIT_OK;
+out:
+	sys_report_free(&rep);
+	dhall_arena_free(&arena);
+	free(src);
+	return rc;
+}
+
+const struct cli_cmd sigil_cmd_check = {
+	.name = "check",
+	.args = "[--werror] SYSTEM",
+	.summary = "check a system description before anything runs",
+	.details = "SYSTEM is a .dhall file (in normal form until the evaluator lands) or a .json\n"
+		   "file of the same shape (see docs/system.md). Checks names, resources against\n"
+		   "the budget and the runtime's overhead, that every service a child uses is\n"
+		   "served by exactly one server whose policy names it, unused policies, service\n"
+		   "cycles, mounts and uplinks. Each finding is file:line:col: error|warning: …\n"
+		   "with a hint; exit 1 on any error.",
+	.opts = opts,
+	.run = run,
+};

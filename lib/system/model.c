@@ -1,0 +1,439 @@
+/*
+ * model.c — builds struct sys_system from the generic value tree, checking
+ * its shape: required fields, types, and no unknown fields (a misspelt
+ * field is an error, not silently ignored). Messages name the path of the
+ * value (children.web.resources.ram) and point at it when the source has
+ * positions (Dhall).
+ *
+ * The shape (docs/system.md; dhall/Sigil/package.dhall is its Dhall type):
+ *   System   { name, ram, caps, children : Map Text Child }
+ *   Child    { binary, args, env : Map Text Text, resources { ram, caps },
+ *              provides : List Service, uses : List Use, roms : List Rom,
+ *              mounts : List Mount, uplink : Optional Uplink, restart }
+ *   Service  { name, policies : List Policy }
+ *   Policy   { label : { exact, prefix, suffix : Optional Text },
+ *              attributes : Map Text Text }
+ *   Use      { service, label, path : Optional Text }
+ *   Rom      { name, path | text | dhall : Optional Text (exactly one) }
+ *   Mount    { target, state : Optional Text, tmpfs : Optional Natural,
+ *              writable }
+ *   Uplink   { address, forwards : List { host, child, proto } }
+ *   restart  < Never | OnFailure | Always > (or its name as text)
+ * A Map is a record/object, or a list of { mapKey, mapValue } (toMap).
+ */
+#include "sys_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "banned.h"
+
+struct ctx {
+	struct dhall_arena *a;
+	struct sys_report *r;
+	char path[512];
+};
+
+/* Appends ".name" to the path; returns the old length to restore. */
+static size_t path_push(struct ctx *c, const char *name)
+{
+	size_t n = strlen(c->path);
+	snprintf(c->path + n, sizeof c->path - n, "%s%s", n ? "." : "", name);
+	return n;
+}
+
+static int shape(struct ctx *c, const struct sval *v, const char *fmt, const char *what)
+{
+	char msg[600];
+	snprintf(msg, sizeof msg, fmt, what);
+	return sys_diag(c->r, SYS_ERROR, v ? v->pos : SIZE_MAX, NULL, "%s: %s",
+			c->path[0] ? c->path : "the system", msg);
+}
+
+static const char *kind_name(enum sval_kind k)
+{
+	static const char *const n[] = {"null", "a bool", "a number", "text", "a list",
+					"a record", "a union alternative"};
+	return n[k];
+}
+
+static int want(struct ctx *c, const struct sval *v, enum sval_kind k)
+{
+	if (v && v->kind == k)
+		return 0;
+	char msg[200];
+	snprintf(msg, sizeof msg, "expected %s, found %s", kind_name(k), v ? kind_name(v->kind) : "nothing");
+	return shape(c, v, "%s", msg);
+}
+
+/* The field `key` of map m (NULL when absent or null). */
+static const struct sval *field(const struct sval *m, const char *key)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (strcmp(m->keys[i], key) == 0)
+			return m->items[i]->kind == SV_NULL ? NULL : m->items[i];
+	return NULL;
+}
+
+/* Every key of m must be one of `allowed` (NULL-terminated). */
+static int only_fields(struct ctx *c, const struct sval *m, const char *const *allowed)
+{
+	int bad = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		size_t k;
+		for (k = 0; allowed[k]; k++)
+			if (strcmp(m->keys[i], allowed[k]) == 0)
+				break;
+		if (!allowed[k]) {
+			char hint[400] = "known fields:";
+			for (k = 0; allowed[k]; k++) {
+				size_t n = strlen(hint);
+				snprintf(hint + n, sizeof hint - n, " %s", allowed[k]);
+			}
+			sys_diag(c->r, SYS_ERROR, m->items[i]->pos != SIZE_MAX ? m->items[i]->pos : m->pos,
+				 hint, "%s: unknown field '%s'", c->path[0] ? c->path : "the system",
+				 m->keys[i]);
+			bad = -1;
+		}
+	}
+	return bad;
+}
+
+static int get_text(struct ctx *c, const struct sval *m, const char *key, int required,
+		    const char **out)
+{
+	const struct sval *v = field(m, key);
+	size_t old = path_push(c, key);
+	int rc = 0;
+	if (!v) {
+		if (required)
+			rc = shape(c, m, "%s", "this field is required");
+	} else if (!(rc = want(c, v, SV_TEXT))) {
+		*out = v->text;
+	}
+	c->path[old] = 0;
+	return rc;
+}
+
+static int get_nat(struct ctx *c, const struct sval *m, const char *key, int required,
+		   uint64_t *out, size_t *pos)
+{
+	const struct sval *v = field(m, key);
+	size_t old = path_push(c, key);
+	int rc = 0;
+	if (!v) {
+		if (required)
+			rc = shape(c, m, "%s", "this field is required");
+	} else if (!(rc = want(c, v, SV_NAT))) {
+		*out = v->nat;
+		if (pos)
+			*pos = v->pos;
+	}
+	c->path[old] = 0;
+	return rc;
+}
+
+static int get_bool(struct ctx *c, const struct sval *m, const char *key, int *out)
+{
+	const struct sval *v = field(m, key);
+	size_t old = path_push(c, key);
+	int rc = 0;
+	if (v && !(rc = want(c, v, SV_BOOL)))
+		*out = v->b;
+	c->path[old] = 0;
+	return rc;
+}
+
+/* A Map Text Text: a record/object of texts, or a toMap list. */
+static int get_kv(struct ctx *c, const struct sval *m, const char *key, struct sys_kv **out,
+		  size_t *n)
+{
+	const struct sval *v = field(m, key);
+	size_t old = path_push(c, key);
+	int rc = 0;
+	*n = 0;
+	if (!v)
+		goto out;
+	if (v->kind != SV_MAP && v->kind != SV_LIST) {
+		rc = want(c, v, SV_MAP);
+		goto out;
+	}
+	*out = dhall_arena_alloc(c->a, (v->n + 1) * sizeof **out);
+	if (!*out) {
+		rc = DHALL_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		const struct sval *item = v->items[i];
+		const char *k = NULL, *val = NULL;
+		if (v->kind == SV_MAP) {
+			k = v->keys[i];
+			if ((rc = want(c, item, SV_TEXT)))
+				goto out;
+			val = item->text;
+		} else {
+			if ((rc = want(c, item, SV_MAP)) || (rc = get_text(c, item, "mapKey", 1, &k)) ||
+			    (rc = get_text(c, item, "mapValue", 1, &val)))
+				goto out;
+		}
+		(*out)[i].key = k;
+		(*out)[i].value = val;
+	}
+	*n = v->n;
+out:
+	c->path[old] = 0;
+	return rc;
+}
+
+/* A list field: calls each(c, item, i) for every element. */
+static int get_list(struct ctx *c, const struct sval *m, const char *key, size_t elem,
+		    void **out, size_t *n,
+		    int (*each)(struct ctx *, const struct sval *, void *))
+{
+	const struct sval *v = field(m, key);
+	size_t old = path_push(c, key);
+	int rc = 0;
+	*n = 0;
+	if (!v)
+		goto out;
+	if ((rc = want(c, v, SV_LIST)))
+		goto out;
+	char *arr = dhall_arena_alloc(c->a, (v->n + 1) * elem);
+	if (!arr) {
+		rc = DHALL_ENOMEM;
+		goto out;
+	}
+	int bad = 0;
+	for (size_t i = 0; i < v->n; i++) {
+		char idx[32];
+		snprintf(idx, sizeof idx, "%zu", i);
+		size_t o2 = path_push(c, idx);
+		rc = each(c, v->items[i], arr + i * elem);
+		c->path[o2] = 0;
+		if (rc == DHALL_ENOMEM)
+			goto out;
+		if (rc)
+			bad = rc;
+	}
+	rc = bad;
+	*out = arr;
+	*n = v->n;
+out:
+	c->path[old] = 0;
+	return rc;
+}
+
+static int each_text(struct ctx *c, const struct sval *v, void *out)
+{
+	if (want(c, v, SV_TEXT))
+		return -1;
+	*(const char **)out = v->text;
+	return 0;
+}
+
+static int each_policy(struct ctx *c, const struct sval *v, void *out)
+{
+	static const char *const ok[] = {"label", "attributes", NULL};
+	static const char *const lab_ok[] = {"exact", "prefix", "suffix", NULL};
+	struct sys_policy *p = out;
+	p->pos = v->pos;
+	if (want(c, v, SV_MAP) || only_fields(c, v, ok))
+		return -1;
+	const struct sval *l = field(v, "label");
+	size_t old = path_push(c, "label");
+	int rc = 0;
+	if (!l)
+		rc = shape(c, v, "%s", "this field is required");
+	else if (!(rc = want(c, l, SV_MAP)) && !(rc = only_fields(c, l, lab_ok)))
+		rc = get_text(c, l, "exact", 0, &p->label.exact) ||
+		     get_text(c, l, "prefix", 0, &p->label.prefix) ||
+		     get_text(c, l, "suffix", 0, &p->label.suffix);
+	c->path[old] = 0;
+	return rc ? -1 : get_kv(c, v, "attributes", &p->attrs, &p->nattrs);
+}
+
+static int each_service(struct ctx *c, const struct sval *v, void *out)
+{
+	static const char *const ok[] = {"name", "policies", NULL};
+	struct sys_service *s = out;
+	s->pos = v->pos;
+	if (want(c, v, SV_MAP) || only_fields(c, v, ok) || get_text(c, v, "name", 1, &s->name))
+		return -1;
+	return get_list(c, v, "policies", sizeof(struct sys_policy), (void **)&s->policies,
+			&s->npolicies, each_policy);
+}
+
+static int each_use(struct ctx *c, const struct sval *v, void *out)
+{
+	static const char *const ok[] = {"service", "label", "path", NULL};
+	struct sys_use *u = out;
+	u->pos = v->pos;
+	u->label = "";
+	if (v && v->kind == SV_TEXT) { /* shorthand: just the service name */
+		u->service = v->text;
+		return 0;
+	}
+	if (want(c, v, SV_MAP) || only_fields(c, v, ok))
+		return -1;
+	return get_text(c, v, "service", 1, &u->service) || get_text(c, v, "label", 0, &u->label) ||
+			       get_text(c, v, "path", 0, &u->path)
+		       ? -1
+		       : 0;
+}
+
+static int each_rom(struct ctx *c, const struct sval *v, void *out)
+{
+	static const char *const ok[] = {"name", "path", "text", "dhall", NULL};
+	struct sys_rom *rom = out;
+	const char *path = NULL, *text = NULL, *dh = NULL;
+	rom->pos = v->pos;
+	if (want(c, v, SV_MAP) || only_fields(c, v, ok) || get_text(c, v, "name", 1, &rom->name) ||
+	    get_text(c, v, "path", 0, &path) || get_text(c, v, "text", 0, &text) ||
+	    get_text(c, v, "dhall", 0, &dh))
+		return -1;
+	if (!!path + !!text + !!dh != 1)
+		return shape(c, v, "%s", "a ROM module needs exactly one of path, text or dhall");
+	rom->kind = path ? SYS_ROM_PATH : text ? SYS_ROM_TEXT : SYS_ROM_DHALL;
+	rom->value = path ? path : text ? text : dh;
+	return 0;
+}
+
+static int each_mount(struct ctx *c, const struct sval *v, void *out)
+{
+	static const char *const ok[] = {"target", "state", "tmpfs", "writable", NULL};
+	struct sys_mount *m = out;
+	uint64_t size = UINT64_MAX;
+	m->pos = v->pos;
+	m->writable = 1;
+	if (want(c, v, SV_MAP) || only_fields(c, v, ok) || get_text(c, v, "target", 1, &m->target) ||
+	    get_text(c, v, "state", 0, &m->state) || get_nat(c, v, "tmpfs", 0, &size, NULL) ||
+	    get_bool(c, v, "writable", &m->writable))
+		return -1;
+	if (!!m->state + (size != UINT64_MAX) != 1)
+		return shape(c, v, "%s", "a mount needs exactly one of state (a directory) or tmpfs (a size)");
+	m->kind = m->state ? SYS_MOUNT_STATE : SYS_MOUNT_TMPFS;
+	m->size = m->state ? 0 : size;
+	return 0;
+}
+
+static int each_forward(struct ctx *c, const struct sval *v, void *out)
+{
+	static const char *const ok[] = {"host", "child", "proto", NULL};
+	struct sys_forward *f = out;
+	f->pos = v->pos;
+	f->proto = "tcp";
+	if (want(c, v, SV_MAP) || only_fields(c, v, ok) || get_nat(c, v, "host", 1, &f->host, NULL) ||
+	    get_nat(c, v, "child", 1, &f->child, NULL) || get_text(c, v, "proto", 0, &f->proto))
+		return -1;
+	return 0;
+}
+
+static int child(struct ctx *c, const char *name, const struct sval *v, struct sys_child *ch)
+{
+	static const char *const ok[] = {"binary", "args",   "env",    "resources", "provides", "uses",
+					 "roms",   "mounts", "uplink", "restart",   NULL};
+	static const char *const res_ok[] = {"ram", "caps", NULL};
+	static const char *const up_ok[] = {"address", "forwards", NULL};
+	int bad = 0;
+	ch->name = name;
+	ch->pos = v->pos;
+	if (want(c, v, SV_MAP))
+		return -1;
+	bad |= only_fields(c, v, ok);
+	bad |= get_text(c, v, "binary", 1, &ch->binary);
+	bad |= get_list(c, v, "args", sizeof(char *), (void **)&ch->args, &ch->nargs, each_text);
+	bad |= get_kv(c, v, "env", &ch->env, &ch->nenv);
+	const struct sval *res = field(v, "resources");
+	size_t old = path_push(c, "resources");
+	if (!res) {
+		bad |= shape(c, v, "%s", "this field is required (ram and caps)");
+	} else if (want(c, res, SV_MAP) || only_fields(c, res, res_ok)) {
+		bad = -1;
+	} else {
+		bad |= get_nat(c, res, "ram", 1, &ch->ram, &ch->ram_pos);
+		bad |= get_nat(c, res, "caps", 1, &ch->caps, &ch->caps_pos);
+	}
+	c->path[old] = 0;
+	bad |= get_list(c, v, "provides", sizeof(struct sys_service), (void **)&ch->provides,
+			&ch->nprovides, each_service);
+	bad |= get_list(c, v, "uses", sizeof(struct sys_use), (void **)&ch->uses, &ch->nuses, each_use);
+	bad |= get_list(c, v, "roms", sizeof(struct sys_rom), (void **)&ch->roms, &ch->nroms, each_rom);
+	bad |= get_list(c, v, "mounts", sizeof(struct sys_mount), (void **)&ch->mounts, &ch->nmounts,
+			each_mount);
+	const struct sval *up = field(v, "uplink");
+	old = path_push(c, "uplink");
+	if (up) {
+		ch->uplink.present = 1;
+		ch->uplink.pos = up->pos;
+		if (want(c, up, SV_MAP) || only_fields(c, up, up_ok))
+			bad = -1;
+		else
+			bad |= get_text(c, up, "address", 1, &ch->uplink.address) ||
+			       get_list(c, up, "forwards", sizeof(struct sys_forward),
+					(void **)&ch->uplink.forwards, &ch->uplink.nforwards, each_forward);
+	}
+	c->path[old] = 0;
+	const struct sval *rs = field(v, "restart");
+	old = path_push(c, "restart");
+	ch->restart = SYS_RESTART_ON_FAILURE;
+	if (rs) {
+		const char *t = (rs->kind == SV_TEXT || (rs->kind == SV_TAG && rs->n == 0)) ? rs->text : NULL;
+		if (t && strcmp(t, "Never") == 0)
+			ch->restart = SYS_RESTART_NEVER;
+		else if (t && strcmp(t, "OnFailure") == 0)
+			ch->restart = SYS_RESTART_ON_FAILURE;
+		else if (t && strcmp(t, "Always") == 0)
+			ch->restart = SYS_RESTART_ALWAYS;
+		else
+			bad = sys_diag(c->r, SYS_ERROR, rs->pos, "use Never, OnFailure or Always",
+				       "%s: unknown restart policy", c->path);
+	}
+	c->path[old] = 0;
+	return bad ? -1 : 0;
+}
+
+int sys_from_value(struct dhall_arena *a, const struct sval *v, struct sys_system *s,
+		   struct sys_report *r)
+{
+	static const char *const ok[] = {"name", "ram", "caps", "children", NULL};
+	struct ctx c = {.a = a, .r = r};
+	int bad = 0;
+	s->pos = v->pos;
+	if (want(&c, v, SV_MAP))
+		return -1;
+	bad |= only_fields(&c, v, ok);
+	bad |= get_text(&c, v, "name", 1, &s->name);
+	bad |= get_nat(&c, v, "ram", 1, &s->ram, &s->ram_pos);
+	bad |= get_nat(&c, v, "caps", 1, &s->caps, &s->caps_pos);
+	const struct sval *ch = field(v, "children");
+	if (!ch)
+		return shape(&c, v, "%s", "children: this field is required");
+	if (ch->kind != SV_MAP && ch->kind != SV_LIST)
+		return want(&c, ch, SV_MAP);
+	s->children = dhall_arena_alloc(a, (ch->n + 1) * sizeof *s->children);
+	if (!s->children)
+		return DHALL_ENOMEM;
+	for (size_t i = 0; i < ch->n; i++) {
+		const char *name;
+		const struct sval *cv = ch->items[i];
+		path_push(&c, "children");
+		if (ch->kind == SV_MAP) {
+			name = ch->keys[i];
+		} else {
+			if (want(&c, cv, SV_MAP) || get_text(&c, cv, "mapKey", 1, &name)) {
+				bad = -1;
+				c.path[0] = 0;
+				continue;
+			}
+			cv = field(cv, "mapValue");
+		}
+		path_push(&c, name);
+		int rc = cv ? child(&c, name, cv, &s->children[s->nchildren++])
+			    : shape(&c, ch->items[i], "%s", "mapValue is missing");
+		if (rc == DHALL_ENOMEM)
+			return rc;
+		bad |= rc;
+		c.path[0] = 0;
+	}
+	return bad ? -1 : 0;
+}
