@@ -20,6 +20,7 @@
 static const struct cli_opt opts[] = {
 	{"werror", 0, NULL, "treat warnings as errors"},
 	{"quiet", 'q', NULL, "print nothing when the system is fine"},
+	{"output", 'o', "FILE", "when the system passes, write its description (CBOR) to FILE"},
 	{0},
 };
 
@@ -64,12 +65,6 @@ static int read_file(const struct cli_cmd *cmd, const char *path, char **out, si
 	return EXIT_OK;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 static int run(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct cli_args a;
@@ -87,33 +82,13 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	dhall_arena_init(&arena);
 	if ((rc = read_file(cmd, path, &src, &len)))
 		goto out;
-	int lrc;
-	if (ends_with(path, ".json")) {
-		lrc = sys_load_json(&arena, src, len, path, &sys, &rep);
-	} else {
-		struct dhall_expr *e;
-		struct dhall_err err;
-		int prc = dhall_parse(&arena, src, len, path, &e, &err);
-		if (prc == DHALL_ENOMEM) {
-			rc = cli_fail(cmd, EXIT_SYSTEM, "out of memory");
-			goto out;
-		}
-		if (prc) {
-			dhall_err_print(&err, stderr);
-			rc = EXIT_DATA;
-			goto out;
-		}
-		lrc = sys_load_dhall(&arena, e, path, src, len, &sys, &rep);
-	}
+	int lrc = sys_load_any(&arena, path, src, len, &sys, &rep);
 	if (lrc == DHALL_ENOMEM) {
 		rc = cli_fail(cmd, EXIT_SYSTEM, "out of memory");
 		goto out;
 	}
 	if (lrc == 0)
 		sys_check(&sys, &rep);
-	sys.file = path;
-	sys.src = src;
-	sys.srclen = len;
 	sys_report_print(&rep, &sys, stderr);
 	int fail = rep.errors || (cli_get(cmd, &a, "werror") && rep.warnings);
 	if (rep.n || !cli_get(cmd, &a, "quiet"))
@@ -124,6 +99,23 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		printf("%s: system '%s' is fine: %zu children\n", path, sys.name ? sys.name : "?",
 		       sys.nchildren);
 	rc = fail ? EXIT_DATA : EXIT_OK;
+	const char *outp = cli_get(cmd, &a, "output");
+	if (!fail && outp) {
+		struct dhall_buf b = {0};
+		char tmp[4096];
+		int fd = -1;
+		if (sys_encode_cbor(&arena, &sys, &b) != 0) {
+			rc = cli_fail(cmd, EXIT_DATA, "cannot encode the description");
+		} else if ((fd = cli_temp_open(outp, tmp, sizeof tmp)) < 0 ||
+			   cli_write_all(fd, b.data, b.len) < 0 || cli_temp_commit(&fd, tmp, outp) < 0) {
+			rc = cli_fail(cmd, EXIT_SYSTEM, "cannot write '%s': %s", outp, strerror(errno));
+			if (fd >= 0) {
+				close(fd);
+				unlink(tmp);
+			}
+		}
+		dhall_buf_free(&b);
+	}
 out:
 	sys_report_free(&rep);
 	dhall_arena_free(&arena);
@@ -133,10 +125,10 @@ out:
 
 const struct cli_cmd sigil_cmd_check = {
 	.name = "check",
-	.args = "[--werror] SYSTEM",
+	.args = "[--werror] [-o DESCRIPTION.cbor] SYSTEM",
 	.summary = "check a system description before anything runs",
-	.details = "SYSTEM is a .dhall file (in normal form until the evaluator lands) or a .json\n"
-		   "file of the same shape (see docs/system.md). Checks names, resources against\n"
+	.details = "SYSTEM is a .dhall file (in normal form until the evaluator lands), a .json\n"
+		   "file of the same shape (see docs/system.md), or a .cbor system description. Checks names, resources against\n"
 		   "the budget and the runtime's overhead, that every service a child uses is\n"
 		   "served by exactly one server whose policy names it, unused policies, service\n"
 		   "cycles, mounts and uplinks. Each finding is file:line:col: error|warning: …\n"

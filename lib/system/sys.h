@@ -164,6 +164,21 @@ int sys_load_dhall(struct dhall_arena *arena, const struct dhall_expr *e, const 
 int sys_load_json(struct dhall_arena *arena, const char *text, size_t len, const char *file,
 		  struct sys_system *out, struct sys_report *r);
 
+/* Loads data[0..len) by the form its file name says: .json, .cbor, or
+ * Dhall (anything else; syntax errors become findings). */
+int sys_load_any(struct dhall_arena *arena, const char *file, const char *data, size_t len,
+		 struct sys_system *out, struct sys_report *r);
+
+/* The system description (docs/system-format.md): canonical CBOR of the
+ * model, appended to out. Returns 0, DHALL_ENOMEM, or DHALL_EBINARY when a
+ * map would have duplicate keys. */
+int sys_encode_cbor(struct dhall_arena *arena, const struct sys_system *s, struct dhall_buf *out);
+
+/* Loads a system description (strict: canonical, definite lengths, no
+ * tags or floats). Errors go to r; returns 0, -1 or DHALL_ENOMEM. */
+int sys_load_cbor(struct dhall_arena *arena, const uint8_t *data, size_t len, const char *file,
+		  struct sys_system *out, struct sys_report *r);
+
 /* Runs every check (docs/system.md lists them) and appends the findings to
  * r. Returns the number of errors. */
 size_t sys_check(const struct sys_system *s, struct sys_report *r);

@@ -1,0 +1,159 @@
+{- Sigil's system types: what a system description is made of.
+
+   A system is a record of children; each child runs one binary with its
+   RAM and caps quota, provides services (with the policies that say which
+   clients may use them), uses services (by name and session label), gets ROM
+   modules under /rom, state and tmpfs mounts, and optionally an uplink.
+   Routes are never written by the client: a use goes to the one server whose
+   policy matches the client's label ("client" or "client -> label").
+
+   Write children with record completion:
+
+     let Sigil = ./dhall/Sigil/package.dhall
+     in  Sigil.System::{
+         , name = "hello"
+         , ram = Sigil.units.MiB 256
+         , caps = 1000
+         , children = toMap
+             { log = Sigil.Child::{
+               , binary = "/usr/bin/logd"
+               , resources = Sigil.Resources::{ ram = Sigil.units.MiB 16 }
+               , provides =
+                 [ Sigil.Service::{
+                   , name = "Log"
+                   , policies = [ Sigil.Policy::{ label = Sigil.label.prefix "web" } ]
+                   }
+                 ]
+               }
+             , web = Sigil.Child::{
+               , binary = "/usr/sbin/nginx"
+               , resources = Sigil.Resources::{ ram = Sigil.units.MiB 64 }
+               , uses = [ Sigil.Use::{ service = "Log", label = "access" } ]
+               }
+             }
+         }
+
+   docs/system.md describes every field and every check `sigil check` makes.
+-}
+let Map = λ(v : Type) → List { mapKey : Text, mapValue : v }
+
+let noAttributes = [] : Map Text
+
+let units =
+      { KiB = λ(n : Natural) → n * 1024
+      , MiB = λ(n : Natural) → n * 1048576
+      , GiB = λ(n : Natural) → n * 1073741824
+      }
+
+let Label =
+      { Type =
+          { exact : Optional Text, prefix : Optional Text, suffix : Optional Text }
+      , default = { exact = None Text, prefix = None Text, suffix = None Text }
+      }
+
+let label =
+      { exact = λ(t : Text) → Label::{ exact = Some t }
+      , prefix = λ(t : Text) → Label::{ prefix = Some t }
+      , suffix = λ(t : Text) → Label::{ suffix = Some t }
+      }
+
+let Policy =
+      { Type = { label : Label.Type, attributes : Map Text }
+      , default.attributes = noAttributes
+      }
+
+let Service =
+      { Type = { name : Text, policies : List Policy.Type }
+      , default.policies = [] : List Policy.Type
+      }
+
+let Use =
+      { Type = { service : Text, label : Text, path : Optional Text }
+      , default = { label = "", path = None Text }
+      }
+
+let Rom =
+      { Type =
+          { name : Text
+          , path : Optional Text
+          , text : Optional Text
+          , dhall : Optional Text
+          }
+      , default = { path = None Text, text = None Text, dhall = None Text }
+      }
+
+let Mount =
+      { Type =
+          { target : Text
+          , state : Optional Text
+          , tmpfs : Optional Natural
+          , writable : Bool
+          }
+      , default = { state = None Text, tmpfs = None Natural, writable = True }
+      }
+
+let Forward =
+      { Type = { host : Natural, child : Natural, proto : Text }
+      , default.proto = "tcp"
+      }
+
+let Uplink =
+      { Type = { address : Text, forwards : List Forward.Type }
+      , default.forwards = [] : List Forward.Type
+      }
+
+let Restart = < Never | OnFailure | Always >
+
+let Resources =
+      { Type = { ram : Natural, caps : Natural }
+      , default = { ram = units.MiB 16, caps = 64 }
+      }
+
+let Child =
+      { Type =
+          { binary : Text
+          , args : List Text
+          , env : Map Text
+          , resources : Resources.Type
+          , provides : List Service.Type
+          , uses : List Use.Type
+          , roms : List Rom.Type
+          , mounts : List Mount.Type
+          , uplink : Optional Uplink.Type
+          , restart : Restart
+          }
+      , default =
+        { args = [] : List Text
+        , env = noAttributes
+        , resources = Resources.default
+        , provides = [] : List Service.Type
+        , uses = [] : List Use.Type
+        , roms = [] : List Rom.Type
+        , mounts = [] : List Mount.Type
+        , uplink = None Uplink.Type
+        , restart = Restart.OnFailure
+        }
+      }
+
+let System =
+      { Type =
+          { name : Text, ram : Natural, caps : Natural, children : Map Child.Type }
+      , default.caps = 1000
+      }
+
+in  { System
+    , Child
+    , Resources
+    , Service
+    , Policy
+    , Label
+    , label
+    , Use
+    , Rom
+    , Mount
+    , Uplink
+    , Forward
+    , Restart
+    , units
+    , Map
+    }
