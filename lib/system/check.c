@@ -158,9 +158,39 @@ struct edge {
 	size_t from, to;
 };
 
+/* Who provides what: (service name, child, index in its provides) sorted
+ * by name, so that a use looks only at the providers of its service. */
+struct provider {
+	const char *service;
+	size_t child, svc;
+};
+
+static int provider_cmp(const void *a, const void *b)
+{
+	const struct provider *x = a, *y = b;
+	int c = strcmp(x->service, y->service);
+	if (c)
+		return c;
+	return x->child < y->child ? -1 : x->child > y->child;
+}
+
+/* The first provider of `service` in the sorted index (n when none). */
+static size_t first_provider(const struct provider *ix, size_t n, const char *service)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(ix[mid].service, service) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* Returns the server index for use u of child ci, or SIZE_MAX (reported). */
-static size_t route(const struct sys_system *s, size_t ci, const struct sys_use *u,
-		    struct sys_report *r)
+static size_t route(const struct sys_system *s, const struct provider *ix, size_t nix, size_t ci,
+		    const struct sys_use *u, struct sys_report *r)
 {
 	const struct sys_child *c = &s->children[ci];
 	char label[1024];
@@ -171,12 +201,12 @@ static size_t route(const struct sys_system *s, size_t ci, const struct sys_use 
 			 c->name, label, strlen(label), SYS_LABEL_MAX);
 	size_t found = SIZE_MAX, nfound = 0, providers = 0;
 	char names[512] = "";
-	for (size_t k = 0; k < s->nchildren; k++) {
+	for (size_t x = first_provider(ix, nix, u->service);
+	     x < nix && strcmp(ix[x].service, u->service) == 0; x++) {
+		size_t k = ix[x].child;
 		const struct sys_child *srv = &s->children[k];
-		for (size_t j = 0; j < srv->nprovides; j++) {
-			const struct sys_service *sv = &srv->provides[j];
-			if (strcmp(sv->name, u->service) != 0)
-				continue;
+		{
+			const struct sys_service *sv = &srv->provides[ix[x].svc];
 			providers++;
 			for (size_t p = 0; p < sv->npolicies; p++) {
 				if (!policy_matches(&sv->policies[p].label, label))
@@ -242,14 +272,21 @@ static void mark_policy(const struct sys_system *s, size_t server, const struct 
 
 static void check_services(const struct sys_system *s, struct sys_report *r)
 {
-	size_t n = s->nchildren, nedges = 0;
+	size_t n = s->nchildren, nedges = 0, nix = 0, total_prov = 0, total_uses = 0;
 	struct edge *edges = NULL;
-	size_t total_uses = 0;
+	struct provider *ix = NULL;
 	for (size_t i = 0; i < n; i++)
 		total_uses += s->children[i].nuses;
 	edges = calloc(total_uses + 1, sizeof *edges);
-	if (!edges)
+	for (size_t i = 0; i < n; i++)
+		total_prov += s->children[i].nprovides;
+	ix = calloc(total_prov + 1, sizeof *ix);
+	if (!edges || !ix)
 		goto out;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < s->children[i].nprovides; j++)
+			ix[nix++] = (struct provider){s->children[i].provides[j].name, i, j};
+	qsort(ix, nix, sizeof *ix, provider_cmp);
 	for (size_t i = 0; i < n; i++) {
 		const struct sys_child *c = &s->children[i];
 		for (size_t j = 0; j < c->nprovides; j++) {
@@ -300,7 +337,7 @@ static void check_services(const struct sys_system *s, struct sys_report *r)
 	for (size_t i = 0; i < n; i++) {
 		const struct sys_child *c = &s->children[i];
 		for (size_t u = 0; u < c->nuses; u++) {
-			size_t srv = route(s, i, &c->uses[u], r);
+			size_t srv = route(s, ix, nix, i, &c->uses[u], r);
 			if (srv == SIZE_MAX)
 				continue;
 			mark_policy(s, srv, &c->uses[u], c->name, pused, pidx[srv]);
@@ -377,6 +414,7 @@ out2:
 		free(pidx[i]);
 	free(pidx);
 out:
+	free(ix);
 	free(edges);
 }
 
