@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "banned.h"
 
@@ -27,6 +28,33 @@ void *dhall_arena_alloc(struct dhall_arena *a, size_t size)
 	return p;
 }
 
+/* Chunks of 1 MiB and more come straight from mmap with MAP_POPULATE: the
+ * kernel fills all their pages in one call, where touching them one by one
+ * would take a page fault each (tens of thousands for a big file, and
+ * faults are slow in a VM). Smaller chunks come from malloc. The chunk
+ * records which (mapped != 0) for dhall_arena_free. */
+#define MAP_MIN ((size_t)1 << 20)
+
+static struct dhall_chunk *chunk_new(size_t want)
+{
+	struct dhall_chunk *n;
+	size_t total = sizeof *n + want;
+	if (want >= MAP_MIN) {
+		void *m = mmap(NULL, total, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		if (m == MAP_FAILED)
+			return NULL;
+		n = m;
+		n->mapped = total;
+	} else {
+		n = malloc(total);
+		if (!n)
+			return NULL;
+		n->mapped = 0;
+	}
+	return n;
+}
+
 void *dhall_arena_alloc_slow(struct dhall_arena *a, size_t size)
 {
 	struct dhall_chunk *c = a->head;
@@ -37,7 +65,7 @@ void *dhall_arena_alloc_slow(struct dhall_arena *a, size_t size)
 			want = 4 * 1024 * 1024;
 		if (want < size)
 			want = size;
-		struct dhall_chunk *n = malloc(sizeof *n + want);
+		struct dhall_chunk *n = chunk_new(want);
 		if (!n)
 			return NULL;
 		n->size = want;
@@ -67,7 +95,10 @@ void dhall_arena_free(struct dhall_arena *a)
 	struct dhall_chunk *c = a->head;
 	while (c) {
 		struct dhall_chunk *next = c->next;
-		free(c);
+		if (c->mapped)
+			munmap(c, c->mapped);
+		else
+			free(c);
 		c = next;
 	}
 	a->head = NULL;

@@ -15,6 +15,7 @@
 struct dhall_chunk {
 	struct dhall_chunk *next;
 	size_t size, used;
+	size_t mapped; /* bytes mmap'd for the chunk, 0 when malloc'd */
 	_Alignas(16) unsigned char data[];
 };
 
