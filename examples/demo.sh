@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # examples/demo.sh — what `make demo` shows today: a file becomes an ERIS read
-# capability in a block store, and comes back byte for byte, verified.
+# capability in a block store, and comes back byte for byte, verified; a
+# program and its libraries become capabilities and run from a verified
+# /rom; an example system is checked and described.
 # (Later this boots a whole system from one root capability.)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,4 +41,21 @@ if cut -d' ' -f1 "$work/urns" | xargs "$eris" verify -s "$work/store"; then
 	echo "demo: the damaged block was not noticed" >&2
 	exit 1
 fi
+bin=${SIGIL_BUILD:-$top/build}/bin
+echo "== sigil import: /bin/ls and its libraries, patched to name each other by URN"
+urn=$("$bin/sigil" import -s "pack:$work/store.pack" /bin/ls | cut -d" " -f1)
+echo "   $urn"
+echo "== sigil exec: decode and verify the closure into /rom, then run it"
+if [ "$(id -u)" = 0 ]; then
+	"$bin/sigil" exec -s "pack:$work/store.pack" "$urn" -l "$top/examples/systems" | sed "s/^/   /"
+else
+	echo "   (skipped: needs root for a private mount namespace)"
+fi
+
+echo "== sigil check: the example system, then its description as CBOR"
+"$bin/sigil" check -o "$work/hello.cbor" "$top/examples/systems/hello.dhall"
+echo "   the description is $(wc -c < "$work/hello.cbor") bytes: $("$eris" sum "$work/hello.cbor" | cut -d' ' -f1)"
+echo "== dhall: the same system's binary encoding and its JSON"
+"$bin/dhall" encode --file "$top/examples/systems/hello.dhall" | wc -c | sed 's/^/   CBOR bytes: /'
+printf '{ service = "Log", ports = [ 80, 443 ], tls = Some True }' | "$bin/dhall-to-json" --compact
 echo "demo: done"

@@ -91,7 +91,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		sys_check(&sys, &rep);
 	sys_report_print(&rep, &sys, stderr);
 	int fail = rep.errors || (cli_get(cmd, &a, "werror") && rep.warnings);
-	if (rep.n || !cli_get(cmd, &a, "quiet"))
+	if (rep.n)
 		fprintf(stderr, "%s: %zu error%s, %zu warning%s%s\n", path, rep.errors,
 			rep.errors == 1 ? "" : "s", rep.warnings, rep.warnings == 1 ? "" : "s",
 			lrc ? " (the description could not be loaded; fix these first)" : "");
