@@ -45,7 +45,7 @@ PROGS     = $(filter-out common,$(notdir $(wildcard cli/*)))
 
 UNIT_SRC  = $(wildcard tests/unit/test_*.c tests/unit/slow_*.c)
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
-UNIT_SUPPORT_OBJ = $(B)/obj/tests/unit/tap.o $(B)/obj/tests/unit/vectors.o
+UNIT_SUPPORT_OBJ = $(B)/obj/tests/unit/tap.o $(B)/obj/tests/unit/vectors.o $(B)/obj/tests/unit/suite.o
 
 BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BIN = $(BENCH_SRC:bench/%.c=$(B)/bench/%)

@@ -248,3 +248,51 @@ int cli_show_progress(void)
 {
 	return isatty(STDERR_FILENO);
 }
+
+int cli_read_file(const char *path, char **data, size_t *len)
+{
+	int fd = 0, err = 0;
+	size_t cap = 1 << 16, n = 0;
+	char *buf = NULL;
+
+	if (path && strcmp(path, "-") != 0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	if (!(buf = malloc(cap))) {
+		err = ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		if (cap - n < 2) {
+			char *b = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
+			if (!b) {
+				err = ENOMEM;
+				goto out;
+			}
+			buf = b;
+			cap *= 2;
+		}
+		ssize_t r = read(fd, buf + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = errno;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = 0;
+	*data = buf;
+	*len = n;
+	buf = NULL;
+out:
+	free(buf);
+	if (fd > 0)
+		close(fd);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}

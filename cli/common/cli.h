@@ -74,6 +74,10 @@ int cli_write_all(int fd, const void *buf, size_t len);
 int cli_temp_open(const char *out, char *tmp, size_t size);
 int cli_temp_commit(int *fd, char *tmp, const char *out);
 
+/* Reads all of `path` (NULL or "-": stdin) into a malloc'd buffer with a
+ * NUL after the data (*len without it). Returns 0, or -1 with errno set. */
+int cli_read_file(const char *path, char **data, size_t *len);
+
 /* 1 when progress lines should be shown (stderr is a terminal). */
 int cli_show_progress(void);
 

@@ -24,47 +24,6 @@ static const struct cli_opt opts[] = {
 	{0},
 };
 
-static int read_file(const struct cli_cmd *cmd, const char *path, char **out, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return cli_fail(cmd, EXIT_SYSTEM, "cannot open '%s': %s", path, strerror(errno));
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap);
-	for (;;) {
-		if (!buf)
-			break;
-		if (cap - n < 2) {
-			char *b = realloc(buf, cap *= 2);
-			if (!b) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = b;
-		}
-		ssize_t r = read(fd, buf + n, cap - n - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			close(fd);
-			free(buf);
-			return cli_fail(cmd, EXIT_SYSTEM, "cannot read '%s': %s", path, strerror(e));
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (!buf)
-		return cli_fail(cmd, EXIT_SYSTEM, "out of memory reading '%s'", path);
-	buf[n] = 0;
-	*out = buf;
-	*len = n;
-	return EXIT_OK;
-}
-
 static int run(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct cli_args a;
@@ -80,8 +39,10 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	struct sys_report rep = {0};
 	struct sys_system sys = {0};
 	dhall_arena_init(&arena);
-	if ((rc = read_file(cmd, path, &src, &len)))
+	if (cli_read_file(path, &src, &len) < 0) {
+		rc = cli_fail(cmd, EXIT_SYSTEM, "cannot read '%s': %s", path, strerror(errno));
 		goto out;
+	}
 	int lrc = sys_load_any(&arena, path, src, len, &sys, &rep);
 	if (lrc == DHALL_ENOMEM) {
 		rc = cli_fail(cmd, EXIT_SYSTEM, "out of memory");

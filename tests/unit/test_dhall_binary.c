@@ -18,6 +18,7 @@
  *
  * Prints passed/total per category as TAP diagnostics.
  */
+#include "suite.h"
 #include "tap.h"
 
 #include "dhall/dhall.h"
@@ -30,85 +31,10 @@
 
 #include "banned.h"
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	for (;;) {
-		if (n + 1 >= cap)
-			buf = realloc(buf, cap *= 2);
-		size_t r = fread(buf + n, 1, cap - n - 1, f);
-		if (r == 0)
-			break;
-		n += r;
-	}
-	fclose(f);
-	buf[n] = 0;
-	*len = n;
-	return buf;
-}
 
-struct tally {
-	char name[320];
-	int pass, total;
-};
 
-static struct tally tallies[32];
-static int ntallies;
 
-static struct tally *tally(const char *name)
-{
-	for (int i = 0; i < ntallies; i++)
-		if (strcmp(tallies[i].name, name) == 0)
-			return &tallies[i];
-	if (ntallies == 32)
-		return &tallies[31];
-	struct tally *t = &tallies[ntallies++];
-	snprintf(t->name, sizeof t->name, "%s", name);
-	return t;
-}
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Calls fn(path, category) for every file under dir (sorted, recursive). */
-static void walk(const char *dir, const char *cat, void (*fn)(const char *, const char *))
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	char *names[2048];
-	int n = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) && n < 2048)
-		if (de->d_name[0] != '.')
-			names[n++] = strdup(de->d_name);
-	closedir(d);
-	qsort(names, (size_t)n, sizeof *names, cmp_str);
-	for (int i = 0; i < n; i++) {
-		char path[4096], sub[256];
-		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-		struct stat st;
-		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-			snprintf(sub, sizeof sub, "%s/%s", cat, names[i]);
-			walk(path, sub, fn);
-		} else {
-			fn(path, cat);
-		}
-		free(names[i]);
-	}
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), k = strlen(suffix);
-	return n >= k && strcmp(s + n - k, suffix) == 0;
-}
 
 static int same(const struct dhall_buf *a, const void *b, size_t blen)
 {
@@ -117,16 +43,16 @@ static int same(const struct dhall_buf *a, const void *b, size_t blen)
 
 /* ---------------------------------------------------------------- the suite */
 
-static void decode_success(const char *path, const char *cat)
+static void decode_success(const char *path, const char *cat, void *ctx)
 {
-	if (!ends_with(path, "A.dhallb"))
+	(void)ctx;
+	if (!suite_ends_with(path, "A.dhallb"))
 		return;
 	size_t n = strlen(path), alen = 0, blen = 0;
 	char bpath[4096], label[300];
 	snprintf(bpath, sizeof bpath, "%.*sB.dhall", (int)(n - 8), path);
 	snprintf(label, sizeof label, "binary-decode/success%s", cat + 1);
-	struct tally *t = tally(label);
-	char *a = slurp(path, &alen), *b = slurp(bpath, &blen);
+	char *a = suite_slurp(path, &alen), *b = suite_slurp(bpath, &blen);
 	struct dhall_arena arena;
 	struct dhall_err err = {0};
 	struct dhall_expr *ea = NULL, *eb = NULL;
@@ -136,8 +62,7 @@ static void decode_success(const char *path, const char *cat)
 	int prc = b ? dhall_parse(&arena, b, blen, bpath, &eb, &err) : -99;
 	int ok = drc == 0 && prc == 0 && dhall_encode(ea, &got) == 0 &&
 		 dhall_encode(eb, &want) == 0 && same(&got, want.data, want.len);
-	t->total++;
-	t->pass += ok;
+	suite_count(label, ok);
 	if (!tap_ok(ok, "%s/%s decodes to its B.dhall", label, strrchr(path, '/') + 1))
 		tap_diag("decode %d, parse %d: %s", drc, prc, err.msg);
 	dhall_buf_free(&got);
@@ -147,23 +72,22 @@ static void decode_success(const char *path, const char *cat)
 	free(b);
 }
 
-static void decode_failure(const char *path, const char *cat)
+static void decode_failure(const char *path, const char *cat, void *ctx)
 {
-	if (!ends_with(path, ".dhallb"))
+	(void)ctx;
+	if (!suite_ends_with(path, ".dhallb"))
 		return;
 	char label[300];
 	snprintf(label, sizeof label, "binary-decode/failure%s", cat + 1);
-	struct tally *t = tally(label);
 	size_t len = 0;
-	char *a = slurp(path, &len);
+	char *a = suite_slurp(path, &len);
 	struct dhall_arena arena;
 	struct dhall_err err = {0};
 	struct dhall_expr *e;
 	dhall_arena_init(&arena);
 	int rc = a ? dhall_decode(&arena, (const uint8_t *)a, len, &e, &err) : 0;
 	int ok = rc == DHALL_EBINARY && err.msg[0];
-	t->total++;
-	t->pass += ok;
+	suite_count(label, ok);
 	tap_ok(ok, "%s/%s is rejected: %s", label, strrchr(path, '/') + 1, rc ? err.msg : "accepted");
 	dhall_arena_free(&arena);
 	free(a);
@@ -171,15 +95,16 @@ static void decode_failure(const char *path, const char *cat)
 
 /* decode(xB.dhallb) re-encodes to xB.dhallb; format(parse(xA.dhall)) parses
  * back to the same encoding and formats the same again. */
-static void parser_round_trips(const char *path, const char *cat)
+static void parser_round_trips(const char *path, const char *cat, void *ctx)
 {
-	if (!ends_with(path, "A.dhall"))
+	(void)ctx;
+	if (!suite_ends_with(path, "A.dhall"))
 		return;
 	size_t n = strlen(path), alen = 0, blen = 0;
 	char bpath[4096], label[300];
 	snprintf(bpath, sizeof bpath, "%.*sB.dhallb", (int)(n - 7), path);
 	const char *base = strrchr(path, '/') + 1;
-	char *a = slurp(path, &alen), *b = slurp(bpath, &blen);
+	char *a = suite_slurp(path, &alen), *b = suite_slurp(bpath, &blen);
 	struct dhall_arena arena;
 	struct dhall_err err = {0};
 	struct dhall_expr *e = NULL, *e2 = NULL;
@@ -187,17 +112,14 @@ static void parser_round_trips(const char *path, const char *cat)
 	dhall_arena_init(&arena);
 
 	snprintf(label, sizeof label, "decode-roundtrip%s", cat + 1);
-	struct tally *t = tally(label);
 	int rc = b ? dhall_decode(&arena, (const uint8_t *)b, blen, &e, &err) : -99;
 	int ok = rc == 0 && dhall_encode(e, &enc) == 0 && same(&enc, b, blen);
-	t->total++;
-	t->pass += ok;
+	suite_count(label, ok);
 	if (!tap_ok(ok, "%s/%.*sB.dhallb decodes and re-encodes unchanged", label,
 		    (int)strlen(base) - 7, base))
 		tap_diag("decode %d: %s", rc, err.msg);
 
 	snprintf(label, sizeof label, "format-roundtrip%s", cat + 1);
-	t = tally(label);
 	enc.len = 0;
 	rc = a ? dhall_parse(&arena, a, alen, path, &e, &err) : -99;
 	int frc = -99, prc = -99;
@@ -206,8 +128,7 @@ static void parser_round_trips(const char *path, const char *cat)
 	    (prc = dhall_parse(&arena, (const char *)fmt.data, fmt.len, "formatted", &e2, &err)) == 0 &&
 	    dhall_encode(e2, &enc2) == 0 && dhall_format(e2, &fmt2) == 0)
 		ok = same(&enc, enc2.data, enc2.len) && same(&fmt, fmt2.data, fmt2.len);
-	t->total++;
-	t->pass += ok;
+	suite_count(label, ok);
 	if (!tap_ok(ok, "%s/%s: format parses back to the same encoding, stably", label, base)) {
 		tap_diag("parse %d, format %d, reparse %d: %s", rc, frc, prc, err.msg);
 		tap_diag("formatted: %.*s", (int)(fmt.len > 300 ? 300 : fmt.len),
@@ -405,15 +326,14 @@ int main(void)
 {
 	char dir[4096];
 	snprintf(dir, sizeof dir, "%s/dhall/tests/binary-decode/success", tap_shared());
-	walk(dir, ".", decode_success);
+	suite_walk(dir, ".", decode_success, NULL);
 	snprintf(dir, sizeof dir, "%s/dhall/tests/binary-decode/failure", tap_shared());
-	walk(dir, ".", decode_failure);
+	suite_walk(dir, ".", decode_failure, NULL);
 	snprintf(dir, sizeof dir, "%s/dhall/tests/parser/success", tap_shared());
-	walk(dir, ".", parser_round_trips);
-	for (int i = 0; i < ntallies; i++)
-		tap_diag("%-36s %d/%d", tallies[i].name, tallies[i].pass, tallies[i].total);
-	if (ntallies >= 3)
-		tap_ok(1, "the suite was found (%d categories)", ntallies);
+	suite_walk(dir, ".", parser_round_trips, NULL);
+	int ncat = suite_print_counts();
+	if (ncat >= 3)
+		tap_ok(1, "the suite was found (%d categories)", ncat);
 	else
 		tap_skip("no Dhall test suite under $SIGIL_SHARED", "the suite was found");
 	hand_made();

@@ -7,6 +7,7 @@
  * Also: deep nesting (10,000 brackets parse; far past the limit is a clear
  * error, not a crash) and the error format.
  */
+#include "suite.h"
 #include "tap.h"
 
 #include "dhall/dhall.h"
@@ -19,80 +20,13 @@
 
 #include "banned.h"
 
-static char *slurp(const char *path, size_t *len)
+
+
+
+
+static void success_test(const char *path, const char *cat, void *ctx)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	for (;;) {
-		if (n + 1 >= cap)
-			buf = realloc(buf, cap *= 2);
-		size_t r = fread(buf + n, 1, cap - n - 1, f);
-		if (r == 0)
-			break;
-		n += r;
-	}
-	fclose(f);
-	buf[n] = 0;
-	*len = n;
-	return buf;
-}
-
-struct tally {
-	char name[320];
-	int pass, total;
-};
-
-static struct tally tallies[32];
-static int ntallies;
-
-static struct tally *tally(const char *name)
-{
-	for (int i = 0; i < ntallies; i++)
-		if (strcmp(tallies[i].name, name) == 0)
-			return &tallies[i];
-	struct tally *t = &tallies[ntallies++];
-	snprintf(t->name, sizeof t->name, "%s", name);
-	return t;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Calls fn(path, category) for every file under dir (sorted, recursive). */
-static void walk(const char *dir, const char *cat, void (*fn)(const char *, const char *))
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	char *names[2048];
-	int n = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) && n < 2048)
-		if (de->d_name[0] != '.')
-			names[n++] = strdup(de->d_name);
-	closedir(d);
-	qsort(names, (size_t)n, sizeof *names, cmp_str);
-	for (int i = 0; i < n; i++) {
-		char path[4096], sub[256];
-		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-		struct stat st;
-		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-			snprintf(sub, sizeof sub, "%s/%s", cat, names[i]);
-			walk(path, sub, fn);
-		} else {
-			fn(path, cat);
-		}
-		free(names[i]);
-	}
-}
-
-static void success_test(const char *path, const char *cat)
-{
+	(void)ctx;
 	size_t n = strlen(path);
 	if (n < 8 || strcmp(path + n - 7, "A.dhall") != 0)
 		return;
@@ -100,9 +34,8 @@ static void success_test(const char *path, const char *cat)
 	snprintf(bpath, sizeof bpath, "%.*sB.dhallb", (int)(n - 7), path);
 	char label[300];
 	snprintf(label, sizeof label, "parser/%s", cat);
-	struct tally *t = tally(label);
 	size_t len, blen;
-	char *src = slurp(path, &len), *want = slurp(bpath, &blen);
+	char *src = suite_slurp(path, &len), *want = suite_slurp(bpath, &blen);
 	struct dhall_arena arena;
 	struct dhall_err err;
 	struct dhall_expr *e;
@@ -113,8 +46,7 @@ static void success_test(const char *path, const char *cat)
 	if (rc == 0 && dhall_encode(e, &out) == 0)
 		ok = out.len == blen && memcmp(out.data, want, blen) == 0;
 	const char *base = strrchr(path, '/') + 1;
-	t->total++;
-	t->pass += ok;
+	suite_count(label, ok);
 	if (!tap_ok(ok, "%s/%s parses to its B.dhallb", label, base)) {
 		if (rc)
 			tap_diag("%s:%u:%u: %s", err.file, err.line, err.col, err.msg);
@@ -127,24 +59,23 @@ static void success_test(const char *path, const char *cat)
 	free(want);
 }
 
-static void failure_test(const char *path, const char *cat)
+static void failure_test(const char *path, const char *cat, void *ctx)
 {
+	(void)ctx;
 	size_t n = strlen(path);
 	if (n < 7 || strcmp(path + n - 6, ".dhall") != 0)
 		return;
 	char label[300];
 	snprintf(label, sizeof label, "parser-failure/%s", cat);
-	struct tally *t = tally(label);
 	size_t len;
-	char *src = slurp(path, &len);
+	char *src = suite_slurp(path, &len);
 	struct dhall_arena arena;
 	struct dhall_err err;
 	struct dhall_expr *e;
 	dhall_arena_init(&arena);
 	int rc = src ? dhall_parse(&arena, src, len, path, &e, &err) : 0;
 	int ok = rc == DHALL_ESYNTAX && err.line >= 1 && err.offset <= len && err.msg[0];
-	t->total++;
-	t->pass += ok;
+	suite_count(label, ok);
 	tap_ok(ok, "%s/%s is rejected with a positioned error%s%s", label, strrchr(path, '/') + 1,
 	       rc ? ": " : "", rc ? err.msg : "");
 	dhall_arena_free(&arena);
@@ -260,12 +191,11 @@ int main(void)
 {
 	char dir[4096];
 	snprintf(dir, sizeof dir, "%s/dhall/tests/parser/success", tap_shared());
-	walk(dir, ".", success_test);
+	suite_walk(dir, ".", success_test, NULL);
 	snprintf(dir, sizeof dir, "%s/dhall/tests/parser/failure", tap_shared());
-	walk(dir, ".", failure_test);
-	for (int i = 0; i < ntallies; i++)
-		tap_diag("%-32s %d/%d", tallies[i].name, tallies[i].pass, tallies[i].total);
-	tap_ok(ntallies >= 6, "the suite was found (%d categories)", ntallies);
+	suite_walk(dir, ".", failure_test, NULL);
+	int ncat = suite_print_counts();
+	tap_ok(ncat >= 6, "the suite was found (%d categories)", ncat);
 	deep_nesting();
 	error_format();
 	doubles_match_strtod();
