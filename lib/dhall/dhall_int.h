@@ -35,6 +35,14 @@ static inline void *dhall_arena_alloc_uninit(struct dhall_arena *a, size_t size)
 	return dhall_arena_alloc_slow(a, size);
 }
 
+/* Returns from the calling function when x (an int status) is non-zero. */
+#define DHALL_TRY(x)                                                                             \
+	do {                                                                                     \
+		int try_rc_ = (x);                                                               \
+		if (try_rc_)                                                                     \
+			return try_rc_;                                                          \
+	} while (0)
+
 /* ---- byte buffer (all return 0 or DHALL_ENOMEM) */
 int dhall_buf_reserve(struct dhall_buf *b, size_t extra);
 int dhall_buf_put(struct dhall_buf *b, const void *data, size_t len);

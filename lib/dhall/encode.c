@@ -19,13 +19,6 @@ struct enc {
 	int rc;
 };
 
-#define TRY(x)                                                                                   \
-	do {                                                                                     \
-		int rc_ = (x);                                                                   \
-		if (rc_)                                                                         \
-			return rc_;                                                              \
-	} while (0)
-
 static int enc(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth, uintptr_t floor);
 
 static int label(struct dhall_buf *b, const struct dhall_str *s)
@@ -66,7 +59,7 @@ static int ix_lab_cmp(const void *a, const void *b)
 static int fields(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth, bool nullable,
 		  uintptr_t floor)
 {
-	TRY(dhall_cbor_head(b, CBOR_MAP, e->n));
+	DHALL_TRY(dhall_cbor_head(b, CBOR_MAP, e->n));
 	if (e->n > 256) {
 		struct ix_lab *ix = malloc(e->n * sizeof *ix);
 		if (!ix)
@@ -120,24 +113,24 @@ static int import(const struct dhall_import *im, struct dhall_buf *b, unsigned d
 	default:
 		n += 1 + im->npath;
 	}
-	TRY(dhall_cbor_head(b, CBOR_ARRAY, n));
-	TRY(dhall_cbor_uint(b, 24));
+	DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, n));
+	DHALL_TRY(dhall_cbor_uint(b, 24));
 	if (im->hash) {
 		uint8_t mh[34] = {0x12, 0x20};
 		memcpy(mh + 2, im->hash, 32);
-		TRY(dhall_cbor_bytes(b, mh, sizeof mh));
+		DHALL_TRY(dhall_cbor_bytes(b, mh, sizeof mh));
 	} else {
-		TRY(dhall_cbor_null(b));
+		DHALL_TRY(dhall_cbor_null(b));
 	}
-	TRY(dhall_cbor_uint(b, im->mode));
-	TRY(dhall_cbor_uint(b, im->type));
+	DHALL_TRY(dhall_cbor_uint(b, im->mode));
+	DHALL_TRY(dhall_cbor_uint(b, im->type));
 	switch (im->type) {
 	case DHALL_IMPORT_HTTP:
 	case DHALL_IMPORT_HTTPS:
-		TRY(im->headers ? enc(im->headers, b, depth + 1, floor) : dhall_cbor_null(b));
-		TRY(label(b, &im->authority));
+		DHALL_TRY(im->headers ? enc(im->headers, b, depth + 1, floor) : dhall_cbor_null(b));
+		DHALL_TRY(label(b, &im->authority));
 		for (size_t i = 0; i < im->npath; i++)
-			TRY(label(b, &im->path[i]));
+			DHALL_TRY(label(b, &im->path[i]));
 		return im->has_query ? label(b, &im->query) : dhall_cbor_null(b);
 	case DHALL_IMPORT_ENV:
 		return label(b, &im->env);
@@ -145,7 +138,7 @@ static int import(const struct dhall_import *im, struct dhall_buf *b, unsigned d
 		return 0;
 	default:
 		for (size_t i = 0; i < im->npath; i++)
-			TRY(label(b, &im->path[i]));
+			DHALL_TRY(label(b, &im->path[i]));
 		return 0;
 	}
 }
@@ -155,11 +148,11 @@ static int binder(const struct dhall_expr *e, unsigned tag, struct dhall_buf *b,
 		  uintptr_t floor)
 {
 	bool anon = is_underscore(&e->label);
-	TRY(dhall_cbor_head(b, CBOR_ARRAY, anon ? 3 : 4));
-	TRY(dhall_cbor_uint(b, tag));
+	DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, anon ? 3 : 4));
+	DHALL_TRY(dhall_cbor_uint(b, tag));
 	if (!anon)
-		TRY(label(b, &e->label));
-	TRY(enc(e->a, b, depth + 1, floor));
+		DHALL_TRY(label(b, &e->label));
+	DHALL_TRY(enc(e->a, b, depth + 1, floor));
 	return enc(e->b, b, depth + 1, floor);
 }
 
@@ -173,8 +166,8 @@ static int enc(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth, 
 	case DHALL_VAR:
 		if (is_underscore(&e->label))
 			return dhall_cbor_uint(b, e->u.index);
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
-		TRY(label(b, &e->label));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
+		DHALL_TRY(label(b, &e->label));
 		return dhall_cbor_uint(b, e->u.index);
 	case DHALL_BUILTIN: {
 		const char *n = dhall_builtin_name(e->op);
@@ -183,50 +176,50 @@ static int enc(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth, 
 	case DHALL_BOOL:
 		return dhall_cbor_bool(b, e->op);
 	case DHALL_NATURAL:
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
-		TRY(dhall_cbor_uint(b, 15));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
+		DHALL_TRY(dhall_cbor_uint(b, 15));
 		return dhall_cbor_num(b, &e->u.num);
 	case DHALL_INTEGER:
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
-		TRY(dhall_cbor_uint(b, 16));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
+		DHALL_TRY(dhall_cbor_uint(b, 16));
 		return dhall_cbor_int(b, e->op, &e->u.num);
 	case DHALL_DOUBLE:
 		return dhall_cbor_double(b, e->u.dbl);
 	case DHALL_TEXT:
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2 + 2 * e->n));
-		TRY(dhall_cbor_uint(b, 18));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 2 + 2 * e->n));
+		DHALL_TRY(dhall_cbor_uint(b, 18));
 		for (size_t i = 0; i < e->n; i++) {
-			TRY(label(b, &e->labels[i]));
-			TRY(enc(e->items[i], b, depth + 1, floor));
+			DHALL_TRY(label(b, &e->labels[i]));
+			DHALL_TRY(enc(e->items[i], b, depth + 1, floor));
 		}
 		return label(b, &e->labels[e->n]);
 	case DHALL_BYTES:
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
-		TRY(dhall_cbor_uint(b, 33));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
+		DHALL_TRY(dhall_cbor_uint(b, 33));
 		return dhall_cbor_bytes(b, e->label.s, e->label.len);
 	case DHALL_DATE:
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, 4));
-		TRY(dhall_cbor_uint(b, 30));
-		TRY(dhall_cbor_uint(b, e->u.date.year));
-		TRY(dhall_cbor_uint(b, e->u.date.month));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 4));
+		DHALL_TRY(dhall_cbor_uint(b, 30));
+		DHALL_TRY(dhall_cbor_uint(b, e->u.date.year));
+		DHALL_TRY(dhall_cbor_uint(b, e->u.date.month));
 		return dhall_cbor_uint(b, e->u.date.day);
 	case DHALL_TIME:
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, 4));
-		TRY(dhall_cbor_uint(b, 31));
-		TRY(dhall_cbor_uint(b, e->u.time.hour));
-		TRY(dhall_cbor_uint(b, e->u.time.minute));
-		TRY(dhall_cbor_head(b, CBOR_TAG, 4));
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 4));
+		DHALL_TRY(dhall_cbor_uint(b, 31));
+		DHALL_TRY(dhall_cbor_uint(b, e->u.time.hour));
+		DHALL_TRY(dhall_cbor_uint(b, e->u.time.minute));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_TAG, 4));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
 		if (e->u.time.sec_exp)
-			TRY(dhall_cbor_head(b, CBOR_NEGINT, (uint64_t)e->u.time.sec_exp - 1));
+			DHALL_TRY(dhall_cbor_head(b, CBOR_NEGINT, (uint64_t)e->u.time.sec_exp - 1));
 		else
-			TRY(dhall_cbor_uint(b, 0));
+			DHALL_TRY(dhall_cbor_uint(b, 0));
 		return dhall_cbor_num(b, &e->u.time.sec_mantissa);
 	case DHALL_TIMEZONE:
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, 4));
-		TRY(dhall_cbor_uint(b, 32));
-		TRY(dhall_cbor_bool(b, !e->u.tz.negative));
-		TRY(dhall_cbor_uint(b, e->u.tz.hour));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 4));
+		DHALL_TRY(dhall_cbor_uint(b, 32));
+		DHALL_TRY(dhall_cbor_bool(b, !e->u.tz.negative));
+		DHALL_TRY(dhall_cbor_uint(b, e->u.tz.hour));
 		return dhall_cbor_uint(b, e->u.tz.minute);
 	case DHALL_LAMBDA:
 		return binder(e, 1, b, depth, floor);
@@ -242,9 +235,9 @@ static int enc(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth, 
 			if (++links > DHALL_WALK_DEPTH)
 				return DHALL_ELIMIT;
 		}
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2 + total));
-		TRY(dhall_cbor_uint(b, 0));
-		TRY(enc(f, b, depth + 1, floor));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 2 + total));
+		DHALL_TRY(dhall_cbor_uint(b, 0));
+		DHALL_TRY(enc(f, b, depth + 1, floor));
 		/* arguments innermost first: collect the chain */
 		const struct dhall_expr **chain = malloc(links * sizeof *chain);
 		if (!chain)
@@ -264,110 +257,110 @@ static int enc(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth, 
 		const struct dhall_expr *l = e;
 		for (; l->kind == DHALL_LET; l = l->b)
 			n++;
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2 + 3 * n));
-		TRY(dhall_cbor_uint(b, 25));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 2 + 3 * n));
+		DHALL_TRY(dhall_cbor_uint(b, 25));
 		for (l = e; l->kind == DHALL_LET; l = l->b) {
-			TRY(label(b, &l->label));
-			TRY(l->c ? enc(l->c, b, depth + 1, floor) : dhall_cbor_null(b));
-			TRY(enc(l->a, b, depth + 1, floor));
+			DHALL_TRY(label(b, &l->label));
+			DHALL_TRY(l->c ? enc(l->c, b, depth + 1, floor) : dhall_cbor_null(b));
+			DHALL_TRY(enc(l->a, b, depth + 1, floor));
 		}
 		return enc(l, b, depth + 1, floor);
 	}
 	case DHALL_ANNOT:
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, 3));
-		TRY(dhall_cbor_uint(b, 26));
-		TRY(enc(e->a, b, depth + 1, floor));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 3));
+		DHALL_TRY(dhall_cbor_uint(b, 26));
+		DHALL_TRY(enc(e->a, b, depth + 1, floor));
 		return enc(e->b, b, depth + 1, floor);
 	case DHALL_IF:
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, 4));
-		TRY(dhall_cbor_uint(b, 14));
-		TRY(enc(e->a, b, depth + 1, floor));
-		TRY(enc(e->b, b, depth + 1, floor));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 4));
+		DHALL_TRY(dhall_cbor_uint(b, 14));
+		DHALL_TRY(enc(e->a, b, depth + 1, floor));
+		DHALL_TRY(enc(e->b, b, depth + 1, floor));
 		return enc(e->c, b, depth + 1, floor);
 	case DHALL_OP:
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, 4));
-		TRY(dhall_cbor_uint(b, 3));
-		TRY(dhall_cbor_uint(b, e->op));
-		TRY(enc(e->a, b, depth + 1, floor));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 4));
+		DHALL_TRY(dhall_cbor_uint(b, 3));
+		DHALL_TRY(dhall_cbor_uint(b, e->op));
+		DHALL_TRY(enc(e->a, b, depth + 1, floor));
 		return enc(e->b, b, depth + 1, floor);
 	case DHALL_LIST:
 		if (e->n == 0) {
 			const struct dhall_expr *t = e->a;
 			if (t->kind == DHALL_APP && t->n == 1 && t->a->kind == DHALL_BUILTIN &&
 			    t->a->op == DHALL_B_LIST) {
-				TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
-				TRY(dhall_cbor_uint(b, 4));
+				DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
+				DHALL_TRY(dhall_cbor_uint(b, 4));
 				return enc(t->items[0], b, depth + 1, floor);
 			}
-			TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
-			TRY(dhall_cbor_uint(b, 28));
+			DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
+			DHALL_TRY(dhall_cbor_uint(b, 28));
 			return enc(t, b, depth + 1, floor);
 		}
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2 + e->n));
-		TRY(dhall_cbor_uint(b, 4));
-		TRY(dhall_cbor_null(b));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 2 + e->n));
+		DHALL_TRY(dhall_cbor_uint(b, 4));
+		DHALL_TRY(dhall_cbor_null(b));
 		for (size_t i = 0; i < e->n; i++)
-			TRY(enc(e->items[i], b, depth + 1, floor));
+			DHALL_TRY(enc(e->items[i], b, depth + 1, floor));
 		return 0;
 	case DHALL_SOME:
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, 3));
-		TRY(dhall_cbor_uint(b, 5));
-		TRY(dhall_cbor_null(b));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 3));
+		DHALL_TRY(dhall_cbor_uint(b, 5));
+		DHALL_TRY(dhall_cbor_null(b));
 		return enc(e->a, b, depth + 1, floor);
 	case DHALL_RECORD_TYPE:
 	case DHALL_RECORD:
 	case DHALL_UNION:
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
-		TRY(dhall_cbor_uint(b, e->kind == DHALL_RECORD_TYPE ? 7 : e->kind == DHALL_RECORD ? 8 : 11));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
+		DHALL_TRY(dhall_cbor_uint(b, e->kind == DHALL_RECORD_TYPE ? 7 : e->kind == DHALL_RECORD ? 8 : 11));
 		return fields(e, b, depth, e->kind == DHALL_UNION, floor);
 	case DHALL_FIELD:
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, 3));
-		TRY(dhall_cbor_uint(b, 9));
-		TRY(enc(e->a, b, depth + 1, floor));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 3));
+		DHALL_TRY(dhall_cbor_uint(b, 9));
+		DHALL_TRY(enc(e->a, b, depth + 1, floor));
 		return label(b, &e->label);
 	case DHALL_PROJECT:
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2 + e->n));
-		TRY(dhall_cbor_uint(b, 10));
-		TRY(enc(e->a, b, depth + 1, floor));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 2 + e->n));
+		DHALL_TRY(dhall_cbor_uint(b, 10));
+		DHALL_TRY(enc(e->a, b, depth + 1, floor));
 		for (size_t i = 0; i < e->n; i++)
-			TRY(label(b, &e->labels[i]));
+			DHALL_TRY(label(b, &e->labels[i]));
 		return 0;
 	case DHALL_PROJECT_TYPE:
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, 3));
-		TRY(dhall_cbor_uint(b, 10));
-		TRY(enc(e->a, b, depth + 1, floor));
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, 1));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 3));
+		DHALL_TRY(dhall_cbor_uint(b, 10));
+		DHALL_TRY(enc(e->a, b, depth + 1, floor));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 1));
 		return enc(e->b, b, depth + 1, floor);
 	case DHALL_MERGE:
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, e->c ? 4 : 3));
-		TRY(dhall_cbor_uint(b, 6));
-		TRY(enc(e->a, b, depth + 1, floor));
-		TRY(enc(e->b, b, depth + 1, floor));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, e->c ? 4 : 3));
+		DHALL_TRY(dhall_cbor_uint(b, 6));
+		DHALL_TRY(enc(e->a, b, depth + 1, floor));
+		DHALL_TRY(enc(e->b, b, depth + 1, floor));
 		return e->c ? enc(e->c, b, depth + 1, floor) : 0;
 	case DHALL_TOMAP:
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, e->c ? 3 : 2));
-		TRY(dhall_cbor_uint(b, 27));
-		TRY(enc(e->a, b, depth + 1, floor));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, e->c ? 3 : 2));
+		DHALL_TRY(dhall_cbor_uint(b, 27));
+		DHALL_TRY(enc(e->a, b, depth + 1, floor));
 		return e->c ? enc(e->c, b, depth + 1, floor) : 0;
 	case DHALL_SHOWCONS:
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
-		TRY(dhall_cbor_uint(b, 34));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
+		DHALL_TRY(dhall_cbor_uint(b, 34));
 		return enc(e->a, b, depth + 1, floor);
 	case DHALL_WITH:
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, 4));
-		TRY(dhall_cbor_uint(b, 29));
-		TRY(enc(e->a, b, depth + 1, floor));
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, e->n));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 4));
+		DHALL_TRY(dhall_cbor_uint(b, 29));
+		DHALL_TRY(enc(e->a, b, depth + 1, floor));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, e->n));
 		for (size_t i = 0; i < e->n; i++) {
 			if (i < 64 && (e->with_opt >> i & 1))
-				TRY(dhall_cbor_uint(b, 0));
+				DHALL_TRY(dhall_cbor_uint(b, 0));
 			else
-				TRY(label(b, &e->labels[i]));
+				DHALL_TRY(label(b, &e->labels[i]));
 		}
 		return enc(e->b, b, depth + 1, floor);
 	case DHALL_ASSERT:
-		TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
-		TRY(dhall_cbor_uint(b, 19));
+		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
+		DHALL_TRY(dhall_cbor_uint(b, 19));
 		return enc(e->a, b, depth + 1, floor);
 	case DHALL_IMPORT:
 		return import(e->u.import, b, depth, floor);

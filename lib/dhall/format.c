@@ -147,13 +147,6 @@ static unsigned column(const struct fmt *f)
 	return col;
 }
 
-#define TRY(x)                                                                                 \
-	do {                                                                                   \
-		int rc_ = (x);                                                                 \
-		if (rc_)                                                                       \
-			return rc_;                                                            \
-	} while (0)
-
 /* ---------------------------------------------------------------- labels */
 
 static const char *const reserved[] = {
@@ -184,8 +177,8 @@ static int put_label(struct fmt *f, const struct dhall_str *l)
 {
 	if (!needs_quotes(l))
 		return putn(f, l->s, l->len);
-	TRY(put(f, "`"));
-	TRY(putn(f, l->s, l->len));
+	DHALL_TRY(put(f, "`"));
+	DHALL_TRY(putn(f, l->s, l->len));
 	return put(f, "`");
 }
 
@@ -215,8 +208,8 @@ static int put_text_chunk(struct fmt *f, const struct dhall_str *s)
 		}
 		if (!esc)
 			continue;
-		TRY(putn(f, s->s + run, i - run));
-		TRY(put(f, esc));
+		DHALL_TRY(putn(f, s->s + run, i - run));
+		DHALL_TRY(put(f, esc));
 		run = i + 1;
 	}
 	return putn(f, s->s + run, s->len - run);
@@ -262,8 +255,8 @@ static int put_path_component(struct fmt *f, const struct dhall_str *c)
 	}
 	if (plain)
 		return putn(f, c->s, c->len);
-	TRY(put(f, "\""));
-	TRY(putn(f, c->s, c->len));
+	DHALL_TRY(put(f, "\""));
+	DHALL_TRY(putn(f, c->s, c->len));
 	return put(f, "\"");
 }
 
@@ -275,10 +268,10 @@ static int put_env(struct fmt *f, const struct dhall_str *v)
 		bash = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		       c == '_';
 	}
-	TRY(put(f, "env:"));
+	DHALL_TRY(put(f, "env:"));
 	if (bash)
 		return putn(f, v->s, v->len);
-	TRY(put(f, "\""));
+	DHALL_TRY(put(f, "\""));
 	for (size_t i = 0; i < v->len; i++) {
 		const char *esc = NULL;
 		switch (v->s[i]) {
@@ -292,7 +285,7 @@ static int put_env(struct fmt *f, const struct dhall_str *v)
 		case '\t': esc = "\\t"; break;
 		case '\v': esc = "\\v"; break;
 		}
-		TRY(esc ? put(f, esc) : putn(f, v->s + i, 1));
+		DHALL_TRY(esc ? put(f, esc) : putn(f, v->s + i, 1));
 	}
 	return put(f, "\"");
 }
@@ -306,50 +299,50 @@ static int put_import(struct fmt *f, const struct dhall_import *im, unsigned dep
 	switch (im->type) {
 	case DHALL_IMPORT_HTTP:
 	case DHALL_IMPORT_HTTPS:
-		TRY(put(f, prefix[im->type]));
-		TRY(putn(f, im->authority.s, im->authority.len));
+		DHALL_TRY(put(f, prefix[im->type]));
+		DHALL_TRY(putn(f, im->authority.s, im->authority.len));
 		for (size_t i = 0; i < im->npath; i++) {
-			TRY(put(f, "/"));
-			TRY(putn(f, im->path[i].s, im->path[i].len));
+			DHALL_TRY(put(f, "/"));
+			DHALL_TRY(putn(f, im->path[i].s, im->path[i].len));
 		}
 		if (im->has_query) {
-			TRY(put(f, "?"));
-			TRY(putn(f, im->query.s, im->query.len));
+			DHALL_TRY(put(f, "?"));
+			DHALL_TRY(putn(f, im->query.s, im->query.len));
 		}
 		if (im->headers) {
-			TRY(put(f, " using "));
-			TRY(fmt_expr(f, im->headers, L_IMPORT, depth));
+			DHALL_TRY(put(f, " using "));
+			DHALL_TRY(fmt_expr(f, im->headers, L_IMPORT, depth));
 		}
 		break;
 	case DHALL_IMPORT_ABSOLUTE:
 	case DHALL_IMPORT_HERE:
 	case DHALL_IMPORT_PARENT:
 	case DHALL_IMPORT_HOME:
-		TRY(put(f, prefix[im->type]));
+		DHALL_TRY(put(f, prefix[im->type]));
 		for (size_t i = 0; i < im->npath; i++) {
 			if (i)
-				TRY(put(f, "/"));
-			TRY(put_path_component(f, &im->path[i]));
+				DHALL_TRY(put(f, "/"));
+			DHALL_TRY(put_path_component(f, &im->path[i]));
 		}
 		break;
 	case DHALL_IMPORT_ENV:
-		TRY(put_env(f, &im->env));
+		DHALL_TRY(put_env(f, &im->env));
 		break;
 	default:
-		TRY(put(f, "missing"));
+		DHALL_TRY(put(f, "missing"));
 		break;
 	}
 	if (im->hash) {
-		TRY(put(f, " sha256:"));
+		DHALL_TRY(put(f, " sha256:"));
 		for (int i = 0; i < 32; i++) {
 			char h[3];
 			snprintf(h, sizeof h, "%02x", im->hash[i]);
-			TRY(put(f, h));
+			DHALL_TRY(put(f, h));
 		}
 	}
 	static const char *const as[] = {"", " as Text", " as Location", " as Bytes"};
 	if (im->mode <= DHALL_AS_BYTES)
-		TRY(put(f, as[im->mode]));
+		DHALL_TRY(put(f, as[im->mode]));
 	return 0;
 }
 
@@ -492,31 +485,31 @@ static int fmt_entries(struct fmt *f, const struct dhall_expr *e, unsigned depth
 		f->indent = column(f);
 	for (size_t i = 0; i < e->n; i++) {
 		if (i == 0) {
-			TRY(put(f, open));
+			DHALL_TRY(put(f, open));
 		} else if (multi) {
-			TRY(newline(f));
-			TRY(put(f, e->kind == DHALL_UNION ? "| " : ", "));
+			DHALL_TRY(newline(f));
+			DHALL_TRY(put(f, e->kind == DHALL_UNION ? "| " : ", "));
 		} else {
-			TRY(put(f, sep));
+			DHALL_TRY(put(f, sep));
 		}
 		unsigned inner = f->indent;
 		f->indent = column(f);
 		if (!is_list) {
-			TRY(put_label(f, &e->labels[i]));
+			DHALL_TRY(put_label(f, &e->labels[i]));
 			if (e->items[i]) {
-				TRY(put(f, bind));
-				TRY(fmt_expr(f, e->items[i], L_EXPR, depth));
+				DHALL_TRY(put(f, bind));
+				DHALL_TRY(fmt_expr(f, e->items[i], L_EXPR, depth));
 			}
 		} else {
-			TRY(fmt_expr(f, e->items[i], L_EXPR, depth));
+			DHALL_TRY(fmt_expr(f, e->items[i], L_EXPR, depth));
 		}
 		f->indent = inner;
 	}
 	if (multi) {
-		TRY(newline(f));
-		TRY(put(f, close + 1));
+		DHALL_TRY(newline(f));
+		DHALL_TRY(put(f, close + 1));
 	} else {
-		TRY(put(f, close));
+		DHALL_TRY(put(f, close));
 	}
 	f->indent = saved;
 	return 0;
@@ -529,22 +522,22 @@ static int fmt_let(struct fmt *f, const struct dhall_expr *e, unsigned depth)
 	for (; e->kind == DHALL_LET; e = e->b) {
 		if (++depth > DHALL_MAX_DEPTH)
 			return DHALL_ELIMIT;
-		TRY(put(f, "let "));
-		TRY(put_label(f, &e->label));
+		DHALL_TRY(put(f, "let "));
+		DHALL_TRY(put_label(f, &e->label));
 		if (e->c) {
-			TRY(put(f, " : "));
-			TRY(fmt_expr(f, e->c, L_EXPR, depth));
+			DHALL_TRY(put(f, " : "));
+			DHALL_TRY(fmt_expr(f, e->c, L_EXPR, depth));
 		}
-		TRY(put(f, " = "));
-		TRY(fmt_expr(f, e->a, L_EXPR, depth));
+		DHALL_TRY(put(f, " = "));
+		DHALL_TRY(fmt_expr(f, e->a, L_EXPR, depth));
 		if (!f->flat && dhall_buf_putc(f->out, '\n'))
 			return DHALL_ENOMEM;
-		TRY(newline(f));
+		DHALL_TRY(newline(f));
 	}
-	TRY(put(f, f->flat ? "in " : "in  "));
+	DHALL_TRY(put(f, f->flat ? "in " : "in  "));
 	unsigned in_col = f->indent;
 	f->indent = in_col + 4;
-	TRY(fmt_expr(f, e, L_EXPR, depth));
+	DHALL_TRY(fmt_expr(f, e, L_EXPR, depth));
 	f->indent = saved;
 	return 0;
 }
@@ -554,10 +547,10 @@ static int fmt_body(struct fmt *f, const struct dhall_expr *e, unsigned depth)
 	char tmp[64];
 	switch (e->kind) {
 	case DHALL_VAR:
-		TRY(put_label(f, &e->label));
+		DHALL_TRY(put_label(f, &e->label));
 		if (e->u.index) {
 			snprintf(tmp, sizeof tmp, "@%llu", (unsigned long long)e->u.index);
-			TRY(put(f, tmp));
+			DHALL_TRY(put(f, tmp));
 		}
 		return 0;
 	case DHALL_BUILTIN:
@@ -567,7 +560,7 @@ static int fmt_body(struct fmt *f, const struct dhall_expr *e, unsigned depth)
 	case DHALL_NATURAL:
 	case DHALL_INTEGER:
 		if (e->kind == DHALL_INTEGER)
-			TRY(put(f, e->op ? "-" : "+"));
+			DHALL_TRY(put(f, e->op ? "-" : "+"));
 		if (dhall_print_num(f->out, &e->u.num))
 			return DHALL_ENOMEM;
 		return put(f, "");
@@ -580,21 +573,21 @@ static int fmt_body(struct fmt *f, const struct dhall_expr *e, unsigned depth)
 			return DHALL_ENOMEM;
 		return put(f, "");
 	case DHALL_TEXT:
-		TRY(put(f, "\""));
+		DHALL_TRY(put(f, "\""));
 		for (size_t i = 0; i <= e->n; i++) {
-			TRY(put_text_chunk(f, &e->labels[i]));
+			DHALL_TRY(put_text_chunk(f, &e->labels[i]));
 			if (i < e->n) {
-				TRY(put(f, "${"));
-				TRY(fmt_expr(f, e->items[i], L_EXPR, depth));
-				TRY(put(f, "}"));
+				DHALL_TRY(put(f, "${"));
+				DHALL_TRY(fmt_expr(f, e->items[i], L_EXPR, depth));
+				DHALL_TRY(put(f, "}"));
 			}
 		}
 		return put(f, "\"");
 	case DHALL_BYTES:
-		TRY(put(f, "0x\""));
+		DHALL_TRY(put(f, "0x\""));
 		for (size_t i = 0; i < e->label.len; i++) {
 			snprintf(tmp, sizeof tmp, "%02x", (unsigned char)e->label.s[i]);
-			TRY(put(f, tmp));
+			DHALL_TRY(put(f, tmp));
 		}
 		return put(f, "\"");
 	case DHALL_DATE:
@@ -614,29 +607,29 @@ static int fmt_body(struct fmt *f, const struct dhall_expr *e, unsigned depth)
 		/* too long for the line: the body goes below, indented by 2 */
 		unsigned c0 = column(f);
 		int ok;
-		TRY(fits(f, e, depth, &ok));
+		DHALL_TRY(fits(f, e, depth, &ok));
 		if (e->kind == DHALL_PI && e->label.len == 1 && e->label.s[0] == '_') {
-			TRY(fmt_expr(f, e->a, L_OP_MIN, depth));
+			DHALL_TRY(fmt_expr(f, e->a, L_OP_MIN, depth));
 		} else {
-			TRY(put(f, e->kind == DHALL_LAMBDA ? "λ(" : "∀("));
-			TRY(put_label(f, &e->label));
-			TRY(put(f, " : "));
-			TRY(fmt_expr(f, e->a, L_EXPR, depth));
-			TRY(put(f, ")"));
+			DHALL_TRY(put(f, e->kind == DHALL_LAMBDA ? "λ(" : "∀("));
+			DHALL_TRY(put_label(f, &e->label));
+			DHALL_TRY(put(f, " : "));
+			DHALL_TRY(fmt_expr(f, e->a, L_EXPR, depth));
+			DHALL_TRY(put(f, ")"));
 		}
-		TRY(put(f, " →"));
-		TRY(ok ? put(f, " ") : break_to(f, c0 + 2));
+		DHALL_TRY(put(f, " →"));
+		DHALL_TRY(ok ? put(f, " ") : break_to(f, c0 + 2));
 		return fmt_expr(f, e->b, L_EXPR, depth);
 	}
 	case DHALL_APP: {
 		/* too long: one argument per line, indented by 2 */
 		unsigned c0 = column(f);
 		int ok;
-		TRY(fits(f, e, depth, &ok));
-		TRY(fmt_expr(f, e->a, L_IMPORT, depth));
+		DHALL_TRY(fits(f, e, depth, &ok));
+		DHALL_TRY(fmt_expr(f, e->a, L_IMPORT, depth));
 		for (size_t i = 0; i < e->n; i++) {
-			TRY(ok ? put(f, " ") : break_to(f, c0 + 2));
-			TRY(fmt_expr(f, e->items[i], L_IMPORT, depth));
+			DHALL_TRY(ok ? put(f, " ") : break_to(f, c0 + 2));
+			DHALL_TRY(fmt_expr(f, e->items[i], L_IMPORT, depth));
 		}
 		return 0;
 	}
@@ -647,36 +640,36 @@ static int fmt_body(struct fmt *f, const struct dhall_expr *e, unsigned depth)
 		/* `merge a b : T` and `toMap a : T` would parse as their own forms */
 		int paren = (a->kind == DHALL_MERGE || a->kind == DHALL_TOMAP) && !a->c;
 		if (paren)
-			TRY(put(f, "("));
-		TRY(fmt_expr(f, a, paren ? L_EXPR : L_OP_MIN, depth));
+			DHALL_TRY(put(f, "("));
+		DHALL_TRY(fmt_expr(f, a, paren ? L_EXPR : L_OP_MIN, depth));
 		if (paren)
-			TRY(put(f, ")"));
-		TRY(put(f, " : "));
+			DHALL_TRY(put(f, ")"));
+		DHALL_TRY(put(f, " : "));
 		return fmt_expr(f, e->b, L_EXPR, depth);
 	}
 	case DHALL_IF:
-		TRY(put(f, "if "));
-		TRY(fmt_expr(f, e->a, L_EXPR, depth));
-		TRY(put(f, " then "));
-		TRY(fmt_expr(f, e->b, L_EXPR, depth));
-		TRY(put(f, " else "));
+		DHALL_TRY(put(f, "if "));
+		DHALL_TRY(fmt_expr(f, e->a, L_EXPR, depth));
+		DHALL_TRY(put(f, " then "));
+		DHALL_TRY(fmt_expr(f, e->b, L_EXPR, depth));
+		DHALL_TRY(put(f, " else "));
 		return fmt_expr(f, e->c, L_EXPR, depth);
 	case DHALL_OP: {
 		int lv = op_level(e->op);
 		if (e->op == DHALL_OP_COMPLETE) {
-			TRY(fmt_expr(f, e->a, L_SEL, depth));
-			TRY(put(f, "::"));
+			DHALL_TRY(fmt_expr(f, e->a, L_SEL, depth));
+			DHALL_TRY(put(f, "::"));
 			return fmt_expr(f, e->b, L_SEL, depth);
 		}
-		TRY(fmt_expr(f, e->a, lv, depth));
-		TRY(put(f, " "));
-		TRY(put(f, op_spelling(e->op)));
-		TRY(put(f, " "));
+		DHALL_TRY(fmt_expr(f, e->a, lv, depth));
+		DHALL_TRY(put(f, " "));
+		DHALL_TRY(put(f, op_spelling(e->op)));
+		DHALL_TRY(put(f, " "));
 		return fmt_expr(f, e->b, lv + 1, depth);
 	}
 	case DHALL_LIST:
 		if (e->n == 0) {
-			TRY(put(f, "[] : "));
+			DHALL_TRY(put(f, "[] : "));
 			return fmt_expr(f, e->a, L_EXPR, depth);
 		}
 		return fmt_entries(f, e, depth);
@@ -685,76 +678,76 @@ static int fmt_body(struct fmt *f, const struct dhall_expr *e, unsigned depth)
 	case DHALL_UNION:
 		return fmt_entries(f, e, depth);
 	case DHALL_SOME:
-		TRY(put(f, "Some "));
+		DHALL_TRY(put(f, "Some "));
 		return fmt_expr(f, e->a, L_IMPORT, depth);
 	case DHALL_SHOWCONS:
-		TRY(put(f, "showConstructor "));
+		DHALL_TRY(put(f, "showConstructor "));
 		return fmt_expr(f, e->a, L_IMPORT, depth);
 	case DHALL_FIELD:
 	case DHALL_PROJECT:
 	case DHALL_PROJECT_TYPE:
 		if (is_number(e->a)) { /* `1.x` could read as a double */
-			TRY(put(f, "("));
-			TRY(fmt_expr(f, e->a, L_EXPR, depth));
-			TRY(put(f, ")"));
+			DHALL_TRY(put(f, "("));
+			DHALL_TRY(fmt_expr(f, e->a, L_EXPR, depth));
+			DHALL_TRY(put(f, ")"));
 		} else {
-			TRY(fmt_expr(f, e->a, L_SEL, depth));
+			DHALL_TRY(fmt_expr(f, e->a, L_SEL, depth));
 		}
 		if (e->kind == DHALL_FIELD) {
-			TRY(put(f, "."));
+			DHALL_TRY(put(f, "."));
 			return put_label(f, &e->label);
 		}
 		if (e->kind == DHALL_PROJECT_TYPE) {
-			TRY(put(f, ".("));
-			TRY(fmt_expr(f, e->b, L_EXPR, depth));
+			DHALL_TRY(put(f, ".("));
+			DHALL_TRY(fmt_expr(f, e->b, L_EXPR, depth));
 			return put(f, ")");
 		}
 		if (e->n == 0)
 			return put(f, ".{}");
-		TRY(put(f, ".{ "));
+		DHALL_TRY(put(f, ".{ "));
 		for (size_t i = 0; i < e->n; i++) {
 			if (i)
-				TRY(put(f, ", "));
-			TRY(put_label(f, &e->labels[i]));
+				DHALL_TRY(put(f, ", "));
+			DHALL_TRY(put_label(f, &e->labels[i]));
 		}
 		return put(f, " }");
 	case DHALL_MERGE:
-		TRY(put(f, "merge "));
-		TRY(fmt_expr(f, e->a, L_IMPORT, depth));
-		TRY(put(f, " "));
-		TRY(fmt_expr(f, e->b, L_IMPORT, depth));
+		DHALL_TRY(put(f, "merge "));
+		DHALL_TRY(fmt_expr(f, e->a, L_IMPORT, depth));
+		DHALL_TRY(put(f, " "));
+		DHALL_TRY(fmt_expr(f, e->b, L_IMPORT, depth));
 		if (e->c) {
-			TRY(put(f, " : "));
-			TRY(fmt_expr(f, e->c, L_EXPR, depth));
+			DHALL_TRY(put(f, " : "));
+			DHALL_TRY(fmt_expr(f, e->c, L_EXPR, depth));
 		}
 		return 0;
 	case DHALL_TOMAP:
-		TRY(put(f, "toMap "));
-		TRY(fmt_expr(f, e->a, L_IMPORT, depth));
+		DHALL_TRY(put(f, "toMap "));
+		DHALL_TRY(fmt_expr(f, e->a, L_IMPORT, depth));
 		if (e->c) {
-			TRY(put(f, " : "));
-			TRY(fmt_expr(f, e->c, L_EXPR, depth));
+			DHALL_TRY(put(f, " : "));
+			DHALL_TRY(fmt_expr(f, e->c, L_EXPR, depth));
 		}
 		return 0;
 	case DHALL_WITH: {
 		if (e->a->kind == DHALL_WITH) /* a with x = 1 with y = 2 */
-			TRY(fmt_expr(f, e->a, L_EXPR, depth));
+			DHALL_TRY(fmt_expr(f, e->a, L_EXPR, depth));
 		else
-			TRY(fmt_expr(f, e->a, L_IMPORT, depth));
-		TRY(put(f, " with "));
+			DHALL_TRY(fmt_expr(f, e->a, L_IMPORT, depth));
+		DHALL_TRY(put(f, " with "));
 		for (size_t i = 0; i < e->n; i++) {
 			if (i)
-				TRY(put(f, "."));
+				DHALL_TRY(put(f, "."));
 			if (i < 64 && (e->with_opt >> i & 1))
-				TRY(put(f, "?"));
+				DHALL_TRY(put(f, "?"));
 			else
-				TRY(put_label(f, &e->labels[i]));
+				DHALL_TRY(put_label(f, &e->labels[i]));
 		}
-		TRY(put(f, " = "));
+		DHALL_TRY(put(f, " = "));
 		return fmt_expr(f, e->b, L_OP_MIN, depth);
 	}
 	case DHALL_ASSERT:
-		TRY(put(f, "assert : "));
+		DHALL_TRY(put(f, "assert : "));
 		return fmt_expr(f, e->a, L_EXPR, depth);
 	case DHALL_IMPORT:
 		return put_import(f, e->u.import, depth);
@@ -769,10 +762,10 @@ static int fmt_expr(struct fmt *f, const struct dhall_expr *e, int prec, unsigne
 		return DHALL_ELIMIT;
 	if (level_of(e) >= prec)
 		return fmt_body(f, e, depth);
-	TRY(put(f, "("));
+	DHALL_TRY(put(f, "("));
 	unsigned saved = f->indent;
 	f->indent = column(f);
-	TRY(fmt_body(f, e, depth));
+	DHALL_TRY(fmt_body(f, e, depth));
 	f->indent = saved;
 	return put(f, ")");
 }

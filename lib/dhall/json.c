@@ -75,13 +75,6 @@ static int cannot(struct json *j, const struct dhall_expr *e, const char *what)
 	return DHALL_ESYNTAX;
 }
 
-#define TRY(x)                                                                                 \
-	do {                                                                                   \
-		int rc_ = (x);                                                                 \
-		if (rc_)                                                                       \
-			return rc_;                                                            \
-	} while (0)
-
 /* ---------------------------------------------------------------- numbers */
 
 /* value = (neg ? -1 : 1) * 0.D * 10^e, D = digits[0..n) without trailing
@@ -92,30 +85,30 @@ static int put_scientific(struct json *j, int neg, const char *digits, size_t n,
 	if (n == 0)
 		return dhall_buf_putc(o, '0');
 	if (neg)
-		TRY(dhall_buf_putc(o, '-'));
+		DHALL_TRY(dhall_buf_putc(o, '-'));
 	int integral = e >= (long)n;
 	/* aeson-pretty: |x| > 10^19 in exponent form */
 	int big = e > 20 || (e == 20 && !(n == 1 && digits[0] == '1'));
 	if (integral && !(j->indent && big)) {
-		TRY(dhall_buf_put(o, digits, n));
+		DHALL_TRY(dhall_buf_put(o, digits, n));
 		for (long i = (long)n; i < e; i++)
-			TRY(dhall_buf_putc(o, '0'));
+			DHALL_TRY(dhall_buf_putc(o, '0'));
 		return 0;
 	}
 	if (e >= 0 && e <= 7 && !integral) { /* fixed */
 		if (e == 0)
-			TRY(dhall_buf_putc(o, '0'));
+			DHALL_TRY(dhall_buf_putc(o, '0'));
 		else
-			TRY(dhall_buf_put(o, digits, (size_t)e));
-		TRY(dhall_buf_putc(o, '.'));
+			DHALL_TRY(dhall_buf_put(o, digits, (size_t)e));
+		DHALL_TRY(dhall_buf_putc(o, '.'));
 		return dhall_buf_put(o, digits + e, n - (size_t)e);
 	}
-	TRY(dhall_buf_putc(o, digits[0]));
-	TRY(dhall_buf_putc(o, '.'));
+	DHALL_TRY(dhall_buf_putc(o, digits[0]));
+	DHALL_TRY(dhall_buf_putc(o, '.'));
 	if (n > 1)
-		TRY(dhall_buf_put(o, digits + 1, n - 1));
+		DHALL_TRY(dhall_buf_put(o, digits + 1, n - 1));
 	else
-		TRY(dhall_buf_putc(o, '0'));
+		DHALL_TRY(dhall_buf_putc(o, '0'));
 	return dhall_buf_printf(o, "e%ld", e - 1);
 }
 
@@ -172,7 +165,7 @@ static int put_double(struct json *j, const struct dhall_expr *e)
 static int put_string(struct json *j, const char *s, size_t len)
 {
 	struct dhall_buf *o = j->out;
-	TRY(dhall_buf_putc(o, '"'));
+	DHALL_TRY(dhall_buf_putc(o, '"'));
 	size_t run = 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -190,11 +183,11 @@ static int put_string(struct json *j, const char *s, size_t len)
 		} else {
 			continue;
 		}
-		TRY(dhall_buf_put(o, s + run, i - run));
-		TRY(dhall_buf_puts(o, esc));
+		DHALL_TRY(dhall_buf_put(o, s + run, i - run));
+		DHALL_TRY(dhall_buf_puts(o, esc));
 		run = i + 1;
 	}
-	TRY(dhall_buf_put(o, s + run, len - run));
+	DHALL_TRY(dhall_buf_put(o, s + run, len - run));
 	return dhall_buf_putc(o, '"');
 }
 
@@ -287,9 +280,9 @@ static int newline(struct json *j, unsigned level)
 {
 	if (!j->indent)
 		return 0;
-	TRY(dhall_buf_putc(j->out, '\n'));
+	DHALL_TRY(dhall_buf_putc(j->out, '\n'));
 	for (unsigned i = 0; i < level * (unsigned)j->indent; i++)
-		TRY(dhall_buf_putc(j->out, ' '));
+		DHALL_TRY(dhall_buf_putc(j->out, ' '));
 	return 0;
 }
 
@@ -302,22 +295,22 @@ static int put_object(struct json *j, struct member *m, size_t n, unsigned level
 {
 	qsort(m, n, sizeof *m, cmp_member);
 	int any = 0;
-	TRY(dhall_buf_putc(j->out, '{'));
+	DHALL_TRY(dhall_buf_putc(j->out, '{'));
 	for (size_t i = 0; i < n; i++) {
 		if (i + 1 < n && dhall_str_cmp(m[i].key, m[i + 1].key) == 0)
 			continue; /* a later duplicate wins */
 		if (is_null(m[i].value))
 			continue;
 		if (any)
-			TRY(dhall_buf_putc(j->out, ','));
+			DHALL_TRY(dhall_buf_putc(j->out, ','));
 		any = 1;
-		TRY(newline(j, level + 1));
-		TRY(put_string(j, m[i].key->s, m[i].key->len));
-		TRY(dhall_buf_puts(j->out, j->indent ? ": " : ":"));
-		TRY(put_value(j, m[i].value, level + 1, depth));
+		DHALL_TRY(newline(j, level + 1));
+		DHALL_TRY(put_string(j, m[i].key->s, m[i].key->len));
+		DHALL_TRY(dhall_buf_puts(j->out, j->indent ? ": " : ":"));
+		DHALL_TRY(put_value(j, m[i].value, level + 1, depth));
 	}
 	if (any)
-		TRY(newline(j, level));
+		DHALL_TRY(newline(j, level));
 	return dhall_buf_putc(j->out, '}');
 }
 
@@ -389,14 +382,14 @@ static int put_value(struct json *j, const struct dhall_expr *e, unsigned level,
 		}
 		if (is_map)
 			return put_members(j, e, 1, level, depth);
-		TRY(dhall_buf_putc(j->out, '['));
+		DHALL_TRY(dhall_buf_putc(j->out, '['));
 		for (size_t i = 0; i < e->n; i++) {
 			if (i)
-				TRY(dhall_buf_putc(j->out, ','));
-			TRY(newline(j, level + 1));
-			TRY(put_value(j, e->items[i], level + 1, depth));
+				DHALL_TRY(dhall_buf_putc(j->out, ','));
+			DHALL_TRY(newline(j, level + 1));
+			DHALL_TRY(put_value(j, e->items[i], level + 1, depth));
 		}
-		TRY(newline(j, level));
+		DHALL_TRY(newline(j, level));
 		return dhall_buf_putc(j->out, ']');
 	}
 	case DHALL_FIELD:

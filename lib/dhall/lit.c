@@ -552,6 +552,23 @@ static bool push_seg(struct ps *p, size_t off, size_t len)
 	return ps_push_label(p, &s) == 0;
 }
 
+/* The segments pushed since lbase, as a malloc'd array (popped). */
+static struct seg *take_segs(struct ps *p, size_t lbase, size_t *nseg)
+{
+	size_t n = p->labels.n - lbase;
+	struct seg *segs = malloc(n * sizeof *segs);
+	if (!segs)
+		return ps_nomem(p);
+	for (size_t k = 0; k < n; k++) {
+		struct dhall_str *s = (struct dhall_str *)p->labels.v + lbase + k;
+		segs[k].off = (size_t)(uintptr_t)s->s;
+		segs[k].len = s->len;
+	}
+	p->labels.n = lbase;
+	*nseg = n;
+	return segs;
+}
+
 static struct dhall_expr *interpolation(struct ps *p)
 {
 	/* at "${" */
@@ -641,16 +658,10 @@ static struct dhall_expr *double_quoted(struct ps *p)
 	}
 	if (!push_seg(p, seg_start, p->bytes.n - seg_start))
 		return NULL;
-	size_t nseg = p->labels.n - lbase;
-	struct seg *segs = malloc(nseg * sizeof *segs);
+	size_t nseg;
+	struct seg *segs = take_segs(p, lbase, &nseg);
 	if (!segs)
-		return ps_nomem(p);
-	for (size_t k = 0; k < nseg; k++) {
-		struct dhall_str *s = (struct dhall_str *)p->labels.v + lbase + k;
-		segs[k].off = (size_t)(uintptr_t)s->s;
-		segs[k].len = s->len;
-	}
-	p->labels.n = lbase;
+		return NULL;
 	struct dhall_expr *e = text_node(p, pos, segs, nseg, ebase, bbase);
 	free(segs);
 	return e;
@@ -710,16 +721,9 @@ static struct dhall_expr *single_quoted(struct ps *p)
 	}
 	if (!push_seg(p, seg_start, p->bytes.n - seg_start))
 		return NULL;
-	size_t nseg = p->labels.n - lbase;
-	segs = malloc(nseg * sizeof *segs);
-	if (!segs)
-		return ps_nomem(p);
-	for (size_t k = 0; k < nseg; k++) {
-		struct dhall_str *s = (struct dhall_str *)p->labels.v + lbase + k;
-		segs[k].off = (size_t)(uintptr_t)s->s;
-		segs[k].len = s->len;
-	}
-	p->labels.n = lbase;
+	size_t nseg;
+	if (!(segs = take_segs(p, lbase, &nseg)))
+		return NULL;
 
 	/* The indentation: the longest common prefix of spaces/tabs over the
 	 * lines that are not empty, and always the last line. A line starts at
