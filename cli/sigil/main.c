@@ -14,6 +14,7 @@ static const struct cli_cmd *const table_src[] = {
 	&sigil_cmd_import,
 	&sigil_cmd_exec,
 	&sigil_cmd_check,
+	&sigil_cmd_build,
 };
 
 int main(int argc, char **argv)

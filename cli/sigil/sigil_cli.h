@@ -10,7 +10,7 @@
 #include "common/cli.h"
 #include "elf/elf.h"
 
-extern const struct cli_cmd sigil_cmd_import, sigil_cmd_exec, sigil_cmd_check;
+extern const struct cli_cmd sigil_cmd_import, sigil_cmd_exec, sigil_cmd_check, sigil_cmd_build;
 
 /* Parsed options: every value of every option, in order. */
 struct sigil_args {

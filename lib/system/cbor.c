@@ -127,7 +127,7 @@ static struct sval *v_child(struct tv *t, const struct sys_child *c)
 	put(m, "uses", uses);
 	struct sval *roms = v_new(t, SV_LIST, c->nroms + 1);
 	for (size_t i = 0; roms && i < c->nroms; i++) {
-		static const char *const kind[] = {"path", "text", "dhall"};
+		static const char *const kind[] = {"path", "text", "dhall", "urn"};
 		struct sval *r = v_new(t, SV_MAP, 2);
 		put(r, "name", v_text(t, c->roms[i].name));
 		put(r, kind[c->roms[i].kind], v_text(t, c->roms[i].value));

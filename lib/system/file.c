@@ -27,15 +27,24 @@ int sys_load_any(struct dhall_arena *arena, const char *file, const char *data, 
 		return rc;
 	}
 	struct dhall_expr *e;
-	struct dhall_err err;
 	memset(out, 0, sizeof *out);
 	out->file = file;
 	out->src = data;
 	out->srclen = len;
-	int rc = dhall_parse(arena, data, len, file, &e, &err);
+	int rc = sys_dhall_value(arena, file, data, len, &e, r);
+	if (rc)
+		return rc;
+	return sys_load_dhall(arena, e, file, data, len, out, r);
+}
+
+int sys_dhall_value(struct dhall_arena *arena, const char *file, const char *data, size_t len,
+		    struct dhall_expr **out, struct sys_report *r)
+{
+	struct dhall_err err;
+	int rc = dhall_parse(arena, data, len, file, out, &err);
 	if (rc == DHALL_ENOMEM)
 		return rc;
 	if (rc)
 		return sys_diag(r, SYS_ERROR, err.offset, NULL, "%s", err.msg);
-	return sys_load_dhall(arena, e, file, data, len, out, r);
+	return 0;
 }

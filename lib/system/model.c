@@ -14,7 +14,7 @@
  *   Policy   { label : { exact, prefix, suffix : Optional Text },
  *              attributes : Map Text Text }
  *   Use      { service, label, path : Optional Text }
- *   Rom      { name, path | text | dhall : Optional Text (exactly one) }
+ *   Rom      { name, path | text | dhall | urn : Optional Text (exactly one) }
  *   Mount    { target, state : Optional Text, tmpfs : Optional Natural,
  *              writable }
  *   Uplink   { address, forwards : List { host, child, proto } }
@@ -283,18 +283,18 @@ static int each_use(struct ctx *c, const struct sval *v, void *out)
 
 static int each_rom(struct ctx *c, const struct sval *v, void *out)
 {
-	static const char *const ok[] = {"name", "path", "text", "dhall", NULL};
+	static const char *const ok[] = {"name", "path", "text", "dhall", "urn", NULL};
 	struct sys_rom *rom = out;
-	const char *path = NULL, *text = NULL, *dh = NULL;
+	const char *path = NULL, *text = NULL, *dh = NULL, *urn = NULL;
 	rom->pos = v->pos;
 	if (want(c, v, SV_MAP) || only_fields(c, v, ok) || get_text(c, v, "name", 1, &rom->name) ||
 	    get_text(c, v, "path", 0, &path) || get_text(c, v, "text", 0, &text) ||
-	    get_text(c, v, "dhall", 0, &dh))
+	    get_text(c, v, "dhall", 0, &dh) || get_text(c, v, "urn", 0, &urn))
 		return -1;
-	if (!!path + !!text + !!dh != 1)
-		return shape(c, v, "%s", "a ROM module needs exactly one of path, text or dhall");
-	rom->kind = path ? SYS_ROM_PATH : text ? SYS_ROM_TEXT : SYS_ROM_DHALL;
-	rom->value = path ? path : text ? text : dh;
+	if (!!path + !!text + !!dh + !!urn != 1)
+		return shape(c, v, "%s", "a ROM module needs exactly one of path, text, dhall or urn");
+	rom->kind = path ? SYS_ROM_PATH : text ? SYS_ROM_TEXT : dh ? SYS_ROM_DHALL : SYS_ROM_URN;
+	rom->value = path ? path : text ? text : dh ? dh : urn;
 	return 0;
 }
 

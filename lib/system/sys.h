@@ -65,11 +65,12 @@ struct sys_use {
 	size_t pos;
 };
 
-enum sys_rom_kind { SYS_ROM_PATH, SYS_ROM_TEXT, SYS_ROM_DHALL };
+enum sys_rom_kind { SYS_ROM_PATH, SYS_ROM_TEXT, SYS_ROM_DHALL, SYS_ROM_URN };
 struct sys_rom {
 	const char *name; /* the file name under /rom */
 	enum sys_rom_kind kind;
-	const char *value; /* host path, literal text, or a .dhall file to render as CBOR */
+	const char *value; /* host path, literal text, a .dhall file to render as CBOR, or
+			    * (after sigil build) the urn:eris: of the content */
 	size_t pos;
 };
 
@@ -164,6 +165,12 @@ int sys_load_dhall(struct dhall_arena *arena, const struct dhall_expr *e, const 
 int sys_load_json(struct dhall_arena *arena, const char *text, size_t len, const char *file,
 		  struct sys_system *out, struct sys_report *r);
 
+/* A Dhall file as the value it stands for: parsed (and, once the evaluator
+ * is wired in, resolved, type-checked and normalized). Syntax errors become
+ * findings. */
+int sys_dhall_value(struct dhall_arena *arena, const char *file, const char *data, size_t len,
+		    struct dhall_expr **out, struct sys_report *r);
+
 /* Loads data[0..len) by the form its file name says: .json, .cbor, or
  * Dhall (anything else; syntax errors become findings). */
 int sys_load_any(struct dhall_arena *arena, const char *file, const char *data, size_t len,
@@ -186,5 +193,173 @@ size_t sys_check(const struct sys_system *s, struct sys_report *r);
 /* Prints the findings as "file:line:col: error: msg" (+ "  hint: …") to
  * `out` (a FILE *), positions resolved against s->src. */
 void sys_report_print(const struct sys_report *r, const struct sys_system *s, void *out);
+
+/* ====================================================================
+ * Genode init configs (issue 6): lib/system/genode_parse.c (XML → the
+ * light model below, libxml2), genode_check.c (the checks of Genode's
+ * init semantics, shared/genode/INIT.md §9), genode_import.c (a Genode
+ * config → struct sys_system), genode.c (struct sys_system → a Genode
+ * init <config>), dhall_out.c (struct sys_system → Dhall text) and
+ * graph.c (→ Graphviz DOT).
+ *
+ * The Sigil model cannot hold what a Genode config says (client-side
+ * route rules, first-match order, <parent/> targets, label rewriting,
+ * aliases, forwarded services), so a Genode config is first read into
+ * this separate, raw model: everything is kept as written, strings in
+ * the arena, positions are byte offsets of the start of the node's line
+ * in the XML text (so sys_report_print gives file:line).
+ * ==================================================================== */
+
+enum sys_gn_target_kind { SYS_GN_PARENT, SYS_GN_CHILD, SYS_GN_ANY_CHILD, SYS_GN_LOCAL };
+struct sys_gn_target {
+	enum sys_gn_target_kind kind;
+	const char *name;  /* SYS_GN_CHILD: the child or alias named (NULL when missing) */
+	const char *label; /* label rewrite, NULL when none */
+	size_t pos;
+};
+
+/* Route-rule and policy selectors, NULL when absent. */
+struct sys_gn_sel {
+	const char *label, *prefix, *suffix, *last, *unscoped;
+};
+
+/* One rule of a <route> or <default-route>. */
+struct sys_gn_rule {
+	int any;             /* <any-service> */
+	const char *service; /* <service name>; NULL for <any-service> */
+	struct sys_gn_sel sel;
+	struct sys_gn_target *targets;
+	size_t ntargets;
+	size_t pos;
+};
+
+/* A <policy>/<default-policy>: of a server's <config>, or of a forwarded
+ * <service> (then `target` is its <child>). */
+struct sys_gn_policy {
+	struct sys_gn_sel sel;
+	int is_default;
+	struct sys_kv *attrs; /* every other attribute, in document order */
+	size_t nattrs;
+	struct sys_gn_target target;
+	size_t pos;
+};
+
+struct sys_gn_named {
+	const char *name;
+	size_t pos;
+};
+
+struct sys_gn_config;
+struct sys_gn_start {
+	const char *name;   /* "" when the start node has none */
+	const char *binary; /* <binary name>, else the start name */
+	uint64_t ram, caps; /* configured (caps: caps=, else <default caps>) */
+	int has_ram, has_caps, has_priority, has_affinity, ld;
+	long priority;
+	struct sys_gn_named *provides;
+	size_t nprovides;
+	int has_route;
+	struct sys_gn_rule *route;
+	size_t nroute;
+	int has_config;
+	struct sys_gn_policy *policies; /* of its <config> */
+	size_t npolicies;
+	struct sys_gn_config *sub; /* the config of a nested init, NULL when none */
+	size_t pos, ram_pos, caps_pos, prio_pos, affinity_pos;
+};
+
+struct sys_gn_alias {
+	const char *name, *child;
+	size_t pos;
+};
+
+struct sys_gn_service {
+	const char *name;
+	struct sys_gn_policy *policies;
+	size_t npolicies;
+	size_t pos;
+};
+
+struct sys_gn_config {
+	const char *step; /* test-init harness: the <init_config> version/number; else NULL */
+	int has_parent_provides, has_default_route, has_preserve_ram, has_preserve_caps;
+	int has_prio_levels, has_affinity_space;
+	struct sys_gn_named *parent_provides;
+	size_t nparent;
+	struct sys_gn_rule *default_route;
+	size_t ndefault_route;
+	uint64_t default_caps, default_ram, preserve_ram, preserve_caps;
+	long prio_levels;
+	struct sys_gn_start *starts;
+	size_t nstarts;
+	struct sys_gn_alias *aliases;
+	size_t naliases;
+	struct sys_gn_service *services; /* init's forwarded <service>s */
+	size_t nservices;
+	struct sys_gn_named *unknown; /* top-level nodes init does not know */
+	size_t nunknown;
+	unsigned depth; /* 0 top level, 1 a nested init's config, ... */
+	size_t pos, prio_pos;
+};
+
+/* A file: one init config, or the steps of a test-init script (a <config>
+ * of <init_config> nodes, shared/genode/configs/07-*). */
+struct sys_gn_file {
+	struct sys_gn_config **configs;
+	size_t nconfigs;
+	int harness;
+};
+
+#define SYS_GN_MAX_INPUT (16u << 20) /* bytes of XML the parser accepts */
+#define SYS_GN_MAX_NESTING 8u        /* nested init configs followed */
+
+/* Parses the XML text of a Genode init config (libxml2; no network, no
+ * DTD, no entities; at most SYS_GN_MAX_INPUT bytes). Syntax and shape
+ * errors go to r with positions; returns 0, -1 (see r) or DHALL_ENOMEM.
+ * Everything is allocated in `arena`. */
+__attribute__((warn_unused_result)) int sys_genode_parse(struct dhall_arena *arena,
+							 const char *text, size_t len,
+							 struct sys_gn_file *out,
+							 struct sys_report *r);
+
+/* The checks of INIT.md §9 over every config of f (nested ones too);
+ * appends findings to r and returns the number of errors. */
+size_t sys_genode_check(const struct sys_gn_file *f, struct sys_report *r);
+
+/* Builds a Sigil system named `name` from config c: each <start> a child
+ * (binary, RAM, caps, provided services), each route that resolves to a
+ * sibling (INIT.md §4.2) a use, each server's <policy> a policy of every
+ * service it provides (plus an exact policy for each use none matches, so
+ * that Sigil's policy routing reaches the same server). What the model
+ * cannot hold (routes to the parent, label rewrites, default policies,
+ * other <config> content) is listed in `notes` as warnings. Returns 0 or
+ * DHALL_ENOMEM. */
+__attribute__((warn_unused_result)) int sys_genode_import(struct dhall_arena *arena,
+							  const struct sys_gn_config *c,
+							  const char *name, struct sys_system *out,
+							  struct sys_report *notes);
+
+enum sys_gn_dialect { SYS_GN_21_05, SYS_GN_CURRENT };
+
+/* Renders s as a Genode init <config> (sorted, escaped). On success *out
+ * is malloc'd text (the caller frees) and 0 is returned; -1 when s holds
+ * something XML cannot carry (findings in r); DHALL_ENOMEM. */
+__attribute__((warn_unused_result)) int sys_genode_render(const struct sys_system *s,
+							  enum sys_gn_dialect d, char **out,
+							  size_t *len, struct sys_report *r);
+
+/* Renders s as Dhall text in the shape of lib/system/model.c, with each
+ * note of `notes` (may be NULL) as a leading comment. *out malloc'd.
+ * Returns 0 or DHALL_ENOMEM. */
+__attribute__((warn_unused_result)) int sys_dhall_render(const struct sys_system *s,
+							 const struct sys_report *notes, char **out,
+							 size_t *len);
+
+/* Renders s as a Graphviz digraph: a node per child (RAM, caps), an edge
+ * client → server per use (service and label), uses no server takes in
+ * red to a "?" node, policies that match no use as dashed red nodes.
+ * *out malloc'd. Returns 0 or DHALL_ENOMEM. */
+__attribute__((warn_unused_result)) int sys_graph_dot(const struct sys_system *s, char **out,
+						      size_t *len);
 
 #endif
