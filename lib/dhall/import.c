@@ -38,11 +38,9 @@ static bool is_hex(int c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-bool ps_at_import(const struct ps *p)
+bool ps_at_import_slow(const struct ps *p)
 {
 	int c0 = ps_peek(p, 0), c1 = ps_peek(p, 1);
-	if (c0 != '/' && c0 != '.' && c0 != '~' && c0 != 'h' && c0 != 'e' && c0 != 'm')
-		return false; /* the common case, decided by one byte */
 	if (c0 == '/')
 		return true; /* the caller has ruled out the // and /\ operators */
 	if (c0 == '.' && c1 == '/')

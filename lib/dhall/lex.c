@@ -324,7 +324,7 @@ size_t ps_simple_label_len(const struct ps *p)
 	return i - p->pos;
 }
 
-enum ps_kw ps_word(struct ps *p, size_t *len)
+enum ps_kw ps_word_slow(struct ps *p, size_t *len)
 {
 	if (p->word_kw < 0 || p->word_pos != p->pos) {
 		p->word_pos = p->pos;

@@ -170,7 +170,19 @@ size_t ps_simple_label_len(const struct ps *p);
  * an ordinary label or there is none) and its length in *len (0 if none).
  * Remembered per position, so the levels that all look at the same word
  * scan it once. */
-enum ps_kw ps_word(struct ps *p, size_t *len);
+enum ps_kw ps_word_slow(struct ps *p, size_t *len);
+static inline enum ps_kw ps_word(struct ps *p, size_t *len)
+{
+	if (p->pos >= p->len || !(ps_cc[(unsigned char)p->src[p->pos]] & CC_LABEL_FIRST)) {
+		*len = 0; /* not a word: nothing to remember */
+		return KW_NONE;
+	}
+	if (p->word_kw >= 0 && p->word_pos == p->pos) {
+		*len = p->word_len;
+		return (enum ps_kw)p->word_kw;
+	}
+	return ps_word_slow(p, len);
+}
 
 /* True when the cursor is at keyword `kw` (not followed by a label char). */
 bool ps_at_kw(const struct ps *p, const char *kw);
@@ -188,7 +200,15 @@ struct dhall_expr *ps_bytes(struct ps *p);    /* 0x"…" */
 
 /* ---- imports (import.c) */
 /* True when the cursor starts an import (path, URL, env:, missing). */
-bool ps_at_import(const struct ps *p);
+bool ps_at_import_slow(const struct ps *p);
+static inline bool ps_at_import(const struct ps *p)
+{
+	int c = ps_peek(p, 0);
+	/* the common case, decided by one byte: imports start with / . ~ h e m */
+	if (c != '/' && c != '.' && c != '~' && c != 'h' && c != 'e' && c != 'm')
+		return false;
+	return ps_at_import_slow(p);
+}
 struct dhall_expr *ps_import(struct ps *p);
 
 /* ---- expressions (parse.c) */
