@@ -4,10 +4,10 @@
  * The JSON conventions are dhall_to_json's (lib/dhall/json.c): records →
  * objects with sorted keys, Optional → value or null (null fields left out),
  * unions → their payload or constructor name, mapKey/mapValue lists →
- * objects. Nothing is evaluated yet: the input must already be a normal-form
- * value (no imports, applications of functions, operators, let …), and the
- * error says so. Exit codes as cli.h: 1 bad Dhall or no JSON form, 2 usage,
- * 3 system.
+ * objects. The input is evaluated first: imports resolved (relative to the
+ * file, or the working directory for stdin), type-checked and normalized
+ * (lib/dhall: resolve.c, typecheck.c, eval.c). Exit codes as cli.h: 1 bad
+ * Dhall (syntax, import, type) or no JSON form, 2 usage, 3 system.
  */
 #include "common/cli.h"
 #include "dhall/dhall.h"
@@ -108,7 +108,20 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	status = read_all(file, &src, &len);
 	if (status)
 		goto out;
-	rc = dhall_parse(&arena, src, len, file ? file : "(stdin)", &e, &err);
+	struct dhall_ctx ctx;
+	struct dhall_expr *ty;
+	dhall_ctx_init(&ctx);
+	ctx.name = file ? file : "(stdin)";
+	ctx.src = src;
+	ctx.len = len;
+	rc = dhall_parse(&arena, src, len, ctx.name, &e, &err);
+	if (rc == 0)
+		rc = dhall_resolve(&ctx, &arena, e, file && strcmp(file, "-") != 0 ? file : NULL, &e,
+				   &err);
+	if (rc == 0)
+		rc = dhall_typeof(&ctx, &arena, e, &ty, &err);
+	if (rc == 0)
+		rc = dhall_normalize_ctx(&ctx, &arena, e, &e, &err);
 	if (rc == DHALL_ENOMEM) {
 		status = cli_fail(NULL, EXIT_SYSTEM, "out of memory");
 		goto out;
@@ -124,11 +137,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		goto out;
 	}
 	if (rc) {
-		int unevaluated = strstr(err.msg, "normalized") != NULL;
-		status = cli_fail(NULL, EXIT_DATA, "%s: %s%s", file ? file : "(stdin)", err.msg,
-				  unevaluated ? "\n(note: this dhall-to-json does not evaluate yet; "
-						"the input must already be a normal-form value)"
-					      : "");
+		status = cli_fail(NULL, EXIT_DATA, "%s: %s", file ? file : "(stdin)", err.msg);
 		goto out;
 	}
 	if (cli_write_all(1, out.data, out.len) < 0 || cli_write_all(1, "\n", 1) < 0)
@@ -150,8 +159,8 @@ int main(int argc, char **argv)
 			   "as dhall-haskell's dhall-to-json does: records become objects (keys\n"
 			   "sorted, null fields left out), lists arrays, `Some x` x, `None T`\n"
 			   "null, union values their payload (or the constructor's name), and\n"
-			   "lists of { mapKey, mapValue } records objects. Expressions are not\n"
-			   "evaluated yet: the input must already be in normal form.",
+			   "lists of { mapKey, mapValue } records objects. The expression is\n"
+			   "evaluated first: imports resolved, type-checked, normalized.",
 		.opts = opts,
 		.run = run,
 	};

@@ -10,6 +10,8 @@
 #include "dhall/dhall.h"
 
 extern const struct cli_cmd dhall_cmd_encode, dhall_cmd_decode, dhall_cmd_format;
+/* evaluation (load.c and one file each) */
+extern const struct cli_cmd dhall_cmd_normalize, dhall_cmd_type, dhall_cmd_hash, dhall_cmd_resolve;
 
 /* Reads all of `file` (NULL or "-": stdin) into a malloc'd buffer with a
  * NUL after the data. Returns 0, or prints the error and returns EXIT_SYSTEM. */
@@ -23,5 +25,16 @@ int dhall_cli_write(const struct cli_cmd *cmd, const void *buf, size_t len);
  * bad Dhall). *src must be freed by the caller (it backs the tree). */
 int dhall_cli_parse(const struct cli_cmd *cmd, const char *file, struct dhall_arena *arena,
 		    char **src, struct dhall_expr **e);
+
+/* load.c: reads, parses and resolves `file` (or stdin) into *e, with ctx
+ * filled for positions. Prints errors; returns the exit code. *src must be
+ * freed by the caller. */
+int dhall_cli_load(const struct cli_cmd *cmd, const char *file, struct dhall_arena *arena,
+		   char **src, struct dhall_ctx *ctx, struct dhall_expr **e);
+/* Prints err for a failed evaluation step (rc != 0); returns the exit code
+ * (EXIT_OK when rc == 0). */
+int dhall_cli_report(const struct cli_cmd *cmd, int rc, const struct dhall_err *err);
+/* load, type-check, then print the type (check_only) or the normal form */
+int dhall_cli_eval(const struct cli_cmd *cmd, const char *file, int check_only);
 
 #endif

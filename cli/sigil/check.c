@@ -88,7 +88,7 @@ const struct cli_cmd sigil_cmd_check = {
 	.name = "check",
 	.args = "[--werror] [-o DESCRIPTION.cbor] SYSTEM",
 	.summary = "check a system description before anything runs",
-	.details = "SYSTEM is a .dhall file (in normal form until the evaluator lands), a .json\n"
+	.details = "SYSTEM is a .dhall file (resolved, type-checked and normalized), a .json\n"
 		   "file of the same shape (see docs/system.md), or a .cbor system description. Checks names, resources against\n"
 		   "the budget and the runtime's overhead, that every service a child uses is\n"
 		   "served by exactly one server whose policy names it, unused policies, service\n"

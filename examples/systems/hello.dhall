@@ -1,7 +1,7 @@
 -- A small system in normal form: what `dhall normalize` makes of a system
 -- written with dhall/Sigil/package.dhall (see web.dhall), and what
--- `sigil check` reads directly until our evaluator lands: no let, no
--- imports, every type written out. A log server and two clients; the log
+-- `sigil check` reads as it is, so its findings point at exact values: no
+-- let, no imports, every type written out. A log server and two clients; the log
 -- server's policies name both, so both uses are routed to it.
 { name = "hello"
     , ram = 268435456

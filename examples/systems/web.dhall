@@ -1,6 +1,5 @@
--- A web server that logs through a log server, written with Sigil's types.
--- `sigil check` needs it in normal form until our evaluator lands:
---   dhall normalize --file examples/systems/web.dhall
+-- A web server that logs through a log server, written with Sigil's types
+-- (dhall/Sigil/package.dhall): `sigil check examples/systems/web.dhall`.
 let Sigil = ../../dhall/Sigil/package.dhall
 
 in  Sigil.System::{

@@ -297,7 +297,8 @@ struct dhall_ctx {
 	const char *src;
 	size_t len;
 	/* budgets: evaluation steps (applications, builtin reductions, …) and
-	 * bytes of scratch memory; 0 means the default (2e8 steps, 4 GiB) */
+	 * bytes of scratch memory; 0 means the default (2e7 steps, 1 GiB:
+	 * far more than configuration needs; a step allocates ~250 bytes) */
 	uint64_t max_steps;
 	size_t max_bytes;
 	/* imports (resolve.c): the cache directory ($XDG_CACHE_HOME/dhall or

@@ -559,15 +559,13 @@ static struct dhall_expr *record(struct ps *p)
 	r->n = p->labels.n - lbase;
 	if (!(r->labels = ps_take(p, &p->labels, lbase)) || !(r->items = ps_take(p, &p->exprs, ebase)))
 		return NULL;
-	bool dup;
-	if (!has_duplicates(p, r->labels, r->n, &dup))
+	bool dup = false;
+	if (!is_type && !has_duplicates(p, r->labels, r->n, &dup))
 		return NULL;
-	if (dup) {
-		if (is_type)
-			return ps_fail_at(p, pos, "a record type has the same field twice");
-		if (!record_duplicates(p, r))
-			return NULL;
-	}
+	/* duplicate fields of a record literal are combined with ∧; those of a
+	 * record type are kept: rejecting them is the type checker's job */
+	if (dup && !is_type && !record_duplicates(p, r))
+		return NULL;
 	return r;
 }
 
@@ -614,11 +612,7 @@ static struct dhall_expr *union_type(struct ps *p)
 	u->n = p->labels.n - lbase;
 	if (!(u->labels = ps_take(p, &p->labels, lbase)) || !(u->items = ps_take(p, &p->exprs, ebase)))
 		return NULL;
-	bool dup;
-	if (!has_duplicates(p, u->labels, u->n, &dup))
-		return NULL;
-	if (dup)
-		return ps_fail_at(p, pos, "a union type has the same alternative twice");
+	/* duplicate alternatives are the type checker's to reject */
 	return u;
 }
 

@@ -228,7 +228,8 @@ static size_t route(const struct sys_system *s, const struct provider *ix, size_
 				 u->service);
 		else
 			snprintf(hint, sizeof hint,
-				 "add a policy with label exact \"%s\" (or a matching prefix) to the server of \"%s\"",
+				 "add a policy with label exact \"%.200s\" (or a matching prefix) to the server of "
+				 "\"%.100s\"",
 				 label, u->service);
 		sys_diag(r, SYS_ERROR, u->pos, hint, "child '%s' uses \"%s\" (label \"%s\") but %s",
 			 c->name, u->service, label,
@@ -236,8 +237,8 @@ static size_t route(const struct sys_system *s, const struct provider *ix, size_
 		return SIZE_MAX;
 	}
 	if (nfound > 1) {
-		snprintf(hint, sizeof hint, "narrow the policies so that exactly one server matches \"%s\"",
-			 label);
+		snprintf(hint, sizeof hint,
+			 "narrow the policies so that exactly one server matches \"%.300s\"", label);
 		sys_diag(r, SYS_ERROR, u->pos, hint,
 			 "child '%s' uses \"%s\" (label \"%s\"): ambiguous, the policies of %s all match",
 			 c->name, u->service, label, names);

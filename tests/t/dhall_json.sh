@@ -24,8 +24,8 @@ is "$(j '[ { mapKey = "k2", mapValue = 2 }, { mapKey = "k1", mapValue = 1 } ]' -
 is "$(j '[] : List { mapKey : Text, mapValue : Bool }' --compact)" '{}' "an empty map is {}"
 is "$(j '{=}')" '{}' "an empty record is {}"
 is "$(j '"q\"b\\n\nt\tc\u0001é/"')" '"q\"b\\n\nt\tc\u0001é/"' "text escapes"
-is "$(j '[ 1.0, 0.5, -2, +3, 1e-3, 18446744073709551616 ]' --compact)" \
-	'[1,0.5,-2,3,1.0e-3,18446744073709551616]' "numbers"
+is "$(j '{ d = [ 1.0, 0.5, 1e-3 ], i = [ -2, +3 ], n = 18446744073709551616 }' --compact)" \
+	'{"d":[1,0.5,1.0e-3],"i":[-2,3],"n":18446744073709551616}' "numbers"
 printf '{ x = True }' > in.dhall
 is "$("$J" --file in.dhall --compact)" '{"x":true}' "--file"
 "$J" --file in.dhall > out.json; ok $? "exit 0 on success"
@@ -33,8 +33,10 @@ is "$(tail -c 1 out.json | od -An -c | tr -d ' ')" '\n' "output ends with a newl
 
 j 'λ(x : Natural) → x' > out 2> err; is $? 1 "a function has no JSON form: exit 1"
 grep -q 'cannot translate to JSON: a function' err; ok $? "and says what: $(head -n 1 err)"
-j '1 + 2' > out 2> err; is $? 1 "an unevaluated operator: exit 1"
-grep -q 'does not evaluate yet' err; ok $? "and says evaluation is not there yet"
+is "$(j '{ n = 1 + 2, t = "a" ++ Natural/show 4 }' --compact)" '{"n":3,"t":"a4"}' \
+	"the input is evaluated first"
+j '1 + True' > out 2> err; is $? 1 "a type error: exit 1"
+grep -q '(stdin):1:.*Bool' err; ok $? "and says where and what: $(head -n 1 err)"
 j 'NaN' 2> err > out; is $? 1 "NaN: exit 1"
 test ! -s out; ok $? "and prints nothing on stdout"
 j '{ a = ' 2> err; is $? 1 "a syntax error: exit 1"

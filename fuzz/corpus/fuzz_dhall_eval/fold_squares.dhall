@@ -1,0 +1,1 @@
+Natural/fold 100 Natural (λ(n : Natural) → n * n) 2

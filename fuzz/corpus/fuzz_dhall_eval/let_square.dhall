@@ -1,0 +1,1 @@
+let f = λ(x : Natural) → x * x in f (f 3)

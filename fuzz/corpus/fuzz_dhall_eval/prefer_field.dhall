@@ -1,0 +1,1 @@
+λ(r : { a : Natural }) → (r ⫽ { b = True }).a + 0

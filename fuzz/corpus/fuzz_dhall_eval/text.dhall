@@ -1,0 +1,1 @@
+Text/replace "a" "${Natural/show 1}" "banana" ++ Text/show "\n$"

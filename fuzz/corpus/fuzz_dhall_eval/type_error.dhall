@@ -1,0 +1,1 @@
+λ(x : Natural) → 1 + True

@@ -1,0 +1,166 @@
+/*
+ * eval_int.h — the evaluator's private interface: the value domain of
+ * normalization by evaluation (NbE), shared by eval.c (expressions →
+ * values), builtins.c (builtin functions, numbers, text), quote.c (values →
+ * normal-form expressions, α-normalization, equivalence, the public entry
+ * points) and typecheck.c (type inference over values).
+ *
+ * A value (struct dv) is an expression in weak head normal form whose
+ * binders are closures: λ and ∀ keep their body as the unevaluated
+ * expression plus the environment it was met in, so β-reduction is one
+ * environment push instead of a substitution. Values reuse the expression
+ * kinds (enum dhall_kind); a value of kind DHALL_VAR is a free ("neutral")
+ * variable identified by its name and its de Bruijn *level* (how many
+ * binders of that name were already in scope when it was made), which
+ * stays valid however deep it is later carried; quoting turns levels back
+ * into indices. Stuck applications, operators, selections … are values of
+ * their own kind whose operands are values (neutral terms).
+ *
+ * Invariants: values are immutable once built and may be shared; record,
+ * record-type and union values keep their fields sorted by label (the
+ * order of the binary encoding), without duplicates; a TEXT value has no
+ * interpolation that is itself a TEXT value, and no empty chunk between two
+ * interpolations is merged away (chunks are just strings). Everything is
+ * allocated from the evaluator's scratch arena; quote copies into the
+ * caller's arena.
+ *
+ * Limits (so that no input can run away with time or memory, e.g. under a
+ * fuzzer): every evaluation step counts against ev->max_steps, the scratch
+ * arena's size against ev->max_bytes, Natural literals are capped at
+ * DHALL_EV_MAX_NUM_BYTES bytes and recursion at DHALL_EV_MAX_DEPTH levels;
+ * exceeding any is DHALL_ELIMIT with a message naming the limit.
+ */
+#ifndef SIGIL_DHALL_EVAL_INT_H
+#define SIGIL_DHALL_EVAL_INT_H
+
+#include "dhall_int.h"
+
+#include <string.h>
+
+#define DHALL_EV_MAX_NUM_BYTES 4096
+#define DHALL_EV_MAX_DEPTH 200000
+#define DHALL_EV_DEFAULT_STEPS 20000000ull
+#define DHALL_EV_DEFAULT_BYTES ((size_t)1 << 30)
+
+struct dv;
+
+/* An environment: a linked list of bindings, newest first. */
+struct denv {
+	struct dhall_str name;
+	struct dv *val;
+	struct denv *next;
+};
+
+struct dv {
+	uint8_t kind; /* enum dhall_kind */
+	uint8_t op;
+	size_t n;
+	struct dv *a, *b, *c;
+	struct dv **items;
+	struct dhall_str *labels;
+	struct dhall_str label;
+	uint64_t with_opt;
+	union {
+		int64_t level; /* DHALL_VAR */
+		struct dhall_num num;
+		double dbl;
+		struct dhall_date date;
+		struct dhall_time time;
+		struct dhall_tz tz;
+	} u;
+	/* LAMBDA / PI: the closure (body under `label`, environment) */
+	const struct dhall_expr *body;
+	struct denv *env;
+};
+
+/* A quoting context: the names bound between the top and here. */
+struct dnames {
+	struct dhall_str name;
+	const struct dnames *next;
+};
+
+struct ev {
+	struct dhall_arena *arena; /* scratch: values */
+	struct dhall_err *err;
+	uint64_t steps, max_steps;
+	size_t max_bytes;
+	unsigned depth;
+	/* source of the tree being checked, for positions in type errors */
+	const char *name, *src;
+	size_t len;
+};
+
+/* ---- eval.c */
+/* Allocation; NULL (with the error set) when out of memory or past the
+ * byte budget. */
+struct dv *ev_new(struct ev *ev, enum dhall_kind kind);
+void *ev_alloc(struct ev *ev, size_t size);
+int ev_nomem(struct ev *ev);
+/* Counts one step and checks the budgets (0 or DHALL_ELIMIT). */
+int ev_tick(struct ev *ev);
+
+/* Evaluates e in env into *out. 0 or a negative error. */
+int ev_eval(struct ev *ev, struct denv *env, const struct dhall_expr *e, struct dv **out);
+/* Applies f to x (β-reduces, or runs a builtin, or builds a neutral). */
+int ev_apply(struct ev *ev, struct dv *f, struct dv *x, struct dv **out);
+/* Instantiates a LAMBDA/PI closure with x. */
+int ev_inst(struct ev *ev, const struct dv *clo, struct dv *x, struct dv **out);
+struct denv *ev_bind(struct ev *ev, struct denv *env, struct dhall_str name, struct dv *v);
+/* Field lookup in a sorted RECORD/RECORD_TYPE/UNION value; -1 when absent. */
+long ev_find(const struct dv *r, const struct dhall_str *label);
+/* The operator rules of standard/beta-normalization.md on values. */
+int ev_op(struct ev *ev, unsigned op, struct dv *l, struct dv *r, struct dv **out);
+int ev_field(struct ev *ev, struct dv *r, struct dhall_str label, struct dv **out);
+struct dv *ev_builtin(struct ev *ev, unsigned b);
+struct dv *ev_var(struct ev *ev, struct dhall_str name, int64_t level);
+struct dv *ev_text1(struct ev *ev, const char *s, size_t len);
+struct dv *ev_nat(struct ev *ev, uint64_t n);
+
+/* ---- builtins.c */
+/* How many arguments builtin b takes before it can reduce (0: none). */
+unsigned ev_builtin_arity(unsigned b);
+/* Tries to reduce builtin b applied to args[0..n) (n == its arity).
+ * *out = NULL when it is stuck (the caller builds the neutral). */
+int ev_builtin_reduce(struct ev *ev, unsigned b, struct dv **args, struct dv **out);
+/* Natural arithmetic (values of kind NATURAL). */
+int ev_num_add(struct ev *ev, const struct dhall_num *a, const struct dhall_num *b,
+	       struct dhall_num *out);
+int ev_num_mul(struct ev *ev, const struct dhall_num *a, const struct dhall_num *b,
+	       struct dhall_num *out);
+int ev_num_cmp(const struct dhall_num *a, const struct dhall_num *b);
+static inline int ev_num_zero(const struct dhall_num *n)
+{
+	return !n->big && n->small == 0;
+}
+/* Text: builds a TEXT value from chunks/interpolations, flattening nested
+ * text values and merging chunks, reducing "${t}" to t. */
+int ev_text(struct ev *ev, struct dhall_str *chunks, struct dv **parts, size_t n, struct dv **out);
+
+/* ---- quote.c */
+/* Quotes v back to a normal-form expression (allocated in `arena`) under
+ * names ctx; alpha: every binder named "_" (α-normal form). */
+int ev_quote(struct ev *ev, struct dhall_arena *arena, const struct dnames *ctx,
+	     const struct dv *v, int alpha, struct dhall_expr **out);
+/* Judgmental equivalence of two values under ctx: 1 equal, 0 not, <0 error. */
+int ev_equiv(struct ev *ev, const struct dnames *ctx, const struct dv *a, const struct dv *b);
+/* How many entries of ctx are named `name`. */
+int64_t ev_count(const struct dnames *ctx, struct dhall_str name);
+/* Initialises ev for a public entry point (budgets from ctx or defaults). */
+void ev_setup(struct ev *ev, struct dhall_arena *scratch, struct dhall_err *err,
+	      const struct dhall_ctx *ctx);
+
+/* ---- typecheck.c */
+/* Infers the type of the closed expression e (as a value). */
+int tc_infer_top(struct ev *ev, const struct dhall_expr *e, struct dv **type);
+
+static inline int ev_str_eq(struct dhall_str a, struct dhall_str b)
+{
+	return a.len == b.len && (a.len == 0 || memcmp(a.s, b.s, a.len) == 0);
+}
+static inline int ev_str_is(struct dhall_str a, const char *s)
+{
+	size_t n = strlen(s);
+	return a.len == n && memcmp(a.s, s, n) == 0;
+}
+
+#endif

@@ -1,0 +1,771 @@
+/*
+ * resolve.c — import resolution (standard/imports.md). (import.c is the
+ * parser's import *syntax*; this file gives imports their meaning.)
+ *
+ * dhall_resolve walks a tree and replaces every import by the expression
+ * it names: the imported file's own imports resolved (relative to it),
+ * type-checked in the empty context, and β-normalized. A location is kept
+ * in canonical form (struct loc): a kind (relative to the working
+ * directory, ~, absolute, env:, missing, remote) and path components with
+ * `.` dropped and `x/..` folded; a leading `..` stays (relative paths that
+ * climb). Chaining follows the standard: a relative child of a local
+ * parent continues the parent's directory; anything absolute stands on its
+ * own; relative children of env: or missing parents stay relative.
+ *
+ * Per resolution session: an import chain (for cycle detection: a
+ * location importing itself, directly or not, is an error) and a memo of
+ * locations already resolved (in each mode), so every import is read once
+ * and means one thing. Integrity checks: `sha256:H` imports are first
+ * looked up in the cache ($XDG_CACHE_HOME/dhall or ~/.cache/dhall, file
+ * 1220<H>: the binary encoding of the α-β-normal form); an entry whose
+ * hash does not match is ignored (poisoned cache); after resolving, the
+ * hash of the result must equal H, and the result is written to the cache
+ * (best effort: atomically through a temporary file; failures to write are
+ * not errors).
+ *
+ * `a ? b`: b is tried only when resolving a failed for a reason the
+ * standard lets one recover from (a missing file or variable, `missing`,
+ * an unsupported remote); a cycle, a hash mismatch, a parse or type error
+ * are not recovered. Remote (http/https) imports are not supported yet:
+ * they fail (recoverably) with a message saying so.
+ */
+#include "eval_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "banned.h"
+
+enum { L_HERE, L_HOME, L_ABS, L_ENV, L_MISSING, L_REMOTE };
+
+struct loc {
+	int kind;
+	struct dhall_str *comps; /* directories then the file (local) */
+	size_t n;
+	struct dhall_str env;   /* L_ENV: the variable */
+	int https;              /* L_REMOTE: scheme, authority, query */
+	struct dhall_str authority, query;
+	int has_query;
+	const char *key;        /* canonical spelling, NUL-terminated */
+};
+
+struct chain { /* the imports being resolved, innermost first */
+	const char *key;
+	const struct chain *next;
+};
+
+struct memo {
+	const char *key;
+	int mode;
+	struct dhall_expr *e;
+	struct memo *next;
+};
+
+struct rs {
+	const struct dhall_ctx *ctx;
+	struct dhall_arena *arena;
+	struct dhall_err *err;
+	struct memo *memo;
+	char cache[4096]; /* "" when there is none */
+	int recoverable;  /* the last failure may be recovered by `?` */
+	unsigned depth;
+};
+
+/* ---------------------------------------------------------------- errors */
+
+static int fail_at(struct rs *rs, int recoverable, const char *name, const char *src, size_t len,
+		   const struct dhall_expr *at, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+static int fail_at(struct rs *rs, int recoverable, const char *name, const char *src, size_t len,
+		   const struct dhall_expr *at, const char *fmt, ...)
+{
+	va_list ap;
+	rs->recoverable = recoverable;
+	if (!rs->err)
+		return DHALL_EIMPORT;
+	memset(rs->err, 0, sizeof *rs->err);
+	va_start(ap, fmt);
+	vsnprintf(rs->err->msg, sizeof rs->err->msg, fmt, ap);
+	va_end(ap);
+	if (src && at && at->pos <= len)
+		dhall_err_locate(rs->err, name, src, len, at->pos);
+	else
+		snprintf(rs->err->file, sizeof rs->err->file, "%s", name ? name : "-");
+	return DHALL_EIMPORT;
+}
+
+static int nomem(struct rs *rs)
+{
+	rs->recoverable = 0;
+	return dhall_err_set(rs->err, DHALL_ENOMEM, "out of memory");
+}
+
+/* ---------------------------------------------------------------- locations */
+
+static int key_of(struct rs *rs, struct loc *l)
+{
+	struct dhall_buf b = {0};
+	int rc = 0;
+	switch (l->kind) {
+	case L_HERE:
+		if (!(l->n && ev_str_is(l->comps[0], "..")))
+			rc = dhall_buf_puts(&b, ".");
+		break;
+	case L_HOME:
+		rc = dhall_buf_puts(&b, "~");
+		break;
+	case L_ENV:
+		rc = dhall_buf_printf(&b, "env:%.*s", (int)l->env.len, l->env.s);
+		break;
+	case L_MISSING:
+		rc = dhall_buf_puts(&b, "missing");
+		break;
+	case L_REMOTE:
+		rc = dhall_buf_printf(&b, "%s://%.*s", l->https ? "https" : "http",
+				      (int)l->authority.len, l->authority.s);
+		break;
+	default:
+		break;
+	}
+	for (size_t i = 0; !rc && i < l->n && (l->kind <= L_ABS || l->kind == L_REMOTE); i++) {
+		if (i > 0 || l->kind != L_HERE || !ev_str_is(l->comps[0], ".."))
+			rc = dhall_buf_putc(&b, '/');
+		if (!rc)
+			rc = dhall_buf_put(&b, l->comps[i].s, l->comps[i].len);
+	}
+	if (!rc && l->kind == L_REMOTE && l->has_query)
+		rc = dhall_buf_printf(&b, "?%.*s", (int)l->query.len, l->query.s);
+	if (!rc)
+		rc = dhall_buf_putc(&b, 0);
+	if (!rc && !(l->key = dhall_arena_strdup(rs->arena, (const char *)b.data, b.len - 1)))
+		rc = DHALL_ENOMEM;
+	dhall_buf_free(&b);
+	return rc ? nomem(rs) : 0;
+}
+
+/* Drops "." and folds "x/..", keeping leading ".." components. */
+static void canonicalize(struct loc *l)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		struct dhall_str c = l->comps[i];
+		if (ev_str_is(c, "."))
+			continue;
+		if (ev_str_is(c, "..") && k > 0 && !ev_str_is(l->comps[k - 1], "..")) {
+			k--;
+			continue;
+		}
+		l->comps[k++] = c;
+	}
+	l->n = k;
+}
+
+/* The location of import `im` inside a file at `parent`. */
+static int chain_loc(struct rs *rs, const struct loc *parent, const struct dhall_import *im,
+		     struct loc *out)
+{
+	memset(out, 0, sizeof *out);
+	switch (im->type) {
+	case DHALL_IMPORT_HTTP:
+	case DHALL_IMPORT_HTTPS:
+		out->kind = L_REMOTE;
+		out->https = im->type == DHALL_IMPORT_HTTPS;
+		out->authority = im->authority;
+		out->query = im->query;
+		out->has_query = im->has_query;
+		out->n = im->npath;
+		if (!(out->comps = dhall_arena_alloc(rs->arena, (im->npath + 1) * sizeof *out->comps)))
+			return nomem(rs);
+		memcpy(out->comps, im->path, im->npath * sizeof *im->path);
+		break;
+	case DHALL_IMPORT_ENV:
+		out->kind = L_ENV;
+		out->env = im->env;
+		return key_of(rs, out);
+	case DHALL_IMPORT_MISSING:
+		out->kind = L_MISSING;
+		return key_of(rs, out);
+	case DHALL_IMPORT_HOME:
+	case DHALL_IMPORT_ABSOLUTE:
+		out->kind = im->type == DHALL_IMPORT_HOME ? L_HOME : L_ABS;
+		out->n = im->npath;
+		if (!(out->comps = dhall_arena_alloc(rs->arena, (im->npath + 1) * sizeof *out->comps)))
+			return nomem(rs);
+		memcpy(out->comps, im->path, im->npath * sizeof *im->path);
+		break;
+	default: { /* ./ or ../ */
+		int up = im->type == DHALL_IMPORT_PARENT;
+		int local = parent && (parent->kind <= L_ABS || parent->kind == L_REMOTE);
+		size_t pdirs = local && parent->n ? parent->n - 1 : 0;
+		out->kind = local ? parent->kind : L_HERE;
+		if (local && parent->kind == L_REMOTE) {
+			out->https = parent->https;
+			out->authority = parent->authority;
+		}
+		out->n = pdirs + (size_t)up + im->npath;
+		if (!(out->comps = dhall_arena_alloc(rs->arena, (out->n + 1) * sizeof *out->comps)))
+			return nomem(rs);
+		if (pdirs)
+			memcpy(out->comps, parent->comps, pdirs * sizeof *out->comps);
+		if (up)
+			out->comps[pdirs] = (struct dhall_str){"..", 2};
+		memcpy(out->comps + pdirs + up, im->path, im->npath * sizeof *im->path);
+		break;
+	}
+	}
+	canonicalize(out);
+	return key_of(rs, out);
+}
+
+/* The file system path of a local location (malloc'd). */
+static char *fs_path(const struct loc *l)
+{
+	struct dhall_buf b = {0};
+	int rc = 0;
+	if (l->kind == L_HOME) {
+		const char *home = getenv("HOME");
+		rc = dhall_buf_puts(&b, home ? home : "");
+	} else if (l->kind == L_HERE)
+		rc = dhall_buf_puts(&b, ".");
+	for (size_t i = 0; !rc && i < l->n; i++) {
+		rc = dhall_buf_putc(&b, '/');
+		if (!rc)
+			rc = dhall_buf_put(&b, l->comps[i].s, l->comps[i].len);
+	}
+	if (!rc)
+		rc = dhall_buf_putc(&b, 0);
+	if (rc) {
+		dhall_buf_free(&b);
+		return NULL;
+	}
+	return (char *)b.data;
+}
+
+/* A location from a file name given by the caller (the root). */
+static int root_loc(struct rs *rs, const char *base, struct loc *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!base)
+		base = "./(stdin)";
+	const char *p = base;
+	out->kind = L_HERE;
+	if (*p == '/') {
+		out->kind = L_ABS;
+		p++;
+	} else if (p[0] == '~' && p[1] == '/') {
+		out->kind = L_HOME;
+		p += 2;
+	}
+	size_t n = 1;
+	for (const char *q = p; *q; q++)
+		n += *q == '/';
+	if (!(out->comps = dhall_arena_alloc(rs->arena, (n + 1) * sizeof *out->comps)))
+		return nomem(rs);
+	while (*p) {
+		const char *s = strchr(p, '/');
+		size_t len = s ? (size_t)(s - p) : strlen(p);
+		if (len)
+			out->comps[out->n++] = (struct dhall_str){p, len};
+		p += len + (s != NULL);
+	}
+	canonicalize(out);
+	return key_of(rs, out);
+}
+
+/* ---------------------------------------------------------------- building */
+
+static struct dhall_expr *node(struct rs *rs, enum dhall_kind kind)
+{
+	struct dhall_expr *e = dhall_arena_alloc(rs->arena, sizeof *e);
+	if (e)
+		e->kind = (uint8_t)kind;
+	return e;
+}
+
+static struct dhall_expr *text_node(struct rs *rs, const char *s, size_t len)
+{
+	struct dhall_expr *e = node(rs, DHALL_TEXT);
+	struct dhall_str *l = dhall_arena_alloc(rs->arena, sizeof *l);
+	char *copy = dhall_arena_strdup(rs->arena, s, len);
+	if (!e || !l || !copy)
+		return NULL;
+	*l = (struct dhall_str){copy, len};
+	e->labels = l;
+	return e;
+}
+
+/* < Environment : Text | Local : Text | Missing | Remote : Text >.alt text */
+static struct dhall_expr *location_value(struct rs *rs, const struct loc *l)
+{
+	static const char *const alts[4] = {"Environment", "Local", "Missing", "Remote"};
+	struct dhall_expr *u = node(rs, DHALL_UNION), *f = node(rs, DHALL_FIELD);
+	if (!u || !f || !(u->labels = dhall_arena_alloc(rs->arena, 4 * sizeof *u->labels)) ||
+	    !(u->items = dhall_arena_alloc(rs->arena, 4 * sizeof *u->items)))
+		return NULL;
+	u->n = 4;
+	for (int i = 0; i < 4; i++) {
+		u->labels[i] = (struct dhall_str){alts[i], strlen(alts[i])};
+		if (i != 2) {
+			if (!(u->items[i] = node(rs, DHALL_BUILTIN)))
+				return NULL;
+			u->items[i]->op = DHALL_B_TEXT;
+		}
+	}
+	int which = l->kind == L_ENV ? 0 : l->kind == L_MISSING ? 2 : l->kind == L_REMOTE ? 3 : 1;
+	f->a = u;
+	f->label = u->labels[which];
+	if (which == 2)
+		return f;
+	struct dhall_expr *app = node(rs, DHALL_APP), *t;
+	t = which == 0 ? text_node(rs, l->env.s, l->env.len) : text_node(rs, l->key, strlen(l->key));
+	if (!app || !t || !(app->items = dhall_arena_alloc(rs->arena, sizeof *app->items)))
+		return NULL;
+	app->a = f;
+	app->n = 1;
+	app->items[0] = t;
+	return app;
+}
+
+/* ---------------------------------------------------------------- cache */
+
+static void cache_dir_init(struct rs *rs)
+{
+	const char *x;
+	rs->cache[0] = 0;
+	if (rs->ctx && rs->ctx->no_cache)
+		return;
+	if (rs->ctx && rs->ctx->cache_dir)
+		snprintf(rs->cache, sizeof rs->cache, "%s", rs->ctx->cache_dir);
+	else if ((x = getenv("XDG_CACHE_HOME")) && *x)
+		snprintf(rs->cache, sizeof rs->cache, "%s/dhall", x);
+	else if ((x = getenv("HOME")) && *x)
+		snprintf(rs->cache, sizeof rs->cache, "%s/.cache/dhall", x);
+}
+
+static void cache_name(const struct rs *rs, const uint8_t *hash, char *out, size_t size)
+{
+	char hex[65];
+	sodium_bin2hex(hex, sizeof hex, hash, 32);
+	snprintf(out, size, "%s/1220%s", rs->cache, hex);
+}
+
+/* Reads a whole file into a malloc'd buffer; -1 with errno set. */
+static int read_file(const char *path, char **data, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t cap = 4096, n = 0;
+	char *buf = NULL;
+	struct stat st;
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		errno = EISDIR;
+		return -1;
+	}
+	for (;;) {
+		if (!buf || n + 1 >= cap) {
+			char *p = realloc(buf, buf ? cap *= 2 : cap);
+			if (!p)
+				goto fail;
+			buf = p;
+		}
+		ssize_t r = read(fd, buf + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			goto fail;
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = 0;
+	*data = buf;
+	*len = n;
+	return 0;
+fail:
+	free(buf);
+	close(fd);
+	return -1;
+}
+
+/* The α-normal encoding of a β-normal e and its sha256. */
+static int hash_of(struct rs *rs, const struct dhall_expr *e, struct dhall_buf *enc, uint8_t h[32])
+{
+	struct dhall_expr *a;
+	struct dhall_err err;
+	int rc = dhall_alpha_normalize(rs->arena, e, &a, &err);
+	if (!rc)
+		rc = dhall_encode(a, enc);
+	if (rc)
+		return rc == DHALL_ENOMEM ? nomem(rs) : dhall_err_set(rs->err, rc, "expression too deep to hash");
+	crypto_hash_sha256(h, enc->data, enc->len);
+	return 0;
+}
+
+static struct dhall_expr *cache_get(struct rs *rs, const uint8_t *hash)
+{
+	char path[4200], *data = NULL;
+	size_t len;
+	uint8_t h[32];
+	struct dhall_expr *e = NULL;
+	struct dhall_err err;
+	if (!rs->cache[0])
+		return NULL;
+	cache_name(rs, hash, path, sizeof path);
+	if (read_file(path, &data, &len) != 0)
+		return NULL;
+	crypto_hash_sha256(h, (const uint8_t *)data, len);
+	if (sodium_memcmp(h, hash, 32) == 0) {
+		uint8_t *copy = dhall_arena_alloc_uninit(rs->arena, len ? len : 1);
+		if (copy) {
+			memcpy(copy, data, len);
+			if (dhall_decode(rs->arena, copy, len, &e, &err) != 0)
+				e = NULL;
+		}
+	}
+	free(data);
+	return e;
+}
+
+static void cache_put(struct rs *rs, const uint8_t *hash, const struct dhall_buf *enc)
+{
+	char path[4200], tmp[4300];
+	if (!rs->cache[0])
+		return;
+	cache_name(rs, hash, path, sizeof path);
+	if (access(path, F_OK) == 0)
+		return;
+	/* create the directory (and its parent) when missing */
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s", rs->cache);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		(void)mkdir(dir, 0700);
+		*slash = '/';
+	}
+	(void)mkdir(dir, 0700);
+	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	size_t off = 0;
+	while (off < enc->len) {
+		ssize_t w = write(fd, enc->data + off, enc->len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	int ok = off == enc->len && fsync(fd) == 0;
+	close(fd);
+	if (!ok || rename(tmp, path) != 0)
+		unlink(tmp);
+}
+
+/* ---------------------------------------------------------------- resolving */
+
+struct file { /* the file whose imports are being resolved */
+	const struct loc *loc;
+	const char *name, *src;
+	size_t len;
+	const struct chain *chain;
+};
+
+static int walk(struct rs *rs, const struct file *f, struct dhall_expr *e, struct dhall_expr **out);
+
+static int utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		unsigned c = s[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t k = (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : 0;
+		if (!k || (k == 1 && c < 0xc2))
+			return 0;
+		for (size_t j = 1; j <= k; j++)
+			if (i + j >= n || (s[i + j] & 0xc0) != 0x80)
+				return 0;
+		i += k + 1;
+	}
+	return 1;
+}
+
+static int import_one(struct rs *rs, const struct file *f, const struct dhall_expr *e,
+		      struct dhall_expr **out)
+{
+	const struct dhall_import *im = e->u.import;
+	struct loc l;
+	int rc;
+	char *data = NULL;
+	size_t len = 0;
+	uint8_t h[32];
+	struct dhall_buf enc = {0};
+	struct dhall_expr *r = NULL;
+
+	if ((rc = chain_loc(rs, f->loc, im, &l)))
+		return rc;
+	/* referential sanity: remote code may only import remote code */
+	if (f->loc && f->loc->kind == L_REMOTE && l.kind != L_REMOTE && l.kind != L_MISSING)
+		return fail_at(rs, 0, f->name, f->src, f->len, e,
+			       "a remote import may not refer to '%s'", l.key);
+	if (im->mode == DHALL_AS_LOCATION) {
+		if (!(*out = location_value(rs, &l)))
+			return nomem(rs);
+		return 0;
+	}
+	if (im->hash && im->mode == DHALL_AS_CODE && (r = cache_get(rs, im->hash))) {
+		*out = r;
+		return 0;
+	}
+	for (const struct chain *c = f->chain; c; c = c->next)
+		if (strcmp(c->key, l.key) == 0)
+			return fail_at(rs, 0, f->name, f->src, f->len, e, "import cycle: '%s' imports itself",
+				       l.key);
+	for (struct memo *m = rs->memo; m; m = m->next)
+		if (m->mode == im->mode && strcmp(m->key, l.key) == 0) {
+			r = m->e;
+			goto check_hash;
+		}
+	switch (l.kind) {
+	case L_MISSING:
+		return fail_at(rs, 1, f->name, f->src, f->len, e, "`missing` cannot be imported");
+	case L_REMOTE:
+		return fail_at(rs, 1, f->name, f->src, f->len, e,
+			       "remote imports are not supported yet");
+	case L_ENV: {
+		char name[256];
+		snprintf(name, sizeof name, "%.*s", (int)l.env.len, l.env.s);
+		const char *v = getenv(name);
+		if (!v)
+			return fail_at(rs, 1, f->name, f->src, f->len, e,
+				       "environment variable '%s' is not set", name);
+		if (!(data = strdup(v)))
+			return nomem(rs);
+		len = strlen(v);
+		break;
+	}
+	default: {
+		char *path = fs_path(&l);
+		if (!path)
+			return nomem(rs);
+		if (read_file(path, &data, &len) != 0) {
+			int err = errno;
+			rc = fail_at(rs, err == ENOENT || err == ENOTDIR, f->name, f->src, f->len, e,
+				     "cannot import '%s': %s", l.key, strerror(err));
+			free(path);
+			return rc;
+		}
+		free(path);
+	}
+	}
+	/* the data now lives in the arena (the tree points into it) */
+	char *copy = dhall_arena_strdup(rs->arena, data, len);
+	free(data);
+	if (!copy)
+		return nomem(rs);
+	if (im->mode == DHALL_AS_TEXT) {
+		if (!utf8_valid((const unsigned char *)copy, len))
+			return fail_at(rs, 0, f->name, f->src, f->len, e, "'%s' is not UTF-8 text", l.key);
+		if (!(r = text_node(rs, copy, len)))
+			return nomem(rs);
+	} else if (im->mode == DHALL_AS_BYTES) {
+		if (!(r = node(rs, DHALL_BYTES)))
+			return nomem(rs);
+		r->label = (struct dhall_str){copy, len};
+	} else {
+		struct dhall_expr *parsed, *resolved, *ty;
+		struct dhall_ctx cx = rs->ctx ? *rs->ctx : (struct dhall_ctx){0};
+		struct chain link = {l.key, f->chain};
+		struct file child = {&l, l.key, copy, len, &link};
+		cx.name = l.key;
+		cx.src = copy;
+		cx.len = len;
+		if (++rs->depth > 1000) /* import nesting; cycles are caught above */
+			return fail_at(rs, 0, f->name, f->src, f->len, e, "imports nested too deeply");
+		rc = dhall_parse(rs->arena, copy, len, l.key, &parsed, rs->err);
+		if (rc) {
+			rs->depth--;
+			rs->recoverable = 0;
+			return rc;
+		}
+		rc = walk(rs, &child, parsed, &resolved);
+		rs->depth--;
+		if (rc)
+			return rc;
+		if ((rc = dhall_typeof(&cx, rs->arena, resolved, &ty, rs->err)) ||
+		    (rc = dhall_normalize_ctx(&cx, rs->arena, resolved, &r, rs->err))) {
+			rs->recoverable = 0;
+			return rc;
+		}
+	}
+	struct memo *m = dhall_arena_alloc(rs->arena, sizeof *m);
+	if (!m)
+		return nomem(rs);
+	*m = (struct memo){l.key, im->mode, r, rs->memo};
+	rs->memo = m;
+check_hash:
+	if (im->hash) {
+		if ((rc = hash_of(rs, r, &enc, h)))
+			goto out;
+		if (sodium_memcmp(h, im->hash, 32) != 0) {
+			char want[65], got[65];
+			sodium_bin2hex(want, sizeof want, im->hash, 32);
+			sodium_bin2hex(got, sizeof got, h, 32);
+			rc = fail_at(rs, 0, f->name, f->src, f->len, e,
+				     "hash mismatch for '%s': expected sha256:%s, got sha256:%s", l.key,
+				     want, got);
+			goto out;
+		}
+		if (im->mode == DHALL_AS_CODE)
+			cache_put(rs, h, &enc);
+	}
+	*out = r;
+out:
+	dhall_buf_free(&enc);
+	return rc;
+}
+
+/* Copy-on-write walk: *out == e when nothing below changed. */
+static int walk_slot(struct rs *rs, const struct file *f, struct dhall_expr **slot, int *changed)
+{
+	struct dhall_expr *n;
+	int rc;
+	if (!*slot)
+		return 0;
+	if ((rc = walk(rs, f, *slot, &n)))
+		return rc;
+	if (n != *slot) {
+		*slot = n;
+		*changed = 1;
+	}
+	return 0;
+}
+
+static int walk(struct rs *rs, const struct file *f, struct dhall_expr *e, struct dhall_expr **out)
+{
+	struct dhall_expr c = *e;
+	int rc, changed = 0;
+	if (e->kind == DHALL_IMPORT)
+		return import_one(rs, f, e, out);
+	if (e->kind == DHALL_OP && e->op == DHALL_OP_ALT) {
+		struct dhall_err saved = rs->err ? *rs->err : (struct dhall_err){0};
+		rc = walk(rs, f, e->a, out);
+		if (rc != DHALL_EIMPORT || !rs->recoverable)
+			return rc;
+		rc = walk(rs, f, e->b, out);
+		if (rc == DHALL_EIMPORT && rs->recoverable && rs->err) {
+			/* both failed: say so, keeping the first reason */
+			char second[256];
+			snprintf(second, sizeof second, "%s", rs->err->msg);
+			*rs->err = saved;
+			snprintf(rs->err->msg + strlen(rs->err->msg),
+				 sizeof rs->err->msg - strlen(rs->err->msg), "; the alternative: %s",
+				 second);
+		}
+		return rc;
+	}
+	switch ((enum dhall_kind)e->kind) {
+	case DHALL_APP:
+	case DHALL_TEXT:
+	case DHALL_LIST:
+	case DHALL_RECORD_TYPE:
+	case DHALL_RECORD:
+	case DHALL_UNION:
+		if ((rc = walk_slot(rs, f, &c.a, &changed)))
+			return rc;
+		for (size_t i = 0; i < e->n; i++) {
+			struct dhall_expr *item = e->items[i];
+			int ch = 0;
+			if ((rc = walk_slot(rs, f, &item, &ch)))
+				return rc;
+			if (ch) {
+				if (c.items == e->items) {
+					c.items = dhall_arena_alloc(rs->arena, e->n * sizeof *c.items);
+					if (!c.items)
+						return nomem(rs);
+					memcpy(c.items, e->items, e->n * sizeof *c.items);
+				}
+				c.items[i] = item;
+				changed = 1;
+			}
+		}
+		break;
+	case DHALL_LET:
+	case DHALL_IF:
+	case DHALL_MERGE:
+	case DHALL_TOMAP:
+		if ((rc = walk_slot(rs, f, &c.c, &changed)))
+			return rc;
+		/* fall through */
+	default:
+		if ((rc = walk_slot(rs, f, &c.a, &changed)) || (rc = walk_slot(rs, f, &c.b, &changed)))
+			return rc;
+		break;
+	case DHALL_VAR:
+	case DHALL_BUILTIN:
+	case DHALL_BOOL:
+	case DHALL_NATURAL:
+	case DHALL_INTEGER:
+	case DHALL_DOUBLE:
+	case DHALL_BYTES:
+	case DHALL_DATE:
+	case DHALL_TIME:
+	case DHALL_TIMEZONE:
+		break;
+	}
+	if (!changed) {
+		*out = e;
+		return 0;
+	}
+	struct dhall_expr *n = dhall_arena_alloc_uninit(rs->arena, sizeof *n);
+	if (!n)
+		return nomem(rs);
+	*n = c;
+	*out = n;
+	return 0;
+}
+
+struct rjob {
+	struct rs *rs;
+	const struct dhall_expr *e;
+	const char *base;
+	struct dhall_expr **out;
+};
+
+static int resolve_main(void *p)
+{
+	struct rjob *j = p;
+	struct rs *rs = j->rs;
+	struct loc root;
+	int rc = root_loc(rs, j->base, &root);
+	if (rc)
+		return rc;
+	struct chain link = {root.key, NULL};
+	struct file f = {&root, rs->ctx && rs->ctx->name ? rs->ctx->name : j->base,
+			 rs->ctx ? rs->ctx->src : NULL, rs->ctx ? rs->ctx->len : 0, &link};
+	return walk(rs, &f, (struct dhall_expr *)j->e, j->out);
+}
+
+int dhall_resolve(const struct dhall_ctx *ctx, struct dhall_arena *arena, const struct dhall_expr *e,
+		  const char *base, struct dhall_expr **out, struct dhall_err *err)
+{
+	struct rs rs = {.ctx = ctx, .arena = arena, .err = err};
+	struct rjob j = {&rs, e, base, out};
+	if (err)
+		memset(err, 0, sizeof *err);
+	cache_dir_init(&rs);
+	return dhall_run_deep(resolve_main, &j);
+}

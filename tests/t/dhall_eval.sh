@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# dhall_eval.sh — the evaluating `dhall` subcommands as a user meets them:
+# normalize (and the bare `dhall`), type, hash, resolve; local imports
+# relative to the importing file, env:, `?`, `as Text`, hash checks and the
+# cache; the Prelude through local imports; type errors with positions;
+# the evaluation budget (a runaway normalization is an error, not a hang).
+. "$(dirname "$0")/tap.bash"
+cd "$T"
+D=$SIGIL_BUILD/bin/dhall
+export XDG_CACHE_HOME=$T/cache
+P=${SIGIL_SHARED:-../shared}/dhall/Prelude
+
+d() { printf '%s' "$1" | "$D" "${@:2}"; }
+
+is "$(d '(λ(x : Natural) → x * 2) 21' normalize)" '42' "normalize applies a function"
+is "$(d 'let f = λ(x : Natural) → x + 1 in f' normalize)" 'λ(x : Natural) → x + 1' \
+	"normalize under a binder"
+is "$(d 'List/length Natural [ 1, 2, 3 ]')" '3' "a bare dhall normalizes stdin"
+printf '{ a = 1 } ⫽ { b = True }\n' > r.dhall
+is "$("$D" --file r.dhall)" '{ a = 1, b = True }' "dhall --file F normalizes F"
+is "$(d 'λ(x : Bool) → x' type)" '∀(x : Bool) → Bool' "type of a function"
+H=$(d '{ a = 1 }' hash)
+case "$H" in sha256:????????????????????????????????????????????????????????????????) ok 0 "hash prints sha256:HEX ($H)";; *) ok 1 "hash prints sha256:HEX ($H)";; esac
+is "$(d '{ a = 0 + 1 }' hash)" "$H" "equivalent expressions hash alike"
+
+mkdir -p sub
+printf '{ x = 1 }\n' > sub/b.dhall
+printf '(./b.dhall).x + 1\n' > sub/a.dhall
+is "$("$D" normalize --file sub/a.dhall)" '2' "a local import is relative to the importing file"
+is "$("$D" resolve --file sub/a.dhall)" '{ x = 1 }.x + 1' "resolve inlines without normalizing the rest"
+HB=$(printf '{ x = 1 }' | "$D" hash)
+printf './sub/b.dhall %s\n' "$HB" > h.dhall
+is "$("$D" --file h.dhall)" '{ x = 1 }' "a hash-checked import"
+test -f "$XDG_CACHE_HOME/dhall/1220${HB#sha256:}"; ok $? "lands in the cache"
+printf './sub/b.dhall sha256:%064d\n' 0 > bad.dhall
+"$D" --file bad.dhall 2> err > out; is $? 1 "a hash mismatch: exit 1"
+grep -q 'hash mismatch' err; ok $? "and says so: $(head -n 1 err)"
+is "$(SIGIL_T_VAR=hi "$D" normalize <<< 'env:SIGIL_T_VAR as Text')" '"hi"' "env: as Text"
+is "$(SIGIL_T_VAR='2 + 3' "$D" normalize <<< 'env:SIGIL_T_VAR')" '5' "env: as code"
+is "$(d './nope.dhall ? 7')" '7' "the ? fallback on a missing file"
+is "$(d './sub/b.dhall as Text')" '"{ x = 1 }\n"' "as Text"
+printf './c.dhall\n' > c.dhall
+"$D" --file c.dhall 2> err > out; is $? 1 "an import cycle: exit 1"
+grep -q 'cycle' err; ok $? "and says so: $(head -n 1 err)"
+is "$(d "$P/List/map.dhall Natural Bool Natural/even [ 1, 2 ]")" '[ False, True ]' \
+	"the Prelude through local imports"
+is "$(d "let P = $P/package.dhall in P.Text.concatSep \", \" [ \"a\", \"b\" ]")" '"a, b"' \
+	"the whole Prelude package"
+
+printf 'let x = 1\nin  x + True\n' > t.dhall
+"$D" --file t.dhall 2> err > out; is $? 1 "a type error: exit 1"
+grep -q '^t.dhall:2:.*expected Natural, got Bool' err; ok $? "with file:line:col and the types: $(head -n 1 err)"
+"$D" type --file t.dhall 2> /dev/null; is $? 1 "dhall type refuses it too"
+d 'Natural/fold 1000000000000 Natural (λ(n : Natural) → n + 1) 0' > out 2> err
+is $? 1 "a runaway fold is stopped: exit 1"
+grep -q 'limit' err; ok $? "by the budget: $(head -n 1 err)"
+"$D" normalize --help | grep -q -- '--file'; ok $? "normalize --help"
+done_testing
