@@ -28,10 +28,10 @@ ifeq ($(SAN),1)
 SANFLAGS  = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 OPT       = -O1
 endif
-CPPFLAGS += -D_GNU_SOURCE -Ilib -Icli
+CPPFLAGS += -D_GNU_SOURCE -Ilib -Icli -I/usr/include/libxml2
 CFLAGS   += $(OPT) -g $(WARN) $(SANFLAGS) -MMD -MP
 LDFLAGS  += $(SANFLAGS)
-LIBS      = -lsodium -lcbor -lcurl -lmicrohttpd -lelf -ljansson -lpthread
+LIBS      = -lsodium -lcbor -lcurl -lmicrohttpd -lelf -ljansson -lxml2 -lpthread
 TEST_LIBS = -ljansson
 
 LIB_SRC   = $(wildcard lib/*/*.c)

@@ -15,6 +15,9 @@ static const struct cli_cmd *const table_src[] = {
 	&sigil_cmd_exec,
 	&sigil_cmd_check,
 	&sigil_cmd_build,
+	&sigil_cmd_genode,
+	&sigil_cmd_graph,
+	&sigil_cmd_unit,
 };
 
 int main(int argc, char **argv)

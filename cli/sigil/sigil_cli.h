@@ -9,8 +9,11 @@
 
 #include "common/cli.h"
 #include "elf/elf.h"
+#include "system/sys.h"
 
 extern const struct cli_cmd sigil_cmd_import, sigil_cmd_exec, sigil_cmd_check, sigil_cmd_build;
+extern const struct cli_cmd sigil_cmd_genode, sigil_cmd_graph; /* genode.c, graph.c */
+extern const struct cli_cmd sigil_cmd_unit; /* unit.c */
 
 /* Parsed options: every value of every option, in order. */
 struct sigil_args {
@@ -35,5 +38,16 @@ void sigil_args_free(struct sigil_args *a);
 /* Prints an elf_error as "sigil CMD: msg" (and, for a block at fault,
  * "  block REF of file NAME"); returns the exit status for it. */
 int sigil_fail_elf(const struct cli_cmd *cmd, const elf_error *err);
+
+/* sysio.c (for genode.c and graph.c). Each returns an exit status, with
+ * the message printed. sigil_read_file: the whole file, NUL-terminated,
+ * malloc'd into *out. sigil_load_system: a .json, .cbor or Dhall system
+ * into *sys (arena-allocated; *src malloc'd, the caller frees it),
+ * loader findings printed. sigil_write_out: data to stdout (path NULL) or
+ * atomically to path. */
+int sigil_read_file(const struct cli_cmd *cmd, const char *path, char **out, size_t *len);
+int sigil_load_system(const struct cli_cmd *cmd, const char *path, struct dhall_arena *arena,
+		      struct sys_system *sys, char **src, size_t *len);
+int sigil_write_out(const struct cli_cmd *cmd, const char *path, const char *data, size_t len);
 
 #endif

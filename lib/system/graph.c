@@ -1,0 +1,162 @@
+/*
+ * graph.c — sys_graph_dot: a system as a Graphviz digraph, for `sigil
+ * graph`. Nodes are the children (name, RAM in MiB, caps, provided
+ * services); an edge client → server per use, labelled with the service
+ * and the session label, going to the server whose policy matches the
+ * client's full label (check.c's routing rule). Problems are drawn, not
+ * hidden: a use no server takes goes to a red "?" node, one several
+ * servers take gets a red edge to each; a policy no use matches is a
+ * dashed red note attached to its server. Output is deterministic (model
+ * order), every string quoted and escaped for DOT.
+ */
+#include "genode_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "banned.h"
+
+static void dot_str(struct gtext *t, const char *s)
+{
+	gt_puts(t, "\"");
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			gt_printf(t, "\\%c", *p);
+		else if (*p == '\n')
+			gt_puts(t, "\\n");
+		else if (*p < 0x20 || *p == 0x7f)
+			gt_puts(t, " ");
+		else
+			gt_put(t, (const char *)p, 1);
+	}
+	gt_puts(t, "\"");
+}
+
+static void full_label(const char *client, const char *label, char *out, size_t size)
+{
+	if (label && label[0])
+		snprintf(out, size, "%s -> %s", client, label);
+	else
+		snprintf(out, size, "%s", client);
+}
+
+static void sel_text(const struct sys_label *l, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%s%s%s%s%s%s%s%s", l->exact ? "exact \"" : "", l->exact ? l->exact : "",
+		 l->exact ? "\" " : "", l->prefix ? "prefix \"" : "", l->prefix ? l->prefix : "",
+		 l->prefix ? "\" " : "", l->suffix ? "suffix \"" : "", l->suffix ? l->suffix : "",
+		 l->suffix ? "\"" : "");
+}
+
+int sys_graph_dot(const struct sys_system *s, char **out, size_t *len)
+{
+	struct gtext t = {0};
+	size_t npol = 0;
+	for (size_t i = 0; i < s->nchildren; i++)
+		for (size_t j = 0; j < s->children[i].nprovides; j++)
+			npol += s->children[i].provides[j].npolicies;
+	unsigned char *used = calloc(npol + 1, 1);
+	if (!used)
+		return DHALL_ENOMEM;
+	gt_puts(&t, "digraph ");
+	dot_str(&t, s->name ? s->name : "system");
+	gt_puts(&t, " {\n\trankdir=LR;\n\tnode [shape=box, fontname=\"monospace\"];\n"
+		    "\tedge [fontname=\"monospace\", fontsize=10];\n");
+	for (size_t i = 0; i < s->nchildren; i++) {
+		const struct sys_child *c = &s->children[i];
+		char lab[1024];
+		int n = snprintf(lab, sizeof lab, "%s\nRAM %.1f MiB, %llu caps", c->name,
+				 (double)c->ram / (1024.0 * 1024.0), (unsigned long long)c->caps);
+		for (size_t j = 0; j < c->nprovides && n > 0 && (size_t)n < sizeof lab; j++)
+			n += snprintf(lab + n, sizeof lab - (size_t)n, "%s%s", j ? ", " : "\nprovides ",
+				      c->provides[j].name);
+		gt_puts(&t, "\t");
+		dot_str(&t, c->name);
+		gt_puts(&t, " [label=");
+		dot_str(&t, lab);
+		gt_puts(&t, "];\n");
+	}
+	for (size_t i = 0; i < s->nchildren; i++) {
+		const struct sys_child *c = &s->children[i];
+		for (size_t u = 0; u < c->nuses; u++) {
+			const struct sys_use *us = &c->uses[u];
+			char label[1024], elab[1200];
+			full_label(c->name, us->label, label, sizeof label);
+			snprintf(elab, sizeof elab, "%s%s%s%s", us->service, us->label[0] ? " \"" : "",
+				 us->label, us->label[0] ? "\"" : "");
+			size_t nsrv = 0, base = 0;
+			for (int pass = 0; pass < 2; pass++) {
+				base = 0;
+				for (size_t k = 0; k < s->nchildren; k++) {
+					const struct sys_child *srv = &s->children[k];
+					int match = 0;
+					for (size_t j = 0; j < srv->nprovides; j++) {
+						const struct sys_service *sv = &srv->provides[j];
+						int svc = strcmp(sv->name, us->service) == 0;
+						for (size_t p = 0; p < sv->npolicies; p++, base++)
+							if (svc && !match && gn_sigil_matches(&sv->policies[p].label, label)) {
+								match = 1;
+								if (pass == 1)
+									used[base] = 1;
+							}
+					}
+					if (!match)
+						continue;
+					if (pass == 0) {
+						nsrv++;
+						continue;
+					}
+					gt_puts(&t, "\t");
+					dot_str(&t, c->name);
+					gt_puts(&t, " -> ");
+					dot_str(&t, srv->name);
+					gt_puts(&t, " [label=");
+					dot_str(&t, elab);
+					gt_puts(&t, nsrv > 1 ? ", color=red, fontcolor=red];\n" : "];\n");
+				}
+				if (pass == 0 && nsrv == 0)
+					break;
+			}
+			if (nsrv == 0) {
+				char id[1200];
+				snprintf(id, sizeof id, "?%s:%zu", c->name, u);
+				gt_puts(&t, "\t");
+				dot_str(&t, id);
+				gt_puts(&t, " [label=\"?\", shape=circle, color=red, fontcolor=red];\n\t");
+				dot_str(&t, c->name);
+				gt_puts(&t, " -> ");
+				dot_str(&t, id);
+				gt_puts(&t, " [label=");
+				dot_str(&t, elab);
+				gt_puts(&t, ", color=red, fontcolor=red, style=bold];\n");
+			}
+		}
+	}
+	size_t base = 0;
+	for (size_t i = 0; i < s->nchildren; i++) {
+		const struct sys_child *c = &s->children[i];
+		for (size_t j = 0; j < c->nprovides; j++)
+			for (size_t p = 0; p < c->provides[j].npolicies; p++, base++) {
+				if (used[base])
+					continue;
+				char id[300], sel[1024], lab[1200];
+				snprintf(id, sizeof id, "policy:%s:%zu:%zu", c->name, j, p);
+				sel_text(&c->provides[j].policies[p].label, sel, sizeof sel);
+				snprintf(lab, sizeof lab, "%s policy %s\nmatches no use", c->provides[j].name,
+					 sel[0] ? sel : "(no selector)");
+				gt_puts(&t, "\t");
+				dot_str(&t, id);
+				gt_puts(&t, " [shape=note, style=dashed, color=red, fontcolor=red, label=");
+				dot_str(&t, lab);
+				gt_puts(&t, "];\n\t");
+				dot_str(&t, id);
+				gt_puts(&t, " -> ");
+				dot_str(&t, c->name);
+				gt_puts(&t, " [style=dashed, color=red, arrowhead=none];\n");
+			}
+	}
+	gt_puts(&t, "}\n");
+	free(used);
+	return gt_take(&t, out, len);
+}

