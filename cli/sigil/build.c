@@ -332,7 +332,6 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		snprintf(spec, sizeof spec, "pack:%s/store.pack", outdir);
 
 	char *src = NULL;
-	size_t len = 0;
 	struct dhall_arena arena;
 	struct sys_report rep = {0};
 	struct sys_system sys = {0};
@@ -345,19 +344,9 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 			  .quiet = cli_get(cmd, &a, "quiet") != NULL};
 	struct dhall_buf desc = {0};
 	dhall_arena_init(&arena);
-	if (cli_read_file(path, &src, &len) < 0) {
-		rc = cli_fail(cmd, EXIT_SYSTEM, "cannot read '%s': %s", path, strerror(errno));
+	int loaded;
+	if ((rc = sigil_check_system(cmd, path, &arena, &sys, &src, &rep, &loaded)))
 		goto out;
-	}
-	int lrc = sys_load_any(&arena, path, src, len, &sys, &rep);
-	if (lrc == DHALL_ENOMEM) {
-		rc = cli_fail(cmd, EXIT_SYSTEM, "out of memory");
-		goto out;
-	}
-	if (lrc == 0)
-		sys_check(&sys, &rep);
-	if (rep.n)
-		sys_report_print(&rep, &sys, stderr);
 	if (rep.errors) {
 		rc = cli_fail(cmd, EXIT_DATA, "%zu error%s in %s: nothing built", rep.errors,
 			      rep.errors == 1 ? "" : "s", path);
@@ -395,17 +384,10 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		rc = cli_fail(cmd, EXIT_SYSTEM, "cannot flush the store: %s", err.msg);
 		goto out;
 	}
-	char tmp[4200], line[ERIS_URN_LEN + 2];
-	int fd = cli_temp_open(urnp, tmp, sizeof tmp);
+	char line[ERIS_URN_LEN + 2];
 	snprintf(line, sizeof line, "%s\n", root);
-	if (fd < 0 || cli_write_all(fd, line, strlen(line)) < 0 || cli_temp_commit(&fd, tmp, urnp) < 0) {
-		rc = cli_fail(cmd, EXIT_SYSTEM, "cannot write '%s': %s", urnp, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(tmp);
-		}
+	if ((rc = sigil_write_out(cmd, urnp, line, strlen(line))))
 		goto out;
-	}
 	if (cache_save(&b.cache, cachep) < 0)
 		fprintf(stderr, "sigil build: warning: cannot write %s: %s\n", cachep, strerror(errno));
 	printf("%s\n", root);

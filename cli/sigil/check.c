@@ -34,28 +34,18 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		return cli_fail(cmd, EXIT_USAGE, "expected one SYSTEM file (.dhall or .json)");
 	const char *path = a.argv[0];
 	char *src = NULL;
-	size_t len = 0;
 	struct dhall_arena arena;
 	struct sys_report rep = {0};
 	struct sys_system sys = {0};
 	dhall_arena_init(&arena);
-	if (cli_read_file(path, &src, &len) < 0) {
-		rc = cli_fail(cmd, EXIT_SYSTEM, "cannot read '%s': %s", path, strerror(errno));
+	int loaded;
+	if ((rc = sigil_check_system(cmd, path, &arena, &sys, &src, &rep, &loaded)))
 		goto out;
-	}
-	int lrc = sys_load_any(&arena, path, src, len, &sys, &rep);
-	if (lrc == DHALL_ENOMEM) {
-		rc = cli_fail(cmd, EXIT_SYSTEM, "out of memory");
-		goto out;
-	}
-	if (lrc == 0)
-		sys_check(&sys, &rep);
-	sys_report_print(&rep, &sys, stderr);
 	int fail = rep.errors || (cli_get(cmd, &a, "werror") && rep.warnings);
 	if (rep.n)
 		fprintf(stderr, "%s: %zu error%s, %zu warning%s%s\n", path, rep.errors,
 			rep.errors == 1 ? "" : "s", rep.warnings, rep.warnings == 1 ? "" : "s",
-			lrc ? " (the description could not be loaded; fix these first)" : "");
+			loaded ? "" : " (the description could not be loaded; fix these first)");
 	if (!fail && !cli_get(cmd, &a, "quiet"))
 		printf("%s: system '%s' is fine: %zu children\n", path, sys.name ? sys.name : "?",
 		       sys.nchildren);
@@ -63,18 +53,10 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	const char *outp = cli_get(cmd, &a, "output");
 	if (!fail && outp) {
 		struct dhall_buf b = {0};
-		char tmp[4096];
-		int fd = -1;
-		if (sys_encode_cbor(&arena, &sys, &b) != 0) {
+		if (sys_encode_cbor(&arena, &sys, &b) != 0)
 			rc = cli_fail(cmd, EXIT_DATA, "cannot encode the description");
-		} else if ((fd = cli_temp_open(outp, tmp, sizeof tmp)) < 0 ||
-			   cli_write_all(fd, b.data, b.len) < 0 || cli_temp_commit(&fd, tmp, outp) < 0) {
-			rc = cli_fail(cmd, EXIT_SYSTEM, "cannot write '%s': %s", outp, strerror(errno));
-			if (fd >= 0) {
-				close(fd);
-				unlink(tmp);
-			}
-		}
+		else
+			rc = sigil_write_out(cmd, outp, (const char *)b.data, b.len);
 		dhall_buf_free(&b);
 	}
 out:
@@ -89,8 +71,9 @@ const struct cli_cmd sigil_cmd_check = {
 	.args = "[--werror] [-o DESCRIPTION.cbor] SYSTEM",
 	.summary = "check a system description before anything runs",
 	.details = "SYSTEM is a .dhall file (resolved, type-checked and normalized), a .json\n"
-		   "file of the same shape (see docs/system.md), or a .cbor system description. Checks names, resources against\n"
-		   "the budget and the runtime's overhead, that every service a child uses is\n"
+		   "file of the same shape (see docs/system.md), or a .cbor system description.\n"
+		   "Checks names, resources against the budget and the runtime's overhead, that\n"
+		   "every service a child uses is\n"
 		   "served by exactly one server whose policy names it, unused policies, service\n"
 		   "cycles, mounts and uplinks. Each finding is file:line:col: error|warning: …\n"
 		   "with a hint; exit 1 on any error.",

@@ -49,5 +49,10 @@ int sigil_read_file(const struct cli_cmd *cmd, const char *path, char **out, siz
 int sigil_load_system(const struct cli_cmd *cmd, const char *path, struct dhall_arena *arena,
 		      struct sys_system *sys, char **src, size_t *len);
 int sigil_write_out(const struct cli_cmd *cmd, const char *path, const char *data, size_t len);
+/* Reads, loads and checks a system (check, build): findings go to rep and
+ * are printed; *loaded = 1 when the description could be loaded at all.
+ * Returns EXIT_OK (findings or not) or the status of a read failure. */
+int sigil_check_system(const struct cli_cmd *cmd, const char *path, struct dhall_arena *arena,
+		       struct sys_system *sys, char **src, struct sys_report *rep, int *loaded);
 
 #endif

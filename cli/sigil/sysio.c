@@ -1,8 +1,8 @@
 /*
- * sysio.c — what `sigil genode` and `sigil graph` share: reading a whole
- * file, loading a system description (sys_load_any: .json, .cbor or Dhall)
- * with its findings printed, and writing output to stdout or, atomically,
- * to a file (-o).
+ * sysio.c — what the sigil subcommands that read systems share: reading a
+ * whole file, loading a system description (sys_load_any: .json, .cbor or
+ * Dhall) with its findings printed, loading and checking it (check, build),
+ * and writing output to stdout or, atomically, to a file (-o).
  */
 #include "sigil_cli.h"
 
@@ -17,45 +17,28 @@
 
 int sigil_read_file(const struct cli_cmd *cmd, const char *path, char **out, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return cli_fail(cmd, EXIT_SYSTEM, "cannot open '%s': %s", path, strerror(errno));
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap);
-	int rc = EXIT_OK;
-	for (;;) {
-		if (!buf) {
-			rc = cli_fail(cmd, EXIT_SYSTEM, "out of memory reading '%s'", path);
-			goto out;
-		}
-		if (cap - n < 2) {
-			char *b = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap *= 2);
-			if (!b) {
-				free(buf);
-				buf = NULL;
-				continue;
-			}
-			buf = b;
-		}
-		ssize_t r = read(fd, buf + n, cap - n - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = cli_fail(cmd, EXIT_SYSTEM, "cannot read '%s': %s", path, strerror(errno));
-			free(buf);
-			buf = NULL;
-			goto out;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
+	if (cli_read_file(path, out, len) < 0)
+		return cli_fail(cmd, EXIT_SYSTEM, "cannot read '%s': %s", path, strerror(errno));
+	return EXIT_OK;
+}
+
+int sigil_check_system(const struct cli_cmd *cmd, const char *path, struct dhall_arena *arena,
+		       struct sys_system *sys, char **src, struct sys_report *rep, int *loaded)
+{
+	size_t len = 0;
+	int rc = sigil_read_file(cmd, path, src, &len);
+	*loaded = 0;
+	if (rc)
+		return rc;
+	int lrc = sys_load_any(arena, path, *src, len, sys, rep);
+	if (lrc == DHALL_ENOMEM)
+		return cli_fail(cmd, EXIT_SYSTEM, "out of memory");
+	if (lrc == 0) {
+		*loaded = 1;
+		sys_check(sys, rep);
 	}
-	buf[n] = 0;
-	*out = buf;
-	*len = n;
-out:
-	close(fd);
-	return rc;
+	sys_report_print(rep, sys, stderr);
+	return EXIT_OK;
 }
 
 int sigil_load_system(const struct cli_cmd *cmd, const char *path, struct dhall_arena *arena,
