@@ -11,6 +11,18 @@
 
 #include "banned.h"
 
+int dhall_cli_args(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args *a,
+		   int *status)
+{
+	if (cli_parse(cmd, argc, argv, a, status))
+		return 1;
+	if (a->argc > 0) {
+		*status = cli_fail(cmd, EXIT_USAGE, "unexpected argument '%s'", a->argv[0]);
+		return 1;
+	}
+	return 0;
+}
+
 int dhall_cli_read(const struct cli_cmd *cmd, const char *file, char **data, size_t *len)
 {
 	if (cli_read_file(file, data, len) < 0)

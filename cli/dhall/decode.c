@@ -29,10 +29,8 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	size_t len = 0;
 	int status, rc;
 
-	if (cli_parse(cmd, argc, argv, &a, &status))
+	if (dhall_cli_args(cmd, argc, argv, &a, &status))
 		return status;
-	if (a.argc > 0)
-		return cli_fail(cmd, EXIT_USAGE, "unexpected argument '%s'", a.argv[0]);
 	dhall_arena_init(&arena);
 	const char *file = cli_get(cmd, &a, "file");
 	status = dhall_cli_read(cmd, file, &data, &len);

@@ -13,6 +13,11 @@ extern const struct cli_cmd dhall_cmd_encode, dhall_cmd_decode, dhall_cmd_format
 /* evaluation (load.c and one file each) */
 extern const struct cli_cmd dhall_cmd_normalize, dhall_cmd_type, dhall_cmd_hash, dhall_cmd_resolve;
 
+/* Parses options for a subcommand that takes no operands (input is stdin
+ * or --file): 0 to run, or 1 with *status set (help, usage error). */
+int dhall_cli_args(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args *a,
+		   int *status);
+
 /* Reads all of `file` (NULL or "-": stdin) into a malloc'd buffer with a
  * NUL after the data. Returns 0, or prints the error and returns EXIT_SYSTEM. */
 int dhall_cli_read(const struct cli_cmd *cmd, const char *file, char **data, size_t *len);

@@ -21,10 +21,8 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct cli_args a;
 	int status, rc;
-	if (cli_parse(cmd, argc, argv, &a, &status))
+	if (dhall_cli_args(cmd, argc, argv, &a, &status))
 		return status;
-	if (a.argc > 0)
-		return cli_fail(cmd, EXIT_USAGE, "unexpected argument '%s'", a.argv[0]);
 	struct dhall_arena arena;
 	struct dhall_buf out = {0};
 	struct dhall_expr *e;

@@ -27,10 +27,8 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	char *src = NULL;
 	int status, rc;
 
-	if (cli_parse(cmd, argc, argv, &a, &status))
+	if (dhall_cli_args(cmd, argc, argv, &a, &status))
 		return status;
-	if (a.argc > 0)
-		return cli_fail(cmd, EXIT_USAGE, "unexpected argument '%s'", a.argv[0]);
 	dhall_arena_init(&arena);
 	const char *file = cli_get(cmd, &a, "file");
 	status = dhall_cli_parse(cmd, file, &arena, &src, &e);

@@ -25,10 +25,8 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	char *src = NULL, h[72];
 	int status, rc;
 
-	if (cli_parse(cmd, argc, argv, &a, &status))
+	if (dhall_cli_args(cmd, argc, argv, &a, &status))
 		return status;
-	if (a.argc > 0)
-		return cli_fail(cmd, EXIT_USAGE, "unexpected argument '%s'", a.argv[0]);
 	dhall_arena_init(&arena);
 	status = dhall_cli_load(cmd, cli_get(cmd, &a, "file"), &arena, &src, &ctx, &e);
 	if (status)

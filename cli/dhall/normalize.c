@@ -16,10 +16,8 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct cli_args a;
 	int status;
-	if (cli_parse(cmd, argc, argv, &a, &status))
+	if (dhall_cli_args(cmd, argc, argv, &a, &status))
 		return status;
-	if (a.argc > 0)
-		return cli_fail(cmd, EXIT_USAGE, "unexpected argument '%s'", a.argv[0]);
 	return dhall_cli_eval(cmd, cli_get(cmd, &a, "file"), 0);
 }
 
