@@ -58,6 +58,12 @@ FUZZ_LF   = $(FUZZ_SRC:fuzz/%.c=$(B)/libfuzzer/%)
 
 BINS      = $(PROGS:%=$(B)/bin/%)
 
+# sigil-init (init/): one binary, the system's supervisor. Linked dynamically
+# for now: Debian 12's libcbor-dev ships no static archive (libcbor.a).
+INIT_SRC  = $(wildcard init/*.c)
+INIT_OBJ  = $(INIT_SRC:%.c=$(B)/obj/%.o)
+BINS     += $(B)/bin/sigil-init
+
 .SECONDARY:
 
 .PHONY: all check check-fast check-san test-bins bench demo fuzz fuzz-bins install clean deps
@@ -79,6 +85,10 @@ $(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard cli/$(1)/*.c)) $(CLI_COMMO
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
+
+$(B)/bin/sigil-init: $(INIT_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
@@ -152,6 +162,8 @@ install: $(BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 $(wildcard docs/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0644 docs/sigil-init.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 
 deps:
 	tools/deps

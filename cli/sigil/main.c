@@ -18,6 +18,8 @@ static const struct cli_cmd *const table_src[] = {
 	&sigil_cmd_genode,
 	&sigil_cmd_graph,
 	&sigil_cmd_unit,
+	&sigil_cmd_run,
+	&sigil_cmd_status,
 };
 
 int main(int argc, char **argv)

@@ -14,6 +14,7 @@
 extern const struct cli_cmd sigil_cmd_import, sigil_cmd_exec, sigil_cmd_check, sigil_cmd_build;
 extern const struct cli_cmd sigil_cmd_genode, sigil_cmd_graph; /* genode.c, graph.c */
 extern const struct cli_cmd sigil_cmd_unit; /* unit.c */
+extern const struct cli_cmd sigil_cmd_run, sigil_cmd_status; /* run.c, status.c */
 
 /* Parsed options: every value of every option, in order. */
 struct sigil_args {

@@ -1,5 +1,6 @@
 -- The smallest system that runs on any Debian machine (tests/t/sigil_build.sh
--- builds it): a shell script server and a client, a text ROM and a Dhall ROM.
+-- builds it, tests/t/sigil_run.sh runs it): a shell that prints its text ROM
+-- (builtins only: its closure is /bin/sh alone) and /bin/cat of its Dhall ROM.
 -- In normal form (no let, no imports), so `sigil check` reads it directly.
 { name = "tiny"
 , ram = 134217728
@@ -7,7 +8,7 @@
 , children = toMap
     { greeter =
       { binary = "/bin/sh"
-      , args = [ "-c", "cat /rom/greeting" ]
+      , args = [ "-c", "read -r line < /rom/greeting; echo \"$line\"" ]
       , env = toMap { LANG = "C.UTF-8" }
       , resources = { ram = 8388608, caps = 32 }
       , provides =

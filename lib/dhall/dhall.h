@@ -306,6 +306,20 @@ struct dhall_ctx {
 	 * no_remote: refuse http(s) imports */
 	const char *cache_dir;
 	int no_cache, no_remote;
+	/* remote imports (remote.c): remote_map is NULL or an array of
+	 * pairs { from, to, from, to, …, NULL }: an URL starting with `from`
+	 * is fetched from `to` followed by the rest of it (e.g. tests map
+	 * "https://test.dhall-lang.org/" to "http://127.0.0.1:PORT/test/");
+	 * imports keep their logical URL for chaining, CORS, `as Location`
+	 * and the origin headers. remote_map_only: URLs that no pair maps
+	 * are refused. remote_timeout_ms (0: 60 s) bounds one transfer,
+	 * remote_max_bytes (0: 64 MiB) one body. no_user_headers: do not
+	 * load the origin header configuration (env:DHALL_HEADERS,
+	 * $XDG_CONFIG_HOME/dhall/headers.dhall, ~/.config/dhall/headers.dhall). */
+	const char *const *remote_map;
+	int remote_map_only, no_user_headers;
+	unsigned remote_timeout_ms;
+	size_t remote_max_bytes;
 };
 void dhall_ctx_init(struct dhall_ctx *ctx);
 

@@ -228,15 +228,40 @@ static int merge_fields(struct ev *ev, unsigned op, struct dv *l, struct dv *r, 
 	return 0;
 }
 
+/* l # r for two non-empty list values: in place at an end of a shared
+ * buffer when that end is free (see struct dvbuf), else into a new buffer
+ * with room on both sides. */
 static int list_append(struct ev *ev, struct dv *l, struct dv *r, struct dv **out)
 {
 	struct dv *o = ev_new(ev, DHALL_LIST);
-	if (!o || !(o->items = ev_alloc(ev, (l->n + r->n) * sizeof *o->items)))
+	struct dvbuf *b;
+	size_t n = l->n + r->n;
+	if (!o)
 		return ev_nomem(ev);
-	if (l->n)
+	o->n = n;
+	if ((b = l->lbuf) && l->items + l->n == b->base + b->hi && b->cap - b->hi >= r->n) {
+		memcpy(b->base + b->hi, r->items, r->n * sizeof *o->items);
+		b->hi += r->n;
+		o->items = l->items;
+		o->lbuf = b;
+	} else if ((b = r->lbuf) && r->items == b->base + b->lo && b->lo >= l->n) {
+		b->lo -= l->n;
+		memcpy(b->base + b->lo, l->items, l->n * sizeof *o->items);
+		o->items = b->base + b->lo;
+		o->lbuf = b;
+	} else {
+		if (!(b = ev_alloc(ev, sizeof *b)))
+			return ev_nomem(ev);
+		b->cap = 2 * n + 8;
+		b->lo = (b->cap - n) / 2;
+		b->hi = b->lo + n;
+		if (!(b->base = ev_alloc(ev, b->cap * sizeof *b->base)))
+			return ev_nomem(ev);
+		o->items = b->base + b->lo;
 		memcpy(o->items, l->items, l->n * sizeof *o->items);
-	memcpy(o->items + l->n, r->items, r->n * sizeof *o->items);
-	o->n = l->n + r->n;
+		memcpy(o->items + l->n, r->items, r->n * sizeof *o->items);
+		o->lbuf = b;
+	}
 	*out = o;
 	return 0;
 }

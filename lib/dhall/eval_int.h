@@ -70,7 +70,22 @@ struct dv {
 	} u;
 	/* LAMBDA / PI: the closure (body under `label`, environment) */
 	const struct dhall_expr *body;
-	struct denv *env;
+	union {
+		struct denv *env;
+		struct dvbuf *lbuf; /* LIST: the buffer its items live in, or NULL */
+	};
+};
+
+/* A list buffer that list values may share (eval.c, list_append): slots
+ * base[lo..hi) are claimed. A list value whose items end at base + hi may
+ * grow into the free slots after them, one whose items start at base + lo
+ * into those before them; claiming moves lo or hi, so only the first
+ * value to grow at an end does it in place, and the items every existing
+ * value sees never change. This makes `[x] # xs` and `xs # [x]` (List/build
+ * with List/fold or Natural/fold) amortized O(1) instead of a copy. */
+struct dvbuf {
+	struct dv **base;
+	size_t cap, lo, hi;
 };
 
 /* A quoting context: the names bound between the top and here. */
@@ -152,6 +167,26 @@ void ev_setup(struct ev *ev, struct dhall_arena *scratch, struct dhall_err *err,
 /* ---- typecheck.c */
 /* Infers the type of the closed expression e (as a value). */
 int tc_infer_top(struct ev *ev, const struct dhall_expr *e, struct dv **type);
+
+/* ---- remote.c: one GET of a remote import (see its design comment) */
+struct ev_header {
+	struct dhall_str name, value;
+};
+struct ev_remote {
+	char *body;   /* malloc'd, NUL-terminated */
+	size_t len;
+	long status;
+	char **acao;  /* Access-Control-Allow-Origin values of the response */
+	size_t nacao; /* how many there were (only the first 8 are kept) */
+};
+/* Fetches url (logical; rewritten through ctx->remote_map) sending hdrs.
+ * 0 with *out filled (free with ev_remote_free), -1 when the fetch failed
+ * (unreachable, HTTP status other than 200, refused by the map: a failure
+ * `?` may recover from), -2 when the body is over the size cap; msg says
+ * why. */
+int ev_remote_fetch(const struct dhall_ctx *ctx, const char *url, const struct ev_header *hdrs,
+		    size_t nhdrs, struct ev_remote *out, char *msg, size_t msglen);
+void ev_remote_free(struct ev_remote *r);
 
 static inline int ev_str_eq(struct dhall_str a, struct dhall_str b)
 {

@@ -247,6 +247,50 @@ int ev_quote(struct ev *ev, struct dhall_arena *arena, const struct dnames *ctx,
 	return quote(&q, ctx, v, out);
 }
 
+/* Equivalence without quoting for the values type checking compares most
+ * (builtins, applications of them, record and union types): 1 equal, 0
+ * different, -1 not decided here (ev_equiv then quotes and compares). */
+static int quick_equiv(const struct dv *a, const struct dv *b, unsigned depth)
+{
+	int r, unknown = 0;
+	if (a == b)
+		return 1;
+	if (!a || !b || a->kind != b->kind || depth > 32)
+		return -1;
+	switch (a->kind) {
+	case DHALL_BUILTIN:
+		return a->op == b->op;
+	case DHALL_VAR:
+		return ev_str_eq(a->label, b->label) && a->u.level == b->u.level ? 1 : -1;
+	case DHALL_APP:
+		if (a->n != b->n || quick_equiv(a->a, b->a, depth + 1) != 1)
+			return -1;
+		for (size_t i = 0; i < a->n; i++)
+			if (quick_equiv(a->items[i], b->items[i], depth + 1) != 1)
+				return -1;
+		return 1;
+	case DHALL_RECORD_TYPE:
+	case DHALL_UNION:
+		if (a->n != b->n)
+			return 0;
+		for (size_t i = 0; i < a->n; i++) {
+			if (!ev_str_eq(a->labels[i], b->labels[i]))
+				return 0;
+			if (!a->items[i] || !b->items[i]) {
+				if (a->items[i] != b->items[i])
+					return 0;
+				continue;
+			}
+			if ((r = quick_equiv(a->items[i], b->items[i], depth + 1)) == 0)
+				return 0;
+			unknown |= r < 0;
+		}
+		return unknown ? -1 : 1;
+	default:
+		return -1;
+	}
+}
+
 int ev_equiv(struct ev *ev, const struct dnames *ctx, const struct dv *a, const struct dv *b)
 {
 	struct dhall_arena tmp;
@@ -255,8 +299,8 @@ int ev_equiv(struct ev *ev, const struct dnames *ctx, const struct dv *a, const 
 	struct quoter q = {ev, &tmp, 2};
 	int rc;
 	(void)ctx;
-	if (a == b)
-		return 1;
+	if ((rc = quick_equiv(a, b, 0)) >= 0)
+		return rc;
 	if (a->kind != b->kind && a->kind != DHALL_VAR && b->kind != DHALL_VAR &&
 	    a->kind != DHALL_APP && b->kind != DHALL_APP)
 		return 0;

@@ -26,8 +26,21 @@
  * `a ? b`: b is tried only when resolving a failed for a reason the
  * standard lets one recover from (a missing file or variable, `missing`,
  * an unsupported remote); a cycle, a hash mismatch, a parse or type error
- * are not recovered. Remote (http/https) imports are not supported yet:
- * they fail (recoverably) with a message saying so.
+ * are not recovered.
+ *
+ * Remote imports (http/https; remote.c does the transfer): the URL is
+ * chained and canonicalized like a path (a relative import inside a remote
+ * file is relative to its URL, and inherits the parent's `using` headers);
+ * the `using` expression is resolved in the importing file, type-checked
+ * in the empty context as List { mapKey : Text, mapValue : Text } (or the
+ * older { header, value }), normalized and sent, after the user's origin
+ * header configuration for that origin (which wins on equal names; loaded
+ * once per session, lazily). A remote file may import only remote files
+ * and `missing` (referential sanity; `as Location` is exempt), and a child
+ * of another origin only when its Access-Control-Allow-Origin allows the
+ * parent (CORS). An unreachable host or an HTTP error status is
+ * recoverable by `?`; a CORS refusal, an oversized body and header errors
+ * are not. Remote results are memoized and hash-cached like local ones.
  */
 #include "eval_int.h"
 
@@ -52,6 +65,8 @@ struct loc {
 	int https;              /* L_REMOTE: scheme, authority, query */
 	struct dhall_str authority, query;
 	int has_query;
+	const struct ev_header *hdrs; /* L_REMOTE: the `using` headers (normalized) */
+	size_t nhdrs;
 	const char *key;        /* canonical spelling, NUL-terminated */
 };
 
@@ -75,6 +90,10 @@ struct rs {
 	char cache[4096]; /* "" when there is none */
 	int recoverable;  /* the last failure may be recovered by `?` */
 	unsigned depth;
+	/* the origin header configuration (remote.c's callers' side): 0 not
+	 * loaded yet, 1 being loaded (a remote import now is a cycle), 2 loaded */
+	int uh_state;
+	struct dhall_expr *user_hdrs; /* its normal form; NULL: none */
 };
 
 /* ---------------------------------------------------------------- errors */
@@ -207,6 +226,8 @@ static int chain_loc(struct rs *rs, const struct loc *parent, const struct dhall
 		if (local && parent->kind == L_REMOTE) {
 			out->https = parent->https;
 			out->authority = parent->authority;
+			out->hdrs = parent->hdrs; /* relative children reuse them */
+			out->nhdrs = parent->nhdrs;
 		}
 		out->n = pdirs + (size_t)up + im->npath;
 		if (!(out->comps = dhall_arena_alloc(rs->arena, (out->n + 1) * sizeof *out->comps)))
@@ -503,6 +524,285 @@ static int utf8_valid(const unsigned char *s, size_t n)
 	return 1;
 }
 
+
+/* ---------------------------------------------------------------- headers */
+
+/* 1 when the type ty (normal form) is the type written in src. */
+static int type_is(struct rs *rs, const struct dhall_expr *ty, const char *src)
+{
+	struct dhall_expr *want;
+	struct dhall_err err;
+	struct dhall_buf a = {0}, b = {0};
+	int same = dhall_parse(rs->arena, src, strlen(src), "-", &want, &err) == 0 &&
+		   dhall_encode(ty, &a) == 0 && dhall_encode(want, &b) == 0 && a.len == b.len &&
+		   memcmp(a.data, b.data, a.len) == 0;
+	dhall_buf_free(&a);
+	dhall_buf_free(&b);
+	return same;
+}
+
+static const char map_tt[] = "List { mapKey : Text, mapValue : Text }";
+static const char map_hv[] = "List { header : Text, value : Text }";
+static const char map_user[] =
+	"List { mapKey : Text, mapValue : List { mapKey : Text, mapValue : Text } }";
+
+/* The text of a normal-form Text literal without interpolations. */
+static int plain_text(const struct dhall_expr *e, struct dhall_str *out)
+{
+	if (!e || e->kind != DHALL_TEXT || e->n != 0)
+		return 0;
+	*out = e->labels[0];
+	return 1;
+}
+
+/* The field `name` of a normal-form record literal, or NULL. */
+static const struct dhall_expr *field(const struct dhall_expr *r, const char *name)
+{
+	if (!r || r->kind != DHALL_RECORD)
+		return NULL;
+	for (size_t i = 0; i < r->n; i++)
+		if (ev_str_is(r->labels[i], name))
+			return r->items[i];
+	return NULL;
+}
+
+/* The pairs of a normal-form list of { k : Text, v : Text } records. */
+static int header_pairs(struct rs *rs, const struct dhall_expr *list, const char *k, const char *v,
+			struct ev_header **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (!list || list->kind != DHALL_LIST || list->n == 0)
+		return 0;
+	if (!(*out = dhall_arena_alloc(rs->arena, list->n * sizeof **out)))
+		return nomem(rs);
+	for (size_t i = 0; i < list->n; i++)
+		if (plain_text(field(list->items[i], k), &(*out)[*n].name) &&
+		    plain_text(field(list->items[i], v), &(*out)[*n].value))
+			(*n)++;
+	return 0;
+}
+
+/* Resolves, type-checks (in the empty context) and normalizes the `using`
+ * expression of the URL import e in file f into header pairs. */
+static int inline_headers(struct rs *rs, const struct file *f, const struct dhall_expr *e,
+			  struct ev_header **out, size_t *n)
+{
+	struct dhall_expr *resolved, *ty, *nf;
+	struct dhall_ctx cx = rs->ctx ? *rs->ctx : (struct dhall_ctx){0};
+	int rc;
+	cx.name = f->name;
+	cx.src = f->src;
+	cx.len = f->len;
+	if ((rc = walk(rs, f, e->u.import->headers, &resolved)))
+		return rc;
+	if ((rc = dhall_typeof(&cx, rs->arena, resolved, &ty, rs->err)) ||
+	    (rc = dhall_normalize_ctx(&cx, rs->arena, resolved, &nf, rs->err))) {
+		rs->recoverable = 0;
+		return rc;
+	}
+	if (type_is(rs, ty, map_tt))
+		return header_pairs(rs, nf, "mapKey", "mapValue", out, n);
+	if (type_is(rs, ty, map_hv))
+		return header_pairs(rs, nf, "header", "value", out, n);
+	return fail_at(rs, 0, f->name, f->src, f->len, e,
+		       "the headers of a remote import must be a %s (or %s)", map_tt, map_hv);
+}
+
+/* Loads the origin header configuration (standard/imports.md): the Dhall
+ * expression in $DHALL_HEADERS, else $XDG_CONFIG_HOME/dhall/headers.dhall,
+ * else ~/.config/dhall/headers.dhall, else none; its local imports are
+ * resolved as usual, and a remote one is an import cycle (fetching it
+ * would need this very configuration). */
+static int load_user_headers(struct rs *rs, const struct dhall_expr *at, const struct file *f)
+{
+	char path[4200], *data = NULL;
+	const char *v, *name;
+	size_t len = 0;
+	struct loc l;
+	struct dhall_expr *parsed, *resolved, *ty;
+	int rc;
+
+	if (rs->uh_state == 2 || (rs->ctx && rs->ctx->no_user_headers))
+		return 0;
+	if (rs->uh_state == 1)
+		return fail_at(rs, 0, f->name, f->src, f->len, at,
+			       "import cycle: a remote import inside the origin header "
+			       "configuration (which every remote import needs)");
+	memset(&l, 0, sizeof l);
+	if ((v = getenv("DHALL_HEADERS"))) {
+		name = "env:DHALL_HEADERS";
+		l.kind = L_ENV;
+		l.env = (struct dhall_str){"DHALL_HEADERS", 13};
+		if ((rc = key_of(rs, &l)))
+			return rc;
+		if (!(data = strdup(v)))
+			return nomem(rs);
+		len = strlen(v);
+	} else {
+		if ((v = getenv("XDG_CONFIG_HOME")) && *v)
+			snprintf(path, sizeof path, "%s/dhall/headers.dhall", v);
+		else if ((v = getenv("HOME")) && *v)
+			snprintf(path, sizeof path, "%s/.config/dhall/headers.dhall", v);
+		else
+			path[0] = 0;
+		if (!path[0] || read_file(path, &data, &len) != 0) {
+			rs->uh_state = 2; /* optional: no file is no headers */
+			return 0;
+		}
+		if (!(name = dhall_arena_strdup(rs->arena, path, strlen(path)))) {
+			free(data);
+			return nomem(rs);
+		}
+		if ((rc = root_loc(rs, name, &l))) {
+			free(data);
+			return rc;
+		}
+	}
+	char *copy = dhall_arena_strdup(rs->arena, data, len);
+	free(data);
+	if (!copy)
+		return nomem(rs);
+	struct chain link = {l.key, NULL};
+	struct file hf = {&l, name, copy, len, &link};
+	struct dhall_ctx cx = rs->ctx ? *rs->ctx : (struct dhall_ctx){0};
+	cx.name = name;
+	cx.src = copy;
+	cx.len = len;
+	rs->uh_state = 1;
+	rc = dhall_parse(rs->arena, copy, len, name, &parsed, rs->err);
+	if (!rc)
+		rc = walk(rs, &hf, parsed, &resolved);
+	if (!rc && !(rc = dhall_typeof(&cx, rs->arena, resolved, &ty, rs->err)) &&
+	    !type_is(rs, ty, map_user))
+		rc = fail_at(rs, 0, name, copy, len, NULL,
+			     "the origin header configuration must be a %s", map_user);
+	if (!rc)
+		rc = dhall_normalize_ctx(&cx, rs->arena, resolved, &rs->user_hdrs, rs->err);
+	if (rc) {
+		rs->uh_state = 0;
+		rs->recoverable = 0;
+		return rc;
+	}
+	rs->uh_state = 2;
+	return 0;
+}
+
+/* "host:port" of a remote location (the key of the origin header
+ * configuration): userinfo dropped, the scheme's port added when absent. */
+static void origin_key(const struct loc *l, char *out, size_t size)
+{
+	struct dhall_str a = l->authority;
+	const char *at = memchr(a.s, '@', a.len);
+	if (at) {
+		a.len -= (size_t)(at + 1 - a.s);
+		a.s = at + 1;
+	}
+	const char *close = a.len && a.s[0] == '[' ? memchr(a.s, ']', a.len) : NULL;
+	const char *after = close ? close + 1 : a.s;
+	int has_port = memchr(after, ':', a.len - (size_t)(after - a.s)) != NULL;
+	snprintf(out, size, "%.*s%s", (int)a.len, a.s,
+		 has_port ? "" : l->https ? ":443" : ":80");
+}
+
+static int same_name_ci(struct dhall_str a, struct dhall_str b)
+{
+	if (a.len != b.len)
+		return 0;
+	for (size_t i = 0; i < a.len; i++) {
+		unsigned char x = (unsigned char)a.s[i], y = (unsigned char)b.s[i];
+		if ((x >= 'A' && x <= 'Z' ? x + 32 : x) != (y >= 'A' && y <= 'Z' ? y + 32 : y))
+			return 0;
+	}
+	return 1;
+}
+
+/* The headers of a request for l: the user's for its origin, then the
+ * `using` ones the user's do not name (the user's configuration wins). */
+static int request_headers(struct rs *rs, const struct loc *l, struct ev_header **out, size_t *n)
+{
+	char origin[512];
+	struct ev_header *user = NULL;
+	size_t nuser = 0;
+	const struct dhall_expr *cfg = rs->user_hdrs;
+	int rc;
+	*out = NULL;
+	*n = 0;
+	origin_key(l, origin, sizeof origin);
+	for (size_t i = 0; cfg && cfg->kind == DHALL_LIST && i < cfg->n; i++) {
+		struct dhall_str k;
+		if (plain_text(field(cfg->items[i], "mapKey"), &k) && ev_str_is(k, origin)) {
+			if ((rc = header_pairs(rs, field(cfg->items[i], "mapValue"), "mapKey",
+					       "mapValue", &user, &nuser)))
+				return rc;
+			break;
+		}
+	}
+	if (!(*out = dhall_arena_alloc(rs->arena, (nuser + l->nhdrs + 1) * sizeof **out)))
+		return nomem(rs);
+	if (nuser)
+		memcpy(*out, user, nuser * sizeof *user);
+	*n = nuser;
+	for (size_t i = 0; i < l->nhdrs; i++) {
+		int dup = 0;
+		for (size_t j = 0; j < nuser && !dup; j++)
+			dup = same_name_ci(user[j].name, l->hdrs[i].name);
+		if (!dup)
+			(*out)[(*n)++] = l->hdrs[i];
+	}
+	return 0;
+}
+
+/* The CORS rule: a remote parent may import a child of another origin only
+ * when the child's response has exactly one Access-Control-Allow-Origin,
+ * `*` or the parent's scheme://authority. */
+static int cors_ok(const struct loc *parent, const struct loc *child, const struct ev_remote *r)
+{
+	char origin[512];
+	if (!parent || parent->kind != L_REMOTE)
+		return 1;
+	if (parent->https == child->https && ev_str_eq(parent->authority, child->authority))
+		return 1;
+	if (r->nacao != 1)
+		return 0;
+	snprintf(origin, sizeof origin, "%s://%.*s", parent->https ? "https" : "http",
+		 (int)parent->authority.len, parent->authority.s);
+	return strcmp(r->acao[0], "*") == 0 || strcmp(r->acao[0], origin) == 0;
+}
+
+/* Fetches the remote location l (imported by e in f) into *data (malloc'd). */
+static int fetch_remote(struct rs *rs, const struct file *f, const struct dhall_expr *e,
+			const struct loc *l, char **data, size_t *len)
+{
+	struct ev_header *hdrs;
+	struct ev_remote r;
+	size_t n;
+	char msg[256];
+	int rc;
+	if (rs->ctx && rs->ctx->no_remote)
+		return fail_at(rs, 1, f->name, f->src, f->len, e,
+			       "remote imports are disabled: '%s'", l->key);
+	if ((rc = load_user_headers(rs, e, f)) || (rc = request_headers(rs, l, &hdrs, &n)))
+		return rc;
+	if ((rc = ev_remote_fetch(rs->ctx, l->key, hdrs, n, &r, msg, sizeof msg)))
+		return fail_at(rs, rc == -1, f->name, f->src, f->len, e, "%s", msg);
+	if (!cors_ok(f->loc, l, &r)) {
+		rc = fail_at(rs, 0, f->name, f->src, f->len, e,
+			     "CORS: '%s' may not be imported from '%s' (its Access-Control-Allow-"
+			     "Origin is %s%s%s)",
+			     l->key, f->loc->key, r.nacao == 1 ? "'" : "",
+			     r.nacao == 0 ? "missing" : r.nacao == 1 ? r.acao[0] : "given twice",
+			     r.nacao == 1 ? "'" : "");
+		ev_remote_free(&r);
+		return rc;
+	}
+	*data = r.body;
+	*len = r.len;
+	r.body = NULL;
+	ev_remote_free(&r);
+	return 0;
+}
+
 static int import_one(struct rs *rs, const struct file *f, const struct dhall_expr *e,
 		      struct dhall_expr **out)
 {
@@ -515,17 +815,26 @@ static int import_one(struct rs *rs, const struct file *f, const struct dhall_ex
 	struct dhall_buf enc = {0};
 	struct dhall_expr *r = NULL;
 
+	struct ev_header *hdrs = NULL;
+	size_t nhdrs = 0;
+	if (im->headers && im->mode != DHALL_AS_LOCATION &&
+	    (rc = inline_headers(rs, f, e, &hdrs, &nhdrs)))
+		return rc;
 	if ((rc = chain_loc(rs, f->loc, im, &l)))
 		return rc;
-	/* referential sanity: remote code may only import remote code */
-	if (f->loc && f->loc->kind == L_REMOTE && l.kind != L_REMOTE && l.kind != L_MISSING)
-		return fail_at(rs, 0, f->name, f->src, f->len, e,
-			       "a remote import may not refer to '%s'", l.key);
+	if (im->headers) {
+		l.hdrs = hdrs;
+		l.nhdrs = nhdrs;
+	}
 	if (im->mode == DHALL_AS_LOCATION) {
 		if (!(*out = location_value(rs, &l)))
 			return nomem(rs);
 		return 0;
 	}
+	/* referential sanity: remote code may only import remote code */
+	if (f->loc && f->loc->kind == L_REMOTE && l.kind != L_REMOTE && l.kind != L_MISSING)
+		return fail_at(rs, 0, f->name, f->src, f->len, e,
+			       "a remote import may not refer to '%s'", l.key);
 	if (im->hash && im->mode == DHALL_AS_CODE && (r = cache_get(rs, im->hash))) {
 		*out = r;
 		return 0;
@@ -543,8 +852,9 @@ static int import_one(struct rs *rs, const struct file *f, const struct dhall_ex
 	case L_MISSING:
 		return fail_at(rs, 1, f->name, f->src, f->len, e, "`missing` cannot be imported");
 	case L_REMOTE:
-		return fail_at(rs, 1, f->name, f->src, f->len, e,
-			       "remote imports are not supported yet");
+		if ((rc = fetch_remote(rs, f, e, &l, &data, &len)))
+			return rc;
+		break;
 	case L_ENV: {
 		char name[256];
 		snprintf(name, sizeof name, "%.*s", (int)l.env.len, l.env.s);

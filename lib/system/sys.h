@@ -195,6 +195,28 @@ size_t sys_check(const struct sys_system *s, struct sys_report *r);
 void sys_report_print(const struct sys_report *r, const struct sys_system *s, void *out);
 
 /* ====================================================================
+ * Routes (lib/system/route.c; for sigil-init). The checker's routing rule,
+ * as data: for each use of each child, the one server it reaches.
+ * ==================================================================== */
+
+/* A use resolved: children[client].uses[use] reaches service `service`
+ * (an index into children[server].provides) of children[server], chosen
+ * by policy `policy` (the strongest match within that server: exact, then
+ * the longest prefix, then the longest suffix). server is SIZE_MAX when no
+ * server, or more than one, matches, or the client itself does (sys_check
+ * reports those). */
+struct sys_route {
+	size_t client, use;
+	size_t server, service, policy;
+};
+
+/* Every use of every child, in order (client, then use). *out is
+ * malloc'd (the caller frees it; NULL with *n = 0 when there are no
+ * uses). Returns 0, or DHALL_ENOMEM. */
+__attribute__((warn_unused_result)) int sys_routes(const struct sys_system *s,
+						   struct sys_route **out, size_t *n);
+
+/* ====================================================================
  * Genode init configs (issue 6): lib/system/genode_parse.c (XML → the
  * light model below, libxml2), genode_check.c (the checks of Genode's
  * init semantics, shared/genode/INIT.md §9), genode_import.c (a Genode

@@ -55,4 +55,30 @@ d 'Natural/fold 1000000000000 Natural (λ(n : Natural) → n + 1) 0' > out 2> er
 is $? 1 "a runaway fold is stopped: exit 1"
 grep -q 'limit' err; ok $? "by the budget: $(head -n 1 err)"
 "$D" normalize --help | grep -q -- '--file'; ok $? "normalize --help"
+
+# remote imports against tests/unit/dhall_remote_server.py on 127.0.0.1
+# (it stops when fd 9, its stdin, is closed)
+TOP=${SIGIL_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+mkfifo ctl
+python3 "$TOP/tests/unit/dhall_remote_server.py" "${SIGIL_SHARED:-../shared}/dhall" < ctl > port &
+spid=$!
+exec 9> ctl
+for _ in $(seq 50); do [ -s port ] && break; sleep 0.1; done
+U=http://127.0.0.1:$(head -n 1 port)
+is "$(d "$U/test/cors/AllowedAll.dhall + 0")" '42' "a remote import over http"
+is "$(d "$U/test/cors/SelfImportRelative.dhall")" '42' "a relative import inside a remote file is relative to its URL"
+is "$(d "$U/github/dhall-lang/dhall-lang/x/tests/import/data/simpleLocation.dhall")" \
+	"< Environment : Text | Local : Text | Missing | Remote : Text >.Remote
+  \"$U/github/dhall-lang/dhall-lang/x/tests/import/data/simple.dhall\"" "as Location of a chained URL"
+is "$(d "$U/httpbin/user-agent using [ { mapKey = \"User-Agent\", mapValue = \"t\" } ] as Text")" \
+	'"{\n  \"user-agent\": \"t\"\n}\n"' "using headers are sent"
+is "$(d "$U/test/nonexistent.dhall ? 7")" '7' "an HTTP 404 falls back with ?"
+HR=$(d '42' hash)
+is "$(d "$U/test/cors/AllowedAll.dhall $HR")" '42' "a hashed remote import"
+test -f "$XDG_CACHE_HOME/dhall/1220${HR#sha256:}"; ok $? "lands in the cache"
+d "$U/github/dhall-lang/dhall-lang/x/tests/import/data/referentiallyOpaque.dhall" > out 2> err
+grep -q 'may not refer' err; ok $? "a remote file may not import env: ($(head -n 1 err))"
+d "ftp://127.0.0.1/x" > out 2> err; is $? 1 "ftp:// is not an import"
+exec 9>&-
+wait "$spid"; is $? 0 "the local server stopped by itself"
 done_testing

@@ -1,0 +1,174 @@
+/*
+ * init.h — sigil-init: what its files share.
+ *
+ * sigil-init runs a built system (docs/sigil-init.8): it reads the system
+ * description by URN from a store, decodes and verifies every child's
+ * closure into a root of its own, then starts each child in new mount, PID,
+ * IPC, UTS and network namespaces under memory and pids cgroups, captures
+ * its output as "[name] line", restarts it as its policy says, and keeps a
+ * JSON state report. The files:
+ *
+ *   main.c        options, the load and prepare phases, the run, teardown
+ *   supervisor.c  the state × event table and the one poll loop
+ *   sandbox.c     clone3 into namespaces; the child side (mounts,
+ *                 pivot_root, capabilities, exec) and its PID-1 stub
+ *   rom.c         the system description and each child's root: /rom
+ *                 (closure + ROM modules), /dev, state and service mounts
+ *   cgroup.c      memory (v2 memory.max or v1 limit_in_bytes) and pids
+ *   log.c         child output, line by line, prefixed with the label
+ *   report.c      the state report, rewritten atomically on change
+ *
+ * Invariants: nothing of a child runs before every child's ROM decoded
+ * and verified (prepare phase); every mount is made in init's own private
+ * mount namespace (the host never sees one); every cgroup, mount and
+ * directory init made is removed on the way out, also after a failure.
+ * The supervisor's state lives in one struct init (owned by main).
+ */
+#ifndef SIGIL_INIT_H
+#define SIGIL_INIT_H
+
+#include "elf/elf.h"
+#include "system/sys.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define INIT_LOG_LINE 4096 /* a longer line is split */
+
+/* The state of a child (the rows of the table in supervisor.c). */
+enum init_state {
+	ST_DOWN,     /* not running, not scheduled (initially, and after a stop) */
+	ST_RUNNING,  /* its stub is alive */
+	ST_BACKOFF,  /* exited; restarts when its deadline passes */
+	ST_STOPPING, /* SIGTERM sent; SIGKILL when the grace period ends */
+	ST_EXITED,   /* exited for good (restart policy) */
+	ST_NSTATES
+};
+
+/* Events (the columns). */
+enum init_event {
+	EV_START,        /* start it now */
+	EV_DIED_RESTART, /* it exited and its policy wants it back */
+	EV_DIED_DONE,    /* it exited and stays down */
+	EV_TIMER,        /* its deadline passed */
+	EV_STOP,         /* shut it down */
+	EV_NEVENTS
+};
+
+/* A use routed into this child: the server's service directory appears at
+ * /run/sigil/SERVICE, and `path` is a symbolic link to its socket. */
+struct init_bind {
+	const char *service;
+	size_t server;
+	char path[512];
+};
+
+struct init_child {
+	const struct sys_child *sys;
+	const char *name;
+	size_t index;     /* in the description */
+	elf_desc desc;    /* its closure: exec, argv0, env, files */
+	char root[4096];  /* its root on the host side (in init's namespace) */
+	char svcdir[4096];/* host directory holding its services' directories */
+	struct init_bind *binds;
+	size_t nbinds;
+	int prepared;     /* root mounted and filled */
+
+	/* supervision */
+	enum init_state state;
+	pid_t pid;        /* the stub (PID 1 of its namespace), 0 when none */
+	int pidfd, logfd, statusfd;
+	int64_t deadline; /* ms, CLOCK_MONOTONIC; 0 when none */
+	int64_t started;  /* ms */
+	unsigned restarts;
+	unsigned backoff_ms;
+	int killed;       /* SIGKILL sent */
+	int has_status;
+	int status;       /* the program's wait status (or the stub's) */
+	char reason[512]; /* why it stopped, "" when nothing to say */
+	uint64_t oom_before;
+
+	/* cgroups: memory and pids directories ("" when none) */
+	char cg_mem[512], cg_pids[512];
+
+	/* log line assembly */
+	char line[INIT_LOG_LINE];
+	size_t linelen;
+};
+
+struct init_opts {
+	const char *store;   /* store spec */
+	const char *urn;     /* the system's root capability */
+	const char *state;   /* host directory of state mounts, NULL when none */
+	const char *report;  /* JSON report path, NULL when none */
+	const char *rundir;  /* where children's roots are mounted (a new temporary dir) */
+	unsigned grace_ms;   /* SIGTERM → SIGKILL */
+	unsigned backoff_min_ms, backoff_max_ms;
+	int keep;            /* keep running when every child has exited */
+	int check;           /* prepare everything, start nothing, exit */
+};
+
+struct init {
+	struct init_opts o;
+	struct dhall_arena arena;
+	struct sys_system sys;
+	struct init_child *c;
+	size_t n;
+	size_t *order;       /* start order: servers before their clients */
+	int sigfd;
+	int stopping;        /* shutdown requested */
+	int dirty;           /* the report is out of date */
+	int cg_v2;
+	char cg_name[128];   /* "sigil/SYSTEM-PID" under each hierarchy */
+	char rundir[4096];
+	int made_rundir;
+};
+
+/* ---- rom.c ---- */
+/* Loads the description named by o->urn (every block verified), checks it
+ * is a built system (binaries and ROMs are URNs) and passes sys_check, and
+ * loads every child's closure description. Prints what is wrong; 0 or -1. */
+int init_load(struct init *in, store *st);
+/* Builds child c's root under in->rundir: a tmpfs with /rom (closure and
+ * ROM modules, decoded and verified), /dev, /proc, /tmp, mount targets,
+ * state and service binds; then makes it read-only. 0 or -1 (printed). */
+int init_prepare(struct init *in, store *st, struct init_child *c);
+/* Unmounts everything under c->root and removes it. */
+void init_unprepare(struct init_child *c);
+
+/* ---- cgroup.c ---- */
+int init_cg_setup(struct init *in);                       /* the run's parent groups */
+int init_cg_create(struct init *in, struct init_child *c);/* a child's groups + limits */
+int init_cg_attach(const struct init_child *c, pid_t pid);
+uint64_t init_cg_oom_kills(const struct init_child *c);
+uint64_t init_cg_mem_used(const struct init_child *c);
+void init_cg_remove(struct init_child *c);
+void init_cg_teardown(struct init *in);
+
+/* ---- sandbox.c ---- */
+/* Starts child c: pipes, clone3 into its namespaces, cgroups, go. Sets
+ * c->pid, pidfd, logfd, statusfd. 0 or -1 (reason in c->reason). */
+int init_spawn(struct init *in, struct init_child *c);
+/* Sends sig to c's stub (pidfd when there is one). */
+void init_signal(struct init_child *c, int sig);
+
+/* ---- log.c ---- */
+/* Reads what is there on c->logfd and prints whole lines; at EOF prints
+ * the rest and closes it. */
+void init_log_read(struct init_child *c);
+void init_log_flush(struct init_child *c);
+/* "sigil-init: ..." on stderr. */
+void init_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- report.c ---- */
+void init_report(const struct init *in, const char *overall);
+const char *init_state_name(const struct init_child *c);
+
+/* ---- supervisor.c ---- */
+/* Runs the poll loop until every child is down (or exited, unless keep).
+ * Returns init's exit status. */
+int init_supervise(struct init *in);
+int64_t init_now_ms(void);
+
+#endif

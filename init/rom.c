@@ -1,0 +1,492 @@
+/*
+ * rom.c — what sigil-init reads and what each child's root holds.
+ *
+ * Load (init_load), before anything is mounted or started:
+ *   1. the system description: decoded by URN from the store, every block
+ *      verified, then read strictly (sys_load_cbor) and checked (sys_check);
+ *   2. it must be a built system: every binary and every ROM module a
+ *      urn:eris: capability (sigil build makes them so);
+ *   3. every child's closure description (elf_desc_load, verified);
+ *   4. the routes (sys_routes): which server's service each use reaches.
+ *
+ * Prepare (init_prepare), once per child, in init's private mount
+ * namespace; the child later pivots into it. Layout of RUNDIR/NAME:
+ *
+ *   /            tmpfs, made read-only when filled (nosuid, nodev)
+ *   /rom/URN...  the closure, decoded and verified (lib/elf/rom.c), 0555
+ *   /rom/NAME    each ROM module by its name (e.g. /rom/config), 0444
+ *   /dev/{null,zero,full,random,urandom}  bind mounts of the host's
+ *   /dev/{fd,stdin,stdout,stderr}          links into /proc/self/fd
+ *   /proc /tmp   empty: the child mounts its own proc and a sized tmpfs
+ *   TARGET       each mount: a state directory (bind of STATE/DIR,
+ *                read-only unless writable) or a tmpfs (mounted by the child)
+ *   /run/sigil/SERVICE          (a server) the directory of each service it
+ *                               provides: it listens on /run/sigil/SERVICE/socket
+ *   /run/sigil/from/SERVER/SERVICE  (a client) that directory, read-only,
+ *                               and PATH (the use's path, default
+ *                               /run/SERVICE.sock) a link to its socket
+ *
+ * A service directory lives on the host at RUNDIR/.svc/SERVER/SERVICE, so a
+ * restarted server's new socket reaches its clients without a remount. Only
+ * clients whose use the checker routes to the server get the directory.
+ */
+#include "init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "banned.h"
+
+#define DESC_MAX (16u << 20)
+
+struct membuf {
+	uint8_t *data;
+	size_t len, cap;
+};
+
+static int mem_write(void *ctx, const uint8_t *data, size_t len)
+{
+	struct membuf *m = ctx;
+	if (len > DESC_MAX - m->len)
+		return -1;
+	if (m->len + len > m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 4096;
+		while (cap < m->len + len)
+			cap *= 2;
+		uint8_t *d = realloc(m->data, cap);
+		if (!d)
+			return -1;
+		m->data = d;
+		m->cap = cap;
+	}
+	memcpy(m->data + m->len, data, len);
+	m->len += len;
+	return 0;
+}
+
+static void say_block(const eris_error *e)
+{
+	if (e->has_ref) {
+		char b32[ERIS_REF_B32_LEN + 1];
+		eris_ref_to_b32(e->ref, b32);
+		init_say("  block %s", b32);
+	}
+}
+
+static int load_routes(struct init *in)
+{
+	struct sys_route *r = NULL;
+	size_t nr = 0;
+	if (sys_routes(&in->sys, &r, &nr) != 0) {
+		init_say("out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < nr; i++) {
+		struct init_child *c = &in->c[r[i].client];
+		const struct sys_use *u = &c->sys->uses[r[i].use];
+		if (r[i].server == SIZE_MAX)
+			continue; /* sys_check refused this already */
+		struct init_bind *nb = realloc(c->binds, (c->nbinds + 1) * sizeof *nb);
+		if (!nb) {
+			free(r);
+			init_say("out of memory");
+			return -1;
+		}
+		c->binds = nb;
+		struct init_bind *b = &c->binds[c->nbinds++];
+		b->service = u->service;
+		b->server = r[i].server;
+		if (u->path && u->path[0])
+			snprintf(b->path, sizeof b->path, "%s", u->path);
+		else
+			snprintf(b->path, sizeof b->path, "/run/%s.sock", u->service);
+	}
+	free(r);
+	return 0;
+}
+
+int init_load(struct init *in, store *st)
+{
+	struct membuf m = {0};
+	struct sys_report rep = {0};
+	eris_error err = {0};
+	eris_cap cap;
+	int rc = -1;
+
+	if (eris_cap_from_urn(&cap, in->o.urn, &err) != 0) {
+		init_say("'%s' is not a read capability: %s", in->o.urn, err.msg);
+		goto out;
+	}
+	if (eris_decode(&cap, store_eris_get, st, mem_write, &m, NULL, &err) != 0) {
+		init_say("cannot load the system description %s: %s", in->o.urn, err.msg);
+		say_block(&err);
+		goto out;
+	}
+	uint8_t *copy = dhall_arena_alloc(&in->arena, m.len + 1);
+	if (!copy) {
+		init_say("out of memory");
+		goto out;
+	}
+	memcpy(copy, m.data, m.len);
+	int lrc = sys_load_cbor(&in->arena, copy, m.len, in->o.urn, &in->sys, &rep);
+	if (lrc == 0)
+		sys_check(&in->sys, &rep);
+	if (rep.errors || lrc != 0) {
+		sys_report_print(&rep, &in->sys, stderr);
+		init_say("the system description %s is not valid: nothing started", in->o.urn);
+		goto out;
+	}
+	in->n = in->sys.nchildren;
+	in->c = calloc(in->n + 1, sizeof *in->c);
+	if (!in->c) {
+		init_say("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < in->n; i++) {
+		struct init_child *c = &in->c[i];
+		c->sys = &in->sys.children[i];
+		c->name = c->sys->name;
+		c->index = i;
+		c->pidfd = c->logfd = c->statusfd = -1;
+		c->state = ST_DOWN;
+	}
+	for (size_t i = 0; i < in->n; i++) {
+		struct init_child *c = &in->c[i];
+		if (strncmp(c->sys->binary, "urn:eris:", 9) != 0) {
+			init_say("child '%s': binary \"%s\" is not a capability (run sigil build first)",
+				 c->name, c->sys->binary);
+			goto out;
+		}
+		for (size_t k = 0; k < c->sys->nroms; k++)
+			if (c->sys->roms[k].kind != SYS_ROM_URN) {
+				init_say("child '%s': ROM '%s' is not a capability (run sigil build first)",
+					 c->name, c->sys->roms[k].name);
+				goto out;
+			}
+		elf_error ee;
+		memset(&ee, 0, sizeof ee);
+		if (elf_desc_load(&c->desc, st, c->sys->binary, &ee) != 0) {
+			init_say("child '%s': cannot load its closure %s: %s", c->name, c->sys->binary,
+				 ee.msg);
+			say_block(&ee.eris);
+			goto out;
+		}
+	}
+	rc = load_routes(in);
+out:
+	free(m.data);
+	sys_report_free(&rep);
+	return rc;
+}
+
+/* ------------------------------------------------------------ prepare */
+
+/* snprintf for paths: -1 with ENAMETOOLONG instead of a truncated path. */
+static int pathf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int pathf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/* mkdir -p of root + rel (rel absolute inside the child). */
+static int mkdirs(const char *root, const char *rel, mode_t mode)
+{
+	char p[4096];
+	if ((size_t)snprintf(p, sizeof p, "%s%s", root, rel) >= sizeof p) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (char *s = p + strlen(root) + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		if (mkdir(p, mode) != 0 && errno != EEXIST)
+			return -1;
+		*s = '/';
+	}
+	if (mkdir(p, mode) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+/* Bind-mounts src at root+rel (created as a directory or an empty file,
+ * like src), then remounts it with flags (MS_RDONLY, MS_NOSUID, ...). */
+static int bind_at(const char *src, const char *root, const char *rel, unsigned long flags)
+{
+	char dst[4096];
+	struct stat st;
+	if (stat(src, &st) != 0)
+		return -1;
+	if ((size_t)snprintf(dst, sizeof dst, "%s%s", root, rel) >= sizeof dst) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if (mkdirs(root, rel, 0755) != 0)
+			return -1;
+	} else {
+		char parent[4096];
+		if (pathf(parent, sizeof parent, "%s", rel) != 0)
+			return -1;
+		char *slash = strrchr(parent, '/');
+		if (slash && slash != parent) {
+			*slash = 0;
+			if (mkdirs(root, parent, 0755) != 0)
+				return -1;
+		}
+		int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0444);
+		if (fd < 0)
+			return -1;
+		close(fd);
+	}
+	if (mount(src, dst, NULL, MS_BIND, NULL) != 0)
+		return -1;
+	if (mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | flags, NULL) != 0)
+		return -1;
+	return 0;
+}
+
+static int write_rom(store *st, int romfd, const struct sys_rom *r, const char *child)
+{
+	eris_cap cap;
+	eris_error err = {0};
+	struct membuf m = {0};
+	int fd = -1, rc = -1;
+	if (!elf_desc_check_name(r->name) || strchr(r->name, '/')) {
+		init_say("child '%s': ROM name '%s' is not a plain file name", child, r->name);
+		return -1;
+	}
+	if (eris_cap_from_urn(&cap, r->value, &err) != 0) {
+		init_say("child '%s': ROM '%s': %s", child, r->name, err.msg);
+		return -1;
+	}
+	if (eris_decode(&cap, store_eris_get, st, mem_write, &m, NULL, &err) != 0) {
+		init_say("child '%s': ROM '%s' (%s): %s", child, r->name, r->value, err.msg);
+		say_block(&err);
+		goto out;
+	}
+	fd = openat(romfd, r->name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444);
+	if (fd < 0) {
+		init_say("child '%s': cannot create /rom/%s: %s", child, r->name, strerror(errno));
+		goto out;
+	}
+	for (size_t off = 0; off < m.len;) {
+		ssize_t n = write(fd, m.data + off, m.len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			init_say("child '%s': cannot write /rom/%s: %s", child, r->name, strerror(errno));
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	rc = 0;
+out:
+	free(m.data);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static int make_dev(const char *root)
+{
+	static const char *const nodes[] = {"null", "zero", "full", "random", "urandom"};
+	static const char *const links[][2] = {{"fd", "/proc/self/fd"},
+					       {"stdin", "/proc/self/fd/0"},
+					       {"stdout", "/proc/self/fd/1"},
+					       {"stderr", "/proc/self/fd/2"}};
+	char src[64], rel[64], p[4200];
+	for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
+		snprintf(src, sizeof src, "/dev/%s", nodes[i]);
+		snprintf(rel, sizeof rel, "/dev/%s", nodes[i]);
+		if (bind_at(src, root, rel, MS_NOSUID | MS_NOEXEC) != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+		snprintf(p, sizeof p, "%s/dev/%s", root, links[i][0]);
+		if (symlink(links[i][1], p) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int make_services(struct init *in, struct init_child *c)
+{
+	char p[4200], rel[1024];
+	const struct sys_child *s = c->sys;
+	if (s->nprovides) {
+		if (pathf(c->svcdir, sizeof c->svcdir, "%s/.svc/%s", in->rundir, c->name) != 0)
+			return -1;
+		if (mkdirs(in->rundir, "/.svc", 0755) != 0 ||
+		    mkdirs(in->rundir, c->svcdir + strlen(in->rundir), 0755) != 0)
+			return -1;
+		for (size_t j = 0; j < s->nprovides; j++) {
+			if (strchr(s->provides[j].name, '/') || s->provides[j].name[0] == '.') {
+				init_say("child '%s': service name \"%s\" cannot be a directory name",
+					 c->name, s->provides[j].name);
+				errno = EINVAL;
+				return -1;
+			}
+			if (pathf(p, sizeof p, "%s/%s", c->svcdir, s->provides[j].name) != 0)
+				return -1;
+			if (mkdir(p, 0755) != 0 && errno != EEXIST)
+				return -1;
+			if (pathf(rel, sizeof rel, "/run/sigil/%s", s->provides[j].name) != 0)
+				return -1;
+			if (bind_at(p, c->root, rel, MS_NOSUID | MS_NODEV | MS_NOEXEC) != 0)
+				return -1;
+		}
+	}
+	for (size_t k = 0; k < c->nbinds; k++) {
+		const struct init_bind *b = &c->binds[k];
+		const struct init_child *srv = &in->c[b->server];
+		char target[1024];
+		if (pathf(p, sizeof p, "%s/.svc/%s/%s", in->rundir, srv->name, b->service) != 0)
+			return -1;
+		if (pathf(rel, sizeof rel, "/run/sigil/from/%s/%s", srv->name, b->service) != 0)
+			return -1;
+		if (bind_at(p, c->root, rel, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC) != 0)
+			return -1;
+		if (pathf(target, sizeof target, "%s/socket", rel) != 0)
+			return -1;
+		if (b->path[0] != '/' || strstr(b->path, "/../") || strcmp(b->path, target) == 0)
+			continue;
+		char dir[1024];
+		if (pathf(dir, sizeof dir, "%s", b->path) != 0)
+			return -1;
+		*strrchr(dir, '/') = 0;
+		if (dir[0] && mkdirs(c->root, dir, 0755) != 0)
+			return -1;
+		if (pathf(p, sizeof p, "%s%s", c->root, b->path) != 0)
+			return -1;
+		if (symlink(target, p) != 0 && errno != EEXIST)
+			return -1;
+	}
+	return 0;
+}
+
+static int make_mounts(struct init *in, struct init_child *c)
+{
+	char host[4200];
+	for (size_t m = 0; m < c->sys->nmounts; m++) {
+		const struct sys_mount *mt = &c->sys->mounts[m];
+		if (mkdirs(c->root, mt->target, 0755) != 0)
+			return -1;
+		if (mt->kind != SYS_MOUNT_STATE)
+			continue; /* a tmpfs: the child mounts it, sized, in its namespace */
+		if (!in->o.state) {
+			init_say("child '%s' mounts state \"%s\" but there is no state directory "
+				 "(--state DIR)", c->name, mt->state);
+			errno = EINVAL;
+			return -1;
+		}
+		if (mkdirs(in->o.state, "", 0755) != 0)
+			return -1;
+		char rel[4200];
+		snprintf(rel, sizeof rel, "/%s", mt->state);
+		if (mkdirs(in->o.state, rel, 0755) != 0)
+			return -1;
+		snprintf(host, sizeof host, "%s/%s", in->o.state, mt->state);
+		if (bind_at(host, c->root, mt->target,
+			    (mt->writable ? 0 : MS_RDONLY) | MS_NOSUID | MS_NODEV) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Phases, each failing closed (the caller unprepares on failure): the
+ * root tmpfs, the ROM (closure, then modules), /dev, the empty mount
+ * points, mounts, services, then read-only. */
+int init_prepare(struct init *in, store *st, struct init_child *c)
+{
+	int romfd = -1, rc = -1;
+	const char *step = "create its root";
+	char p[4200];
+	elf_error err;
+	memset(&err, 0, sizeof err);
+
+	if (pathf(c->root, sizeof c->root, "%s/%s", in->rundir, c->name) != 0 ||
+	    mkdir(c->root, 0700) != 0)
+		goto fail;
+	if (mount("sigil-root", c->root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0)
+		goto fail;
+	c->prepared = 1;
+
+	step = "fill /rom";
+	if (pathf(p, sizeof p, "%s/rom", c->root) != 0 || mkdir(p, 0755) != 0 || (romfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		goto fail;
+	if (elf_rom_populate(st, in->o.store, &c->desc, romfd, 1, &err) != 0) {
+		init_say("child '%s': its closure %s does not load: %s", c->name, c->sys->binary,
+			 err.msg);
+		say_block(&err.eris);
+		goto out;
+	}
+	for (size_t k = 0; k < c->sys->nroms; k++)
+		if (write_rom(st, romfd, &c->sys->roms[k], c->name) != 0)
+			goto out;
+
+	step = "make /dev";
+	if (make_dev(c->root) != 0)
+		goto fail;
+	step = "make /proc and /tmp";
+	if (mkdirs(c->root, "/proc", 0555) != 0 || mkdirs(c->root, "/tmp", 01777) != 0)
+		goto fail;
+	step = "make its mounts";
+	if (make_mounts(in, c) != 0)
+		goto fail;
+	step = "make its services";
+	if (make_services(in, c) != 0)
+		goto fail;
+	step = "seal its root";
+	if (mount(NULL, c->root, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) != 0)
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	init_say("child '%s': cannot %s: %s", c->name, step, strerror(errno));
+out:
+	if (romfd >= 0)
+		close(romfd);
+	return rc;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP || flag == FTW_D)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+void init_unprepare(struct init_child *c)
+{
+	if (c->prepared) {
+		/* MNT_DETACH takes every mount below the root with it */
+		if (umount2(c->root, MNT_DETACH) != 0)
+			init_say("child '%s': cannot unmount %s: %s", c->name, c->root, strerror(errno));
+		c->prepared = 0;
+	}
+	if (c->root[0])
+		rmdir(c->root);
+	if (c->svcdir[0])
+		nftw(c->svcdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}

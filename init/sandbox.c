@@ -1,0 +1,392 @@
+/*
+ * sandbox.c — starting one child: clone3 into new mount, PID, IPC, UTS and
+ * network namespaces, then narrowing in named phases, each failing closed
+ * (a failure writes one line to the child's log and exits 127; nothing
+ * of the child's own runs):
+ *
+ *   init side   pipes (log, status, go), clone3 (a pidfd where the kernel
+ *               has one), the cgroups (memory, pids) joined, then "go".
+ *   1 wait      for "go": the stub is in its cgroups before anything runs;
+ *               EOF (init died or gave up) exits.
+ *   2 fds       stdin /dev/null, stdout and stderr the log pipe, fd 3 the
+ *               status pipe; every other descriptor closed.
+ *   3 mounts    everything private; a new /proc (for the new PID
+ *               namespace) with /proc/sys read-only and /proc/sysrq-trigger
+ *               masked; /tmp a tmpfs sized to the RAM quota; the tmpfs
+ *               mounts; pivot_root into the root init prepared (rom.c),
+ *               the old root detached.
+ *   4 identity  hostname = the child's name; loopback up (the only
+ *               interface: no uplinks yet).
+ *   5 split     fork: the stub stays PID 1 of the namespace (reaps, forwards
+ *               SIGTERM/SIGINT/SIGHUP/SIGQUIT, reports the program's wait
+ *               status on fd 3, and its exit takes the whole namespace with
+ *               it); the program goes on:
+ *   6 limits    RLIMIT_NOFILE = caps; signal mask and dispositions reset.
+ *   7 privilege securebits locked (no root magic), bounding and ambient
+ *               capabilities dropped, capset to nothing, no_new_privs.
+ *   8 exec      /rom/EXEC with argv0 + args, env = closure env + child env.
+ *
+ * Everything the child needs (paths, argv, envp, mount options) is built
+ * before clone3, so the child only makes system calls and never allocates.
+ * Not yet: a seccomp filter, a uid/gid per child (children run as uid 0
+ * without any capability).
+ */
+#include "init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/securebits.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "banned.h"
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+
+/* The kernel's struct clone_args, version 0 (64 bytes). */
+struct clone3_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+};
+
+#define NS_FLAGS (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET)
+#define MAX_TMPFS 16
+
+/* What the child side needs, built before the clone. */
+struct plan {
+	const char *name;
+	char root[4096], proc[4200], procsys[4200], sysrq[4200], tmp[4200];
+	char tmpopt[64];
+	char exec[4200];
+	char **argv, **envp;
+	char tmpfs[MAX_TMPFS][4200];
+	char tmpfsopt[MAX_TMPFS][64];
+	size_t ntmpfs;
+	uint64_t caps;
+	int logw, statw, gor;
+};
+
+static void plan_free(struct plan *p)
+{
+	free(p->argv);
+	free(p->envp);
+}
+
+/* argv = argv0 + args; envp = closure env, then the child's env (a later
+ * NAME replaces an earlier one). Pointers into desc/sys (they outlive the
+ * child's start). */
+static int plan_build(struct init *in, struct init_child *c, struct plan *p)
+{
+	const struct sys_child *s = c->sys;
+	memset(p, 0, sizeof *p);
+	p->name = c->name;
+	p->logw = p->statw = p->gor = -1;
+	snprintf(p->root, sizeof p->root, "%s", c->root);
+	snprintf(p->proc, sizeof p->proc, "%s/proc", c->root);
+	snprintf(p->procsys, sizeof p->procsys, "%s/proc/sys", c->root);
+	snprintf(p->sysrq, sizeof p->sysrq, "%s/proc/sysrq-trigger", c->root);
+	snprintf(p->tmp, sizeof p->tmp, "%s/tmp", c->root);
+	snprintf(p->tmpopt, sizeof p->tmpopt, "size=%llu,mode=1777", (unsigned long long)s->ram);
+	snprintf(p->exec, sizeof p->exec, "/rom/%s", c->desc.exec);
+	p->caps = s->caps;
+	for (size_t m = 0; m < s->nmounts; m++) {
+		if (s->mounts[m].kind != SYS_MOUNT_TMPFS)
+			continue;
+		if (p->ntmpfs == MAX_TMPFS) {
+			snprintf(c->reason, sizeof c->reason, "more than %d tmpfs mounts", MAX_TMPFS);
+			return -1;
+		}
+		snprintf(p->tmpfs[p->ntmpfs], sizeof p->tmpfs[0], "%s%s", c->root, s->mounts[m].target);
+		snprintf(p->tmpfsopt[p->ntmpfs], sizeof p->tmpfsopt[0], "size=%llu,mode=0755",
+			 (unsigned long long)s->mounts[m].size);
+		p->ntmpfs++;
+	}
+	p->argv = calloc(s->nargs + 2, sizeof *p->argv);
+	p->envp = calloc(c->desc.n_env + s->nenv + 1, sizeof *p->envp);
+	if (!p->argv || !p->envp)
+		goto nomem;
+	p->argv[0] = c->desc.argv0;
+	for (size_t i = 0; i < s->nargs; i++)
+		p->argv[i + 1] = (char *)(uintptr_t)s->args[i];
+	size_t ne = 0;
+	for (size_t i = 0; i < c->desc.n_env; i++) {
+		const char *e = c->desc.env[i];
+		size_t klen = strcspn(e, "=");
+		int overridden = 0;
+		for (size_t k = 0; k < s->nenv; k++)
+			if (strlen(s->env[k].key) == klen && strncmp(s->env[k].key, e, klen) == 0)
+				overridden = 1;
+		if (!overridden)
+			p->envp[ne++] = c->desc.env[i];
+	}
+	for (size_t k = 0; k < s->nenv; k++) {
+		size_t len = strlen(s->env[k].key) + strlen(s->env[k].value) + 2;
+		char *e = dhall_arena_alloc(&in->arena, len);
+		if (!e)
+			goto nomem;
+		snprintf(e, len, "%s=%s", s->env[k].key, s->env[k].value);
+		p->envp[ne++] = e;
+	}
+	return 0;
+nomem:
+	snprintf(c->reason, sizeof c->reason, "out of memory");
+	return -1;
+}
+
+/* ------------------------------------------------------------ child side */
+
+static void die(const char *phase, const char *what)
+{
+	char msg[512];
+	int n = snprintf(msg, sizeof msg, "sigil-init: %s: cannot %s: %s\n", phase, what,
+			 strerror(errno));
+	if (n > 0 && write(2, msg, (size_t)n) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+static void drop_privileges(void)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[2];
+	memset(data, 0, sizeof data);
+	if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+					    SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED) != 0)
+		die("privilege", "lock the securebits");
+	for (int cap = 0; cap < 64; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno == EINVAL)
+			break;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+		die("privilege", "clear ambient capabilities");
+	if (syscall(SYS_capset, &hdr, data) != 0)
+		die("privilege", "drop capabilities");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		die("privilege", "set no_new_privs");
+}
+
+static void program(const struct plan *p)
+{
+	sigset_t none;
+	struct rlimit rl = {p->caps, p->caps};
+	/* 6 limits */
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) != 0)
+		die("limits", "reset the signal mask");
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		die("limits", "set RLIMIT_NOFILE");
+	close(3);
+	/* 7 privilege */
+	drop_privileges();
+	/* 8 exec */
+	execve(p->exec, p->argv, p->envp);
+	die("exec", p->exec);
+}
+
+/* PID 1 of the child's namespace: forwards stop signals to the program,
+ * reaps everything, and reports the program's wait status on fd 3. */
+static void stub(pid_t prog)
+{
+	sigset_t set;
+	struct signalfd_siginfo si;
+	int sfd, status = 0;
+	prctl(PR_SET_NAME, "sigil-init", 0, 0, 0);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	drop_privileges();
+	if (sfd < 0) { /* cannot forward: wait for the program alone */
+		while (waitpid(prog, &status, 0) < 0 && errno == EINTR)
+			;
+		goto report;
+	}
+	for (;;) {
+		pid_t w;
+		while ((w = waitpid(-1, &status, WNOHANG)) > 0)
+			if (w == prog)
+				goto report;
+		ssize_t n = read(sfd, &si, sizeof si);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof si)
+			_exit(127);
+		if (si.ssi_signo != SIGCHLD)
+			kill(prog, (int)si.ssi_signo);
+	}
+report:
+	if (write(3, &status, sizeof status) != (ssize_t)sizeof status)
+		_exit(127);
+	_exit(0);
+}
+
+static void child_main(const struct plan *p)
+{
+	char b;
+	int fds[3];
+	/* 1 wait */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (read(p->gor, &b, 1) != 1)
+		_exit(127);
+	/* 2 fds: move what we keep out of the way, then into place */
+	fds[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	fds[1] = fcntl(p->logw, F_DUPFD_CLOEXEC, 100);
+	fds[2] = fcntl(p->statw, F_DUPFD_CLOEXEC, 100);
+	if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0 || dup2(fds[0], 0) < 0 || dup2(fds[1], 1) < 0 ||
+	    dup2(fds[1], 2) < 0 || dup2(fds[2], 3) < 0)
+		_exit(127);
+	if (fcntl(3, F_SETFD, FD_CLOEXEC) != 0 || close_range(4, ~0U, 0) != 0)
+		die("fds", "close descriptors");
+	/* 3 mounts */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+		die("mounts", "make mounts private");
+	if (mount("proc", p->proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
+		die("mounts", "mount /proc");
+	if (mount(p->procsys, p->procsys, NULL, MS_BIND | MS_REC, NULL) != 0 ||
+	    mount(NULL, p->procsys, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  NULL) != 0)
+		die("mounts", "make /proc/sys read-only");
+	if (mount("/dev/null", p->sysrq, NULL, MS_BIND, NULL) != 0 && errno != ENOENT)
+		die("mounts", "mask /proc/sysrq-trigger");
+	if (mount("sigil-tmp", p->tmp, "tmpfs", MS_NOSUID | MS_NODEV, p->tmpopt) != 0)
+		die("mounts", "mount /tmp");
+	for (size_t i = 0; i < p->ntmpfs; i++)
+		if (mount("sigil-tmpfs", p->tmpfs[i], "tmpfs", MS_NOSUID | MS_NODEV, p->tmpfsopt[i]) != 0)
+			die("mounts", "mount a tmpfs");
+	if (chdir(p->root) != 0 || syscall(SYS_pivot_root, ".", ".") != 0)
+		die("mounts", "pivot_root");
+	if (umount2(".", MNT_DETACH) != 0 || chdir("/") != 0)
+		die("mounts", "detach the old root");
+	/* 4 identity */
+	if (sethostname(p->name, strlen(p->name)) != 0)
+		die("identity", "set the hostname");
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof ifr);
+	memcpy(ifr.ifr_name, "lo", 3);
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) != 0)
+		die("identity", "find the loopback interface");
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0)
+		die("identity", "bring up the loopback interface");
+	close(s);
+	/* 5 split */
+	pid_t prog = fork();
+	if (prog < 0)
+		die("split", "fork the program");
+	if (prog == 0)
+		program(p);
+	stub(prog);
+}
+
+/* ------------------------------------------------------------ init side */
+
+static pid_t clone_child(int *pidfd)
+{
+	struct clone3_args ca;
+	memset(&ca, 0, sizeof ca);
+	ca.flags = NS_FLAGS | CLONE_PIDFD;
+	ca.pidfd = (uint64_t)(uintptr_t)pidfd;
+	ca.exit_signal = SIGCHLD;
+	long pid = syscall(SYS_clone3, &ca, sizeof ca);
+	if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) {
+		*pidfd = -1;
+		pid = syscall(SYS_clone, (unsigned long)(NS_FLAGS | SIGCHLD), NULL, NULL, NULL, NULL);
+	}
+	return (pid_t)pid;
+}
+
+int init_spawn(struct init *in, struct init_child *c)
+{
+	struct plan p;
+	int logp[2] = {-1, -1}, statp[2] = {-1, -1}, gop[2] = {-1, -1}, pidfd = -1, rc = -1;
+	pid_t pid = -1;
+
+	c->reason[0] = 0;
+	if (plan_build(in, c, &p) != 0)
+		goto out;
+	if (pipe2(logp, O_CLOEXEC) != 0 || pipe2(statp, O_CLOEXEC) != 0 || pipe2(gop, O_CLOEXEC) != 0) {
+		snprintf(c->reason, sizeof c->reason, "cannot make pipes: %s", strerror(errno));
+		goto out;
+	}
+	p.logw = logp[1];
+	p.statw = statp[1];
+	p.gor = gop[0];
+	fflush(NULL);
+	pid = clone_child(&pidfd);
+	if (pid < 0) {
+		snprintf(c->reason, sizeof c->reason, "cannot make its namespaces: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0)
+		child_main(&p); /* never returns */
+	c->oom_before = init_cg_oom_kills(c);
+	if (init_cg_attach(c, pid) != 0) {
+		snprintf(c->reason, sizeof c->reason, "cannot join its cgroups: %s", strerror(errno));
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		goto out;
+	}
+	if (write(gop[1], "g", 1) != 1) {
+		snprintf(c->reason, sizeof c->reason, "cannot start it: %s", strerror(errno));
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		goto out;
+	}
+	c->pid = pid;
+	c->pidfd = pidfd;
+	pidfd = -1;
+	c->logfd = logp[0];
+	logp[0] = -1;
+	c->statusfd = statp[0];
+	statp[0] = -1;
+	fcntl(c->logfd, F_SETFL, O_NONBLOCK);
+	fcntl(c->statusfd, F_SETFL, O_NONBLOCK);
+	c->has_status = 0;
+	c->killed = 0;
+	c->linelen = 0;
+	rc = 0;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (logp[i] >= 0)
+			close(logp[i]);
+		if (statp[i] >= 0)
+			close(statp[i]);
+		if (gop[i] >= 0)
+			close(gop[i]);
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	plan_free(&p);
+	return rc;
+}
+
+void init_signal(struct init_child *c, int sig)
+{
+	if (c->pid <= 0)
+		return;
+	if (c->pidfd >= 0 && syscall(SYS_pidfd_send_signal, c->pidfd, sig, NULL, 0) == 0)
+		return;
+	kill(c->pid, sig);
+}

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# sigil_run.sh — sigil-init and `sigil run`, end to end (needs root, as CI).
+#
+#   tiny       examples/systems/tiny.dhall runs; its children's output
+#              appears as "[greeter] …", "[reader] …"; `sigil status`
+#   isolation  a child sees its own hostname, root (dev proc rom run tmp),
+#              /rom (its closure only), PID 1 = its own init, no
+#              capabilities, no_new_privs; not the host's /etc or /home
+#   routing    the client the server's policy names connects to its socket;
+#              another child finds nothing at that path
+#   shutdown   SIGTERM: exit 0, no process, mount, cgroup or run directory
+#              left behind, report "stopped"
+#   quota      a child allocating past its RAM is OOM-killed and reported
+#              (naming the quota to raise); its sibling keeps running; a
+#              fork bomb stops at its caps quota
+#   restart    OnFailure restarts with backoff (a bounded count), Never
+#              does not, Always restarts after a clean exit
+#   tamper     a damaged block: a clear error naming it, nothing started
+#
+# Test children are tests/data/init/probe.c (built here with cc).
+# Under ASan+UBSan no sanitizer option needs changing: LeakSanitizer stays
+# on for sigil-init, and its clone3'd children only exec or _exit (they
+# never return through main, so they run no leak check of their own).
+. "$(dirname "$0")/tap.bash"
+cd "$T" || exit 1
+top=${SIGIL_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+SIGIL=$SIGIL_BUILD/bin/sigil
+INIT=$SIGIL_BUILD/bin/sigil-init
+ex=$top/examples/systems
+
+if [ "$(id -u)" -ne 0 ]; then
+	skip "not root" "sigil-init needs root (namespaces, mounts, cgroups)"
+	done_testing
+	exit
+fi
+"$SIGIL" run --help | grep -q 'sigil-init'; ok $? "sigil run --help"
+"$INIT" --help | grep -q -- '--report'; ok $? "sigil-init --help"
+"$INIT" 2>/dev/null; is $? 2 "sigil-init without a store and URN is a usage error"
+
+cc -O1 -o probe "$top/tests/data/init/probe.c"; ok $? "build the probe child"
+P=$T/probe
+
+# wait_for FILE PATTERN [SECONDS]: until grep finds it (0) or time is up (1)
+wait_for() {
+	local i
+	for ((i = 0; i < ${3:-10} * 20; i++)); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# json FILE EXPR: a value of the report (python3)
+json() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); c={x["name"]:x for x in r["children"]}; print(eval(sys.argv[2]))' "$1" "$2"; }
+
+# ---- tiny ------------------------------------------------------------------
+timeout 30 "$SIGIL" run -o tiny "$ex/tiny.dhall" > tiny.out 2> tiny.log
+grep -q '^\[greeter\] ' tiny.log; ok $? "tiny: the greeter's output is prefixed [greeter]: $(grep '^\[greeter\]' tiny.log | head -n 1)"
+grep -a '^\[reader\] ' tiny.log | grep -qa 'Greeting'; ok $? "tiny: the reader prints its /rom/config as [reader] …"
+is "$(json tiny/state.json 'c["reader"]["state"]')" exited "tiny: the report says the reader exited"
+"$SIGIL" status tiny > status.out; ok $? "sigil status"
+grep -q '^greeter ' status.out && grep -q '^reader ' status.out; ok $? "sigil status lists both children"
+
+# ---- isolation, routing, shutdown --------------------------------------------
+cat > iso.json <<EOF
+{"name":"iso","ram":268435456,"caps":1000,"children":{
+ "a":{"binary":"$P","args":["hostname","pid","comm","1","ls","/","ls","/rom","cat","/etc/hostname",
+      "ls","/home","ls","/proc","status","CapEff","status","NoNewPrivs","connect","/run/Echo.sock",
+      "say","a-done","sleep","60000"],
+      "resources":{"ram":16777216,"caps":64},"uses":[{"service":"Echo","label":""}],"restart":"Never"},
+ "srv":{"binary":"$P","args":["serve","/run/sigil/Echo/socket"],"resources":{"ram":16777216,"caps":64},
+      "provides":[{"name":"Echo","policies":[{"label":{"exact":"a"}}]}],"restart":"Never"},
+ "b":{"binary":"$P","args":["ls","/run","connect","/run/Echo.sock","say","b-done","sleep","60000"],
+      "resources":{"ram":16777216,"caps":64},"restart":"Never"}
+}}
+EOF
+urn=$("$SIGIL" build -q -o iso iso.json); ok $? "build the isolation system"
+"$INIT" -s pack:iso/store.pack --run "$T/run" --report iso/state.json --grace-ms 1000 "$urn" 2> iso.log &
+ipid=$!
+wait_for iso.log '^\[a\] a-done' && wait_for iso.log '^\[b\] b-done'; ok $? "isolation: children a and b ran"
+initpid=$(json iso/state.json 'r["pid"]')
+grep -qx '\[a\] hostname a' iso.log; ok $? "its hostname is its name"
+grep -qx '\[a\] ls /: dev proc rom run tmp' iso.log; ok $? "its root holds only dev proc rom run tmp"
+grep -q '^\[a\] cat /etc/hostname: error' iso.log; ok $? "it cannot see the host's /etc/hostname"
+grep -q '^\[a\] ls /home: error' iso.log; ok $? "it cannot see the host's /home"
+rom=$(grep '^\[a\] ls /rom:' iso.log | sed 's/^\[a\] ls \/rom://')
+n_rom=$(echo $rom | wc -w); n_urn=$(echo $rom | tr ' ' '\n' | grep -c '^urn:eris:')
+[ "$n_rom" -ge 2 ] && [ "$n_rom" = "$n_urn" ]; ok $? "its /rom holds only its closure ($n_rom files, all URNs)"
+grep -qx '\[a\] pid 2' iso.log && grep -qx '\[a\] cat /proc/1/comm: sigil-init' iso.log
+ok $? "it is PID 2 under its own init (PID 1) in a new PID namespace"
+procs=$(grep '^\[a\] ls /proc:' iso.log | tr ' ' '\n' | grep -c '^[0-9][0-9]*$')
+is "$procs" 2 "its /proc shows only its own two processes"
+grep -qx '\[a\] status CapEff: 0000000000000000' iso.log; ok $? "it has no capabilities"
+grep -qx '\[a\] status NoNewPrivs: 1' iso.log; ok $? "no_new_privs is set"
+grep -qx '\[a\] connect /run/Echo.sock: hello from srv' iso.log; ok $? "routing: the named client reaches the server's socket"
+grep -q '^\[b\] connect /run/Echo.sock: error' iso.log && grep -q '^\[b\] ls /run: error' iso.log
+ok $? "routing: an unnamed child finds nothing at that path"
+is "$(json iso/state.json '[s["server"] for s in c["a"]["services"]]')" "['srv']" "the report lists a's route to srv"
+is "$(json iso/state.json 'c["srv"]["state"]')" running "the report says srv is running"
+[ -d "/sys/fs/cgroup/memory/sigil/iso-$initpid/a" ] || [ -d "/sys/fs/cgroup/sigil/iso-$initpid/a" ]
+ok $? "each child has its own cgroup"
+grep -q " $T/run/a " "/proc/$initpid/mountinfo" && ! grep -q "$T/run" /proc/self/mountinfo
+ok $? "the children's roots are mounted in init's own namespace, not the host's"
+# every process of the system: each stub (host PID in the report) and its program
+pids=$(json iso/state.json '" ".join(str(x["pid"]) for x in r["children"])')
+for p in $pids; do pids="$pids $(cat /proc/$p/task/$p/children 2>/dev/null)"; done
+is "$(echo $pids | wc -w)" 6 "three stubs and their three programs run"
+kill -TERM "$ipid"; wait "$ipid"; is $? 0 "shutdown: SIGTERM → exit 0"
+grep -q 'stopping the children in reverse start order' iso.log; ok $? "shutdown is logged"
+sleep 0.2
+left=""; for p in $pids; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
+is "$left" "" "shutdown: no child process is left"
+grep -q "$T" /proc/self/mountinfo; is $? 1 "shutdown: no mount under the test's directory"
+[ ! -e "$T/run" ]; ok $? "shutdown: the run directory is gone"
+[ ! -e "/sys/fs/cgroup/memory/sigil/iso-$initpid" ] && [ ! -e "/sys/fs/cgroup/pids/sigil/iso-$initpid" ] &&
+	[ ! -e "/sys/fs/cgroup/sigil/iso-$initpid" ]
+ok $? "shutdown: no cgroup directory is left"
+is "$(json iso/state.json 'r["state"]')" stopped "the final report says stopped"
+
+# ---- quotas ------------------------------------------------------------------
+cat > quota.json <<EOF
+{"name":"quota","ram":268435456,"caps":1000,"children":{
+ "hog":{"binary":"$P","args":["say","hog-start","alloc","64","say","hog-survived"],
+        "resources":{"ram":16777216,"caps":32},"restart":"Never"},
+ "bomb":{"binary":"$P","args":["fork","200"],"resources":{"ram":16777216,"caps":32},"restart":"Never"},
+ "sib":{"binary":"$P","args":["say","sib-start","sleep","1500","say","sib-still-here"],
+        "resources":{"ram":16777216,"caps":32},"restart":"Never"}
+}}
+EOF
+timeout 30 "$SIGIL" run -o quota quota.json 2> quota.log
+grep -qx '\[hog\] hog-start' quota.log && ! grep -q 'hog-survived' quota.log; ok $? "quota: the hog is stopped before it has 64 MiB"
+is "$(json quota/state.json 'c["hog"]["exit"]')" "{'signal': 9}" "quota: it was killed (SIGKILL)"
+json quota/state.json 'c["hog"]["reason"]' | grep -q "raise resources.ram of 'hog'"
+ok $? "quota: the report names the quota to raise: $(json quota/state.json 'c["hog"]["reason"]')"
+grep -qx '\[sib\] sib-still-here' quota.log; ok $? "quota: its sibling keeps running"
+is "$(json quota/state.json 'c["sib"]["state"]')" exited "quota: the sibling exits normally"
+forked=$(sed -n 's/^\[bomb\] forked \([0-9]*\) of 200$/\1/p' quota.log)
+[ -n "$forked" ] && [ "$forked" -lt 32 ]; ok $? "quota: a fork bomb stops at its caps quota (forked ${forked:-?} of 200)"
+
+# ---- restart and backoff --------------------------------------------------------
+cat > restart.json <<EOF
+{"name":"restart","ram":268435456,"caps":1000,"children":{
+ "flaky":{"binary":"$P","args":["say","flaky-run","exit","1"],"resources":{"ram":8388608,"caps":32},"restart":"OnFailure"},
+ "once":{"binary":"$P","args":["say","once-run","exit","1"],"resources":{"ram":8388608,"caps":32},"restart":"Never"},
+ "ok":{"binary":"$P","args":["say","ok-run","exit","0"],"resources":{"ram":8388608,"caps":32},"restart":"OnFailure"},
+ "loop":{"binary":"$P","args":["say","loop-run","exit","0"],"resources":{"ram":8388608,"caps":32},"restart":"Always"}
+}}
+EOF
+urn=$("$SIGIL" build -q -o restart restart.json); ok $? "build the restart system"
+"$INIT" -s pack:restart/store.pack --report restart/state.json "$urn" 2> restart.log &
+ipid=$!
+sleep 2
+kill -TERM "$ipid"; wait "$ipid"; is $? 0 "restart: stopped by SIGTERM"
+r=$(json restart/state.json 'c["flaky"]["restarts"]')
+[ "$r" -ge 2 ] && [ "$r" -le 6 ]; ok $? "restart: OnFailure restarts a failing child, with backoff ($r restarts in 2 s)"
+is "$(grep -c '^\[flaky\] flaky-run' restart.log)" "$((r + 1))" "restart: each run's output is logged"
+is "$(json restart/state.json 'c["once"]["restarts"]')" 0 "restart: Never does not restart"
+is "$(grep -c '^\[once\] once-run' restart.log)" 1 "restart: the Never child ran once"
+is "$(json restart/state.json 'c["ok"]["restarts"]')" 0 "restart: OnFailure leaves a clean exit alone"
+r=$(json restart/state.json 'c["loop"]["restarts"]')
+[ "$r" -ge 2 ]; ok $? "restart: Always restarts after a clean exit ($r restarts)"
+
+# ---- a tampered block ---------------------------------------------------------
+"$SIGIL" build -q -s dir:blocks -o tam "$ex/tiny.dhall" > /dev/null; ok $? "build tiny into a directory store"
+bigf=$(find blocks -type f -size +2k | sort | head -n 1); big=$(basename "$bigf")
+printf '\x55' | dd of="$bigf" bs=1 seek=100 count=1 conv=notrunc 2>/dev/null
+timeout 30 "$INIT" -s dir:blocks --run "$T/run2" --report tam/state.json "$(cat tam/system.urn)" 2> tam.log; s=$?
+is "$s" 1 "tamper: sigil-init exits 1"
+grep -q "block $big" tam.log; ok $? "tamper: the error names the damaged block"
+grep -q 'nothing started' tam.log && ! grep -qa '^\[' tam.log; ok $? "tamper: nothing started: $(grep -v '^  block' tam.log | head -n 1)"
+[ ! -e tam/state.json ]; ok $? "tamper: no report of running children"
+[ ! -e "$T/run2" ] && [ -z "$(ls /sys/fs/cgroup/memory/sigil /sys/fs/cgroup/pids/sigil /sys/fs/cgroup/sigil 2>/dev/null | grep '^tiny-')" ]
+ok $? "tamper: its run directory and cgroups are removed"
+
+done_testing
