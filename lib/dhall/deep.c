@@ -23,6 +23,8 @@
 #include "banned.h"
 
 #define DEEP_STACK ((size_t)1 << 30)
+/* Stack kept free below a guarded call's floor, for the libc calls it makes. */
+#define GUARD_MARGIN ((uintptr_t)256 * 1024)
 
 struct deep_call {
 	int (*fn)(void *);
@@ -30,9 +32,17 @@ struct deep_call {
 	int rc;
 };
 
+/* On a thread dhall_run_deep made, the lowest usable stack address (with
+ * the margin); 0 on any other thread. Thread-local, set once per deep
+ * thread: nested guarded calls on that thread (an import parsed while
+ * evaluating) need no system calls to find their floor. */
+static _Thread_local uintptr_t deep_floor;
+
 static void *deep_main(void *p)
 {
 	struct deep_call *c = p;
+	uintptr_t here = dhall_stack_here();
+	deep_floor = here > DEEP_STACK - GUARD_MARGIN ? here - (DEEP_STACK - GUARD_MARGIN) : 1;
 	c->rc = c->fn(c->arg);
 	return NULL;
 }
@@ -43,7 +53,6 @@ static void *deep_main(void *p)
  * another thread's bounds come from pthread_getattr_np (which would read
  * /proc/self/maps for the main thread, hence the split). 0 when unknown. */
 extern void *__libc_stack_end;
-#define GUARD_MARGIN ((uintptr_t)256 * 1024)
 #define GUARD_MAX ((uintptr_t)64 * 1024 * 1024)
 
 static uintptr_t stack_left(uintptr_t here)
@@ -87,8 +96,14 @@ static int guarded_deep(void *p)
 
 int dhall_run_guarded(int (*fn)(void *, uintptr_t floor), void *arg)
 {
-	uintptr_t here = dhall_stack_here(), left = stack_left(here);
-	int rc = left ? fn(arg, here - left) : DHALL_ESTACK;
+	uintptr_t here = dhall_stack_here(), left;
+	int rc;
+	if (deep_floor && here > deep_floor)
+		rc = fn(arg, deep_floor);
+	else if ((left = stack_left(here)))
+		rc = fn(arg, here - left);
+	else
+		rc = DHALL_ESTACK;
 	if (rc != DHALL_ESTACK)
 		return rc;
 	struct guarded_call g = {fn, arg};
