@@ -37,6 +37,11 @@ struct json {
 	struct dhall_buf *out;
 	struct dhall_err *err;
 	int indent;
+	/* Prelude's JSON type (a Church encoding: λ(JSON : Type) → λ(json :
+	 * { array, bool, double, integer, null, object, string, … }) → body):
+	 * the inner binder's name, so that json.object [...] etc. render as
+	 * JSON, the way dhall-to-json does */
+	const struct dhall_str *church;
 };
 
 static const char *const kind_names[DHALL_KIND_COUNT] = {
@@ -287,11 +292,13 @@ static int newline(struct json *j, unsigned level)
 }
 
 static int put_value(struct json *j, const struct dhall_expr *e, unsigned level, unsigned depth);
+static int put_church(struct json *j, const struct dhall_expr *e, unsigned level, unsigned depth);
+static int church_null(const struct json *j, const struct dhall_expr *e);
 
 /* An object from members m[0..n) (sorted here; for duplicate keys the last
  * one wins; null values are left out). */
 static int put_object(struct json *j, struct member *m, size_t n, unsigned level,
-		      unsigned depth)
+		      unsigned depth, int church)
 {
 	qsort(m, n, sizeof *m, cmp_member);
 	int any = 0;
@@ -299,7 +306,7 @@ static int put_object(struct json *j, struct member *m, size_t n, unsigned level
 	for (size_t i = 0; i < n; i++) {
 		if (i + 1 < n && dhall_str_cmp(m[i].key, m[i + 1].key) == 0)
 			continue; /* a later duplicate wins */
-		if (is_null(m[i].value))
+		if (church ? church_null(j, m[i].value) : is_null(m[i].value))
 			continue;
 		if (any)
 			DHALL_TRY(dhall_buf_putc(j->out, ','));
@@ -307,7 +314,7 @@ static int put_object(struct json *j, struct member *m, size_t n, unsigned level
 		DHALL_TRY(newline(j, level + 1));
 		DHALL_TRY(put_string(j, m[i].key->s, m[i].key->len));
 		DHALL_TRY(dhall_buf_puts(j->out, j->indent ? ": " : ":"));
-		DHALL_TRY(put_value(j, m[i].value, level + 1, depth));
+		DHALL_TRY((church ? put_church : put_value)(j, m[i].value, level + 1, depth));
 	}
 	if (any)
 		DHALL_TRY(newline(j, level));
@@ -327,7 +334,7 @@ static int put_members(struct json *j, const struct dhall_expr *e, int is_map, u
 			m[i].key = &e->labels[i], m[i].value = e->items[i];
 		m[i].order = i;
 	}
-	int rc = put_object(j, m, e->n, level, depth);
+	int rc = put_object(j, m, e->n, level, depth, 0);
 	free(m);
 	return rc;
 }
@@ -407,16 +414,93 @@ static int put_value(struct json *j, const struct dhall_expr *e, unsigned level,
 	}
 }
 
+/* Is e `json.NAME` of the Church encoding's binder? */
+static int church_field(const struct json *j, const struct dhall_expr *e, const char **name)
+{
+	if (!j->church || e->kind != DHALL_FIELD || e->a->kind != DHALL_VAR || e->a->u.index != 0 ||
+	    dhall_str_cmp(&e->a->label, j->church) != 0)
+		return 0;
+	static const char *const names[] = {"array", "bool",   "double", "integer", "natural",
+					    "null",  "number", "object", "string",  NULL};
+	for (int i = 0; names[i]; i++)
+		if (label_is(&e->label, names[i])) {
+			*name = names[i];
+			return 1;
+		}
+	return 0;
+}
+
+static int church_null(const struct json *j, const struct dhall_expr *e)
+{
+	const char *f;
+	return church_field(j, e, &f) && strcmp(f, "null") == 0;
+}
+
+/* A value of Prelude's JSON type, built from json.array, json.object … */
+static int put_church(struct json *j, const struct dhall_expr *e, unsigned level, unsigned depth)
+{
+	const char *f;
+	if (++depth > DHALL_MAX_DEPTH)
+		return dhall_err_set(j->err, DHALL_ELIMIT, "nesting deeper than %d",
+				     DHALL_MAX_DEPTH);
+	if (church_field(j, e, &f) && strcmp(f, "null") == 0)
+		return dhall_buf_puts(j->out, "null");
+	if (e->kind != DHALL_APP || e->n != 1 || !church_field(j, e->a, &f))
+		return cannot(j, e, "a value of the JSON type that is not json.array, json.object, …");
+	const struct dhall_expr *arg = e->items[0];
+	if (strcmp(f, "object") == 0) {
+		/* like a record: keys sorted, the last duplicate wins, nulls left
+		 * out (dhall-to-json's default) */
+		if (arg->kind != DHALL_LIST)
+			return cannot(j, arg, NULL);
+		struct member *m = malloc((arg->n ? arg->n : 1) * sizeof *m);
+		if (!m)
+			return dhall_err_set(j->err, DHALL_ENOMEM, "out of memory");
+		for (size_t i = 0; i < arg->n; i++) {
+			if (!map_entry(arg->items[i], &m[i].key, &m[i].value)) {
+				free(m);
+				return cannot(j, arg->items[i], NULL);
+			}
+			m[i].order = i;
+		}
+		int rc = put_object(j, m, arg->n, level, depth, 1);
+		free(m);
+		return rc;
+	}
+	if (strcmp(f, "array") == 0) {
+		if (arg->kind != DHALL_LIST)
+			return cannot(j, arg, NULL);
+		if (arg->n == 0)
+			return dhall_buf_puts(j->out, "[]");
+		DHALL_TRY(dhall_buf_putc(j->out, '['));
+		for (size_t i = 0; i < arg->n; i++) {
+			if (i)
+				DHALL_TRY(dhall_buf_putc(j->out, ','));
+			DHALL_TRY(newline(j, level + 1));
+			DHALL_TRY(put_church(j, arg->items[i], level + 1, depth));
+		}
+		DHALL_TRY(newline(j, level));
+		return dhall_buf_putc(j->out, ']');
+	}
+	return put_value(j, arg, level, depth); /* bool, double, integer, natural, string */
+}
+
 static int json_main(void *arg)
 {
 	struct json *j = arg;
-	return put_value(j, j->root, 0, 0);
+	const struct dhall_expr *e = j->root;
+	if (e->kind == DHALL_LAMBDA && e->a->kind == DHALL_BUILTIN && e->a->op == DHALL_B_TYPE &&
+	    e->b->kind == DHALL_LAMBDA && e->b->a->kind == DHALL_RECORD_TYPE) {
+		j->church = &e->b->label;
+		return put_church(j, e->b->b, 0, 0);
+	}
+	return put_value(j, e, 0, 0);
 }
 
 int dhall_to_json(const struct dhall_expr *e, int indent, struct dhall_buf *out,
 		  struct dhall_err *err)
 {
-	struct json j = {e, out, err, indent < 0 ? 0 : indent};
+	struct json j = {e, out, err, indent < 0 ? 0 : indent, NULL};
 	size_t start = out->len;
 	if (err)
 		memset(err, 0, sizeof *err);

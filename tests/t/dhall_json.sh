@@ -77,4 +77,18 @@ else
 	skip "no dhall encode" "decode prints formatted source"
 fi
 printf '{ a = ' | "$D" format 2> /dev/null; is $? 1 "format of bad Dhall: exit 1"
+
+# Values of the Prelude's JSON type (a Church encoding) render as the JSON
+# they stand for; the expected text is what dhall-haskell's dhall-to-json
+# 1.7.6 prints for the same input (nulls in objects left out, keys sorted).
+P=${SIGIL_SHARED:-}/dhall/Prelude/JSON/package.dhall
+if [ -f "$P" ]; then
+	printf 'let J = %s in J.object (toMap { a = J.natural 1, n = J.null, e = J.object ([] : List { mapKey : Text, mapValue : J.Type }), b = J.array [J.string "x\\n", J.null, J.bool True, J.double 1.5, J.integer -3, J.array ([] : List J.Type) ] })' "$P" > church.dhall
+	"$J" --file church.dhall > church.out; ok $? "a Prelude JSON value converts"
+	printf '{\n  "a": 1,\n  "b": [\n    "x\\n",\n    null,\n    true,\n    1.5,\n    -3,\n    []\n  ],\n  "e": {}\n}\n' > church.want
+	cmp -s church.out church.want; ok $? "to the JSON it stands for, as dhall-haskell prints it"
+else
+	skip "no Prelude under SIGIL_SHARED" "a Prelude JSON value converts"
+	skip "no Prelude under SIGIL_SHARED" "to the JSON it stands for, as dhall-haskell prints it"
+fi
 done_testing
