@@ -119,40 +119,6 @@ static void check_resources(const struct sys_system *s, struct sys_report *r)
 	}
 }
 
-/* Genode's policy match: a policy is a candidate when none of its present
- * selectors conflicts with the label; with no selector it never matches. */
-static int policy_matches(const struct sys_label *l, const char *label)
-{
-	size_t n = strlen(label);
-	if (!l->exact && !l->prefix && !l->suffix)
-		return 0;
-	if (l->exact && strcmp(l->exact, label) != 0)
-		return 0;
-	if (l->prefix && strncmp(l->prefix, label, strlen(l->prefix)) != 0)
-		return 0;
-	if (l->suffix && (strlen(l->suffix) > n || strcmp(label + n - strlen(l->suffix), l->suffix) != 0))
-		return 0;
-	return 1;
-}
-
-static void full_label(const char *client, const char *label, char *out, size_t size)
-{
-	if (label && label[0])
-		snprintf(out, size, "%s -> %s", client, label);
-	else
-		snprintf(out, size, "%s", client);
-}
-
-static const char *sel_text(const struct sys_label *l, char *buf, size_t size)
-{
-	const char *kind[3] = {"exact", "prefix", "suffix"}, *val[3] = {l->exact, l->prefix, l->suffix};
-	size_t n = 0;
-	buf[0] = 0;
-	for (int i = 0; i < 3; i++)
-		if (val[i] && n < size)
-			n += (size_t)snprintf(buf + n, size - n, "%s%s \"%s\"", n ? ", " : "", kind[i], val[i]);
-	return buf;
-}
 
 struct edge {
 	size_t from, to;
@@ -194,7 +160,7 @@ static size_t route(const struct sys_system *s, const struct provider *ix, size_
 {
 	const struct sys_child *c = &s->children[ci];
 	char label[1024];
-	full_label(c->name, u->label, label, sizeof label);
+	sys_full_label(c->name, u->label, label, sizeof label);
 	if (strlen(label) > SYS_LABEL_MAX)
 		sys_diag(r, SYS_ERROR, u->pos, "shorten the child name or the session label",
 			 "child '%s': the label \"%.60s…\" is %zu characters, over the limit of %d",
@@ -209,7 +175,7 @@ static size_t route(const struct sys_system *s, const struct provider *ix, size_
 			const struct sys_service *sv = &srv->provides[ix[x].svc];
 			providers++;
 			for (size_t p = 0; p < sv->npolicies; p++) {
-				if (!policy_matches(&sv->policies[p].label, label))
+				if (!sys_label_matches(&sv->policies[p].label, label))
 					continue;
 				if (found != k) {
 					nfound++;
@@ -257,14 +223,14 @@ static void mark_policy(const struct sys_system *s, size_t server, const struct 
 			const char *client, unsigned char *pused_base, size_t *pidx_of_service)
 {
 	char label[1024];
-	full_label(client, u->label, label, sizeof label);
+	sys_full_label(client, u->label, label, sizeof label);
 	const struct sys_child *srv = &s->children[server];
 	for (size_t j = 0; j < srv->nprovides; j++) {
 		const struct sys_service *sv = &srv->provides[j];
 		if (strcmp(sv->name, u->service) != 0)
 			continue;
 		for (size_t p = 0; p < sv->npolicies; p++)
-			if (policy_matches(&sv->policies[p].label, label)) {
+			if (sys_label_matches(&sv->policies[p].label, label)) {
 				pused_base[pidx_of_service[j] + p] = 1;
 				break;
 			}
@@ -354,7 +320,7 @@ static void check_services(const struct sys_system *s, struct sys_report *r)
 				if (!pused[pidx[i][j] + p] && (pol->label.exact || pol->label.prefix || pol->label.suffix))
 					sys_diag(r, SYS_WARNING, pol->pos, "remove the policy or fix its label",
 						 "child '%s', service \"%s\": the policy (%s) matches no client",
-						 c->name, c->provides[j].name, sel_text(&pol->label, sel, sizeof sel));
+						 c->name, c->provides[j].name, sys_label_text(&pol->label, sel, sizeof sel));
 			}
 	}
 	/* cycles: depth-first search over client → server edges */

@@ -152,15 +152,7 @@ int gn_rule_matches(const struct sys_gn_sel *sel, const char *client, const char
 
 int gn_sigil_matches(const struct sys_label *l, const char *label)
 {
-	if (!l->exact && !l->prefix && !l->suffix)
-		return 0;
-	if (l->exact && strcmp(l->exact, label) != 0)
-		return 0;
-	if (l->prefix && !starts_with(label, l->prefix))
-		return 0;
-	if (l->suffix && !ends_with(label, l->suffix))
-		return 0;
-	return 1;
+	return sys_label_matches(l, label);
 }
 
 size_t gn_find_start(const struct sys_gn_config *c, const char *name)

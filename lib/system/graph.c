@@ -33,21 +33,7 @@ static void dot_str(struct gtext *t, const char *s)
 	gt_puts(t, "\"");
 }
 
-static void full_label(const char *client, const char *label, char *out, size_t size)
-{
-	if (label && label[0])
-		snprintf(out, size, "%s -> %s", client, label);
-	else
-		snprintf(out, size, "%s", client);
-}
 
-static void sel_text(const struct sys_label *l, char *buf, size_t size)
-{
-	snprintf(buf, size, "%s%s%s%s%s%s%s%s%s", l->exact ? "exact \"" : "", l->exact ? l->exact : "",
-		 l->exact ? "\" " : "", l->prefix ? "prefix \"" : "", l->prefix ? l->prefix : "",
-		 l->prefix ? "\" " : "", l->suffix ? "suffix \"" : "", l->suffix ? l->suffix : "",
-		 l->suffix ? "\"" : "");
-}
 
 int sys_graph_dot(const struct sys_system *s, char **out, size_t *len)
 {
@@ -82,7 +68,7 @@ int sys_graph_dot(const struct sys_system *s, char **out, size_t *len)
 		for (size_t u = 0; u < c->nuses; u++) {
 			const struct sys_use *us = &c->uses[u];
 			char label[1024], elab[1200];
-			full_label(c->name, us->label, label, sizeof label);
+			sys_full_label(c->name, us->label, label, sizeof label);
 			snprintf(elab, sizeof elab, "%s%s%s%s", us->service, us->label[0] ? " \"" : "",
 				 us->label, us->label[0] ? "\"" : "");
 			size_t nsrv = 0, base = 0;
@@ -142,7 +128,7 @@ int sys_graph_dot(const struct sys_system *s, char **out, size_t *len)
 					continue;
 				char id[300], sel[1024], lab[1200];
 				snprintf(id, sizeof id, "policy:%s:%zu:%zu", c->name, j, p);
-				sel_text(&c->provides[j].policies[p].label, sel, sizeof sel);
+				sys_label_text(&c->provides[j].policies[p].label, sel, sizeof sel);
 				snprintf(lab, sizeof lab, "%s policy %s\nmatches no use", c->provides[j].name,
 					 sel[0] ? sel : "(no selector)");
 				gt_puts(&t, "\t");

@@ -23,7 +23,7 @@
 
 #include "banned.h"
 
-static int matches(const struct sys_label *l, const char *label)
+int sys_label_matches(const struct sys_label *l, const char *label)
 {
 	size_t n = strlen(label);
 	if (!l->exact && !l->prefix && !l->suffix)
@@ -35,6 +35,25 @@ static int matches(const struct sys_label *l, const char *label)
 	if (l->suffix && (strlen(l->suffix) > n || strcmp(label + n - strlen(l->suffix), l->suffix) != 0))
 		return 0;
 	return 1;
+}
+
+void sys_full_label(const char *client, const char *label, char *out, size_t size)
+{
+	if (label && label[0])
+		snprintf(out, size, "%s -> %s", client, label);
+	else
+		snprintf(out, size, "%s", client);
+}
+
+const char *sys_label_text(const struct sys_label *l, char *buf, size_t size)
+{
+	const char *kind[3] = {"exact", "prefix", "suffix"}, *val[3] = {l->exact, l->prefix, l->suffix};
+	size_t n = 0;
+	buf[0] = 0;
+	for (int i = 0; i < 3; i++)
+		if (val[i] && n < size)
+			n += (size_t)snprintf(buf + n, size - n, "%s%s \"%s\"", n ? ", " : "", kind[i], val[i]);
+	return buf;
 }
 
 /* A policy's strength: exact beats any prefix, which beats any suffix;
@@ -54,10 +73,7 @@ static void resolve(const struct sys_system *s, size_t ci, const struct sys_use 
 	char label[SYS_LABEL_MAX * 2 + 8];
 	size_t nfound = 0;
 	const char *client = s->children[ci].name;
-	if (u->label && u->label[0])
-		snprintf(label, sizeof label, "%s -> %s", client, u->label);
-	else
-		snprintf(label, sizeof label, "%s", client);
+	sys_full_label(client, u->label, label, sizeof label);
 	r->server = r->service = r->policy = SIZE_MAX;
 	for (size_t k = 0; k < s->nchildren; k++) {
 		const struct sys_child *srv = &s->children[k];
@@ -68,7 +84,7 @@ static void resolve(const struct sys_system *s, size_t ci, const struct sys_use 
 				continue;
 			for (size_t p = 0; p < sv->npolicies; p++) {
 				const struct sys_label *l = &sv->policies[p].label;
-				if (!matches(l, label))
+				if (!sys_label_matches(l, label))
 					continue;
 				if (best == SIZE_MAX || strength(l) > best_strength) {
 					best = p;

@@ -30,6 +30,16 @@ struct sval {
 int sys_diag(struct sys_report *r, enum sys_severity sev, size_t pos, const char *hint,
 	     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* Genode's server-side policy match (INIT.md §4.6) on a full label: no
+ * present selector conflicts; a policy with no selector matches nothing
+ * (route.c; the checker, the router and the Genode renderer share it). */
+int sys_label_matches(const struct sys_label *l, const char *label);
+/* The full label of a use: "client" or "client -> label" (route.c). */
+void sys_full_label(const char *client, const char *label, char *out, size_t size);
+
+/* A selector as text for messages: exact "a", prefix "b" (route.c). */
+const char *sys_label_text(const struct sys_label *l, char *buf, size_t size);
+
 /* Builds the model from a value tree (model.c). */
 int sys_from_value(struct dhall_arena *a, const struct sval *v, struct sys_system *out,
 		   struct sys_report *r);
