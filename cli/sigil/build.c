@@ -36,6 +36,8 @@ static const struct cli_opt opts[] = {
 	{"output", 'o', "DIR", "where system.urn, store.pack and build-cache go (default: result)"},
 	{"store", 's', "STORE", "the store to fill (default: pack:DIR/store.pack)"},
 	{"quiet", 'q', NULL, "print only the root URN"},
+	{"library-path", 'L', "DIR[:DIR…]", "also look for libraries here (like LD_LIBRARY_PATH), e.g. for\n"
+					   "                               binaries unpacked from a package"},
 	{0},
 };
 
@@ -191,6 +193,7 @@ struct build {
 	struct dhall_arena *arena;
 	const char *workdir;
 	int quiet;
+	elf_closure_opts copts; /* --library-path */
 };
 
 /* `path` as given when absolute, else relative to the system file's
@@ -234,12 +237,16 @@ static int build_binary(struct build *b, struct sys_child *c)
 	if (!(c->binary = rel(b, c->binary)))
 		return cli_fail(b->cmd, EXIT_SYSTEM, "out of memory");
 	snprintf(key, sizeof key, "binary:%s", c->binary);
+	for (size_t i = 0; i < b->copts.n_library_path; i++) { /* the search path is part of the key */
+		size_t n = strlen(key);
+		snprintf(key + n, sizeof key - n, "%s%s", i ? ":" : "|L=", b->copts.library_path[i]);
+	}
 	if (cache_find(&b->cache, key, urn, sizeof urn) && have(b, urn))
 		goto done;
 	elf_closure cl;
 	elf_error err = {0};
 	elf_import_opts io = {.workdir = b->workdir};
-	if (elf_closure_resolve(&cl, c->binary, NULL, 0, NULL, &err))
+	if (elf_closure_resolve(&cl, c->binary, NULL, 0, &b->copts, &err))
 		return sigil_fail_elf(b->cmd, &err);
 	if (elf_closure_import(&cl, b->st, &io, &err)) {
 		elf_closure_release(&cl);
@@ -342,6 +349,22 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		snprintf(base, sizeof base, "/");
 	struct build b = {.base = base, .cmd = cmd, .arena = &arena, .workdir = work,
 			  .quiet = cli_get(cmd, &a, "quiet") != NULL};
+	const char *libpath = cli_get(cmd, &a, "library-path");
+	char *libcopy = NULL;
+	const char *dirs[64];
+	if (libpath) {
+		if (!(libcopy = strdup(libpath))) {
+			rc = cli_fail(cmd, EXIT_SYSTEM, "out of memory");
+			goto out;
+		}
+		for (char *d = libcopy, *colon; d && b.copts.n_library_path < 64; d = colon ? colon + 1 : NULL) {
+			if ((colon = strchr(d, ':')))
+				*colon = 0;
+			if (*d)
+				dirs[b.copts.n_library_path++] = d;
+		}
+		b.copts.library_path = dirs;
+	}
 	struct dhall_buf desc = {0};
 	dhall_arena_init(&arena);
 	int loaded;
@@ -395,6 +418,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		fprintf(stderr, "sigil build: system '%s', %zu children: %s (store %s)\n", sys.name,
 			sys.nchildren, urnp, spec);
 out:
+	free(libcopy);
 	rmdir(work);
 	if (b.st)
 		store_close(b.st);

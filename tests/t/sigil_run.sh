@@ -171,4 +171,21 @@ grep -q 'nothing started' tam.log && ! grep -qa '^\[' tam.log; ok $? "tamper: no
 [ ! -e "$T/run2" ] && [ -z "$(ls /sys/fs/cgroup/memory/sigil /sys/fs/cgroup/pids/sigil /sys/fs/cgroup/sigil 2>/dev/null | grep '^tiny-')" ]
 ok $? "tamper: its run directory and cgroups are removed"
 
+# ---- a Debian binary unpacked outside the system (redis-server) --------------
+# tests/t/sigil_import.sh (which runs before this file) fetched it with
+# apt-get download + dpkg -x into build/pkg-cache/redis; its libraries are
+# there too, so the build needs --library-path.
+R=$top/build/pkg-cache/redis
+if [ -x "$R/usr/bin/redis-server" ]; then
+	printf '{"name":"r","ram":268435456,"caps":1000,"children":{"redis":{"binary":"%s","args":["--version"],"resources":{"ram":67108864,"caps":128},"restart":"Never"}}}' \
+		"$R/usr/bin/redis-server" > redis.json
+	"$SIGIL" build -q -o rnolib redis.json > /dev/null 2> err; s=$?
+	[ "$s" -ne 0 ] && grep -q 'liblzf.so.1.*not found' err; ok $? "without --library-path the build names the missing library: $(head -n 1 err)"
+	"$SIGIL" build -q -L "$R/usr/lib/x86_64-linux-gnu" -o rout redis.json > /dev/null; ok $? "sigil build --library-path finds the unpacked libraries"
+	timeout 30 "$SIGIL" run rout > redis.log 2>&1; ok $? "sigil run of the redis system"
+	grep -q '^\[redis\] Redis server v=' redis.log; ok $? "redis-server runs under sigil-init: $(grep -a '^\[redis\]' redis.log | head -c 60)"
+else
+	for i in 1 2 3 4; do skip "no unpacked redis-server (tests/t/sigil_import.sh fetches it)" "redis under sigil run"; done
+fi
+
 done_testing
