@@ -20,6 +20,7 @@ static const struct cli_cmd *const table_src[] = {
 	&sigil_cmd_unit,
 	&sigil_cmd_run,
 	&sigil_cmd_status,
+	&sigil_cmd_image,
 };
 
 int main(int argc, char **argv)

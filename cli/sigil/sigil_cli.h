@@ -15,6 +15,7 @@ extern const struct cli_cmd sigil_cmd_import, sigil_cmd_exec, sigil_cmd_check, s
 extern const struct cli_cmd sigil_cmd_genode, sigil_cmd_graph; /* genode.c, graph.c */
 extern const struct cli_cmd sigil_cmd_unit; /* unit.c */
 extern const struct cli_cmd sigil_cmd_run, sigil_cmd_status; /* run.c, status.c */
+extern const struct cli_cmd sigil_cmd_image; /* image.c */
 
 /* Parsed options: every value of every option, in order. */
 struct sigil_args {

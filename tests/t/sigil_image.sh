@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# sigil_image.sh — `sigil image`: tiny.dhall becomes a GPT disk whose table
+# sfdisk and sgdisk read with the three partitions and the GUIDs derived from
+# the root URN (recomputed here in Python); the store partition, cut out with
+# dd, opens as pack: and holds every block of the system (eris verify of the
+# description, each closure and each ROM); the ESP holds GRUB, the kernel and
+# the core image, whose cpio lists /init, the modules in load order and the
+# command line; the state partition is a clean ext4 with the derived UUID;
+# two runs give byte-identical disks; a missing kernel or init is a clear
+# error. The kernel is Debian's, cached in $SIGIL_BUILD/pkg-cache.
+. "$(dirname "$0")/tap.bash"
+cd "$T" || exit 1
+top=${SIGIL_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+SIGIL=$SIGIL_BUILD/bin/sigil
+ex=$top/examples/systems
+export SIGIL_CACHE=$SIGIL_BUILD/pkg-cache
+export SOURCE_DATE_EPOCH=1700000000
+
+for tool in sfdisk sgdisk mdir mcopy cpio mkfs.vfat mkfs.ext4 grub-mkimage depmod e2fsck; do
+	command -v "$tool" >/dev/null || { echo "# $tool is missing: run tools/deps"; }
+done
+
+printf '#include <stdio.h>\nint main(void) { puts("stub init"); return 0; }\n' > stub.c
+cc -static -O2 -o stub stub.c; ok $? "a static stub init compiles"
+
+"$SIGIL" image --init stub --build-dir out -o disk.img "$ex/tiny.dhall" 2> image.err
+ok $? "sigil image tiny.dhall -o disk.img"
+[ -s disk.img ] || { cat image.err; }
+urn=$(cat out/system.urn)
+case "$urn" in urn:eris:*) ok 0 "the system was built first (out/system.urn)" ;; *) ok 1 "the system was built first" ;; esac
+
+# the partition table, read by sfdisk and sgdisk
+sfdisk --json disk.img > table.json; ok $? "sfdisk --json reads the table"
+PY=/usr/bin/python3
+"$PY" - "$urn" table.json > parts <<'PY'
+import hashlib, json, sys, uuid
+urn = sys.argv[1]
+def derive(role):
+    b = bytearray(hashlib.blake2b(("sigil-partition:%s:%s" % (role, urn)).encode(), digest_size=16).digest())
+    b[6] = (b[6] & 0x0F) | 0x40
+    b[8] = (b[8] & 0x3F) | 0x80
+    return str(uuid.UUID(bytes=bytes(b))).upper()
+t = json.load(open(sys.argv[2]))["partitiontable"]
+want = [("C12A7328-F81F-11D2-BA4B-00A0C93EC93B", "esp", "sigil-esp"),
+        ("ED0D3E17-888C-465F-B3CC-245A5D6F2FF4", "store", "sigil-store"),
+        ("0FC63DAF-8483-4772-8E79-3D69D8477DE4", "state", "sigil-state")]
+good = t["label"] == "gpt" and t["id"] == derive("disk") and len(t["partitions"]) == 3
+for p, (ty, role, name) in zip(t["partitions"], want):
+    good = good and p["type"] == ty and p["uuid"] == derive(role) and p.get("name") == name
+    good = good and p["start"] % 2048 == 0
+print("good" if good else "bad")
+for p in t["partitions"]:
+    print(p["start"], p["size"])
+print(derive("state-fs").lower())
+PY
+ok $? "python reads the table"
+is "$(sed -n 1p parts)" good "three partitions: ESP, store (our type), state; GUIDs derived from the root URN; MiB-aligned"
+read -r esp_start esp_size < <(sed -n 2p parts)
+read -r store_start store_size < <(sed -n 3p parts)
+read -r state_start state_size < <(sed -n 4p parts)
+fs_uuid=$(sed -n 5p parts)
+sgdisk -v disk.img > sgdisk.out 2>&1
+grep -q 'No problems found' sgdisk.out; ok $? "sgdisk -v: no problems (CRCs, backup header)"
+
+# the store partition is a pack with the whole system
+dd if=disk.img of=store.part bs=512 skip="$store_start" count="$store_size" status=none
+"$ERIS" verify -s pack:store.part "$urn" > /dev/null; ok $? "the store partition opens as pack: and verifies the root URN"
+"$ERIS" get -s pack:store.part "$urn" -o desc.cbor; ok $? "the description decodes from it"
+"$PY" - desc.cbor > urns <<'PY'
+import cbor2, sys
+d = cbor2.loads(open(sys.argv[1], "rb").read())
+for name, c in sorted(d["children"].items()):
+    print(c["binary"])
+    for r in c["roms"]:
+        print(r["urn"])
+PY
+ok $? "cbor2 lists the children's binaries and ROMs"
+# shellcheck disable=SC2046
+"$ERIS" verify -s pack:store.part $(cat urns) > /dev/null; ok $? "every closure description and ROM verifies ($(wc -l < urns) URNs)"
+bad=0 nfiles=0
+for b in $(sed -n '/^urn/p' urns); do
+	"$ERIS" get -s pack:store.part "$b" -o d.cbor 2>/dev/null || continue
+	for f in $("$PY" -c 'import base64, cbor2, sys
+d = cbor2.loads(open(sys.argv[1], "rb").read())
+for name, cap in d.get("files", []) if isinstance(d, dict) else []:
+    print("urn:eris:" + base64.b32encode(cap).decode().rstrip("="))' d.cbor 2>/dev/null); do
+		nfiles=$((nfiles + 1))
+		"$ERIS" verify -s pack:store.part "$f" >/dev/null || bad=$((bad + 1))
+	done
+done
+[ "$nfiles" -gt 2 ]; ok $? "the closures list $nfiles files"
+is "$bad" 0 "every file of every closure verifies in the partition"
+n_part=$("$ERIS" stat -s pack:store.part | sed -n 's/^blocks: //p')
+n_build=$("$ERIS" stat -s pack:out/store.pack | sed -n 's/^blocks: //p')
+[ -n "$n_part" ] && [ "$n_part" -gt 0 ] && [ "$n_part" -le "$n_build" ]; ok $? "the partition holds $n_part blocks (the build store $n_build)"
+
+# the ESP
+off=$((esp_start * 512))
+mdir -b -i "disk.img@@$off" ::/sigil > esp.ls 2>&1; ok $? "mdir reads the ESP"
+for f in vmlinuz core.img cmdline; do
+	grep -q "/sigil/$f\$" esp.ls; ok $? "the ESP holds sigil/$f"
+done
+mdir -i "disk.img@@$off" ::/EFI/BOOT/BOOTX64.EFI > /dev/null 2>&1; ok $? "the ESP holds EFI/BOOT/BOOTX64.EFI (GRUB)"
+mcopy -n -i "disk.img@@$off" ::/sigil/core.img core.img; ok $? "mcopy gets the core image"
+mcopy -n -i "disk.img@@$off" ::/sigil/cmdline cmdline
+case "$(cat cmdline)" in *"sigil.system=$urn") ok 0 "sigil/cmdline ends with sigil.system=URN" ;; *) ok 1 "sigil/cmdline ends with sigil.system=URN ($(cat cmdline))" ;; esac
+cpio -it --quiet < core.img > core.ls; ok $? "cpio -t reads the core image"
+grep -qx init core.ls; ok $? "the core image holds /init"
+cpio -i --quiet --to-stdout init < core.img | cmp -s - stub; ok $? "and /init is the given init"
+is "$(cpio -i --quiet --to-stdout etc/sigil/cmdline < core.img)" "sigil.system=$urn" "etc/sigil/cmdline names the root capability"
+cpio -i --quiet --to-stdout etc/sigil/modules < core.img > modules
+grep -q '/virtio_blk.ko$' modules && grep -q '/ext4.ko$' modules; ok $? "the modules list has virtio_blk and ext4 ($(wc -l < modules) modules)"
+order=$(sed 's|.*/||' modules | tr '\n' ' ')
+case "$order" in *virtio_ring.ko*virtio.ko*virtio_pci.ko*jbd2.ko*ext4.ko*) ok 0 "in load order" ;; *) ok 1 "in load order ($order)" ;; esac
+missing=0
+while read -r m; do grep -qx "${m#/}" core.ls || missing=$((missing + 1)); done < modules
+is "$missing" 0 "every listed module is in the core image"
+sort -c core.ls 2>/dev/null; LC_ALL=C sort -c core.ls; ok $? "members are sorted"
+
+# the state partition
+dd if=disk.img of=state.part bs=512 skip="$state_start" count="$state_size" status=none
+e2fsck -fn state.part > fsck.out 2>&1; ok $? "the state partition is a clean ext4"
+is "$(dumpe2fs -h state.part 2>/dev/null | sed -n 's/^Filesystem UUID: *//p')" "$fs_uuid" "its UUID is derived from the root URN"
+
+# reproducible
+"$SIGIL" image -q --init stub -o disk2.img out; ok $? "sigil image from the build directory"
+cmp -s disk.img disk2.img; ok $? "two runs give byte-identical images"
+cp -r "$ex" sys
+"$SIGIL" image -q --init stub --build-dir out3 -o disk3.img sys/tiny.dhall
+cmp -s disk.img disk3.img; ok $? "a build from a clean store elsewhere gives the same image"
+
+# clear errors
+"$SIGIL" image --init "$T/nosuch" -o bad.img out 2> err; st=$?
+is "$st" 2 "a missing init is a usage error"
+grep -q "init binary.*nosuch" err; ok $? "naming it: $(head -c 160 err)"
+"$SIGIL" image --init stub --kernel "$T/nokernel" -o bad.img out 2> err; st=$?
+is "$st" 2 "a missing kernel is a usage error"
+grep -q "kernel.*nokernel" err; ok $? "naming it: $(head -c 160 err)"
+[ ! -e bad.img ]; ok $? "and no image is left behind"
+
+# --kernel: another kernel, no modules
+vmlinuz=$(ls "$SIGIL_CACHE"/kernel/*/boot/vmlinuz-* 2>/dev/null | head -n 1)
+"$SIGIL" image -q --init stub --kernel "$vmlinuz" -o k.img out; ok $? "--kernel FILE"
+mcopy -n -i "k.img@@$off" ::/sigil/core.img kcore.img 2>/dev/null
+is "$(cpio -i --quiet --to-stdout etc/sigil/modules < kcore.img | wc -l)" 0 "with no --modules the core image has no modules"
+
+done_testing
