@@ -456,7 +456,7 @@ static int decode_variable(struct dec *d, const struct head *name, uint64_t n,
 			    "a variable named \"_\" must be encoded as its index alone");
 	rc = rd_head(d, &h);
 	if (!rc)
-		rc = rd_index(d, &h, &e->u.index);
+		rc = rd_index(d, &h, &e->index);
 	if (rc)
 		return rc;
 	*out = e;
@@ -1004,7 +1004,7 @@ static int decode_expr(struct dec *d, unsigned depth, struct dhall_expr **out)
 		if (!(e = node(d, DHALL_VAR)))
 			return nomem(d);
 		e->label = str_underscore;
-		if ((rc = rd_index(d, &h, &e->u.index)))
+		if ((rc = rd_index(d, &h, &e->index)))
 			return rc;
 		*out = e;
 		return 0;

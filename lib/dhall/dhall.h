@@ -89,7 +89,7 @@ struct dhall_num {
 };
 
 enum dhall_kind {
-	DHALL_VAR,         /* name@index: label, u.index */
+	DHALL_VAR,         /* name@index: label, index */
 	DHALL_BUILTIN,     /* op = enum dhall_builtin (incl. Type, Kind, Sort) */
 	DHALL_BOOL,        /* op = 0 (False) or 1 (True) */
 	DHALL_NATURAL,     /* u.num */
@@ -195,31 +195,33 @@ struct dhall_tz { uint8_t negative, hour, minute; };
 
 /* Which fields a kind uses is listed at enum dhall_kind; fields that no
  * kind uses together share storage (anonymous unions), which keeps a node
- * at 96 bytes: large inputs are mostly nodes. */
+ * at 80 bytes: large inputs are mostly nodes. */
 struct dhall_expr {
 	uint8_t kind;              /* enum dhall_kind */
 	uint8_t op;                /* builtin, operator, Bool value, Integer sign */
 	uint32_t pos;              /* byte offset in the source (0 when decoded) */
-	size_t n;                  /* number of items/labels (see the kinds) */
+	union {
+		size_t n;          /* number of items/labels (see the kinds) */
+		uint64_t index;    /* DHALL_VAR: the de Bruijn index (x@index) */
+	};
 	struct dhall_expr *a, *b;
 	union {
 		struct dhall_expr *c;      /* LET (type), IF (else), MERGE/TOMAP (type) */
 		struct dhall_expr **items; /* APP, TEXT, LIST, RECORD*, UNION */
 	};
 	struct dhall_str *labels;  /* record/union/projection/with labels; text chunks */
-	union {
+	union { /* no kind uses two of these */
 		struct dhall_str label; /* variable or binder name; field name; bytes */
 		uint64_t with_opt;      /* DHALL_WITH: bit i set when labels[i] is `?` (i < 64) */
+		union {
+			struct dhall_num num;
+			double dbl;
+			struct dhall_date date;
+			struct dhall_time time;
+			struct dhall_tz tz;
+			struct dhall_import *import;
+		} u;
 	};
-	union {
-		uint64_t index;
-		struct dhall_num num;
-		double dbl;
-		struct dhall_date date;
-		struct dhall_time time;
-		struct dhall_tz tz;
-		struct dhall_import *import;
-	} u;
 };
 
 /* ---------------------------------------------------------------- parse */

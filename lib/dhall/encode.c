@@ -165,10 +165,10 @@ static int enc(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth, 
 	switch (e->kind) {
 	case DHALL_VAR:
 		if (is_underscore(&e->label))
-			return dhall_cbor_uint(b, e->u.index);
+			return dhall_cbor_uint(b, e->index);
 		DHALL_TRY(dhall_cbor_head(b, CBOR_ARRAY, 2));
 		DHALL_TRY(label(b, &e->label));
-		return dhall_cbor_uint(b, e->u.index);
+		return dhall_cbor_uint(b, e->index);
 	case DHALL_BUILTIN: {
 		const char *n = dhall_builtin_name(e->op);
 		return n ? dhall_cbor_text(b, n, strlen(n)) : DHALL_EBINARY;

@@ -688,7 +688,7 @@ int ev_apply(struct ev *ev, struct dv *f, struct dv *x, struct dv **out)
 
 static int lookup(struct ev *ev, struct denv *env, const struct dhall_expr *e, struct dv **out)
 {
-	uint64_t n = e->u.index;
+	uint64_t n = e->index;
 	for (; env; env = env->next)
 		if (ev_str_eq(env->name, e->label)) {
 			if (n == 0) {

@@ -548,8 +548,8 @@ static int fmt_body(struct fmt *f, const struct dhall_expr *e, unsigned depth)
 	switch (e->kind) {
 	case DHALL_VAR:
 		DHALL_TRY(put_label(f, &e->label));
-		if (e->u.index) {
-			snprintf(tmp, sizeof tmp, "@%llu", (unsigned long long)e->u.index);
+		if (e->index) {
+			snprintf(tmp, sizeof tmp, "@%llu", (unsigned long long)e->index);
 			DHALL_TRY(put(f, tmp));
 		}
 		return 0;

@@ -417,7 +417,7 @@ static int put_value(struct json *j, const struct dhall_expr *e, unsigned level,
 /* Is e `json.NAME` of the Church encoding's binder? */
 static int church_field(const struct json *j, const struct dhall_expr *e, const char **name)
 {
-	if (!j->church || e->kind != DHALL_FIELD || e->a->kind != DHALL_VAR || e->a->u.index != 0 ||
+	if (!j->church || e->kind != DHALL_FIELD || e->a->kind != DHALL_VAR || e->a->index != 0 ||
 	    dhall_str_cmp(&e->a->label, j->church) != 0)
 		return 0;
 	static const char *const names[] = {"array", "bool",   "double", "integer", "natural",

@@ -712,7 +712,7 @@ static struct dhall_expr *identifier(struct ps *p)
 			return ps_fail_at(p, n->pos, "a variable index must be a natural number");
 		if (n->u.num.big)
 			return ps_fail_at(p, n->pos, "variable index too large");
-		v->u.index = n->u.num.small;
+		v->index = n->u.num.small;
 	} else {
 		p->pos = save;
 	}

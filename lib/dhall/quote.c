@@ -130,9 +130,9 @@ static int quote_main(struct quoter *q, const struct dnames *ctx, const struct d
 		e->op = 0;
 		e->label = v->label;
 		if (q->mode == 2 && !v->op)
-			e->u.index = (uint64_t)(v->u.level + EQUIV_OFFSET);
+			e->index = (uint64_t)(v->u.level + EQUIV_OFFSET);
 		else
-			e->u.index = (uint64_t)(ev_count(ctx, v->label) - v->u.level - 1);
+			e->index = (uint64_t)(ev_count(ctx, v->label) - v->u.level - 1);
 		return copy_str(q, &e->label);
 	case DHALL_BUILTIN:
 	case DHALL_BOOL:
@@ -488,17 +488,17 @@ static int alpha(struct dhall_arena *a, const struct anames *ctx, const struct d
 	*out = o;
 	switch ((enum dhall_kind)e->kind) {
 	case DHALL_VAR: {
-		uint64_t n = e->u.index, pos = 0;
+		uint64_t n = e->index, pos = 0;
 		for (const struct anames *c = ctx; c; c = c->next, pos++)
 			if (ev_str_eq(c->name, e->label)) {
 				if (n == 0) {
 					o->label = (struct dhall_str){us, 1};
-					o->u.index = pos;
+					o->index = pos;
 					return 0;
 				}
 				n--;
 			}
-		o->u.index = n; /* free: keeps its name, minus the renamed binders */
+		o->index = n; /* free: keeps its name, minus the renamed binders */
 		return 0;
 	}
 	case DHALL_LAMBDA:

@@ -888,7 +888,7 @@ static int infer_main(struct tc *tc, struct scope sc, const struct dhall_expr *e
 	int rc;
 	switch ((enum dhall_kind)e->kind) {
 	case DHALL_VAR: {
-		uint64_t n = e->u.index;
+		uint64_t n = e->index;
 		const struct dnames *nm = sc.names;
 		for (struct tbind *b = sc.types; b; b = b->next, nm = nm->next)
 			if (ev_str_eq(nm->name, e->label) && n-- == 0) {
