@@ -12,7 +12,8 @@
  *
  * The hot entry points (parse, encode) first try on the caller's own stack
  * with a budget (dhall_run_guarded) and move to the big thread only when
- * the input turns out to be deeper than the budget allows.
+ * the input turns out to be deeper than the budget allows. A call made on
+ * a big thread that still has half its stack runs right there.
  */
 #include "dhall_int.h"
 
@@ -112,6 +113,11 @@ int dhall_run_guarded(int (*fn)(void *, uintptr_t floor), void *arg)
 
 int dhall_run_deep(int (*fn)(void *), void *arg)
 {
+	/* Already on a deep thread with most of its stack left (an import
+	 * evaluated while evaluating): no need for another thread. */
+	uintptr_t here = dhall_stack_here();
+	if (deep_floor && here > deep_floor && here - deep_floor >= DEEP_STACK / 2)
+		return fn(arg);
 	struct deep_call c = {fn, arg, 0};
 	pthread_attr_t attr;
 	pthread_t t;
