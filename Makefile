@@ -13,6 +13,9 @@
 # rules, two output trees.
 
 B        ?= build
+# one spelling for the build tree, so that dependency files written by a
+# build with B=/abs/path and one with B=build name the same targets
+override B := $(abspath $(B))
 SAN      ?=
 CC       ?= cc
 CLANG    ?= clang
@@ -31,7 +34,7 @@ endif
 CPPFLAGS += -D_GNU_SOURCE -Ilib -Icli -I/usr/include/libxml2
 CFLAGS   += $(OPT) -g $(WARN) $(SANFLAGS) -MMD -MP
 LDFLAGS  += $(SANFLAGS)
-LIBS      = -lsodium -lcbor -lcurl -lmicrohttpd -lelf -ljansson -lxml2 -lpthread
+LIBS      = -lsodium -lcbor -lcurl -lmicrohttpd -lelf -ljansson -lxml2 -lseccomp -lpthread
 TEST_LIBS = -ljansson
 
 LIB_SRC   = $(wildcard lib/*/*.c)

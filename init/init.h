@@ -15,6 +15,9 @@
  *   rom.c         the system description and each child's root: /rom
  *                 (closure + ROM modules), /dev, state and service mounts
  *   cgroup.c      memory (v2 memory.max or v1 limit_in_bytes) and pids
+ *   net.c         uplinks (veth pairs by rtnetlink) and port forwards (a
+ *                 TCP proxy in the poll loop)
+ *   seccomp.c     the default seccomp filter (libseccomp, exported as BPF)
  *   log.c         child output, line by line, prefixed with the label
  *   report.c      the state report, rewritten atomically on change
  *
@@ -33,6 +36,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+struct sock_filter;
+struct init_net;
 
 #define INIT_LOG_LINE 4096 /* a longer line is split */
 
@@ -89,6 +95,11 @@ struct init_child {
 	char reason[512]; /* why it stopped, "" when nothing to say */
 	uint64_t oom_before;
 
+	/* uplink (net.c): addresses in network byte order */
+	int uplink;       /* it has one */
+	uint32_t net_addr, net_mask, net_gw;
+	char veth[16];    /* the host side's name */
+
 	/* cgroups: memory and pids directories ("" when none) */
 	char cg_mem[512], cg_pids[512];
 
@@ -123,6 +134,9 @@ struct init {
 	char cg_name[128];   /* "sigil/SYSTEM-PID" under each hierarchy */
 	char rundir[4096];
 	int made_rundir;
+	struct init_net *net;        /* forwards and their connections (net.c) */
+	struct sock_filter *bpf;     /* the seccomp filter (seccomp.c), in the arena */
+	unsigned short nbpf;
 };
 
 /* ---- rom.c ---- */
@@ -152,6 +166,30 @@ void init_cg_teardown(struct init *in);
 int init_spawn(struct init *in, struct init_child *c);
 /* Sends sig to c's stub (pidfd when there is one). */
 void init_signal(struct init_child *c, int sig);
+
+/* ---- net.c ---- */
+struct pollfd;
+/* Checks every uplink (address, not a host address, not twice), names the
+ * host sides, and listens on 127.0.0.1:HOST for every tcp forward. Prints
+ * what is wrong; 0 or -1 (init_net_teardown undoes a part done). */
+int init_net_setup(struct init *in);
+/* The veth of child c, whose stub is pid (not yet let go): peer "eth0" in
+ * its network namespace, host side addressed and up. 0 or -1 (c->reason). */
+int init_net_up(struct init *in, struct init_child *c, pid_t pid);
+/* Deletes c's host side (and so its peer), if there is one. */
+void init_net_down(struct init_child *c);
+/* The proxy in the poll loop: how many pollfds it may fill, fills them
+ * (returns how many), then handles their events. */
+size_t init_net_npoll(const struct init *in);
+size_t init_net_poll(struct init *in, struct pollfd *pfd);
+void init_net_events(struct init *in, const struct pollfd *pfd, size_t n);
+/* Closes every connection and listener, deletes every veth. Idempotent. */
+void init_net_teardown(struct init *in);
+
+/* ---- seccomp.c ---- */
+/* Builds the default filter into in->bpf/nbpf (once; later calls return 0).
+ * 0 or -1 (printed). */
+int init_seccomp_build(struct init *in);
 
 /* ---- log.c ---- */
 /* Reads what is there on c->logfd and prints whole lines; at EOF prints

@@ -24,6 +24,7 @@
  * prepared; 2 for a usage error.
  */
 #include "init.h"
+#include "pid1.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -176,6 +177,7 @@ static void teardown(struct init *in)
 		init_cg_remove(c);
 		init_unprepare(c);
 	}
+	init_net_teardown(in);
 	if (in->rundir[0]) {
 		snprintf(p, sizeof p, "%s/.svc", in->rundir);
 		rmdir(p);
@@ -192,7 +194,10 @@ int main(int argc, char **argv)
 	eris_error err = {0};
 	sigset_t set;
 	int rc = 1, prepared = 0;
+	int pid1 = init_pid1_wanted(argc, argv); /* booted from an image: pid1.c */
 
+	if (pid1 && init_pid1_setup(&argc, &argv) != 0)
+		return init_pid1_poweroff(1);
 	memset(&in, 0, sizeof in);
 	in.sigfd = -1;
 	dhall_arena_init(&in.arena);
@@ -208,6 +213,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (init_load(&in, st) != 0 || start_order(&in) != 0)
+		goto out;
+	if (pid1 && init_pid1_state(&in) != 0)
 		goto out;
 
 	/* 2 namespace */
@@ -234,7 +241,7 @@ int main(int argc, char **argv)
 	}
 
 	/* 4 cgroups */
-	if (init_cg_setup(&in) != 0)
+	if (init_cg_setup(&in) != 0 || init_net_setup(&in) != 0) /* + 4b uplinks, forwards (net.c) */
 		goto out;
 
 	/* 5 prepare: all or nothing */
@@ -273,5 +280,5 @@ out:
 	free(in.c);
 	free(in.order);
 	dhall_arena_free(&in.arena);
-	return rc;
+	return pid1 ? init_pid1_poweroff(rc) : rc;
 }

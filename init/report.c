@@ -72,6 +72,9 @@ static json_t *child_json(const struct init *in, const struct init_child *c)
 	json_object_set_new(o, "exit", ex ? ex : json_null());
 	json_object_set_new(o, "reason", c->reason[0] ? json_string(c->reason) : json_null());
 	json_object_set_new(o, "services", svc);
+	if (c->uplink)
+		json_object_set_new(o, "uplink", json_pack("{s:s,s:s}", "address", c->sys->uplink.address,
+							   "veth", c->veth));
 	return o;
 fail:
 	json_decref(o);

@@ -11,12 +11,17 @@
  *   2 fds       stdin /dev/null, stdout and stderr the log pipe, fd 3 the
  *               status pipe; every other descriptor closed.
  *   3 mounts    everything private; a new /proc (for the new PID
- *               namespace) with /proc/sys read-only and /proc/sysrq-trigger
+ *               namespace); every port bindable without a capability
+ *               (ip_unprivileged_port_start = 0: the network namespace is
+ *               the child's alone); IPv6 off on an uplink's eth0;
+ *               /proc/sys read-only and /proc/sysrq-trigger
  *               masked; /tmp a tmpfs sized to the RAM quota; the tmpfs
  *               mounts; pivot_root into the root init prepared (rom.c),
  *               the old root detached.
- *   4 identity  hostname = the child's name; loopback up (the only
- *               interface: no uplinks yet).
+ *   4 identity  hostname = the child's name; loopback up; with an uplink,
+ *               "eth0" (which init moved in before "go", net.c) gets
+ *               its address and netmask, goes up, and a default route via
+ *               the host side. Without one, loopback is the only interface.
  *   5 split     fork: the stub stays PID 1 of the namespace (reaps, forwards
  *               SIGTERM/SIGINT/SIGHUP/SIGQUIT, reports the program's wait
  *               status on fd 3, and its exit takes the whole namespace with
@@ -24,20 +29,28 @@
  *   6 limits    RLIMIT_NOFILE = caps; signal mask and dispositions reset.
  *   7 privilege securebits locked (no root magic), bounding and ambient
  *               capabilities dropped, capset to nothing, no_new_privs.
- *   8 exec      /rom/EXEC with argv0 + args, env = closure env + child env.
+ *   8 seccomp   the default filter (seccomp.c), built in init before the
+ *               clone: one prctl, the last thing before exec.
+ *   9 exec      /rom/EXEC with argv0 + args, env = closure env + child env.
  *
  * Everything the child needs (paths, argv, envp, mount options) is built
  * before clone3, so the child only makes system calls and never allocates.
- * Not yet: a seccomp filter, a uid/gid per child (children run as uid 0
- * without any capability).
+ * On the init side, between the cgroups and "go", the child's uplink is
+ * made (net.c): the veth's peer lands in the stub's network namespace.
+ * Not yet: a uid/gid per child (children run as uid 0 without any
+ * capability).
  */
 #include "init.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <linux/securebits.h>
 #include <net/if.h>
+#include <net/route.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -70,7 +83,7 @@ struct clone3_args {
 /* What the child side needs, built before the clone. */
 struct plan {
 	const char *name;
-	char root[4096], proc[4200], procsys[4200], sysrq[4200], tmp[4200];
+	char root[4096], proc[4200], procsys[4200], sysrq[4200], tmp[4200], ports[4200], ipv6[4200];
 	char tmpopt[64];
 	char exec[4200];
 	char **argv, **envp;
@@ -79,6 +92,9 @@ struct plan {
 	size_t ntmpfs;
 	uint64_t caps;
 	int logw, statw, gor;
+	int uplink;
+	uint32_t addr, mask, gw; /* network byte order */
+	struct sock_fprog bpf;
 };
 
 static void plan_free(struct plan *p)
@@ -100,10 +116,18 @@ static int plan_build(struct init *in, struct init_child *c, struct plan *p)
 	snprintf(p->proc, sizeof p->proc, "%s/proc", c->root);
 	snprintf(p->procsys, sizeof p->procsys, "%s/proc/sys", c->root);
 	snprintf(p->sysrq, sizeof p->sysrq, "%s/proc/sysrq-trigger", c->root);
+	snprintf(p->ports, sizeof p->ports, "%s/proc/sys/net/ipv4/ip_unprivileged_port_start", c->root);
+	snprintf(p->ipv6, sizeof p->ipv6, "%s/proc/sys/net/ipv6/conf/eth0/disable_ipv6", c->root);
 	snprintf(p->tmp, sizeof p->tmp, "%s/tmp", c->root);
 	snprintf(p->tmpopt, sizeof p->tmpopt, "size=%llu,mode=1777", (unsigned long long)s->ram);
 	snprintf(p->exec, sizeof p->exec, "/rom/%s", c->desc.exec);
 	p->caps = s->caps;
+	p->uplink = c->uplink;
+	p->addr = c->net_addr;
+	p->mask = c->net_mask;
+	p->gw = c->net_gw;
+	p->bpf.len = in->nbpf;
+	p->bpf.filter = in->bpf;
 	for (size_t m = 0; m < s->nmounts; m++) {
 		if (s->mounts[m].kind != SYS_MOUNT_TMPFS)
 			continue;
@@ -194,7 +218,10 @@ static void program(const struct plan *p)
 	close(3);
 	/* 7 privilege */
 	drop_privileges();
-	/* 8 exec */
+	/* 8 seccomp */
+	if (!p->bpf.len || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &p->bpf, 0, 0) != 0)
+		die("seccomp", "install the filter");
+	/* 9 exec */
 	execve(p->exec, p->argv, p->envp);
 	die("exec", p->exec);
 }
@@ -239,6 +266,44 @@ report:
 	_exit(0);
 }
 
+static void set_in(struct sockaddr *sa, uint32_t a)
+{
+	struct sockaddr_in sin;
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = a;
+	memcpy(sa, &sin, sizeof sin);
+}
+
+/* eth0: address, netmask, up, default route via the host side. */
+static void uplink(int s, const struct plan *p)
+{
+	struct ifreq ifr;
+	struct rtentry rt;
+	static char eth0[] = "eth0";
+	memset(&ifr, 0, sizeof ifr);
+	memcpy(ifr.ifr_name, eth0, sizeof eth0);
+	set_in(&ifr.ifr_addr, p->addr);
+	if (ioctl(s, SIOCSIFADDR, &ifr) != 0)
+		die("identity", "set the uplink's address");
+	set_in(&ifr.ifr_netmask, p->mask);
+	if (ioctl(s, SIOCSIFNETMASK, &ifr) != 0)
+		die("identity", "set the uplink's netmask");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) != 0)
+		die("identity", "find the uplink");
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0)
+		die("identity", "bring up the uplink");
+	memset(&rt, 0, sizeof rt);
+	set_in(&rt.rt_dst, 0);
+	set_in(&rt.rt_genmask, 0);
+	set_in(&rt.rt_gateway, p->gw);
+	rt.rt_flags = RTF_UP | RTF_GATEWAY;
+	rt.rt_dev = eth0;
+	if (ioctl(s, SIOCADDRT, &rt) != 0)
+		die("identity", "add the default route");
+}
+
 static void child_main(const struct plan *p)
 {
 	char b;
@@ -261,6 +326,14 @@ static void child_main(const struct plan *p)
 		die("mounts", "make mounts private");
 	if (mount("proc", p->proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
 		die("mounts", "mount /proc");
+	int pfd = open(p->ports, O_WRONLY | O_CLOEXEC);
+	if (pfd < 0 || write(pfd, "0", 1) != 1 || close(pfd) != 0)
+		die("mounts", "let the program bind every port of its namespace");
+	if (p->uplink) { /* IPv4 only: no link-local chatter before eth0 goes up */
+		int v6 = open(p->ipv6, O_WRONLY | O_CLOEXEC);
+		if (v6 >= 0 && (write(v6, "1", 1) != 1 || close(v6) != 0))
+			die("mounts", "turn IPv6 off on the uplink");
+	}
 	if (mount(p->procsys, p->procsys, NULL, MS_BIND | MS_REC, NULL) != 0 ||
 	    mount(NULL, p->procsys, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		  NULL) != 0)
@@ -288,6 +361,8 @@ static void child_main(const struct plan *p)
 	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
 	if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0)
 		die("identity", "bring up the loopback interface");
+	if (p->uplink)
+		uplink(s, p);
 	close(s);
 	/* 5 split */
 	pid_t prog = fork();
@@ -322,6 +397,11 @@ int init_spawn(struct init *in, struct init_child *c)
 	pid_t pid = -1;
 
 	c->reason[0] = 0;
+	memset(&p, 0, sizeof p);
+	if (init_seccomp_build(in) != 0) {
+		snprintf(c->reason, sizeof c->reason, "no seccomp filter");
+		goto out;
+	}
 	if (plan_build(in, c, &p) != 0)
 		goto out;
 	if (pipe2(logp, O_CLOEXEC) != 0 || pipe2(statp, O_CLOEXEC) != 0 || pipe2(gop, O_CLOEXEC) != 0) {
@@ -342,6 +422,12 @@ int init_spawn(struct init *in, struct init_child *c)
 	c->oom_before = init_cg_oom_kills(c);
 	if (init_cg_attach(c, pid) != 0) {
 		snprintf(c->reason, sizeof c->reason, "cannot join its cgroups: %s", strerror(errno));
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		goto out;
+	}
+	if (c->uplink && init_net_up(in, c, pid) != 0) {
 		kill(pid, SIGKILL);
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;

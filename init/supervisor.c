@@ -18,8 +18,8 @@
  * Backoff doubles from backoff_min_ms to backoff_max_ms and starts over
  * when the child had run for BACKOFF_RESET_MS.
  *
- * The loop polls the signalfd (SIGCHLD, SIGTERM, SIGINT) and every child's
- * log pipe; its timeout is the nearest deadline (backoff or grace). On
+ * The loop polls the signalfd (SIGCHLD, SIGTERM, SIGINT), every child's
+ * log pipe, and the port forwards' sockets (net.c); its timeout is the nearest deadline (backoff or grace). On
  * SIGTERM/SIGINT children stop one at a time in reverse start order
  * (SIGTERM, then SIGKILL after the grace period); a second signal kills
  * what is left at once. Without --keep the loop also ends when every child
@@ -167,6 +167,7 @@ static void died(struct init *in, struct init_child *c, int st)
 		close(c->pidfd);
 	c->pidfd = -1;
 	c->pid = 0;
+	init_net_down(c);
 	if (c->logfd >= 0)
 		init_log_read(c);
 	c->has_status = 1;
@@ -262,8 +263,9 @@ static int on_signal(struct init *in)
 
 int init_supervise(struct init *in)
 {
-	struct pollfd *pfd = calloc(in->n + 1, sizeof *pfd);
-	size_t *who = calloc(in->n + 1, sizeof *who);
+	size_t cap = in->n + 1;
+	struct pollfd *pfd = calloc(cap, sizeof *pfd);
+	size_t *who = calloc(cap, sizeof *who);
 	int rc = 0;
 	if (!pfd || !who) {
 		init_say("out of memory");
@@ -286,13 +288,27 @@ int init_supervise(struct init *in)
 		}
 		if (!busy(in) && (in->stopping || !in->o.keep))
 			break;
-		size_t np = 0;
+		size_t np = 0, need = in->n + 1 + init_net_npoll(in);
+		if (need > cap) {
+			struct pollfd *np2 = realloc(pfd, need * sizeof *pfd);
+			size_t *nw = np2 ? realloc(who, need * sizeof *who) : NULL;
+			pfd = np2 ? np2 : pfd;
+			who = nw ? nw : who;
+			if (!np2 || !nw) {
+				init_say("out of memory");
+				rc = 1;
+				break;
+			}
+			cap = need;
+		}
 		pfd[np++] = (struct pollfd){in->sigfd, POLLIN, 0};
 		for (size_t i = 0; i < in->n; i++)
 			if (in->c[i].logfd >= 0) {
 				who[np] = i;
 				pfd[np++] = (struct pollfd){in->c[i].logfd, POLLIN, 0};
 			}
+		size_t nlog = np;
+		np += init_net_poll(in, pfd + np);
 		int64_t now = init_now_ms(), next = -1;
 		for (size_t i = 0; i < in->n; i++)
 			if (in->c[i].deadline && (next < 0 || in->c[i].deadline < next))
@@ -305,9 +321,11 @@ int init_supervise(struct init *in)
 			in->stopping = 1;
 			continue;
 		}
-		for (size_t p = 1; n > 0 && p < np; p++)
+		for (size_t p = 1; n > 0 && p < nlog; p++)
 			if (pfd[p].revents && in->c[who[p]].logfd == pfd[p].fd)
 				init_log_read(&in->c[who[p]]);
+		if (n > 0)
+			init_net_events(in, pfd + nlog, np - nlog);
 		if (n > 0 && pfd[0].revents)
 			on_signal(in);
 		now = init_now_ms();

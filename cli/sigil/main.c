@@ -21,6 +21,7 @@ static const struct cli_cmd *const table_src[] = {
 	&sigil_cmd_run,
 	&sigil_cmd_status,
 	&sigil_cmd_image,
+	&sigil_cmd_boot,
 };
 
 int main(int argc, char **argv)

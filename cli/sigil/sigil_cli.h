@@ -16,6 +16,7 @@ extern const struct cli_cmd sigil_cmd_genode, sigil_cmd_graph; /* genode.c, grap
 extern const struct cli_cmd sigil_cmd_unit; /* unit.c */
 extern const struct cli_cmd sigil_cmd_run, sigil_cmd_status; /* run.c, status.c */
 extern const struct cli_cmd sigil_cmd_image; /* image.c */
+extern const struct cli_cmd sigil_cmd_boot; /* boot.c */
 
 /* Parsed options: every value of every option, in order. */
 struct sigil_args {

@@ -290,10 +290,13 @@ typedef struct img_result {
  * The same inputs and epoch give the same bytes. */
 int img_build(const img_opts *o, const char *out, img_result *r, disk_error *err) DISK_WARN_UNUSED;
 
-/* The core image alone (the initramfs): /init, the modules under
+/* The core image alone (the initramfs): /init, and when it is linked
+ * dynamically its ELF closure (loader and libraries, elf_closure_resolve)
+ * at the paths they were found at on this host, the modules under
  * lib/modules/VERSION in load order, etc/sigil/modules listing them,
  * etc/sigil/cmdline with "sigil.system=URN", dev/console. Written to
- * `out`; *nmods gets the number of modules. */
+ * `out`; *nmods gets the number of modules. DISK_E_FORMAT when the init's
+ * closure cannot be resolved. */
 int img_core_write(const img_opts *o, const char *out, size_t *nmods,
 		   disk_error *err) DISK_WARN_UNUSED;
 

@@ -7,7 +7,9 @@
  *   1 MiB                1  ESP     FAT (mkfs.vfat, mtools), type EFI System
  *                           EFI/BOOT/BOOTX64.EFI  GRUB (grub-mkimage, config built in)
  *                           sigil/vmlinuz         the kernel (bzImage)
- *                           sigil/core.img        the core image (initramfs, cpio.c)
+ *                           sigil/core.img        the core image (initramfs, cpio.c):
+ *                                                 /init and, for a dynamic init, its
+ *                                                 loader and libraries
  *                           sigil/cmdline         the kernel command line
  *   next MiB             2  store   a pack (pack.c), our type GUID
  *   next MiB             3  state   ext4 (mkfs.ext4), type Linux filesystem
@@ -20,6 +22,7 @@
  * kernel and init give the same disk, byte for byte.
  */
 #include "disk/disk.h"
+#include "elf/elf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -82,8 +85,10 @@ int img_core_write(const img_opts *o, const char *out, size_t *nmods, disk_error
 	char (*names)[512] = NULL, (*paths)[4400] = NULL;
 	cpio_entry *e = NULL;
 	size_t nm = 0, n = 0, listlen = 0;
-	int rc = 0, fd = -1;
+	int rc = 0, fd = -1, have_closure = 0;
 	struct stat st;
+	elf_closure cl = {0};
+	elf_error ee = {0};
 
 	*nmods = 0;
 	if (!o->init || stat(o->init, &st) != 0 || !S_ISREG(st.st_mode))
@@ -107,7 +112,15 @@ int img_core_write(const img_opts *o, const char *out, size_t *nmods, disk_error
 					      &mods, &nm, err)))
 			goto out;
 	}
-	if (!(e = calloc(nm + 4, sizeof *e)) || !(names = calloc(nm + 1, sizeof *names)) ||
+	/* a dynamically linked init brings its libraries and loader, each at
+	 * the path the loader finds it at on this host */
+	if (elf_closure_resolve(&cl, o->init, NULL, 0, NULL, &ee) != 0) {
+		rc = disk_error_set(err, DISK_E_FORMAT, "the init binary '%s': %s", o->init,
+				    ee.msg);
+		goto out;
+	}
+	have_closure = 1;
+	if (!(e = calloc(nm + cl.n + 4, sizeof *e)) || !(names = calloc(nm + 1, sizeof *names)) ||
 	    !(paths = calloc(nm + 1, sizeof *paths)) || !(list = malloc(nm * 4400 + 1))) {
 		rc = disk_error_set(err, DISK_E_NOMEM, "out of memory");
 		goto out;
@@ -115,6 +128,14 @@ int img_core_write(const img_opts *o, const char *out, size_t *nmods, disk_error
 	list[0] = 0;
 	snprintf(cmdline, sizeof cmdline, "sigil.system=%s\n", o->root_urn);
 	e[n++] = (cpio_entry){.name = "init", .mode = S_IFREG | 0755, .path = o->init};
+	for (size_t i = 0; i < cl.n; i++) {
+		const char *name = cl.nodes[i].path;
+		if (i == cl.program)
+			continue;
+		while (*name == '/')
+			name++;
+		e[n++] = (cpio_entry){.name = name, .mode = S_IFREG | 0755, .path = cl.nodes[i].real};
+	}
 	e[n++] = (cpio_entry){.name = "dev/console", .mode = S_IFCHR | 0600, .rdev_major = 5,
 			      .rdev_minor = 1};
 	e[n++] = (cpio_entry){.name = "etc/sigil/cmdline", .mode = S_IFREG | 0644, .data = cmdline,
@@ -138,6 +159,8 @@ int img_core_write(const img_opts *o, const char *out, size_t *nmods, disk_error
 out:
 	if (fd >= 0 && close(fd) != 0 && !rc)
 		rc = disk_error_set(err, DISK_E_IO, "cannot write '%s': %s", out, strerror(errno));
+	if (have_closure)
+		elf_closure_release(&cl);
 	img_modules_free(mods, nm);
 	free(dep);
 	free(soft);

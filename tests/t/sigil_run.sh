@@ -16,6 +16,8 @@
 #   restart    OnFailure restarts with backoff (a bounded count), Never
 #              does not, Always restarts after a clean exit
 #   tamper     a damaged block: a clear error naming it, nothing started
+#   seccomp    system calls a service never needs fail with EPERM in a
+#              child (the same calls outside do not)
 #
 # Test children are tests/data/init/probe.c (built here with cc).
 # Under ASan+UBSan no sanitizer option needs changing: LeakSanitizer stays
@@ -187,5 +189,27 @@ if [ -x "$R/usr/bin/redis-server" ]; then
 else
 	for i in 1 2 3 4; do skip "no unpacked redis-server (tests/t/sigil_import.sh fetches it)" "redis under sigil run"; done
 fi
+
+# ---- seccomp: the default filter --------------------------------------------------
+# The same probe calls the same system calls with harmless arguments outside
+# and inside a child: outside the kernel answers (EINVAL, EFAULT, ESRCH, or
+# success), inside the filter answers EPERM before the kernel looks. Six of
+# them (keyctl, add_key, request_key, perf_event_open, ptrace, unshare with
+# these arguments) need no capability, so their EPERM is the filter's alone.
+sc="keyctl add_key request_key perf_event_open bpf ptrace umount2 unshare"
+scargs=""; for s in $sc; do scargs="$scargs syscall $s"; done
+"$P" $scargs > outside.out
+printf '{"name":"sc","ram":268435456,"caps":1000,"children":{"sc":{"binary":"%s","args":[%s,"status","Seccomp","say","sc-done"],"resources":{"ram":16777216,"caps":32},"restart":"Never"}}}' \
+	"$P" "$(for s in $sc; do printf '"syscall","%s",' "$s"; done | sed 's/,$//')" > sc.json
+timeout 30 "$SIGIL" run -o sc sc.json 2> sc.log; ok $? "seccomp: the probe runs under the filter and exits 0"
+grep -qx '\[sc\] status Seccomp: 2' sc.log; ok $? "seccomp: the program runs in filter mode (Seccomp: 2)"
+inside_eperm=0 outside_eperm=0
+for s in $sc; do
+	grep -qx "\[sc\] syscall $s: error EPERM" sc.log && inside_eperm=$((inside_eperm + 1))
+	grep -qx "syscall $s: error EPERM" outside.out && outside_eperm=$((outside_eperm + 1))
+done
+is "$inside_eperm" 8 "seccomp: in a child, $sc fail with EPERM"
+is "$outside_eperm" 0 "seccomp: outside, none of them is EPERM: $(tr '\n' ';' < outside.out)"
+grep -qx '\[sc\] sc-done' sc.log; ok $? "seccomp: what the filter allows still works"
 
 done_testing

@@ -18,14 +18,30 @@
  *                  with "hello from HOSTNAME" (forever)
  *   connect PATH   "connect PATH: REPLY" or "connect PATH: error ..."
  *   fork N         fork N sleeping children; "forked K of N"
+ *   syscall NAME   calls NAME (keyctl add_key request_key perf_event_open
+ *                  bpf ptrace umount2 unshare) with harmless arguments:
+ *                  "syscall NAME: ok" or "syscall NAME: error ERRNO-NAME"
+ *   net            "net IF ADDR/PREFIX" per IPv4 address (sorted by
+ *                  interface), "net links: a b" (every interface), and
+ *                  "net default via GW" or "net default: none"
+ *   tcpserve PORT  listen on 0.0.0.0:PORT (tcp); each connection gets
+ *                  "hello from HOSTNAME\n", then whatever it sends back
+ *                  until it closes (forever; one connection at a time)
+ *   udpserve PORT  bind 0.0.0.0:PORT (udp); answer each datagram D with
+ *                  "udp D from HOSTNAME" (forever)
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -146,6 +162,145 @@ static void op_connect(const char *path)
 	printf("connect %s: error %s\n", path, strerror(errno));
 }
 
+static void op_syscall(const char *name)
+{
+	static const struct {
+		const char *name;
+		long nr;
+	} calls[] = {
+		{"keyctl", SYS_keyctl}, {"add_key", SYS_add_key}, {"request_key", SYS_request_key},
+		{"perf_event_open", SYS_perf_event_open}, {"bpf", SYS_bpf}, {"ptrace", SYS_ptrace},
+		{"umount2", SYS_umount2}, {"unshare", SYS_unshare},
+	};
+	for (size_t i = 0; i < sizeof calls / sizeof *calls; i++) {
+		if (strcmp(calls[i].name, name))
+			continue;
+		long r;
+		errno = 0;
+		if (calls[i].nr == SYS_ptrace) /* PTRACE_PEEKDATA of pid 0: no such process */
+			r = syscall(calls[i].nr, 2L, 0L, 0L, 0L);
+		else if (calls[i].nr == SYS_unshare) /* no flags: changes nothing */
+			r = syscall(calls[i].nr, 0L);
+		else if (calls[i].nr == SYS_keyctl) /* KEYCTL_GET_KEYRING_ID of key 0 */
+			r = syscall(calls[i].nr, 0L, 0L, 0L);
+		else /* NULL pointers: EFAULT or EINVAL when allowed */
+			r = syscall(calls[i].nr, 0L, 0L, 0L, 0L, 0L);
+		if (r < 0)
+			printf("syscall %s: error %s\n", name, strerrorname_np(errno));
+		else
+			printf("syscall %s: ok\n", name);
+		return;
+	}
+	printf("syscall %s: unknown\n", name);
+}
+
+static int cmp_line(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void op_net(void)
+{
+	struct ifaddrs *ifa, *i;
+	char *lines[64], links[1024] = "";
+	size_t n = 0;
+	if (getifaddrs(&ifa) != 0) {
+		printf("net: error %s\n", strerror(errno));
+		return;
+	}
+	struct if_nameindex *ni = if_nameindex(), *k;
+	for (k = ni; k && k->if_index; k++)
+		snprintf(links + strlen(links), sizeof links - strlen(links), " %s", k->if_name);
+	if (ni)
+		if_freenameindex(ni);
+	for (i = ifa; i && n < 64; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		char a[32], line[128];
+		uint32_t m = ntohl(((struct sockaddr_in *)(void *)i->ifa_netmask)->sin_addr.s_addr);
+		int prefix = 0;
+		while (m & 0x80000000u) {
+			prefix++;
+			m <<= 1;
+		}
+		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, a, sizeof a);
+		snprintf(line, sizeof line, "net %s %s/%d", i->ifa_name, a, prefix);
+		lines[n++] = strdup(line);
+	}
+	freeifaddrs(ifa);
+	qsort(lines, n, sizeof *lines, cmp_line);
+	for (size_t j = 0; j < n; j++) {
+		printf("%s\n", lines[j]);
+		free(lines[j]);
+	}
+	printf("net links:%s\n", links);
+	FILE *f = fopen("/proc/net/route", "r");
+	char l[256], dev[32];
+	unsigned dst, gw;
+	int found = 0;
+	while (f && fgets(l, sizeof l, f))
+		if (sscanf(l, "%31s %x %x", dev, &dst, &gw) == 3 && dst == 0) {
+			struct in_addr g = {gw};
+			printf("net default via %s dev %s\n", inet_ntoa(g), dev);
+			found = 1;
+		}
+	if (f)
+		fclose(f);
+	if (!found)
+		printf("net default: none\n");
+}
+
+static void op_tcpserve(const char *port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port))};
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
+	char host[64] = "", buf[65536];
+	gethostname(host, sizeof host - 1);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof sin) || listen(fd, 16)) {
+		printf("tcpserve %s: error %s\n", port, strerror(errno));
+		return;
+	}
+	printf("tcpserve %s: listening\n", port);
+	for (;;) {
+		int c = accept(fd, NULL, NULL);
+		if (c < 0)
+			continue;
+		int n = snprintf(buf, sizeof buf, "hello from %s\n", host);
+		ssize_t r = write(c, buf, (size_t)n);
+		while (r >= 0 && (r = read(c, buf, sizeof buf)) > 0)
+			for (ssize_t off = 0, w; off < r; off += w)
+				if ((w = write(c, buf + off, (size_t)(r - off))) <= 0) {
+					r = -1;
+					break;
+				}
+		close(c);
+	}
+}
+
+static void op_udpserve(const char *port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port))};
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	char host[64] = "", buf[2048], out[2200];
+	gethostname(host, sizeof host - 1);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof sin)) {
+		printf("udpserve %s: error %s\n", port, strerror(errno));
+		return;
+	}
+	printf("udpserve %s: listening\n", port);
+	for (;;) {
+		struct sockaddr_in peer;
+		socklen_t plen = sizeof peer;
+		ssize_t n = recvfrom(fd, buf, sizeof buf - 1, 0, (struct sockaddr *)&peer, &plen);
+		if (n < 0)
+			continue;
+		buf[n] = 0;
+		int m = snprintf(out, sizeof out, "udp %s from %s", buf, host);
+		sendto(fd, out, (size_t)m, 0, (struct sockaddr *)&peer, plen);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -153,6 +308,10 @@ int main(int argc, char **argv)
 		const char *op = argv[i], *arg = i + 1 < argc ? argv[i + 1] : "";
 		if (!strcmp(op, "pid")) {
 			printf("pid %d\n", (int)getpid());
+			continue;
+		}
+		if (!strcmp(op, "net")) {
+			op_net();
 			continue;
 		}
 		if (!strcmp(op, "hostname")) {
@@ -194,6 +353,12 @@ int main(int argc, char **argv)
 			op_serve(arg);
 		else if (!strcmp(op, "connect"))
 			op_connect(arg);
+		else if (!strcmp(op, "syscall"))
+			op_syscall(arg);
+		else if (!strcmp(op, "tcpserve"))
+			op_tcpserve(arg);
+		else if (!strcmp(op, "udpserve"))
+			op_udpserve(arg);
 		else if (!strcmp(op, "fork")) {
 			long n = strtol(arg, NULL, 10), k = 0;
 			for (; k < n; k++) {

@@ -1,0 +1,353 @@
+/*
+ * pid1.c — sigil-init as PID 1 of a VM booted from a `sigil image` disk
+ * (docs/image-format.md, docs/sigil-init.8 "AS PID 1").
+ *
+ * The kernel unpacks the core image (a newc cpio: /init, its shared
+ * libraries, the modules, etc/sigil/{modules,cmdline}, dev/console) into
+ * rootfs and runs /init. main.c asks init_pid1_wanted(); when this is PID 1
+ * (or --pid1), init_pid1_setup() brings the machine up in named phases,
+ * each failing closed with one console line saying why:
+ *
+ *   1 modules   every path in /etc/sigil/modules loaded with finit_module,
+ *               in order (the image wrote them after their dependencies);
+ *               each file is unlinked once loaded (RAM)
+ *   2 root      pivot_root refuses a root that is rootfs itself (it has
+ *               no parent mount: EINVAL), and the children's sandbox
+ *               pivots; so rootfs is bind-mounted onto a directory of its
+ *               own, that mount moved onto / and chroot'ed into. The
+ *               root is then a mount with a parent, nothing is copied.
+ *   3 mounts    devtmpfs /dev, proc, sysfs, cgroup2 at /sys/fs/cgroup
+ *               (or, when the unified hierarchy has no memory controller,
+ *               v1 memory and pids hierarchies under a tmpfs there, which
+ *               is what cgroup.c expects)
+ *   4 system    sigil.system=URN from /proc/cmdline, else
+ *               /etc/sigil/cmdline
+ *   5 store     /dev/vda (waited for), its GPT read with lib/disk, the
+ *               partition whose unique GUID is gpt_guid_derive("store",
+ *               URN) and whose type is ours; argv becomes
+ *               "sigil-init -s pack:/dev/vdaN --run /run/sigil URN"
+ *
+ * main.c then runs the system exactly as hosted: every block read from the
+ * partition is verified, and a tampered or missing block stops the boot
+ * with the block named before any child starts. After the description is
+ * loaded, init_pid1_state() mounts the state partition (ext4, GUID
+ * derived with "state") at /state when some child has a state mount.
+ * When the run ends — every child exited, or SIGTERM/SIGINT (ctrl-alt-del
+ * is turned into SIGINT) — init_pid1_poweroff() syncs, unmounts /state,
+ * writes status + 1 to the isa-debug-exit port 0xf4 and powers off. QEMU
+ * exits with (value << 1) | 1 for a value written there, so with
+ * 2 * status + 3: distinct from 1 (QEMU's own errors) and 0 (no value
+ * written: a kernel panic with panic=-1 -no-reboot, or no device; without
+ * the device the write does nothing). `sigil boot` turns it back. PID 1 never returns: the kernel would panic.
+ *
+ * Only a real PID 1 powers off; `--pid1` in any other process does the
+ * setup in a mount namespace of its own and returns the status (for
+ * containers and debugging; it still loads modules, so not on a host you
+ * care about).
+ */
+#include "init.h"
+#include "pid1.h"
+
+#include "disk/disk.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/io.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "banned.h"
+
+#define NEWROOT "/.sigil-root"
+#define DISK "/dev/vda"
+#define DEBUG_EXIT_PORT 0xf4
+
+static char sys_urn[ERIS_URN_LEN + 1];
+static int state_mounted;
+
+int init_pid1_wanted(int argc, char **argv)
+{
+	return getpid() == 1 || (argc > 1 && strcmp(argv[1], "--pid1") == 0);
+}
+
+static int mkdir_p(const char *p)
+{
+	return mkdir(p, 0755) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/* ---- 1 modules ------------------------------------------------------------ */
+
+static int load_modules(void)
+{
+	FILE *f = fopen("/etc/sigil/modules", "re");
+	char line[PATH_MAX];
+	int rc = 0;
+	if (!f) {
+		if (errno == ENOENT)
+			return 0; /* a kernel with everything built in */
+		init_say("boot: cannot read /etc/sigil/modules: %s", strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\r\n")] = 0;
+		if (!line[0] || line[0] == '#')
+			continue;
+		int fd = open(line, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) != 0 && errno != EEXIST)) {
+			init_say("boot: cannot load the module %s: %s", line, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			rc = -1;
+			goto out;
+		}
+		close(fd);
+		unlink(line);
+	}
+out:
+	fclose(f);
+	return rc;
+}
+
+/* ---- 2 root --------------------------------------------------------------- */
+
+static int switch_root(void)
+{
+	if (mkdir_p(NEWROOT) != 0 || mount("/", NEWROOT, NULL, MS_BIND, NULL) != 0 ||
+	    chdir(NEWROOT) != 0 || mount(NEWROOT, "/", NULL, MS_MOVE, NULL) != 0 ||
+	    chroot(".") != 0 || chdir("/") != 0) {
+		init_say("boot: cannot move the root onto a bind mount of itself: %s",
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- 3 mounts ------------------------------------------------------------- */
+
+static int mount_at(const char *src, const char *dir, const char *type, unsigned long flags,
+		    const char *data)
+{
+	if (mkdir_p(dir) != 0 || mount(src, dir, type, flags, data) != 0) {
+		init_say("boot: cannot mount %s on %s: %s", type, dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int has_controller(const char *file, const char *word)
+{
+	char buf[512] = "";
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	char *save = NULL;
+	for (char *t = strtok_r(buf, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
+		if (!strcmp(t, word))
+			return 1;
+	return 0;
+}
+
+static int mount_cgroups(void)
+{
+	const unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	if (mount_at("cgroup2", "/sys/fs/cgroup", "cgroup2", fl, NULL) != 0)
+		return -1;
+	if (has_controller("/sys/fs/cgroup/cgroup.controllers", "memory") &&
+	    has_controller("/sys/fs/cgroup/cgroup.controllers", "pids"))
+		return 0;
+	/* v1, as init/cgroup.c expects it: memory and pids hierarchies */
+	if (umount2("/sys/fs/cgroup", 0) != 0 ||
+	    mount_at("cgroup", "/sys/fs/cgroup", "tmpfs", fl, "mode=0755") != 0 ||
+	    mount_at("cgroup", "/sys/fs/cgroup/memory", "cgroup", fl, "memory") != 0 ||
+	    mount_at("cgroup", "/sys/fs/cgroup/pids", "cgroup", fl, "pids") != 0)
+		return -1;
+	return 0;
+}
+
+static int mount_all(void)
+{
+	const unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	if (mount_at("devtmpfs", "/dev", "devtmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755") != 0 ||
+	    mount_at("proc", "/proc", "proc", fl, NULL) != 0 ||
+	    mount_at("sysfs", "/sys", "sysfs", fl, NULL) != 0 || mount_cgroups() != 0 ||
+	    mount_at("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0 ||
+	    mount_at("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0)
+		return -1;
+	return 0;
+}
+
+/* ---- 4 system ------------------------------------------------------------- */
+
+static int urn_from(const char *file)
+{
+	char buf[8192];
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	char *save = NULL;
+	for (char *t = strtok_r(buf, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save))
+		if (!strncmp(t, "sigil.system=", 13)) {
+			const char *u = t + 13;
+			if (strncmp(u, "urn:eris:", 9) != 0 || strlen(u) > ERIS_URN_LEN) {
+				init_say("boot: %s: sigil.system='%.80s' is not an ERIS URN", file, u);
+				return -2;
+			}
+			snprintf(sys_urn, sizeof sys_urn, "%s", u);
+			return 0;
+		}
+	return -1;
+}
+
+/* ---- 5 store -------------------------------------------------------------- */
+
+/* Waits up to 10 s for a device node (the virtio disk appears a few ms
+ * after virtio_blk loads; its partitions right after). */
+static int wait_for(const char *path)
+{
+	struct timespec ts = {0, 10 * 1000 * 1000};
+	struct stat st;
+	for (int i = 0; i < 1000; i++) {
+		if (stat(path, &st) == 0)
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	init_say("boot: %s did not appear in 10 s (no virtio disk? the modules in "
+		 "/etc/sigil/modules?)", path);
+	return -1;
+}
+
+/* The device of the partition whose GUID derives from `role` and the URN. */
+static int find_part(const char *role, const gpt_guid *type, char *dev, size_t size)
+{
+	gpt_disk *d = NULL;
+	disk_error de = {0};
+	gpt_guid want;
+	char text[GPT_GUID_TEXT];
+	int rc = -1, fd = -1;
+
+	gpt_guid_derive(&want, role, sys_urn);
+	gpt_guid_format(&want, text);
+	if (wait_for(DISK) != 0)
+		goto out;
+	if (!(d = calloc(1, sizeof *d)) || (fd = open(DISK, O_RDONLY | O_CLOEXEC)) < 0) {
+		init_say("boot: cannot open " DISK ": %s", strerror(errno));
+		goto out;
+	}
+	if (gpt_read_fd(fd, d, &de) != 0) {
+		init_say("boot: " DISK " has no valid GPT: %s", de.msg);
+		goto out;
+	}
+	const gpt_part *p = gpt_find(d, &want, type);
+	if (!p) {
+		init_say("boot: no %s partition on " DISK " with GUID %s (derived from %s): "
+			 "not the disk `sigil image` wrote for this system",
+			 role, text, sys_urn);
+		goto out;
+	}
+	snprintf(dev, size, DISK "%u", p->index + 1);
+	if (wait_for(dev) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(d);
+	return rc;
+}
+
+int init_pid1_setup(int *argc, char ***argv)
+{
+	static char spec[64], *nargv[8];
+	char dev[32];
+	int r;
+
+	if (getpid() == 1)
+		reboot(RB_DISABLE_CAD); /* ctrl-alt-del: SIGINT to us, a clean stop */
+	else if (unshare(CLONE_NEWNS) != 0 ||
+		 mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
+		/* --pid1 elsewhere: the mounts below stay in a namespace of our own */
+		init_say("boot: cannot make a private mount namespace: %s", strerror(errno));
+		return -1;
+	}
+	init_say("boot: PID 1, loading modules");
+	if (load_modules() != 0)
+		return -1;
+	if (getpid() == 1 && switch_root() != 0)
+		return -1;
+	if (mount_all() != 0)
+		return -1;
+	if ((r = urn_from("/proc/cmdline")) == -1)
+		r = urn_from("/etc/sigil/cmdline");
+	if (r != 0) {
+		if (r == -1)
+			init_say("boot: no sigil.system=URN on the kernel command line nor in "
+				 "/etc/sigil/cmdline");
+		return -1;
+	}
+	if (find_part("store", &gpt_type_sigil_store, dev, sizeof dev) != 0)
+		return -1;
+	snprintf(spec, sizeof spec, "pack:%s", dev);
+	init_say("boot: system %s, store %s", sys_urn, dev);
+	nargv[0] = (char *)"sigil-init";
+	nargv[1] = (char *)"-s";
+	nargv[2] = spec;
+	nargv[3] = (char *)"--run";
+	nargv[4] = (char *)"/run/sigil";
+	nargv[5] = sys_urn;
+	nargv[6] = NULL;
+	*argc = 6;
+	*argv = nargv;
+	return 0;
+}
+
+int init_pid1_state(struct init *in)
+{
+	char dev[32];
+	int want = 0;
+	for (size_t i = 0; i < in->n; i++)
+		for (size_t m = 0; m < in->c[i].sys->nmounts; m++)
+			if (in->c[i].sys->mounts[m].kind == SYS_MOUNT_STATE)
+				want = 1;
+	if (!want)
+		return 0;
+	if (find_part("state", &gpt_type_linux, dev, sizeof dev) != 0)
+		return -1;
+	if (mount_at(dev, "/state", "ext4", MS_NOSUID | MS_NODEV, NULL) != 0)
+		return -1;
+	state_mounted = 1;
+	in->o.state = "/state";
+	return 0;
+}
+
+int init_pid1_poweroff(int status)
+{
+	sync();
+	if (state_mounted && umount2("/state", 0) != 0)
+		init_say("cannot unmount /state: %s", strerror(errno));
+	sync();
+	if (getpid() != 1)
+		return status;
+	init_say("powering off (exit status %d)", status);
+	if (ioperm(DEBUG_EXIT_PORT, 4, 1) == 0)
+		outb((unsigned char)((status < 0 || status > 126 ? 126 : status) + 1), DEBUG_EXIT_PORT);
+	reboot(RB_POWER_OFF);
+	init_say("cannot power off: %s", strerror(errno));
+	for (;;)
+		pause();
+}

@@ -1,0 +1,31 @@
+/*
+ * pid1.h — sigil-init as the first process of a VM booted from a `sigil
+ * image` disk (pid1.c). main.c calls these four around its normal run, so a
+ * booted system runs through exactly the code path of a hosted one.
+ */
+#ifndef SIGIL_INIT_PID1_H
+#define SIGIL_INIT_PID1_H
+
+struct init;
+
+/* 1 when this process is PID 1 or argv[1] is "--pid1". */
+int init_pid1_wanted(int argc, char **argv);
+
+/* Brings the machine up to the point where sigil-init can run: modules,
+ * a tmpfs root (switched from the initramfs), /dev, /proc, /sys, cgroups,
+ * the store partition found by its GUID. Replaces *argv with
+ * "sigil-init -s pack:/dev/vdaN --run /run/sigil URN". 0, or -1 after
+ * printing why on the console. */
+int init_pid1_setup(int *argc, char ***argv);
+
+/* After the description is loaded: when a child has a state mount, mounts
+ * the state partition (ext4) at /state and sets in->o.state. 0 or -1. */
+int init_pid1_state(struct init *in);
+
+/* Syncs, unmounts the state partition, writes status + 1 (0..126, larger
+ * clamped) to the isa-debug-exit port 0xf4 — QEMU exits with (value << 1)
+ * | 1, so 2 * status + 3 — and powers off. Returns `status` when this is
+ * not PID 1 (--pid1); as PID 1 it does not return. */
+int init_pid1_poweroff(int status);
+
+#endif

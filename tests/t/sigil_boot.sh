@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# sigil_boot.sh — the VM test: `sigil image` of tiny.dhall with the real
+# sigil-init (dynamically linked: its libraries and loader go into the core
+# image), then `sigil boot` under TCG. sigil-init runs as PID 1: loads the
+# modules, finds the store partition by its derived GUID, verifies and starts
+# the system; the children's lines appear on the console and, when they have
+# exited, it powers off with status 0 through isa-debug-exit, so `sigil boot`
+# exits 0. Then one byte of a block in the store partition is flipped (the
+# block the console names is one the pristine partition holds): the boot
+# stops before any child runs, the console names the block, `sigil boot`
+# exits 1. Last, a system with a state mount boots twice and finds on the
+# second boot what it wrote on the first (the ext4 state partition).
+#
+# Under the sanitizer pass (SIGIL_SAN=1) the host side (sigil image, sigil
+# boot) is the ASan build, but the guest's /init is the normal build's
+# sigil-init when there is one (SIGIL_VM_INIT overrides): ASan's runtime
+# under TCG would only make the boot slower, and the hosted tests run the
+# ASan sigil-init already.
+. "$(dirname "$0")/tap.bash"
+cd "$T" || exit 1
+top=${SIGIL_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+SIGIL=$SIGIL_BUILD/bin/sigil
+export SIGIL_CACHE=$SIGIL_BUILD/pkg-cache
+export SOURCE_DATE_EPOCH=1700000000
+init=$SIGIL_BUILD/bin/sigil-init
+if [ "${SIGIL_SAN:-}" = 1 ] && [ -x "${SIGIL_VM_INIT:-$top/build/bin/sigil-init}" ]; then
+	init=${SIGIL_VM_INIT:-$top/build/bin/sigil-init}
+fi
+
+if ! command -v qemu-system-x86_64 >/dev/null; then
+	echo "not ok 1 - qemu-system-x86_64 is missing: run tools/deps"
+	echo "1..1"
+	exit 1
+fi
+
+# usage errors come before anything is booted
+"$SIGIL" boot > /dev/null 2>&1; is $? 2 "sigil boot without a disk: usage error (2)"
+head -c 1048576 /dev/zero > zero.img
+"$SIGIL" boot zero.img > /dev/null 2> zero.err; is $? 1 "a disk with no GPT is refused (1)"
+grep -q "zero.img" zero.err; ok $? "the message names the disk"
+"$SIGIL" boot --forward 80 zero.img > /dev/null 2>&1; is $? 2 "--forward without HOST:GUEST: usage error"
+
+"$SIGIL" image -q --init "$init" --build-dir out -o disk.img "$top/examples/systems/tiny.dhall" 2> image.err
+ok $? "sigil image tiny.dhall with the dynamically linked sigil-init"
+[ -s image.err ] && sed 's/^/# /' image.err
+urn=$(cat out/system.urn)
+
+# the core image carries the init's ELF closure
+mcopy -n -i disk.img@@1M ::sigil/core.img core.img 2>/dev/null
+cpio -t < core.img > core.list 2>/dev/null
+grep -qx 'lib64/ld-linux-x86-64.so.2' core.list && grep -q '/libc.so.6$' core.list &&
+	grep -q '/libsodium.so' core.list
+ok $? "the core image holds the init's loader and libraries ($(grep -c '\.so' core.list) files)"
+
+# boot: the children run, the system powers off, status 0
+start=$(date +%s.%N)
+"$SIGIL" boot --timeout 90 disk.img < /dev/null > console.log 2> boot.err
+rc=$?
+secs=$(echo "$(date +%s.%N) - $start" | bc)
+is "$rc" 0 "sigil boot disk.img exits 0 (the system's status)"
+echo "# boot to power-off: $secs s (TCG, PVH)"
+# the serial console ends lines with CR LF; the reader's line is CBOR
+LC_ALL=C grep -aq '^\[greeter\] hello from sigil' console.log; ok $? "the greeter's line appears on the console"
+LC_ALL=C grep -aq '^\[reader\] .*greeting' console.log; ok $? "the reader's CBOR config appears on the console"
+grep -q "boot: system $urn, store /dev/vda2" console.log
+ok $? "PID 1 found the store partition by its GUID (/dev/vda2)"
+grep -q 'powering off (exit status 0)' console.log; ok $? "sigil-init powers off when every child has exited"
+grep -q 'powered off with status 0' boot.err; ok $? "sigil boot reports the guest's status"
+if [ "$rc" -ne 0 ]; then sed 's/^/#   | /' console.log boot.err | tail -n 40; fi
+
+# a block flipped in the store partition
+cp disk.img bad.img
+store_start=$(sfdisk --json bad.img | python3 -c 'import json,sys; print(json.load(sys.stdin)["partitiontable"]["partitions"][1]["start"])')
+store_size=$(sfdisk --json bad.img | python3 -c 'import json,sys; print(json.load(sys.stdin)["partitiontable"]["partitions"][1]["size"])')
+off=$((store_start * 512 + 1048576))
+b=$(od -An -tu1 -j "$off" -N1 bad.img | tr -d ' ')
+# shellcheck disable=SC2059
+printf "$(printf '\\%03o' $((b ^ 1)))" | dd of=bad.img bs=1 seek="$off" conv=notrunc status=none
+"$SIGIL" boot -q --timeout 90 bad.img < /dev/null > bad.log 2> bad.err
+rc=$?
+is "$rc" 1 "sigil boot of the tampered disk exits 1"
+LC_ALL=C grep -aqE 'block [A-Z2-7]{52} .*does not hash to its reference' bad.log
+ok $? "the console names the tampered block"
+ref=$(LC_ALL=C grep -aoE 'block [A-Z2-7]{52} .*does not hash' bad.log | head -n 1 | cut -d' ' -f2)
+dd if=disk.img of=store.part bs=512 skip="$store_start" count="$store_size" status=none
+"$ERIS" ls -s pack:store.part | grep -q "^${ref:-none} "
+ok $? "that block is one of the store partition's blocks"
+LC_ALL=C grep -aq 'nothing started' bad.log && ! LC_ALL=C grep -aq 'hello from sigil' bad.log
+ok $? "no child started"
+grep -q 'powering off (exit status 1)' bad.log; ok $? "sigil-init powers off with status 1"
+if [ "$rc" -ne 1 ]; then sed 's/^/#   | /' bad.log bad.err | tail -n 40; fi
+
+# the state partition: mounted when a child has a state mount, and kept
+# between boots (the counter child appends a line to it on every boot)
+cat > counter.dhall <<'DHALL'
+{ name = "counter"
+, ram = 134217728
+, caps = 400
+, children = toMap
+    { greeter =
+      { binary = "/bin/sh"
+      , args = [ "-c", "echo boot >> /data/count; n=0; while read -r l; do n=$((n+1)); done < /data/count; echo \"boots: $n\"" ]
+      , env = toMap { LANG = "C.UTF-8" }
+      , resources = { ram = 8388608, caps = 32 }
+      , provides =
+          [] : List
+                 { name : Text
+                 , policies :
+                     List
+                       { label : { exact : Optional Text, prefix : Optional Text, suffix : Optional Text }
+                       , attributes : List { mapKey : Text, mapValue : Text }
+                       }
+                 }
+      , uses = [] : List { service : Text, label : Text, path : Optional Text }
+      , roms =
+        [ { name = "greeting", path = None Text, text = Some "hello from sigil\n", dhall = None Text }
+        ]
+      , mounts = [ { target = "/data", state = Some "d", tmpfs = None Natural, writable = True } ]
+      , uplink =
+          None { address : Text, forwards : List { host : Natural, child : Natural, proto : Text } }
+      , restart = < Never | OnFailure | Always >.Never
+      }
+    }
+}
+DHALL
+"$SIGIL" image -q --init "$init" --build-dir cout -o counter.img counter.dhall 2> image.err
+ok $? "sigil image of a system with a state mount"
+"$SIGIL" boot -q --timeout 90 counter.img < /dev/null > c1.log 2>&1; r1=$?
+"$SIGIL" boot -q --timeout 90 counter.img < /dev/null > c2.log 2>&1; r2=$?
+is "$r1 $r2" "0 0" "it boots twice, status 0 each time"
+is "$(LC_ALL=C grep -ao 'boots: [0-9]*' c1.log c2.log | cut -d: -f2- | tr '\n' ' ')" \
+	"boots: 1 boots: 2 " "the state partition (ext4 at /state) keeps the child's data across boots"
+
+done_testing
