@@ -56,16 +56,6 @@ static const struct cli_opt opts[] = {
 	{0},
 };
 
-static void default_cache(char *out, size_t size)
-{
-	const char *c = getenv("SIGIL_CACHE"), *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
-	if (c && *c)
-		snprintf(out, size, "%s", c);
-	else if (x && *x)
-		snprintf(out, size, "%s/sigil", x);
-	else
-		snprintf(out, size, "%s/.cache/sigil", h && *h ? h : "/tmp");
-}
 
 static int mkdirs(char *p)
 {
@@ -255,7 +245,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	}
 
 	/* 2. the vmlinux, cached by the bzImage's hash */
-	default_cache(cache, sizeof cache);
+	sigil_cache_dir(cache, sizeof cache);
 	if (cli_get(cmd, &a.a, "cache"))
 		snprintf(cache, sizeof cache, "%s", cli_get(cmd, &a.a, "cache"));
 	if (hash_file(vmlinuz, hex) != 0) {

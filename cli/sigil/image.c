@@ -65,16 +65,6 @@ static void default_init(char *out, size_t size)
 	}
 }
 
-static void default_cache(char *out, size_t size)
-{
-	const char *c = getenv("SIGIL_CACHE"), *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
-	if (c && *c)
-		snprintf(out, size, "%s", c);
-	else if (x && *x)
-		snprintf(out, size, "%s/sigil", x);
-	else
-		snprintf(out, size, "%s/.cache/sigil", h && *h ? h : "/tmp");
-}
 
 /* `sigil build -q -o DIR SYSTEM`, its URN line kept off our stdout (on
  * stderr, or nowhere when quiet). */
@@ -231,7 +221,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 			goto out;
 		}
 	} else {
-		default_cache(cache, sizeof cache);
+		sigil_cache_dir(cache, sizeof cache);
 		if (cli_get(cmd, &a.a, "cache"))
 			snprintf(cache, sizeof cache, "%s", cli_get(cmd, &a.a, "cache"));
 		if (!quiet && cli_show_progress())

@@ -55,6 +55,9 @@ int sigil_write_out(const struct cli_cmd *cmd, const char *path, const char *dat
 /* Reads, loads and checks a system (check, build): findings go to rep and
  * are printed; *loaded = 1 when the description could be loaded at all.
  * Returns EXIT_OK (findings or not) or the status of a read failure. */
+/* Where downloaded kernels and the like are kept: $SIGIL_CACHE, else
+ * $XDG_CACHE_HOME/sigil, else ~/.cache/sigil. */
+void sigil_cache_dir(char *out, size_t size);
 int sigil_check_system(const struct cli_cmd *cmd, const char *path, struct dhall_arena *arena,
 		       struct sys_system *sys, char **src, struct sys_report *rep, int *loaded);
 

@@ -83,3 +83,14 @@ int sigil_write_out(const struct cli_cmd *cmd, const char *path, const char *dat
 	}
 	return EXIT_OK;
 }
+
+void sigil_cache_dir(char *out, size_t size)
+{
+	const char *c = getenv("SIGIL_CACHE"), *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
+	if (c && *c)
+		snprintf(out, size, "%s", c);
+	else if (x && *x)
+		snprintf(out, size, "%s/sigil", x);
+	else
+		snprintf(out, size, "%s/.cache/sigil", h && *h ? h : "/tmp");
+}

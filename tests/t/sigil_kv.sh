@@ -47,16 +47,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_for FILE PATTERN [SECONDS]
-wait_for() {
-	local i
-	for ((i = 0; i < ${3:-10} * 20; i++)); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-json() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); c={x["name"]:x for x in r["children"]}; print(eval(sys.argv[2]))' "$1" "$2"; }
 veths() { ip -o link show | grep -o "sg$1-[0-9]*" | sort -u | tr '\n' ' '; }
 # procs REPORT: every stub of the report and its children
 procs() {

@@ -42,17 +42,6 @@ fi
 cc -O1 -o probe "$top/tests/data/init/probe.c"; ok $? "build the probe child"
 P=$T/probe
 
-# wait_for FILE PATTERN [SECONDS]: until grep finds it (0) or time is up (1)
-wait_for() {
-	local i
-	for ((i = 0; i < ${3:-10} * 20; i++)); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-# json FILE EXPR: a value of the report (python3)
-json() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); c={x["name"]:x for x in r["children"]}; print(eval(sys.argv[2]))' "$1" "$2"; }
 
 # ---- tiny ------------------------------------------------------------------
 timeout 30 "$SIGIL" run -o tiny "$ex/tiny.dhall" > tiny.out 2> tiny.log
