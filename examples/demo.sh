@@ -58,4 +58,11 @@ echo "   the description is $(wc -c < "$work/hello.cbor") bytes: $("$eris" sum "
 echo "== dhall: the same system's binary encoding and its JSON"
 "$bin/dhall" encode --file "$top/examples/systems/hello.dhall" | wc -c | sed 's/^/   CBOR bytes: /'
 printf '{ service = "Log", ports = [ 80, 443 ], tls = Some True }' | "$bin/dhall-to-json" --compact
+echo "== sigil run: build the tiny system and run it under sigil-init"
+if [ "$(id -u)" = 0 ]; then
+	timeout 60 "$bin/sigil" run -o "$work/tiny" "$top/examples/systems/tiny.dhall" 2>&1 | grep -a '^\[' | sed 's/^/   /'
+	"$bin/sigil" status "$work/tiny" | sed 's/^/   /'
+else
+	echo "   (skipped: sigil-init needs root for namespaces and cgroups)"
+fi
 echo "demo: done"

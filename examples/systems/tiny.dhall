@@ -33,7 +33,7 @@
       }
     , reader =
       { binary = "/bin/cat"
-      , args = [ "/rom/config" ]
+      , args = [ "-v", "/rom/config" ]
       , env = [] : List { mapKey : Text, mapValue : Text }
       , resources = { ram = 8388608, caps = 32 }
       , provides =

@@ -143,7 +143,10 @@ sleep 2
 kill -TERM "$ipid"; wait "$ipid"; is $? 0 "restart: stopped by SIGTERM"
 r=$(json restart/state.json 'c["flaky"]["restarts"]')
 [ "$r" -ge 2 ] && [ "$r" -le 6 ]; ok $? "restart: OnFailure restarts a failing child, with backoff ($r restarts in 2 s)"
-is "$(grep -c '^\[flaky\] flaky-run' restart.log)" "$((r + 1))" "restart: each run's output is logged"
+# every run that completed is logged; the last one may have been stopped by
+# the SIGTERM before it printed
+n=$(grep -c '^\[flaky\] flaky-run' restart.log)
+[ "$n" -ge "$r" ] && [ "$n" -le "$((r + 1))" ]; ok $? "restart: each run's output is logged ($n lines for $r restarts)"
 is "$(json restart/state.json 'c["once"]["restarts"]')" 0 "restart: Never does not restart"
 is "$(grep -c '^\[once\] once-run' restart.log)" 1 "restart: the Never child ran once"
 is "$(json restart/state.json 'c["ok"]["restarts"]')" 0 "restart: OnFailure leaves a clean exit alone"
