@@ -13,9 +13,8 @@
 # rules, two output trees.
 
 B        ?= build
-# one spelling for the build tree, so that dependency files written by a
-# build with B=/abs/path and one with B=build name the same targets
-override B := $(abspath $(B))
+# Note: dependency files name their targets as B was spelled; mixing
+# B=build and B=/abs/build in one tree leaves stale objects (make clean).
 SAN      ?=
 CC       ?= cc
 CLANG    ?= clang

@@ -87,6 +87,10 @@ static int check_name(const char *name)
 	size_t len = strlen(name);
 	if (len == 0 || len > NAME_MAX_LEN || name[0] == '/' || name[len - 1] == '/')
 		return -1;
+	/* a member (or an implied parent directory) named like the end marker
+	 * would end the archive early for every reader */
+	if (strncmp(name, "TRAILER!!!", 10) == 0 && (name[10] == 0 || name[10] == '/'))
+		return -1;
 	for (const char *p = name; *p;) {
 		const char *s = strchr(p, '/');
 		size_t n = s ? (size_t)(s - p) : strlen(p);
