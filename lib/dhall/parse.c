@@ -137,6 +137,16 @@ static struct dhall_expr *binop(struct ps *p, unsigned op, struct dhall_expr *a,
 	return e;
 }
 
+/* An optional separator (',' or '|') at the cursor and the whitespace after
+ * it: 1 when there was one, 0 when not, -1 on a malformed comment. */
+static int skip_sep(struct ps *p, int sep)
+{
+	if (ps_peek(p, 0) != sep)
+		return 0;
+	p->pos++;
+	return ps_ws(p) < 0 ? -1 : 1;
+}
+
 /* ---------------------------------------------------------------- selectors */
 
 /* `.{ a, b }` after the dot. */
@@ -146,22 +156,17 @@ static struct dhall_expr *projection(struct ps *p, struct dhall_expr *rec, size_
 	p->pos++; /* { */
 	if (ps_ws(p) < 0)
 		return NULL;
-	if (ps_peek(p, 0) == ',') {
-		p->pos++;
-		if (ps_ws(p) < 0)
-			return NULL;
-	}
+	if (skip_sep(p, ',') < 0)
+		return NULL;
 	while (ps_peek(p, 0) != '}') {
 		struct dhall_str l;
 		if (!ps_label(p, &l, 2) || ps_push_label(p, &l) || ps_ws(p) < 0)
 			return NULL;
-		if (ps_peek(p, 0) == ',') {
-			p->pos++;
-			if (ps_ws(p) < 0)
-				return NULL;
-		} else if (ps_peek(p, 0) != '}') {
+		int sep = skip_sep(p, ',');
+		if (sep < 0)
+			return NULL;
+		if (!sep && ps_peek(p, 0) != '}')
 			return ps_fail(p, "expected ',' or '}' in the projection");
-		}
 	}
 	p->pos++;
 	struct dhall_expr *e = ps_node(p, DHALL_PROJECT, pos);
@@ -493,11 +498,8 @@ static struct dhall_expr *record(struct ps *p)
 	p->pos++;
 	if (ps_ws(p) < 0)
 		return NULL;
-	if (ps_peek(p, 0) == ',') {
-		p->pos++;
-		if (ps_ws(p) < 0)
-			return NULL;
-	}
+	if (skip_sep(p, ',') < 0)
+		return NULL;
 	if (ps_peek(p, 0) == '}') { /* {} */
 		p->pos++;
 		return ps_node(p, DHALL_RECORD_TYPE, pos);
@@ -506,11 +508,8 @@ static struct dhall_expr *record(struct ps *p)
 		p->pos++;
 		if (ps_ws(p) < 0)
 			return NULL;
-		if (ps_peek(p, 0) == ',') {
-			p->pos++;
-			if (ps_ws(p) < 0)
-				return NULL;
-		}
+		if (skip_sep(p, ',') < 0)
+			return NULL;
 		if (ps_peek(p, 0) != '}')
 			return ps_fail(p, "expected '}' after '{='");
 		p->pos++;
@@ -540,17 +539,13 @@ static struct dhall_expr *record(struct ps *p)
 		}
 		if (ps_ws(p) < 0)
 			return NULL;
-		if (ps_peek(p, 0) == ',') {
-			p->pos++;
-			if (ps_ws(p) < 0)
-				return NULL;
-			if (ps_peek(p, 0) == '}')
-				break;
-			continue;
-		}
+		int sep = skip_sep(p, ',');
+		if (sep < 0)
+			return NULL;
 		if (ps_peek(p, 0) == '}')
 			break;
-		return ps_fail(p, "expected ',' or '}' in the record");
+		if (!sep)
+			return ps_fail(p, "expected ',' or '}' in the record");
 	}
 	p->pos++;
 	struct dhall_expr *r = ps_node(p, is_type ? DHALL_RECORD_TYPE : DHALL_RECORD, pos);
@@ -575,11 +570,8 @@ static struct dhall_expr *union_type(struct ps *p)
 	p->pos++;
 	if (ps_ws(p) < 0)
 		return NULL;
-	if (ps_peek(p, 0) == '|') {
-		p->pos++;
-		if (ps_ws(p) < 0)
-			return NULL;
-	}
+	if (skip_sep(p, '|') < 0)
+		return NULL;
 	while (ps_peek(p, 0) != '>') {
 		struct dhall_str l;
 		struct dhall_expr *t = NULL;
@@ -597,13 +589,11 @@ static struct dhall_expr *union_type(struct ps *p)
 		}
 		if (ps_push_label(p, &l) || ps_push_expr(p, t) || ps_ws(p) < 0)
 			return NULL;
-		if (ps_peek(p, 0) == '|') {
-			p->pos++;
-			if (ps_ws(p) < 0)
-				return NULL;
-		} else if (ps_peek(p, 0) != '>') {
+		int sep = skip_sep(p, '|');
+		if (sep < 0)
+			return NULL;
+		if (!sep && ps_peek(p, 0) != '>')
 			return ps_fail(p, "expected '|' or '>' in the union type");
-		}
 	}
 	p->pos++;
 	struct dhall_expr *u = ps_node(p, DHALL_UNION, pos);
@@ -623,28 +613,21 @@ static struct dhall_expr *list(struct ps *p)
 	p->pos++;
 	if (ps_ws(p) < 0)
 		return NULL;
-	if (ps_peek(p, 0) == ',') {
-		p->pos++;
-		if (ps_ws(p) < 0)
-			return NULL;
-	}
+	if (skip_sep(p, ',') < 0)
+		return NULL;
 	if (ps_peek(p, 0) == ']')
 		return ps_fail_at(p, pos, "an empty list needs a type: write [] : List T");
 	for (;;) {
 		struct dhall_expr *e = ps_expression(p);
 		if (!e || ps_push_expr(p, e) || ps_ws(p) < 0)
 			return NULL;
-		if (ps_peek(p, 0) == ',') {
-			p->pos++;
-			if (ps_ws(p) < 0)
-				return NULL;
-			if (ps_peek(p, 0) == ']')
-				break;
-			continue;
-		}
+		int sep = skip_sep(p, ',');
+		if (sep < 0)
+			return NULL;
 		if (ps_peek(p, 0) == ']')
 			break;
-		return ps_fail(p, "expected ',' or ']' in the list");
+		if (!sep)
+			return ps_fail(p, "expected ',' or ']' in the list");
 	}
 	p->pos++;
 	struct dhall_expr *l = ps_node(p, DHALL_LIST, pos);
@@ -699,10 +682,10 @@ static struct dhall_expr *identifier(struct ps *p)
 	size_t save = p->pos;
 	if (ps_ws(p) < 0)
 		return NULL;
-	if (ps_peek(p, 0) == '@') {
-		p->pos++;
-		if (ps_ws(p) < 0)
-			return NULL;
+	int at = skip_sep(p, '@');
+	if (at < 0)
+		return NULL;
+	if (at) {
 		if (!ps_is_digit(ps_peek(p, 0)))
 			return ps_fail(p, "expected a number after '@'");
 		struct dhall_expr *n = ps_number(p);
