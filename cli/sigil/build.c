@@ -108,28 +108,39 @@ static const char *cache_find(const struct cache *c, const char *key, char *urn,
 			return NULL;
 		memcpy(urn, u, (size_t)(tab - u));
 		urn[tab - u] = 0;
-		/* every stamp: path size mtime ino, four tab-separated fields */
-		const char *p = strchr(tab + 1, '\t');
-		while (p && *p) {
+		/* then the number of files and, per file, its stamp: path, size,
+		 * mtime, inode (four tab-separated fields). Anything else, or any
+		 * stamp that differs from the file now, is a miss. */
+		char *end;
+		unsigned long nfiles = strtoul(tab + 1, &end, 10);
+		const char *p = end;
+		if (end == tab + 1)
+			return NULL;
+		for (unsigned long f = 0; f < nfiles; f++) {
+			if (*p != '\t')
+				return NULL;
 			const char *start = p + 1, *q = start;
-			for (int f = 0; f < 4 && q; f++)
-				q = f < 3 ? strchr(q, '\t') + 1 : strchr(q, '\t');
+			for (int k = 0; k < 4; k++) {
+				q = strchr(q, '\t');
+				if (k < 3 && !q)
+					return NULL;
+				if (k < 3)
+					q++;
+			}
 			size_t n = q ? (size_t)(q - start) : strlen(start);
-			char rec[4200], now[4200];
-			if (n >= sizeof rec)
+			const char *t = memchr(start, '\t', n);
+			char path[4200], now[4200];
+			if (!t || (size_t)(t - start) >= sizeof path)
 				return NULL;
-			memcpy(rec, start, n);
-			rec[n] = 0;
-			char *t = strchr(rec, '\t');
-			if (!t)
+			memcpy(path, start, (size_t)(t - start));
+			path[t - start] = 0;
+			stamp(path, now, sizeof now);
+			if (strlen(now) != n || strncmp(start, now, n) != 0)
 				return NULL;
-			*t = 0;
-			stamp(rec, now, sizeof now);
-			*t = '\t';
-			if (strcmp(rec, now) != 0)
-				return NULL;
-			p = q;
+			p = start + n;
 		}
+		if (*p)
+			return NULL;
 		return urn;
 	}
 	return NULL;

@@ -56,6 +56,12 @@ printf '{ greeting = "Greeting", retries = 4, verbose = False }\n' > sys/roms/ti
 urn4=$("$SIGIL" build -q -o out2 sys/tiny.dhall)
 [ -n "$urn4" ] && [ "$urn4" != "$urn" ]; ok $? "a changed ROM input gives another root URN"
 
+# a damaged build cache is a miss, never a crash or a wrong answer
+{ head -c 60 out1/build-cache; printf '\nbinary:/bin/cat\turn:eris:XYZ\t3\t/usr/bin/cat\n\t\t\tgarbage\n'; } > cache.bad
+cp cache.bad out1/build-cache
+urn5=$("$SIGIL" build -q -o out1 "$ex/tiny.dhall"); s=$?
+is "$s$urn5" "0$urn" "a truncated, garbled build cache still builds the same URN"
+
 # a broken system builds nothing
 sed 's/ram = 8388608, caps = 32/ram = 1024, caps = 32/' "$ex/tiny.dhall" > sys/broken.dhall
 "$SIGIL" build -o out3 sys/broken.dhall > /dev/null 2> err; s=$?
