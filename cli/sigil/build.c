@@ -5,7 +5,8 @@
  *   1. load and check the system (as `sigil check`; any error stops here);
  *   2. per child, import the binary's closure (lib/elf: resolve, patch to
  *      URN names, encode) and replace `binary` by the URN of its closure
- *      description; encode every ROM module (a file, literal text, or a
+ *      description (a binary that is a URN already, from `sigil import`
+ *      into the same store, is kept); encode every ROM module (a file, literal text, or a
  *      Dhall file as its binary encoding) and replace it by its `urn`;
  *   3. encode the system description (canonical CBOR) into the store; its
  *      URN is the root capability: printed, and written to OUT/system.urn.
@@ -245,6 +246,12 @@ static int have(struct build *b, const char *urn)
 static int build_binary(struct build *b, struct sys_child *c)
 {
 	char key[4200], urn[ERIS_URN_LEN + 1];
+	if (strncmp(c->binary, "urn:eris:", 9) == 0) { /* imported already (sigil import -s STORE) */
+		if (!have(b, c->binary))
+			return cli_fail(b->cmd, EXIT_DATA, "child '%s': binary %s is not in the store "
+					"(import it into the same store first)", c->name, c->binary);
+		return 0;
+	}
 	if (!(c->binary = rel(b, c->binary)))
 		return cli_fail(b->cmd, EXIT_SYSTEM, "out of memory");
 	snprintf(key, sizeof key, "binary:%s", c->binary);
@@ -401,6 +408,8 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		struct sys_child *c = &sys.children[i];
 		if (progress)
 			fprintf(stderr, "\rsigil build: child %zu/%zu %-40.40s", i + 1, sys.nchildren, c->name);
+		if (c->init)
+			continue; /* a nested init: sigil-init runs its children itself */
 		if ((rc = build_binary(&b, c)))
 			goto out;
 		for (size_t k = 0; k < c->nroms; k++)

@@ -33,6 +33,16 @@
              }
          }
 
+   A nested init is a child that is itself an init: `nest "shell" Init::{ … }`
+   gives the entries "shell" (the init, whose resources are its children's
+   budget) and "shell -> NAME" for each of its children; append them to the
+   system's (or another init's) children with `#`:
+
+       children = toMap { log = … } # Sigil.nest "shell" Sigil.Init::{
+         , resources = Sigil.Resources::{ ram = Sigil.units.MiB 64, caps = 300 }
+         , children = toMap { bash = …, vfs = … }
+         }
+
    docs/system.md describes every field and every check `sigil check` makes.
 -}
 let Map = λ(v : Type) → List { mapKey : Text, mapValue : v }
@@ -104,6 +114,8 @@ let Uplink =
 
 let Restart = < Never | OnFailure | Always >
 
+let Readiness = < Simple | Forking >
+
 let Resources =
       { Type = { ram : Natural, caps : Natural }
       , default = { ram = units.MiB 16, caps = 64 }
@@ -112,6 +124,7 @@ let Resources =
 let Child =
       { Type =
           { binary : Text
+          , init : Bool
           , args : List Text
           , env : Map Text
           , resources : Resources.Type
@@ -121,9 +134,13 @@ let Child =
           , mounts : List Mount.Type
           , uplink : Optional Uplink.Type
           , restart : Restart
+          , readiness : Readiness
+          , pidFile : Optional Text
+          , uid : Optional Natural
           }
       , default =
-        { args = [] : List Text
+        { init = False
+        , args = [] : List Text
         , env = noAttributes
         , resources = Resources.default
         , provides = [] : List Service.Type
@@ -132,8 +149,35 @@ let Child =
         , mounts = [] : List Mount.Type
         , uplink = None Uplink.Type
         , restart = Restart.OnFailure
+        , readiness = Readiness.Simple
+        , pidFile = None Text
+        , uid = None Natural
         }
       }
+
+let Init =
+      { Type = { resources : Resources.Type, children : Map Child.Type }
+      , default.resources = Resources.default
+      }
+
+let Entry = { mapKey : Text, mapValue : Child.Type }
+
+let nest =
+      λ(name : Text) →
+      λ(init : Init.Type) →
+          [ { mapKey = name
+            , mapValue = Child::{ binary = "", init = True, resources = init.resources }
+            }
+          ]
+        # List/fold
+            Entry
+            init.children
+            (List Entry)
+            ( λ(e : Entry) →
+              λ(rest : List Entry) →
+                [ e with mapKey = "${name} -> ${e.mapKey}" ] # rest
+            )
+            ([] : List Entry)
 
 let System =
       { Type =
@@ -154,6 +198,9 @@ in  { System
     , Uplink
     , Forward
     , Restart
+    , Init
+    , nest
+    , Readiness
     , units
     , Map
     }

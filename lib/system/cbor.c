@@ -82,10 +82,16 @@ static struct sval *v_kvs(struct tv *t, const struct sys_kv *kv, size_t n)
 
 static struct sval *v_child(struct tv *t, const struct sys_child *c)
 {
-	struct sval *m = v_new(t, SV_MAP, 10), *res = v_new(t, SV_MAP, 2);
+	struct sval *m = v_new(t, SV_MAP, 16), *res = v_new(t, SV_MAP, 2);
 	put(res, "ram", v_nat(t, c->ram));
 	put(res, "caps", v_nat(t, c->caps));
 	put(m, "binary", v_text(t, c->binary));
+	if (c->init) { /* only when set: descriptions without nesting keep their bytes */
+		struct sval *in = v_new(t, SV_BOOL, 0);
+		if (in)
+			in->b = 1;
+		put(m, "init", in);
+	}
 	struct sval *args = v_new(t, SV_LIST, c->nargs + 1);
 	for (size_t i = 0; args && i < c->nargs; i++)
 		args->items[args->n++] = v_text(t, c->args[i]);
@@ -164,6 +170,12 @@ static struct sval *v_child(struct tv *t, const struct sys_child *c)
 	}
 	static const char *const restart[] = {"Never", "OnFailure", "Always"};
 	put(m, "restart", v_text(t, restart[c->restart]));
+	if (c->readiness == SYS_READY_FORKING) /* defaults are left out: Simple, no pidFile, no uid */
+		put(m, "readiness", v_text(t, "Forking"));
+	if (c->pid_file)
+		put(m, "pidFile", v_text(t, c->pid_file));
+	if (c->has_uid)
+		put(m, "uid", v_nat(t, c->uid));
 	return m;
 }
 
@@ -171,16 +183,21 @@ static struct sval *v_child(struct tv *t, const struct sys_child *c)
 
 struct key_ix {
 	const char *key;
-	size_t i;
+	size_t len, i;
 };
+
+/* Canonical order (RFC 8949 §4.2.3 for text keys): shorter first, then bytewise. */
+static int key_before(const struct key_ix *x, const struct key_ix *y)
+{
+	if (x->len != y->len)
+		return x->len < y->len;
+	return memcmp(x->key, y->key, x->len) < 0;
+}
 
 static int key_cmp(const void *a, const void *b)
 {
-	const char *x = ((const struct key_ix *)a)->key, *y = ((const struct key_ix *)b)->key;
-	size_t n = strlen(x), m = strlen(y);
-	if (n != m)
-		return n < m ? -1 : 1;
-	return memcmp(x, y, n);
+	const struct key_ix *x = a, *y = b;
+	return key_before(x, y) ? -1 : key_before(y, x);
 }
 
 static int write_val(struct dhall_buf *b, const struct sval *v)
@@ -200,20 +217,28 @@ static int write_val(struct dhall_buf *b, const struct sval *v)
 			rc = write_val(b, v->items[i]);
 		return rc;
 	case SV_MAP: {
-		struct key_ix *ix = malloc((v->n + 1) * sizeof *ix);
+		/* small maps (all but `children`) sorted by insertion, on the stack */
+		struct key_ix small[32], *ix = v->n <= 32 ? small : malloc(v->n * sizeof *ix);
 		if (!ix)
 			return DHALL_ENOMEM;
-		for (size_t i = 0; i < v->n; i++)
-			ix[i] = (struct key_ix){v->keys[i], i};
-		qsort(ix, v->n, sizeof *ix, key_cmp);
+		for (size_t i = 0; i < v->n; i++) {
+			struct key_ix k = {v->keys[i], strlen(v->keys[i]), i};
+			size_t j = i;
+			for (; ix == small && j > 0 && key_before(&k, &ix[j - 1]); j--)
+				ix[j] = ix[j - 1];
+			ix[j] = k;
+		}
+		if (ix != small)
+			qsort(ix, v->n, sizeof *ix, key_cmp);
 		rc = dhall_cbor_head(b, CBOR_MAP, v->n);
 		for (size_t i = 0; i < v->n && !rc; i++) {
-			if (i && strcmp(ix[i - 1].key, ix[i].key) == 0)
+			if (i && ix[i - 1].len == ix[i].len && memcmp(ix[i - 1].key, ix[i].key, ix[i].len) == 0)
 				rc = DHALL_EBINARY; /* duplicate keys have no canonical form */
-			else if (!(rc = dhall_cbor_text(b, ix[i].key, strlen(ix[i].key))))
+			else if (!(rc = dhall_cbor_text(b, ix[i].key, ix[i].len)))
 				rc = write_val(b, v->items[ix[i].i]);
 		}
-		free(ix);
+		if (ix != small)
+			free(ix);
 		return rc;
 	}
 	default:
@@ -341,7 +366,8 @@ static int rd_val(struct rd *r, struct sval **out, unsigned depth)
 				if ((rc = rd_text(r, kl, &v->keys[i])))
 					return rc;
 				if (i) {
-					struct key_ix x = {v->keys[i - 1], 0}, y = {v->keys[i], 0};
+					struct key_ix x = {v->keys[i - 1], strlen(v->keys[i - 1]), 0},
+						      y = {v->keys[i], strlen(v->keys[i]), 0};
 					if (key_cmp(&x, &y) >= 0)
 						return rd_fail(r, "map keys not in canonical order (or repeated)");
 				}

@@ -44,150 +44,183 @@ static int bad_name(const char *n)
 	return 0;
 }
 
+/* The name check of one child: its own part (base) must be a valid name;
+ * what nests it was checked by the loader (sys_nesting). */
+static void check_child_name(const struct sys_system *s, size_t i, struct sys_report *r)
+{
+	const struct sys_child *c = &s->children[i];
+	const char *base = c->base ? c->base : c->name;
+	if (bad_name(base))
+		sys_diag(r, SYS_ERROR, c->pos,
+			 "use 1 to 63 characters without \" -> \", '/' or control characters",
+			 "child name '%s' is not a valid name", base);
+	if (c->init) {
+		if (c->binary && c->binary[0])
+			sys_diag(r, SYS_ERROR, c->pos, "drop the binary (sigil-init runs the nested init)",
+				 "child '%s' is an init and names a binary", c->name);
+		if (c->nargs || c->nenv || c->nprovides || c->nuses || c->nroms || c->nmounts ||
+		    c->uplink.present)
+			sys_diag(r, SYS_ERROR, c->pos,
+				 "move args, env, provides, uses, roms, mounts and uplink to its children",
+				 "child '%s' is an init: only its resources and children count", c->name);
+	} else if (!c->binary || !c->binary[0]) {
+		sys_diag(r, SYS_ERROR, c->pos, "set binary to the program's path",
+			 "child '%s' has no binary", c->name);
+	}
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	const struct sys_child *const *x = a, *const *y = b;
+	int c = strcmp((*x)->name, (*y)->name);
+	return c ? c : (*x < *y ? -1 : *x > *y);
+}
+
 static void check_names(const struct sys_system *s, struct sys_report *r)
 {
 	if (s->name && bad_name(s->name))
 		sys_diag(r, SYS_ERROR, s->pos, "use 1 to 63 characters without \" -> \", '/' or control characters",
 			 "the system name '%s' is not a valid name", s->name);
-	for (size_t i = 0; i < s->nchildren; i++) {
-		const struct sys_child *c = &s->children[i];
-		if (bad_name(c->name))
-			sys_diag(r, SYS_ERROR, c->pos,
-				 "use 1 to 63 characters without \" -> \", '/' or control characters",
-				 "child name '%s' is not a valid name", c->name);
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(s->children[j].name, c->name) == 0)
-				sys_diag(r, SYS_ERROR, c->pos, "rename one of them",
-					 "two children are named '%s'", c->name);
-		if (!c->binary || !c->binary[0])
-			sys_diag(r, SYS_ERROR, c->pos, "set binary to the program's path",
-				 "child '%s' has no binary", c->name);
+	for (size_t i = 0; i < s->nchildren; i++)
+		check_child_name(s, i, r);
+	/* duplicates: sorted, so 1,000 children cost n log n, not n² */
+	const struct sys_child **by = calloc(s->nchildren + 1, sizeof *by);
+	if (!by)
+		return;
+	for (size_t i = 0; i < s->nchildren; i++)
+		by[i] = &s->children[i];
+	qsort(by, s->nchildren, sizeof *by, name_cmp);
+	for (size_t i = 1; i < s->nchildren; i++)
+		if (strcmp(by[i - 1]->name, by[i]->name) == 0)
+			sys_diag(r, SYS_ERROR, by[i]->pos, "rename one of them", "two children are named '%s'",
+				 by[i]->name);
+	free(by);
+}
+
+/* One child's own quota: above the runtime's overhead; its tmpfs mounts
+ * within its RAM. */
+static void check_child_quota(const struct sys_child *c, struct sys_report *r)
+{
+	char hint[256];
+	if (c->ram < SYS_CHILD_MIN_RAM) {
+		snprintf(hint, sizeof hint, "raise children.%s.resources.ram to at least %u (%.0f MiB)",
+			 c->name, SYS_CHILD_MIN_RAM, MIB(SYS_CHILD_MIN_RAM));
+		sys_diag(r, SYS_ERROR, c->ram_pos != SIZE_MAX && c->ram_pos ? c->ram_pos : c->pos, hint,
+			 "child '%s' has %llu bytes of RAM, less than the runtime's own overhead", c->name,
+			 (unsigned long long)c->ram);
+	}
+	if (c->caps < SYS_CHILD_MIN_CAPS) {
+		snprintf(hint, sizeof hint, "raise children.%s.resources.caps to at least %u", c->name,
+			 SYS_CHILD_MIN_CAPS);
+		sys_diag(r, SYS_ERROR, c->caps_pos != SIZE_MAX && c->caps_pos ? c->caps_pos : c->pos, hint,
+			 "child '%s' has %llu caps, less than the runtime's own overhead", c->name,
+			 (unsigned long long)c->caps);
+	}
+	uint64_t tmpfs = 0;
+	for (size_t m = 0; m < c->nmounts; m++)
+		if (c->mounts[m].kind == SYS_MOUNT_TMPFS)
+			tmpfs += c->mounts[m].size;
+	if (tmpfs > c->ram) {
+		snprintf(hint, sizeof hint,
+			 "raise children.%s.resources.ram to at least %llu or shrink the tmpfs mounts",
+			 c->name, (unsigned long long)tmpfs);
+		sys_diag(r, SYS_ERROR, c->ram_pos ? c->ram_pos : c->pos, hint,
+			 "child '%s': its tmpfs mounts (%llu bytes) exceed its RAM (%llu bytes)", c->name,
+			 (unsigned long long)tmpfs, (unsigned long long)c->ram);
+	}
+}
+
+/* The budget of one init: the system's (owner == SIZE_MAX) or a nested
+ * init child's. What its children take plus the init's own share must
+ * fit. A nested init keeps SYS_NESTED_INIT_RAM / _CAPS for itself. */
+static void check_budget(const struct sys_system *s, size_t owner, uint64_t ram, uint64_t caps,
+			 struct sys_report *r)
+{
+	const struct sys_child *o = owner == SIZE_MAX ? NULL : &s->children[owner];
+	uint64_t own_ram = o ? SYS_NESTED_INIT_RAM : SYS_INIT_RAM;
+	uint64_t own_caps = o ? SYS_NESTED_INIT_CAPS : SYS_INIT_CAPS;
+	uint64_t have_ram = o ? o->ram : s->ram, have_caps = o ? o->caps : s->caps;
+	size_t ram_pos = o ? (o->ram_pos ? o->ram_pos : o->pos) : (s->ram_pos ? s->ram_pos : s->pos);
+	size_t caps_pos = o ? (o->caps_pos ? o->caps_pos : o->pos) : (s->caps_pos ? s->caps_pos : s->pos);
+	char what[128], field[160], hint[320];
+	if (o) {
+		snprintf(what, sizeof what, "what the nested init '%s' has,", o->name);
+		snprintf(field, sizeof field, "children.%s.resources.", o->name);
+	} else {
+		snprintf(what, sizeof what, "the system's");
+		snprintf(field, sizeof field, "the system's ");
+	}
+	ram += own_ram;
+	caps += own_caps;
+	if (ram > have_ram) {
+		snprintf(hint, sizeof hint, "raise %sram to at least %llu (%.1f MiB) or lower the children's",
+			 field, (unsigned long long)ram, MIB(ram));
+		sys_diag(r, SYS_ERROR, ram_pos, hint,
+			 "the children's RAM (%.1f MiB) plus the init's own (%.0f MiB) exceeds %s %.1f MiB",
+			 MIB(ram - own_ram), MIB(own_ram), what, MIB(have_ram));
+	}
+	if (caps > have_caps) {
+		snprintf(hint, sizeof hint, "raise %scaps to at least %llu or lower the children's", field,
+			 (unsigned long long)caps);
+		sys_diag(r, SYS_ERROR, caps_pos, hint,
+			 "the children's caps (%llu) plus the init's own (%llu) exceed %s %llu",
+			 (unsigned long long)(caps - own_caps), (unsigned long long)own_caps, what,
+			 (unsigned long long)have_caps);
 	}
 }
 
 static void check_resources(const struct sys_system *s, struct sys_report *r)
 {
-	uint64_t ram = SYS_INIT_RAM, caps = SYS_INIT_CAPS;
-	for (size_t i = 0; i < s->nchildren; i++) {
+	size_t n = s->nchildren, inits = 0;
+	for (size_t i = 0; i < n; i++)
+		inits += s->children[i].init != 0;
+	/* sums per init: [n] is the system's own, [i] that of init child i */
+	uint64_t *ram = inits ? calloc(n + 1, sizeof *ram) : NULL;
+	uint64_t *caps = inits ? calloc(n + 1, sizeof *caps) : NULL;
+	uint64_t top_ram = 0, top_caps = 0;
+	if (inits && (!ram || !caps))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
 		const struct sys_child *c = &s->children[i];
-		char hint[256];
-		if (c->ram < SYS_CHILD_MIN_RAM) {
-			snprintf(hint, sizeof hint, "raise children.%s.resources.ram to at least %u (%.0f MiB)",
-				 c->name, SYS_CHILD_MIN_RAM, MIB(SYS_CHILD_MIN_RAM));
-			sys_diag(r, SYS_ERROR, c->ram_pos != SIZE_MAX && c->ram_pos ? c->ram_pos : c->pos, hint,
-				 "child '%s' has %llu bytes of RAM, less than the runtime's own overhead",
-				 c->name, (unsigned long long)c->ram);
+		check_child_quota(c, r);
+		if (c->parent == SIZE_MAX) {
+			top_ram += c->ram;
+			top_caps += c->caps;
+		} else {
+			ram[c->parent] += c->ram;
+			caps[c->parent] += c->caps;
 		}
-		if (c->caps < SYS_CHILD_MIN_CAPS) {
-			snprintf(hint, sizeof hint, "raise children.%s.resources.caps to at least %u", c->name,
-				 SYS_CHILD_MIN_CAPS);
-			sys_diag(r, SYS_ERROR, c->caps_pos != SIZE_MAX && c->caps_pos ? c->caps_pos : c->pos,
-				 hint, "child '%s' has %llu caps, less than the runtime's own overhead",
-				 c->name, (unsigned long long)c->caps);
-		}
-		uint64_t tmpfs = 0;
-		for (size_t m = 0; m < c->nmounts; m++)
-			if (c->mounts[m].kind == SYS_MOUNT_TMPFS)
-				tmpfs += c->mounts[m].size;
-		if (tmpfs > c->ram) {
-			snprintf(hint, sizeof hint,
-				 "raise children.%s.resources.ram to at least %llu or shrink the tmpfs mounts",
-				 c->name, (unsigned long long)tmpfs);
-			sys_diag(r, SYS_ERROR, c->ram_pos ? c->ram_pos : c->pos, hint,
-				 "child '%s': its tmpfs mounts (%llu bytes) exceed its RAM (%llu bytes)",
-				 c->name, (unsigned long long)tmpfs, (unsigned long long)c->ram);
-		}
-		ram += c->ram;
-		caps += c->caps;
 	}
-	if (ram > s->ram) {
-		char hint[256];
-		snprintf(hint, sizeof hint, "raise the system's ram to at least %llu (%.1f MiB) or lower the children's",
-			 (unsigned long long)ram, MIB(ram));
-		sys_diag(r, SYS_ERROR, s->ram_pos ? s->ram_pos : s->pos, hint,
-			 "the children's RAM (%.1f MiB) plus sigil-init's own (%.0f MiB) exceeds the system's %.1f MiB",
-			 MIB(ram - SYS_INIT_RAM), MIB(SYS_INIT_RAM), MIB(s->ram));
-	}
-	if (caps > s->caps) {
-		char hint[256];
-		snprintf(hint, sizeof hint, "raise the system's caps to at least %llu or lower the children's",
-			 (unsigned long long)caps);
-		sys_diag(r, SYS_ERROR, s->caps_pos ? s->caps_pos : s->pos, hint,
-			 "the children's caps (%llu) plus sigil-init's own (%u) exceed the system's %llu",
-			 (unsigned long long)(caps - SYS_INIT_CAPS), SYS_INIT_CAPS,
-			 (unsigned long long)s->caps);
-	}
+	check_budget(s, SIZE_MAX, top_ram, top_caps, r);
+	for (size_t i = 0; inits && i < n; i++)
+		if (s->children[i].init)
+			check_budget(s, i, ram[i], caps[i], r);
+out:
+	free(ram);
+	free(caps);
 }
-
 
 struct edge {
 	size_t from, to;
 };
 
-/* Who provides what: (service name, child, index in its provides) sorted
- * by name, so that a use looks only at the providers of its service. */
-struct provider {
-	const char *service;
-	size_t child, svc;
-};
-
-static int provider_cmp(const void *a, const void *b)
-{
-	const struct provider *x = a, *y = b;
-	int c = strcmp(x->service, y->service);
-	if (c)
-		return c;
-	return x->child < y->child ? -1 : x->child > y->child;
-}
-
-/* The first provider of `service` in the sorted index (n when none). */
-static size_t first_provider(const struct provider *ix, size_t n, const char *service)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(ix[mid].service, service) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* Returns the server index for use u of child ci, or SIZE_MAX (reported). */
-static size_t route(const struct sys_system *s, const struct provider *ix, size_t nix, size_t ci,
-		    const struct sys_use *u, struct sys_report *r)
+/* Returns the route for use u of child ci (server SIZE_MAX when there is
+ * none; the finding is reported). */
+static struct sys_route route(const struct sys_system *s, const struct sys_providers *p, size_t ci,
+			      const struct sys_use *u, struct sys_report *r)
 {
 	const struct sys_child *c = &s->children[ci];
-	char label[1024];
+	struct sys_route m[8], none = {ci, SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX};
+	char label[1024], hint[512], names[512] = "";
+	size_t providers = 0;
 	sys_full_label(c->name, u->label, label, sizeof label);
 	if (strlen(label) > SYS_LABEL_MAX)
-		sys_diag(r, SYS_ERROR, u->pos, "shorten the child name or the session label",
-			 "child '%s': the label \"%.60s…\" is %zu characters, over the limit of %d",
-			 c->name, label, strlen(label), SYS_LABEL_MAX);
-	size_t found = SIZE_MAX, nfound = 0, providers = 0;
-	char names[512] = "";
-	for (size_t x = first_provider(ix, nix, u->service);
-	     x < nix && strcmp(ix[x].service, u->service) == 0; x++) {
-		size_t k = ix[x].child;
-		const struct sys_child *srv = &s->children[k];
-		{
-			const struct sys_service *sv = &srv->provides[ix[x].svc];
-			providers++;
-			for (size_t p = 0; p < sv->npolicies; p++) {
-				if (!sys_label_matches(&sv->policies[p].label, label))
-					continue;
-				if (found != k) {
-					nfound++;
-					size_t n = strlen(names);
-					snprintf(names + n, sizeof names - n, "%s'%s'", n ? ", " : "", srv->name);
-				}
-				found = k;
-				break;
-			}
-		}
-	}
-	char hint[512];
+		sys_diag(r, SYS_ERROR, u->pos,
+			 c->depth ? "shorten the names of the child, of the inits holding it, or the session label"
+				  : "shorten the child name or the session label",
+			 "child '%s': the label \"%.60s…\" is %zu characters, over the limit of %d", c->name,
+			 label, strlen(label), SYS_LABEL_MAX);
+	size_t nfound = sys_match_use(s, p, ci, u, m, sizeof m / sizeof *m, &providers);
 	if (nfound == 0) {
 		if (providers == 0)
 			snprintf(hint, sizeof hint, "add a child that provides \"%s\", or drop the use",
@@ -197,63 +230,40 @@ static size_t route(const struct sys_system *s, const struct provider *ix, size_
 				 "add a policy with label exact \"%.200s\" (or a matching prefix) to the server of "
 				 "\"%.100s\"",
 				 label, u->service);
-		sys_diag(r, SYS_ERROR, u->pos, hint, "child '%s' uses \"%s\" (label \"%s\") but %s",
-			 c->name, u->service, label,
-			 providers ? "no server's policy names it" : "no child provides it");
-		return SIZE_MAX;
+		sys_diag(r, SYS_ERROR, u->pos, hint, "child '%s' uses \"%s\" (label \"%s\") but %s", c->name,
+			 u->service, label, providers ? "no server's policy names it" : "no child provides it");
+		return none;
 	}
 	if (nfound > 1) {
-		snprintf(hint, sizeof hint,
-			 "narrow the policies so that exactly one server matches \"%.300s\"", label);
+		for (size_t k = 0; k < nfound && k < sizeof m / sizeof *m; k++) {
+			size_t n = strlen(names);
+			snprintf(names + n, sizeof names - n, "%s'%s'", n ? ", " : "", s->children[m[k].server].name);
+		}
+		snprintf(hint, sizeof hint, "narrow the policies so that exactly one server matches \"%.300s\"",
+			 label);
 		sys_diag(r, SYS_ERROR, u->pos, hint,
 			 "child '%s' uses \"%s\" (label \"%s\"): ambiguous, the policies of %s all match",
 			 c->name, u->service, label, names);
-		return SIZE_MAX;
+		return none;
 	}
-	if (found == ci) {
+	if (m[0].server == ci) {
 		sys_diag(r, SYS_ERROR, u->pos, "a child cannot use its own service; drop the use",
 			 "child '%s' uses \"%s\" from itself", c->name, u->service);
-		return SIZE_MAX;
+		return none;
 	}
-	return found;
-}
-
-/* Marks the policies each use selects (for the unused-policy warning). */
-static void mark_policy(const struct sys_system *s, size_t server, const struct sys_use *u,
-			const char *client, unsigned char *pused_base, size_t *pidx_of_service)
-{
-	char label[1024];
-	sys_full_label(client, u->label, label, sizeof label);
-	const struct sys_child *srv = &s->children[server];
-	for (size_t j = 0; j < srv->nprovides; j++) {
-		const struct sys_service *sv = &srv->provides[j];
-		if (strcmp(sv->name, u->service) != 0)
-			continue;
-		for (size_t p = 0; p < sv->npolicies; p++)
-			if (sys_label_matches(&sv->policies[p].label, label)) {
-				pused_base[pidx_of_service[j] + p] = 1;
-				break;
-			}
-	}
+	return m[0];
 }
 
 static void check_services(const struct sys_system *s, struct sys_report *r)
 {
-	size_t n = s->nchildren, nedges = 0, nix = 0, total_prov = 0, total_uses = 0;
+	size_t n = s->nchildren, nedges = 0, total_uses = 0;
 	struct edge *edges = NULL;
-	struct provider *ix = NULL;
+	struct sys_providers prov = {NULL, 0};
 	for (size_t i = 0; i < n; i++)
 		total_uses += s->children[i].nuses;
 	edges = calloc(total_uses + 1, sizeof *edges);
-	for (size_t i = 0; i < n; i++)
-		total_prov += s->children[i].nprovides;
-	ix = calloc(total_prov + 1, sizeof *ix);
-	if (!edges || !ix)
+	if (!edges || sys_providers_init(s, &prov) != 0)
 		goto out;
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < s->children[i].nprovides; j++)
-			ix[nix++] = (struct provider){s->children[i].provides[j].name, i, j};
-	qsort(ix, nix, sizeof *ix, provider_cmp);
 	for (size_t i = 0; i < n; i++) {
 		const struct sys_child *c = &s->children[i];
 		for (size_t j = 0; j < c->nprovides; j++) {
@@ -304,11 +314,11 @@ static void check_services(const struct sys_system *s, struct sys_report *r)
 	for (size_t i = 0; i < n; i++) {
 		const struct sys_child *c = &s->children[i];
 		for (size_t u = 0; u < c->nuses; u++) {
-			size_t srv = route(s, ix, nix, i, &c->uses[u], r);
-			if (srv == SIZE_MAX)
+			struct sys_route rt = route(s, &prov, i, &c->uses[u], r);
+			if (rt.server == SIZE_MAX)
 				continue;
-			mark_policy(s, srv, &c->uses[u], c->name, pused, pidx[srv]);
-			edges[nedges++] = (struct edge){i, srv};
+			pused[pidx[rt.server][rt.service] + rt.policy] = 1;
+			edges[nedges++] = (struct edge){i, rt.server};
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -323,26 +333,27 @@ static void check_services(const struct sys_system *s, struct sys_report *r)
 						 c->name, c->provides[j].name, sys_label_text(&pol->label, sel, sizeof sel));
 			}
 	}
-	/* cycles: depth-first search over client → server edges */
+	/* cycles: depth-first search over client → server edges; the edges
+	 * were added client by client, so those of v are first[v]..first[v+1] */
 	int *state = calloc(n + 1, sizeof *state);
 	size_t *stack = calloc(n + 1, sizeof *stack), *it = calloc(n + 1, sizeof *it);
-	if (state && stack && it) {
+	size_t *first = calloc(n + 2, sizeof *first);
+	if (state && stack && it && first) {
+		for (size_t k = 0; k < nedges; k++)
+			first[edges[k].from + 1]++;
+		for (size_t v = 0; v < n; v++)
+			first[v + 1] += first[v];
 		for (size_t root = 0; root < n; root++) {
 			if (state[root])
 				continue;
 			size_t sp = 0;
 			stack[sp] = root;
-			it[sp] = 0;
+			it[sp] = first[root];
 			state[root] = 1;
 			sp++;
 			while (sp) {
-				size_t v = stack[sp - 1], e = it[sp - 1]++;
-				size_t k;
-				for (k = e; k < nedges; k++)
-					if (edges[k].from == v)
-						break;
-				it[sp - 1] = k + 1;
-				if (k >= nedges) {
+				size_t v = stack[sp - 1], k = it[sp - 1]++;
+				if (k >= first[v + 1]) {
 					state[v] = 2;
 					sp--;
 					continue;
@@ -366,12 +377,13 @@ static void check_services(const struct sys_system *s, struct sys_report *r)
 				} else if (state[w] == 0) {
 					state[w] = 1;
 					stack[sp] = w;
-					it[sp] = 0;
+					it[sp] = first[w];
 					sp++;
 				}
 			}
 		}
 	}
+	free(first);
 	free(state);
 	free(stack);
 	free(it);
@@ -381,7 +393,7 @@ out2:
 		free(pidx[i]);
 	free(pidx);
 out:
-	free(ix);
+	sys_providers_free(&prov);
 	free(edges);
 }
 

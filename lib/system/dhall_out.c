@@ -139,13 +139,16 @@ static void policy(struct gtext *t, const struct sys_policy *p, const char *ind)
 /* A child: every field written, empty ones with their type, so that all
  * children have one type (toMap and the type checker need that). `urn`:
  * some ROM of the system is a urn (after sigil build): every ROM record
- * then has that field too. */
-static void child(struct gtext *t, const struct sys_child *c, int urn)
+ * then has that field too; likewise `init` when some child is a nested
+ * init (`nested`). */
+static void child(struct gtext *t, const struct sys_child *c, int urn, int nested)
 {
 	static const char *const I = "      ";
 	const char *urn_t = urn ? ", urn : Optional Text" : "";
 	gt_printf(t, "{ binary = ");
 	text(t, c->binary ? c->binary : "");
+	if (nested)
+		gt_printf(t, "\n%s, init = %s", I, c->init ? "True" : "False");
 	gt_printf(t, "\n%s, args = ", I);
 	if (!c->nargs)
 		gt_puts(t, "[] : List Text");
@@ -269,10 +272,12 @@ int sys_dhall_render(const struct sys_system *s, const struct sys_report *notes,
 	text(&t, s->name ? s->name : "");
 	gt_printf(&t, "\n, ram = %llu\n, caps = %llu\n, children =", (unsigned long long)s->ram,
 		  (unsigned long long)s->caps);
-	int urn = 0;
-	for (size_t i = 0; i < s->nchildren; i++)
+	int urn = 0, nested = 0;
+	for (size_t i = 0; i < s->nchildren; i++) {
+		nested |= s->children[i].init;
 		for (size_t k = 0; k < s->children[i].nroms; k++)
 			urn |= s->children[i].roms[k].kind == SYS_ROM_URN;
+	}
 	if (s->nchildren == 0) {
 		gt_printf(&t, " [] : List { mapKey : Text, mapValue : { binary : Text, args : List Text, env : "
 			      "List " T_KV ", resources : { ram : Natural, caps : Natural }, provides : List " T_SVC
@@ -293,7 +298,7 @@ int sys_dhall_render(const struct sys_system *s, const struct sys_report *notes,
 			text(&t, s->children[i].name);
 			gt_puts(&t, "\n      , mapValue =\n      ");
 		}
-		child(&t, &s->children[i], urn);
+		child(&t, &s->children[i], urn, nested);
 		if (!m)
 			gt_puts(&t, "\n      }");
 	}

@@ -31,6 +31,9 @@
  *   priorities  prio_levels a power of two; priority 0 or negative and
  *               within -(prio_levels-1) (warning: init clamps or ignores)
  *   affinity    <affinity> without <affinity-space> (warning)
+ *   labels      a start's labels (its name, or name -> the label of a route
+ *               rule), with the names of the inits holding it in front,
+ *               over Genode's 160 characters (error)
  *   top level   a node init does not know: it stops applying the config
  */
 #include "genode_int.h"
@@ -51,6 +54,7 @@ struct cctx {
 	struct sys_report *r;
 	char where[256]; /* "" or "step 3 (x): " / "in the config of 'init.1': " */
 	const struct sys_gn_start *owner; /* the start of a nested init, NULL at top */
+	char chain[512]; /* the names of the inits holding this config: "a -> b -> " */
 };
 
 #define FIND(cx, sev, pos, hint, fmt, ...) \
@@ -389,6 +393,42 @@ static void check_forwarding(struct cctx *x)
 	}
 }
 
+/* Genode caps labels at 160 characters and each init on the way up puts
+ * its child's name in front (INIT.md §4.1, §12.5): a session of a nested
+ * child that reaches the top carries every enclosing init's name. */
+static void check_label_lengths(struct cctx *x)
+{
+	const struct sys_gn_config *c = x->c;
+	size_t chain = strlen(x->chain);
+	for (size_t i = 0; i < c->nstarts; i++) {
+		const struct sys_gn_start *st = &c->starts[i];
+		size_t nr, own = chain + strlen(st->name);
+		const struct sys_gn_rule *rules = gn_rules(c, i, &nr);
+		size_t worst = own;
+		const char *what = NULL, *svc = NULL;
+		for (size_t k = 0; k < nr; k++) {
+			const char *l = rules[k].sel.label ? rules[k].sel.label : rules[k].sel.prefix;
+			if (l && own + 4 + strlen(l) > worst) {
+				worst = own + 4 + strlen(l);
+				what = l;
+				svc = rules[k].service;
+			}
+		}
+		if (worst <= SYS_LABEL_MAX)
+			continue;
+		if (what)
+			FIND(x, SYS_ERROR, st->pos, "shorten the names of the start, of the inits holding it, or the label",
+			     "start '%s': its \"%s\" session \"%s%s -> %s\" is %zu characters with the names of the "
+			     "inits holding it, over Genode's %d (it is cut, and routing fails in unrelated ways)",
+			     st->name, svc ? svc : "any", x->chain, st->name, what, worst, SYS_LABEL_MAX);
+		else
+			FIND(x, SYS_ERROR, st->pos, "shorten the names of the start or of the inits holding it",
+			     "start '%s': its label \"%s%s\" is %zu characters with the names of the inits holding "
+			     "it, over Genode's %d",
+			     st->name, x->chain, st->name, worst, SYS_LABEL_MAX);
+	}
+}
+
 static void check_config(struct cctx *x)
 {
 	const struct sys_gn_config *c = x->c;
@@ -407,10 +447,14 @@ static void check_config(struct cctx *x)
 	check_forwarding(x);
 	check_routing(x);
 	check_resources(x);
+	check_label_lengths(x);
 	for (size_t i = 0; i < c->nstarts; i++) {
 		if (!c->starts[i].sub)
 			continue;
 		struct cctx sub = {.c = c->starts[i].sub, .r = x->r, .owner = &c->starts[i]};
+		if (snprintf(sub.chain, sizeof sub.chain, "%s%s -> ", x->chain, c->starts[i].name) >=
+		    (int)sizeof sub.chain)
+			sub.chain[sizeof sub.chain - 1] = 0; /* already far over any label limit */
 		if (snprintf(sub.where, sizeof sub.where, "%sin the config of '%s': ", x->where,
 			     c->starts[i].name) >= (int)sizeof sub.where)
 			sub.where[sizeof sub.where - 2] = ' '; /* truncated, still readable */

@@ -23,11 +23,21 @@
  *     use no policy of its server matches, an exact policy for the client's
  *     full label is added, so that Sigil's policy routing picks the server
  *     Genode's rules picked. Policies are sorted and deduplicated.
+ * Nested inits (a <start> with an init <config>) become init children,
+ * their starts children "INIT -> NAME", at any depth. A request is then
+ * followed the way the inits route it: up through <parent/> targets (each
+ * init puts its name in front of the label), across to a child, down
+ * through a nested init's forwarded <service> (its best <policy>, else its
+ * <default-policy>) to the child that serves it; the use is the
+ * requester's, the server the one reached. Policies added for unmatched
+ * uses carry the label as the server sees it (route.c), so the policy
+ * routing of the model reaches the same server.
  * What the Sigil model cannot hold is listed in `notes` (warnings at the
- * node): routes to the parent other than env sessions and unlabeled ROMs,
- * label rewrites at targets, <default-policy>, policies without selector,
- * forwarded <service>s, aliases, nested inits' children.
- * The system's budget is the children's sums plus sigil-init's own.
+ * node): routes leaving the system to its parent other than env sessions
+ * and unlabeled ROMs, label rewrites at targets, <default-policy>,
+ * policies without selector, the top config's forwarded <service>s,
+ * aliases. The system's budget is the top-level children's sums plus
+ * sigil-init's own.
  */
 #include "genode_int.h"
 
@@ -80,10 +90,21 @@ static int cmp_kv(const void *x, const void *y)
 	return c ? c : strcmp(a->value, b->value);
 }
 
+/* One <start> of the config tree, in depth-first order with each config's
+ * starts sorted by name: the children of the imported system, 1:1. */
+struct node {
+	const struct sys_gn_config *c;
+	size_t start;  /* index in c->starts */
+	size_t parent; /* node of the nested init holding it, SIZE_MAX at the top */
+	const char *name; /* full: "shell -> bash" */
+};
+
 struct ictx {
 	struct dhall_arena *a;
-	const struct sys_gn_config *c;
 	struct sys_report *notes;
+	struct node *nodes;
+	size_t nnodes, capnodes;
+	size_t **server; /* server[n][u]: the node serving use u of node n */
 	int oom;
 };
 
@@ -149,10 +170,9 @@ static int convert_policy(struct ictx *x, const struct sys_gn_start *st, const s
 	return 1;
 }
 
-/* The requests start i's rules speak of (malloc'd, *n of them). */
-static struct req *requests(struct ictx *x, size_t i, size_t *n)
+/* The requests start i of config c speaks of in its rules (malloc'd, *n). */
+static struct req *requests(struct ictx *x, const struct sys_gn_config *c, size_t i, size_t *n)
 {
-	const struct sys_gn_config *c = x->c;
 	size_t nr, nsvc = 0;
 	const struct sys_gn_rule *rules = gn_rules(c, i, &nr);
 	for (size_t s = 0; s < c->nstarts; s++)
@@ -186,69 +206,218 @@ static struct req *requests(struct ictx *x, size_t i, size_t *n)
 	return rq;
 }
 
-static int import_child(struct ictx *x, size_t i, struct sys_child *ch)
+/* Adds the starts of config c (sorted by name) and, depth first, those of
+ * the nested inits among them. */
+static void add_nodes(struct ictx *x, const struct sys_gn_config *c, size_t parent)
 {
-	const struct sys_gn_config *c = x->c;
-	const struct sys_gn_start *st = &c->starts[i];
+	size_t *order = calloc(c->nstarts + 1, sizeof *order);
+	if (!order) {
+		x->oom = 1;
+		return;
+	}
+	for (size_t i = 0; i < c->nstarts; i++) { /* insertion sort: stable */
+		size_t j = i;
+		while (j > 0 && strcmp(c->starts[order[j - 1]].name, c->starts[i].name) > 0) {
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = i;
+	}
+	for (size_t k = 0; k < c->nstarts && !x->oom; k++) {
+		const struct sys_gn_start *st = &c->starts[order[k]];
+		if (x->nnodes == x->capnodes) {
+			size_t nc = x->capnodes ? x->capnodes * 2 : 16;
+			struct node *nn = realloc(x->nodes, nc * sizeof *nn);
+			if (!nn) {
+				x->oom = 1;
+				break;
+			}
+			x->nodes = nn;
+			x->capnodes = nc;
+		}
+		size_t me = x->nnodes++;
+		const char *name = st->name;
+		if (parent != SIZE_MAX) {
+			char buf[1024];
+			snprintf(buf, sizeof buf, "%s -> %s", x->nodes[parent].name, st->name);
+			name = dup(x, buf, strlen(buf));
+		}
+		x->nodes[me] = (struct node){c, order[k], parent, name};
+		if (st->sub)
+			add_nodes(x, st->sub, me);
+	}
+	free(order);
+}
+
+static size_t node_of(const struct ictx *x, const struct sys_gn_config *c, size_t start)
+{
+	for (size_t n = 0; n < x->nnodes; n++)
+		if (x->nodes[n].c == c && x->nodes[n].start == start)
+			return n;
+	return SIZE_MAX;
+}
+
+/* Whether a <policy>'s selectors accept label l (INIT.md §4.6), and how
+ * strongly: 0 no; exact > prefix > suffix, longer beats shorter. */
+static size_t policy_strength(const struct sys_gn_sel *s, const char *l)
+{
+	size_t n = strlen(l);
+	if (!s->label && !s->prefix && !s->suffix && !s->last)
+		return 0;
+	if (s->label && strcmp(s->label, l) != 0)
+		return 0;
+	if (s->prefix && strncmp(s->prefix, l, strlen(s->prefix)) != 0)
+		return 0;
+	if (s->suffix && (strlen(s->suffix) > n || strcmp(l + n - strlen(s->suffix), s->suffix) != 0))
+		return 0;
+	if (s->last && strcmp(gn_last_element(l), s->last) != 0)
+		return 0;
+	if (s->label)
+		return (size_t)3 << 24;
+	if (s->prefix)
+		return ((size_t)2 << 24) + strlen(s->prefix);
+	return ((size_t)1 << 24) + (s->suffix ? strlen(s->suffix) : 0);
+}
+
+/* Init's forwarding (INIT.md §5): the node a request for `service`
+ * arriving at nested init `owner` with label `full` goes to, by the best
+ * policy of its <service> (else its <default-policy>); SIZE_MAX when
+ * denied. Label rewrites at the target are noted, not followed. */
+static size_t forward(struct ictx *x, size_t owner, const char *service, const char *full)
+{
+	const struct sys_gn_config *sub = x->nodes[owner].c->starts[x->nodes[owner].start].sub;
+	const struct sys_gn_policy *best = NULL, *dflt = NULL;
+	size_t best_strength = 0;
+	for (size_t i = 0; i < sub->nservices; i++) {
+		const struct sys_gn_service *sv = &sub->services[i];
+		if (!sv->name || strcmp(sv->name, service) != 0)
+			continue;
+		for (size_t p = 0; p < sv->npolicies; p++) {
+			const struct sys_gn_policy *gp = &sv->policies[p];
+			size_t st = gp->is_default ? 0 : policy_strength(&gp->sel, full);
+			if (gp->is_default && !dflt)
+				dflt = gp;
+			if (st > best_strength) {
+				best = gp;
+				best_strength = st;
+			}
+		}
+	}
+	if (!best)
+		best = dflt;
+	if (!best || !best->target.name)
+		return SIZE_MAX;
+	if (best->target.label)
+		sys_diag(x->notes, SYS_WARNING, best->target.pos, NULL,
+			 "'%s': the label rewrite to \"%s\" (service \"%s\") is not carried over",
+			 x->nodes[owner].name, best->target.label, service);
+	size_t k = gn_find_start(sub, best->target.name);
+	return k == SIZE_MAX ? SIZE_MAX : node_of(x, sub, k);
+}
+
+/* Follows request (service, label) of node d the way the inits do: up
+ * through <parent/> targets (each init puts its name in front), across to
+ * a child, down through nested inits' forwarded services. Returns the
+ * node serving it, or SIZE_MAX; *res is the last routing decision (its
+ * kind GN_TO_PARENT at the top when the request leaves the system). */
+static size_t follow(struct ictx *x, size_t d, const char *service, const char *label, struct gn_res *res)
+{
+	char full[1024];
+	size_t n = d;
+	snprintf(full, sizeof full, "%s -> %s", x->nodes[d].c->starts[x->nodes[d].start].name, label);
+	for (;;) {
+		const struct node *nd = &x->nodes[n];
+		gn_resolve(nd->c, nd->start, service, full, res);
+		if (res->kind == GN_DENIED)
+			return SIZE_MAX;
+		if (res->kind == GN_TO_PARENT) {
+			if (nd->parent == SIZE_MAX)
+				return SIZE_MAX;
+			char up[sizeof full];
+			const struct node *p = &x->nodes[nd->parent];
+			if (snprintf(up, sizeof up, "%s -> %s", p->c->starts[p->start].name, full) >= (int)sizeof up)
+				return SIZE_MAX; /* a label no init could carry */
+			memcpy(full, up, sizeof full);
+			n = nd->parent;
+			continue;
+		}
+		break;
+	}
+	if (res->target && res->target->label)
+		sys_diag(x->notes, SYS_WARNING, res->target->pos, NULL,
+			 "start '%s': the label rewrite to \"%s\" (service \"%s\") is not carried over",
+			 x->nodes[d].name, res->target->label, service);
+	size_t m = node_of(x, x->nodes[n].c, res->server);
+	while (m != SIZE_MAX && x->nodes[m].c->starts[x->nodes[m].start].sub)
+		m = forward(x, m, service, full);
+	return m;
+}
+
+static int import_child(struct ictx *x, size_t n, struct sys_child *ch)
+{
+	const struct node *nd = &x->nodes[n];
+	const struct sys_gn_start *st = &nd->c->starts[nd->start];
 	size_t nrq = 0;
-	struct req *rq = requests(x, i, &nrq);
-	if (!rq)
-		return DHALL_ENOMEM;
+	struct req *rq = NULL;
 	memset(ch, 0, sizeof *ch);
-	ch->name = st->name;
-	ch->binary = st->binary;
+	ch->name = nd->name;
+	ch->binary = st->sub ? "" : st->binary;
+	ch->init = st->sub != NULL;
 	ch->ram = st->ram;
 	ch->caps = st->caps;
 	ch->restart = SYS_RESTART_ON_FAILURE;
 	ch->pos = ch->ram_pos = ch->caps_pos = SIZE_MAX;
 	ch->uplink.pos = SIZE_MAX;
+	if (st->sub)
+		return 0; /* a nested init's rules carry its children's requests */
+	if (!(rq = requests(x, nd->c, nd->start, &nrq)))
+		return DHALL_ENOMEM;
 	ch->uses = dhall_arena_alloc(x->a, (nrq + 1) * sizeof *ch->uses);
-	if (!ch->uses)
+	x->server[n] = calloc(nrq + 1, sizeof **x->server);
+	if (!ch->uses || !x->server[n])
 		goto oom;
 	for (size_t k = 0; k < nrq; k++) {
-		char full[1024];
-		snprintf(full, sizeof full, "%s -> %s", st->name, rq[k].label);
-		struct gn_res res;
-		gn_resolve(c, i, rq[k].service, full, &res);
 		int seen = 0;
-		for (size_t u = 0; u < ch->nuses && !seen; u++)
-			seen = strcmp(ch->uses[u].service, rq[k].service) == 0 &&
-			       strcmp(ch->uses[u].label, rq[k].label) == 0;
 		for (size_t q = 0; q < k && !seen; q++)
 			seen = strcmp(rq[q].service, rq[k].service) == 0 && strcmp(rq[q].label, rq[k].label) == 0;
 		if (seen)
 			continue;
-		if (res.kind == GN_TO_CHILD && res.server != i) {
+		struct gn_res res;
+		size_t srv = follow(x, n, rq[k].service, rq[k].label, &res);
+		if (srv != SIZE_MAX && srv != n) {
+			x->server[n][ch->nuses] = srv;
 			ch->uses[ch->nuses++] = (struct sys_use){rq[k].service, rq[k].label, NULL, SIZE_MAX};
-			if (res.target && res.target->label)
-				sys_diag(x->notes, SYS_WARNING, res.target->pos, NULL,
-					 "start '%s': the label rewrite to \"%s\" (service \"%s\") is not carried over",
-					 st->name, res.target->label, rq[k].service);
-		} else if (res.kind == GN_TO_PARENT && !is_env_service(rq[k].service) &&
+		} else if (srv == SIZE_MAX && res.kind == GN_TO_PARENT && !is_env_service(rq[k].service) &&
 			   (strcmp(rq[k].service, "ROM") != 0 || rq[k].label[0])) {
 			sys_diag(x->notes, SYS_WARNING, res.target ? res.target->pos : rq[k].pos, NULL,
 				 "start '%s': the route of \"%s\"%s%s%s to the parent is not carried over "
 				 "(the Sigil model has no parent services)",
-				 st->name, rq[k].service, rq[k].label[0] ? " (label \"" : "", rq[k].label,
+				 nd->name, rq[k].service, rq[k].label[0] ? " (label \"" : "", rq[k].label,
 				 rq[k].label[0] ? "\")" : "");
 		}
 	}
-	qsort(ch->uses, ch->nuses, sizeof *ch->uses, cmp_use);
+	for (size_t i = 1; i < ch->nuses; i++) /* sorted, the servers alongside */
+		for (size_t j = i; j > 0 && cmp_use(&ch->uses[j - 1], &ch->uses[j]) > 0; j--) {
+			struct sys_use tu = ch->uses[j];
+			size_t ts = x->server[n][j];
+			ch->uses[j] = ch->uses[j - 1];
+			x->server[n][j] = x->server[n][j - 1];
+			ch->uses[j - 1] = tu;
+			x->server[n][j - 1] = ts;
+		}
 	free(rq);
-	if (st->sub)
-		sys_diag(x->notes, SYS_WARNING, st->pos, NULL,
-			 "start '%s' is a nested init: its own children are not carried over", st->name);
 	return 0;
 oom:
 	free(rq);
 	return DHALL_ENOMEM;
 }
 
-/* Server-wide policies of start i: its own, plus one per use routed to it
- * that none matches; then each provided service gets the list. */
-static int import_policies(struct ictx *x, struct sys_system *s, size_t *order, size_t i)
+/* Server-wide policies of node i: its own, plus one per use routed to it
+ * that none matches (the label as the server sees it, route.c); then each
+ * provided service gets the list. */
+static int import_policies(struct ictx *x, struct sys_system *s, size_t i)
 {
-	const struct sys_gn_start *st = &x->c->starts[order[i]];
+	const struct sys_gn_start *st = &x->nodes[i].c->starts[x->nodes[i].start];
 	struct sys_child *ch = &s->children[i];
 	size_t nuses = 0;
 	for (size_t k = 0; k < s->nchildren; k++)
@@ -257,7 +426,7 @@ static int import_policies(struct ictx *x, struct sys_system *s, size_t *order, 
 	if (!pol)
 		return DHALL_ENOMEM;
 	size_t np = 0;
-	for (size_t p = 0; p < st->npolicies; p++)
+	for (size_t p = 0; p < st->npolicies && !st->sub; p++)
 		if (convert_policy(x, st, &st->policies[p], &pol[np]))
 			np++;
 	if (x->oom)
@@ -265,23 +434,16 @@ static int import_policies(struct ictx *x, struct sys_system *s, size_t *order, 
 	if (ch->nprovides == 0) {
 		if (np)
 			sys_diag(x->notes, SYS_WARNING, st->pos, NULL,
-				 "start '%s' has policies but provides no service: they are not carried over", st->name);
+				 "start '%s' has policies but provides no service: they are not carried over", ch->name);
 		return 0;
 	}
 	for (size_t k = 0; k < s->nchildren; k++) {
 		const struct sys_child *cl = &s->children[k];
 		for (size_t u = 0; u < cl->nuses; u++) {
-			struct gn_res res;
-			char full[1024];
-			snprintf(full, sizeof full, "%s -> %s", cl->name, cl->uses[u].label);
-			gn_resolve(x->c, order[k], cl->uses[u].service, full, &res);
-			if (res.kind != GN_TO_CHILD || res.server != order[i])
+			if (x->server[k][u] != i)
 				continue;
 			char label[1024];
-			if (cl->uses[u].label[0])
-				snprintf(label, sizeof label, "%s -> %s", cl->name, cl->uses[u].label);
-			else
-				snprintf(label, sizeof label, "%s", cl->name);
+			sys_use_label(s, k, &cl->uses[u], i, label, sizeof label);
 			int matched = 0;
 			for (size_t p = 0; p < np && !matched; p++)
 				matched = gn_sigil_matches(&pol[p].label, label);
@@ -305,74 +467,99 @@ static int import_policies(struct ictx *x, struct sys_system *s, size_t *order, 
 	return 0;
 }
 
-int sys_genode_import(struct dhall_arena *arena, const struct sys_gn_config *c, const char *name,
-		      struct sys_system *out, struct sys_report *notes)
+/* The provided services of node n's start, sorted, without duplicates. */
+static int import_provides(struct ictx *x, size_t n, struct sys_child *ch)
 {
-	struct ictx x = {.a = arena, .c = c, .notes = notes};
-	size_t *order = calloc(c->nstarts + 1, sizeof *order);
-	int rc = DHALL_ENOMEM;
-	memset(out, 0, sizeof *out);
-	if (!order)
-		goto out;
-	/* sorted by name (insertion sort: stable, no comparator state) */
-	for (size_t i = 0; i < c->nstarts; i++) {
-		size_t j = i;
-		while (j > 0 && strcmp(c->starts[order[j - 1]].name, c->starts[i].name) > 0) {
-			order[j] = order[j - 1];
+	const struct sys_gn_start *st = &x->nodes[n].c->starts[x->nodes[n].start];
+	ch->provides = dhall_arena_alloc(x->a, (st->nprovides + 1) * sizeof *ch->provides);
+	if (!ch->provides)
+		return DHALL_ENOMEM;
+	if (st->sub)
+		return 0; /* a nested init's services are its children's */
+	for (size_t p = 0; p < st->nprovides; p++) {
+		int dupl = 0;
+		for (size_t q = 0; q < ch->nprovides; q++)
+			dupl |= strcmp(ch->provides[q].name, st->provides[p].name) == 0;
+		if (dupl)
+			continue;
+		size_t j = ch->nprovides++; /* sorted by name */
+		while (j > 0 && strcmp(ch->provides[j - 1].name, st->provides[p].name) > 0) {
+			ch->provides[j] = ch->provides[j - 1];
 			j--;
 		}
-		order[j] = i;
+		memset(&ch->provides[j], 0, sizeof *ch->provides);
+		ch->provides[j].pos = SIZE_MAX;
+		ch->provides[j].name = st->provides[p].name;
 	}
-	out->name = name;
-	out->pos = out->ram_pos = out->caps_pos = SIZE_MAX;
-	out->children = dhall_arena_alloc(arena, (c->nstarts + 1) * sizeof *out->children);
-	if (!out->children)
-		goto out;
-	out->ram = SYS_INIT_RAM;
-	out->caps = SYS_INIT_CAPS;
-	for (size_t i = 0; i < c->nstarts; i++) {
-		const struct sys_gn_start *st = &c->starts[order[i]];
-		struct sys_child *ch = &out->children[i];
-		if ((rc = import_child(&x, order[i], ch)))
-			goto out;
-		out->nchildren++;
-		out->ram += ch->ram;
-		out->caps += ch->caps;
-		ch->provides = dhall_arena_alloc(arena, (st->nprovides + 1) * sizeof *ch->provides);
-		if (!ch->provides)
-			goto oom;
-		for (size_t p = 0; p < st->nprovides; p++) {
-			int dupl = 0;
-			for (size_t q = 0; q < ch->nprovides; q++)
-				dupl |= strcmp(ch->provides[q].name, st->provides[p].name) == 0;
-			if (dupl)
-				continue;
-			size_t j = ch->nprovides++; /* sorted by name */
-			while (j > 0 && strcmp(ch->provides[j - 1].name, st->provides[p].name) > 0) {
-				ch->provides[j] = ch->provides[j - 1];
-				j--;
-			}
-			memset(&ch->provides[j], 0, sizeof *ch->provides);
-			ch->provides[j].pos = SIZE_MAX;
-			ch->provides[j].name = st->provides[p].name;
-		}
-	}
-	for (size_t i = 0; i < c->nstarts; i++)
-		if ((rc = import_policies(&x, out, order, i)))
-			goto out;
-	for (size_t i = 0; i < c->nservices; i++)
-		sys_diag(notes, SYS_WARNING, c->services[i].pos, NULL,
+	return 0;
+}
+
+/* Notes for what a config holds that the model cannot: aliases, and the
+ * top config's forwarded services (nested inits' are followed). */
+static void note_config(struct ictx *x, const struct sys_gn_config *c, int top)
+{
+	for (size_t i = 0; top && i < c->nservices; i++)
+		sys_diag(x->notes, SYS_WARNING, c->services[i].pos, NULL,
 			 "init's forwarded service \"%s\" is not carried over",
 			 c->services[i].name ? c->services[i].name : "");
 	for (size_t i = 0; i < c->naliases; i++)
-		sys_diag(notes, SYS_WARNING, c->aliases[i].pos, NULL,
+		sys_diag(x->notes, SYS_WARNING, c->aliases[i].pos, NULL,
 			 "alias '%s' is not carried over (routes through it are)",
 			 c->aliases[i].name ? c->aliases[i].name : "");
-	rc = x.oom ? DHALL_ENOMEM : 0;
-	goto out;
-oom:
+}
+
+int sys_genode_import(struct dhall_arena *arena, const struct sys_gn_config *c, const char *name,
+		      struct sys_system *out, struct sys_report *notes)
+{
+	struct ictx x = {.a = arena, .notes = notes};
+	int rc = DHALL_ENOMEM;
+	memset(out, 0, sizeof *out);
+	add_nodes(&x, c, SIZE_MAX);
+	if (x.oom)
+		goto out;
+	out->name = name;
+	out->pos = out->ram_pos = out->caps_pos = SIZE_MAX;
+	out->children = dhall_arena_alloc(arena, (x.nnodes + 1) * sizeof *out->children);
+	x.server = calloc(x.nnodes + 1, sizeof *x.server);
+	if (!out->children || !x.server)
+		goto out;
+	out->ram = SYS_INIT_RAM;
+	out->caps = SYS_INIT_CAPS;
+	for (size_t n = 0; n < x.nnodes; n++) { /* provides first: follow() looks at them */
+		if ((rc = import_provides(&x, n, &out->children[n])))
+			goto out;
+	}
+	for (size_t n = 0; n < x.nnodes; n++) {
+		struct sys_child *ch = &out->children[n];
+		struct sys_service *prov = ch->provides;
+		size_t nprov = ch->nprovides;
+		if ((rc = import_child(&x, n, ch)))
+			goto out;
+		ch->provides = prov;
+		ch->nprovides = nprov;
+		out->nchildren++;
+		if (x.nodes[n].parent == SIZE_MAX) {
+			out->ram += ch->ram;
+			out->caps += ch->caps;
+		}
+	}
 	rc = DHALL_ENOMEM;
+	if (sys_nesting(out, notes) == DHALL_ENOMEM)
+		goto out;
+	for (size_t n = 0; n < x.nnodes; n++)
+		if ((rc = import_policies(&x, out, n)))
+			goto out;
+	note_config(&x, c, 1);
+	for (size_t n = 0; n < x.nnodes; n++) {
+		const struct sys_gn_start *st = &x.nodes[n].c->starts[x.nodes[n].start];
+		if (st->sub)
+			note_config(&x, st->sub, 0);
+	}
+	rc = x.oom ? DHALL_ENOMEM : 0;
 out:
-	free(order);
+	for (size_t n = 0; x.server && n < x.nnodes; n++)
+		free(x.server[n]);
+	free(x.server);
+	free(x.nodes);
 	return rc;
 }

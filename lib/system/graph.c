@@ -3,7 +3,7 @@
  * graph`. Nodes are the children (name, RAM in MiB, caps, provided
  * services); an edge client → server per use, labelled with the service
  * and the session label, going to the server whose policy matches the
- * client's full label (check.c's routing rule). Problems are drawn, not
+ * client's label as that server sees it (route.c's rule, sys_match_use). Problems are drawn, not
  * hidden: a use no server takes goes to a red "?" node, one several
  * servers take gets a red edge to each; a policy no use matches is a
  * dashed red note attached to its server. Output is deterministic (model
@@ -63,46 +63,41 @@ int sys_graph_dot(const struct sys_system *s, char **out, size_t *len)
 		dot_str(&t, lab);
 		gt_puts(&t, "];\n");
 	}
+	struct sys_providers prov;
+	size_t *first = calloc(s->nchildren + 1, sizeof *first); /* first policy index per child */
+	if (!first || sys_providers_init(s, &prov) != 0) {
+		free(first);
+		free(used);
+		free(t.s);
+		return DHALL_ENOMEM;
+	}
+	for (size_t i = 0, k = 0; i < s->nchildren; i++) {
+		first[i] = k;
+		for (size_t j = 0; j < s->children[i].nprovides; j++)
+			k += s->children[i].provides[j].npolicies;
+	}
 	for (size_t i = 0; i < s->nchildren; i++) {
 		const struct sys_child *c = &s->children[i];
 		for (size_t u = 0; u < c->nuses; u++) {
 			const struct sys_use *us = &c->uses[u];
-			char label[1024], elab[1200];
-			sys_full_label(c->name, us->label, label, sizeof label);
+			struct sys_route m[16];
+			char elab[1200];
 			snprintf(elab, sizeof elab, "%s%s%s%s", us->service, us->label[0] ? " \"" : "",
 				 us->label, us->label[0] ? "\"" : "");
-			size_t nsrv = 0, base = 0;
-			for (int pass = 0; pass < 2; pass++) {
-				base = 0;
-				for (size_t k = 0; k < s->nchildren; k++) {
-					const struct sys_child *srv = &s->children[k];
-					int match = 0;
-					for (size_t j = 0; j < srv->nprovides; j++) {
-						const struct sys_service *sv = &srv->provides[j];
-						int svc = strcmp(sv->name, us->service) == 0;
-						for (size_t p = 0; p < sv->npolicies; p++, base++)
-							if (svc && !match && gn_sigil_matches(&sv->policies[p].label, label)) {
-								match = 1;
-								if (pass == 1)
-									used[base] = 1;
-							}
-					}
-					if (!match)
-						continue;
-					if (pass == 0) {
-						nsrv++;
-						continue;
-					}
-					gt_puts(&t, "\t");
-					dot_str(&t, c->name);
-					gt_puts(&t, " -> ");
-					dot_str(&t, srv->name);
-					gt_puts(&t, " [label=");
-					dot_str(&t, elab);
-					gt_puts(&t, nsrv > 1 ? ", color=red, fontcolor=red];\n" : "];\n");
-				}
-				if (pass == 0 && nsrv == 0)
-					break;
+			size_t nsrv = sys_match_use(s, &prov, i, us, m, sizeof m / sizeof *m, NULL);
+			for (size_t k = 0; k < nsrv && k < sizeof m / sizeof *m; k++) {
+				const struct sys_child *srv = &s->children[m[k].server];
+				size_t pol = first[m[k].server];
+				for (size_t j = 0; j < m[k].service; j++)
+					pol += srv->provides[j].npolicies;
+				used[pol + m[k].policy] = 1;
+				gt_puts(&t, "\t");
+				dot_str(&t, c->name);
+				gt_puts(&t, " -> ");
+				dot_str(&t, srv->name);
+				gt_puts(&t, " [label=");
+				dot_str(&t, elab);
+				gt_puts(&t, nsrv > 1 ? ", color=red, fontcolor=red];\n" : "];\n");
 			}
 			if (nsrv == 0) {
 				char id[1200];
@@ -119,6 +114,8 @@ int sys_graph_dot(const struct sys_system *s, char **out, size_t *len)
 			}
 		}
 	}
+	sys_providers_free(&prov);
+	free(first);
 	size_t base = 0;
 	for (size_t i = 0; i < s->nchildren; i++) {
 		const struct sys_child *c = &s->children[i];

@@ -8,13 +8,12 @@
  * alternative `< … >.A` → tag A, `< … >.A x` → tag A with payload x. Anything
  * else (a function, an unnormalized application, an import) is not a value
  * and is reported at its position.
- * JSON (jansson): objects, arrays, strings, non-negative integers, booleans,
- * null. jansson keeps no positions of values, so shape errors from JSON name
- * the path instead; syntax errors carry jansson's line and column.
+ * JSON (our reader, json.c): objects, arrays, strings, non-negative
+ * integers, booleans, null, each value with its byte offset, so findings
+ * in a JSON system point at file:line:col as in a Dhall one.
  */
 #include "sys_int.h"
 
-#include <jansson.h>
 #include <string.h>
 
 #include "banned.h"
@@ -154,97 +153,15 @@ int sys_load_dhall(struct dhall_arena *arena, const struct dhall_expr *e, const 
 	return sys_from_value(arena, v, out, r);
 }
 
-static int from_json(struct dhall_arena *a, json_t *j, struct sval **out, struct sys_report *r,
-		     unsigned depth)
-{
-	struct sval *v = NULL;
-	if (depth > 200)
-		return sys_diag(r, SYS_ERROR, SIZE_MAX, NULL, "JSON nested too deeply");
-	switch (json_typeof(j)) {
-	case JSON_OBJECT: {
-		v = sv_new(a, SV_MAP, SIZE_MAX);
-		size_t n = json_object_size(j), i = 0;
-		if (!v || !(v->keys = dhall_arena_alloc(a, (n + 1) * sizeof *v->keys)) ||
-		    !(v->items = dhall_arena_alloc(a, (n + 1) * sizeof *v->items)))
-			return DHALL_ENOMEM;
-		const char *key;
-		json_t *val;
-		json_object_foreach(j, key, val)
-		{
-			if (!(v->keys[i] = dhall_arena_strdup(a, key, strlen(key))))
-				return DHALL_ENOMEM;
-			int rc = from_json(a, val, &v->items[i], r, depth + 1);
-			if (rc)
-				return rc;
-			i++;
-		}
-		v->n = i;
-		break;
-	}
-	case JSON_ARRAY: {
-		size_t n = json_array_size(j);
-		v = sv_new(a, SV_LIST, SIZE_MAX);
-		if (!v || !(v->items = dhall_arena_alloc(a, (n + 1) * sizeof *v->items)))
-			return DHALL_ENOMEM;
-		v->n = n;
-		for (size_t i = 0; i < n; i++) {
-			int rc = from_json(a, json_array_get(j, i), &v->items[i], r, depth + 1);
-			if (rc)
-				return rc;
-		}
-		break;
-	}
-	case JSON_STRING:
-		if (memchr(json_string_value(j), 0, json_string_length(j)))
-			return sys_diag(r, SYS_ERROR, SIZE_MAX, NULL, "a string holds a NUL character");
-		v = sv_new(a, SV_TEXT, SIZE_MAX);
-		if (!v || !(v->text = dhall_arena_strdup(a, json_string_value(j), json_string_length(j))))
-			return DHALL_ENOMEM;
-		break;
-	case JSON_INTEGER:
-		if (json_integer_value(j) < 0)
-			return sys_diag(r, SYS_ERROR, SIZE_MAX, NULL, "negative number %lld",
-					(long long)json_integer_value(j));
-		v = sv_new(a, SV_NAT, SIZE_MAX);
-		if (!v)
-			return DHALL_ENOMEM;
-		v->nat = (uint64_t)json_integer_value(j);
-		break;
-	case JSON_TRUE:
-	case JSON_FALSE:
-		v = sv_new(a, SV_BOOL, SIZE_MAX);
-		if (!v)
-			return DHALL_ENOMEM;
-		v->b = json_is_true(j);
-		break;
-	case JSON_NULL:
-		if (!(v = sv_new(a, SV_NULL, SIZE_MAX)))
-			return DHALL_ENOMEM;
-		break;
-	default:
-		return sys_diag(r, SYS_ERROR, SIZE_MAX, NULL, "a fractional number is not allowed here");
-	}
-	*out = v;
-	return 0;
-}
-
 int sys_load_json(struct dhall_arena *arena, const char *text, size_t len, const char *file,
 		  struct sys_system *out, struct sys_report *r)
 {
-	json_error_t je;
 	memset(out, 0, sizeof *out);
 	out->file = file;
 	out->src = text;
 	out->srclen = len;
-	json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-	if (!j) {
-		/* jansson counts lines and columns from 1; find the offset */
-		size_t pos = je.position > 0 ? (size_t)je.position - 1 : 0;
-		return sys_diag(r, SYS_ERROR, pos < len ? pos : len, NULL, "bad JSON: %s", je.text);
-	}
 	struct sval *v;
-	int rc = from_json(arena, j, &v, r, 0);
-	json_decref(j);
+	int rc = sys_json_value(arena, text, len, &v, r);
 	if (rc)
 		return rc;
 	return sys_from_value(arena, v, out, r);

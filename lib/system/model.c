@@ -7,9 +7,10 @@
  *
  * The shape (docs/system.md; dhall/Sigil/package.dhall is its Dhall type):
  *   System   { name, ram, caps, children : Map Text Child }
- *   Child    { binary, args, env : Map Text Text, resources { ram, caps },
+ *   Child    { binary, init : Bool, args, env : Map Text Text, resources { ram, caps },
  *              provides : List Service, uses : List Use, roms : List Rom,
- *              mounts : List Mount, uplink : Optional Uplink, restart }
+ *              mounts : List Mount, uplink : Optional Uplink, restart,
+ *              readiness, pidFile : Optional Text, uid : Optional Natural }
  *   Service  { name, policies : List Policy }
  *   Policy   { label : { exact, prefix, suffix : Optional Text },
  *              attributes : Map Text Text }
@@ -19,7 +20,10 @@
  *              writable }
  *   Uplink   { address, forwards : List { host, child, proto } }
  *   restart  < Never | OnFailure | Always > (or its name as text)
+ *   readiness < Simple | Forking > (or its name as text; default Simple)
  * A Map is a record/object, or a list of { mapKey, mapValue } (toMap).
+ * A key "a -> b" names child b of the nested init "a" (init = True); see
+ * nesting() below.
  */
 #include "sys_int.h"
 
@@ -37,8 +41,13 @@ struct ctx {
 /* Appends ".name" to the path; returns the old length to restore. */
 static size_t path_push(struct ctx *c, const char *name)
 {
-	size_t n = strlen(c->path);
-	snprintf(c->path + n, sizeof c->path - n, "%s%s", n ? "." : "", name);
+	size_t n = strlen(c->path), k = strlen(name), sep = n != 0;
+	if (n + sep + k >= sizeof c->path) /* cut, like snprintf, but cheap: it runs per field */
+		k = sizeof c->path - n - sep - 1;
+	if (sep)
+		c->path[n] = '.';
+	memcpy(c->path + n + sep, name, k);
+	c->path[n + sep + k] = 0;
 	return n;
 }
 
@@ -331,7 +340,8 @@ static int each_forward(struct ctx *c, const struct sval *v, void *out)
 static int child(struct ctx *c, const char *name, const struct sval *v, struct sys_child *ch)
 {
 	static const char *const ok[] = {"binary", "args",   "env",    "resources", "provides", "uses",
-					 "roms",   "mounts", "uplink", "restart",   NULL};
+					 "roms",   "mounts", "uplink", "restart",   "init",     "readiness",
+					 "pidFile", "uid", NULL};
 	static const char *const res_ok[] = {"ram", "caps", NULL};
 	static const char *const up_ok[] = {"address", "forwards", NULL};
 	int bad = 0;
@@ -340,7 +350,9 @@ static int child(struct ctx *c, const char *name, const struct sval *v, struct s
 	if (want(c, v, SV_MAP))
 		return -1;
 	bad |= only_fields(c, v, ok);
-	bad |= get_text(c, v, "binary", 1, &ch->binary);
+	bad |= get_bool(c, v, "init", &ch->init);
+	ch->binary = "";
+	bad |= get_text(c, v, "binary", !ch->init, &ch->binary);
 	bad |= get_list(c, v, "args", sizeof(char *), (void **)&ch->args, &ch->nargs, each_text);
 	bad |= get_kv(c, v, "env", &ch->env, &ch->nenv);
 	const struct sval *res = field(v, "resources");
@@ -389,6 +401,77 @@ static int child(struct ctx *c, const char *name, const struct sval *v, struct s
 				       "%s: unknown restart policy", c->path);
 	}
 	c->path[old] = 0;
+	const struct sval *rd = field(v, "readiness");
+	old = path_push(c, "readiness");
+	ch->readiness = SYS_READY_SIMPLE;
+	if (rd) {
+		const char *t = (rd->kind == SV_TEXT || (rd->kind == SV_TAG && rd->n == 0)) ? rd->text : NULL;
+		if (t && strcmp(t, "Forking") == 0)
+			ch->readiness = SYS_READY_FORKING;
+		else if (!t || strcmp(t, "Simple") != 0)
+			bad = sys_diag(c->r, SYS_ERROR, rd->pos, "use Simple or Forking",
+				       "%s: unknown readiness", c->path);
+	}
+	c->path[old] = 0;
+	if (get_text(c, v, "pidFile", 0, &ch->pid_file) != 0)
+		bad = -1;
+	else if (ch->pid_file && (ch->pid_file[0] != '/' || ch->readiness != SYS_READY_FORKING))
+		bad = sys_diag(c->r, SYS_ERROR, field(v, "pidFile")->pos,
+			       "give an absolute path, with readiness = Forking",
+			       "children.%s.pidFile: \"%s\" is not the PID file of a forking child",
+			       name, ch->pid_file);
+	const struct sval *uid = field(v, "uid");
+	ch->has_uid = uid != NULL;
+	bad |= get_nat(c, v, "uid", 0, &ch->uid, NULL);
+	if (ch->has_uid && ch->uid > 0xfffffffeu)
+		bad = sys_diag(c->r, SYS_ERROR, uid->pos, "a uid is below 4294967295",
+			       "children.%s.uid: %llu is not a uid", name, (unsigned long long)ch->uid);
+	return bad ? -1 : 0;
+}
+
+int sys_nesting(struct sys_system *s, struct sys_report *r)
+{
+	int bad = 0;
+	for (size_t i = 0; i < s->nchildren; i++) {
+		struct sys_child *ch = &s->children[i];
+		const char *sep = NULL;
+		unsigned depth = 0;
+		for (const char *p = strstr(ch->name, " -> "); p; p = strstr(p + 4, " -> ")) {
+			sep = p;
+			depth++;
+		}
+		ch->base = sep ? sep + 4 : ch->name;
+		ch->parent = SIZE_MAX;
+		if (!sep)
+			continue;
+		size_t plen = (size_t)(sep - ch->name);
+		for (size_t k = 0; k < s->nchildren; k++)
+			if (strlen(s->children[k].name) == plen &&
+			    memcmp(s->children[k].name, ch->name, plen) == 0)
+				ch->parent = k;
+		if (ch->parent == SIZE_MAX)
+			bad = sys_diag(r, SYS_ERROR, ch->pos,
+				       "add the nested init (Sigil.nest) or rename the child",
+				       "children.%s: no init child '%.*s' holds it", ch->name, (int)plen,
+				       ch->name);
+		else if (!s->children[ch->parent].init)
+			bad = sys_diag(r, SYS_ERROR, ch->pos,
+				       "set init = True on the enclosing child, or rename this one",
+				       "children.%s: '%.*s' is not an init, so it cannot hold children",
+				       ch->name, (int)plen, ch->name);
+		else if (depth > SYS_MAX_DEPTH)
+			bad = sys_diag(r, SYS_ERROR, ch->pos, "flatten the nesting",
+				       "children.%s: nested %u inits deep, over the limit of %u", ch->name,
+				       depth, SYS_MAX_DEPTH);
+		if (ch->parent != SIZE_MAX && !s->children[ch->parent].init)
+			ch->parent = SIZE_MAX; /* keep the tree well-formed after an error */
+	}
+	for (size_t i = 0; i < s->nchildren; i++) { /* a parent's name is shorter: no cycles */
+		unsigned d = 0;
+		for (size_t k = s->children[i].parent; k != SIZE_MAX; k = s->children[k].parent)
+			d++;
+		s->children[i].depth = d;
+	}
 	return bad ? -1 : 0;
 }
 
@@ -435,5 +518,7 @@ int sys_from_value(struct dhall_arena *a, const struct sval *v, struct sys_syste
 		bad |= rc;
 		c.path[0] = 0;
 	}
+	if (!bad)
+		bad |= sys_nesting(s, r);
 	return bad ? -1 : 0;
 }

@@ -32,6 +32,11 @@
 #define SYS_CHILD_MIN_CAPS 16u   /* processes + file descriptors */
 #define SYS_INIT_RAM (8u << 20)  /* what sigil-init keeps for itself */
 #define SYS_INIT_CAPS 64u
+#define SYS_MAX_DEPTH 8u         /* nested inits inside each other */
+/* What a nested init keeps for itself out of its resources (at least
+ * Genode's env overhead plus init's preserved quota: 568 KiB, 54 caps). */
+#define SYS_NESTED_INIT_RAM (2u << 20)
+#define SYS_NESTED_INIT_CAPS 64u
 
 struct sys_kv {
 	const char *key, *value;
@@ -100,8 +105,25 @@ struct sys_uplink {
 
 enum sys_restart { SYS_RESTART_NEVER, SYS_RESTART_ON_FAILURE, SYS_RESTART_ALWAYS };
 
+/* When a child counts as started: Simple, the process init starts is the
+ * service; Forking, that process exits 0 once its daemon runs, and the
+ * daemon (named by pid_file, else whatever remains in the child's PID
+ * namespace) is the service from then on (systemd's Type=forking). */
+enum sys_readiness { SYS_READY_SIMPLE, SYS_READY_FORKING };
+
+/* A child. Nested inits: a child with `init` set is itself an init whose
+ * children are the entries named "NAME -> CHILD" (Genode's label
+ * notation), at any depth. Such a child runs no binary of its own; its
+ * resources are the budget of its children. `name` is the full key as
+ * written ("shell -> bash"), `base` its last part ("bash"), `parent` the
+ * index of the enclosing init child (SIZE_MAX at the top), `depth` the
+ * number of enclosing inits. */
 struct sys_child {
 	const char *name;
+	const char *base;
+	size_t parent;
+	unsigned depth;
+	int init;
 	const char *binary;
 	const char **args;
 	size_t nargs;
@@ -119,6 +141,10 @@ struct sys_child {
 	size_t nmounts;
 	struct sys_uplink uplink;
 	enum sys_restart restart;
+	enum sys_readiness readiness;
+	const char *pid_file; /* Forking: the daemon's PID file in the child, or NULL */
+	int has_uid;          /* uid given: run as uid/gid `uid` (0 allowed); else init picks one */
+	uint64_t uid;
 	size_t pos;
 };
 

@@ -37,8 +37,47 @@ int sys_label_matches(const struct sys_label *l, const char *label);
 /* The full label of a use: "client" or "client -> label" (route.c). */
 void sys_full_label(const char *client, const char *label, char *out, size_t size);
 
+/* The label of use u of child `client` as child `server` sees it: the
+ * client's path below the innermost init holding both, then " -> " and
+ * the use's label when it has one (route.c). */
+void sys_use_label(const struct sys_system *s, size_t client, const struct sys_use *u,
+		   size_t server, char *out, size_t size);
+
+/* Who provides what, sorted by service name (route.c). */
+struct sys_provider {
+	const char *service;
+	size_t child, svc; /* children[child].provides[svc] */
+};
+struct sys_providers {
+	struct sys_provider *ix;
+	size_t n;
+};
+/* Builds the index of s's providers (0 or DHALL_ENOMEM); _free releases it. */
+int sys_providers_init(const struct sys_system *s, struct sys_providers *p);
+void sys_providers_free(struct sys_providers *p);
+
+/* The servers whose policy for u's service matches the label of use u of
+ * child `client` (as each server sees it), in the index's order, each with
+ * its strongest matching policy: the first `max` are written to m (use =
+ * SIZE_MAX), the count of all is returned. *nproviders (may be NULL) gets
+ * the number of children providing the service at all. */
+size_t sys_match_use(const struct sys_system *s, const struct sys_providers *p, size_t client,
+		     const struct sys_use *u, struct sys_route *m, size_t max, size_t *nproviders);
+
 /* A selector as text for messages: exact "a", prefix "b" (route.c). */
 const char *sys_label_text(const struct sys_label *l, char *buf, size_t size);
+
+/* Nested inits (model.c): "a -> b" is child b of the init child "a".
+ * Sets base, parent and depth of every child of s; an enclosing entry that
+ * is missing or not an init is an error in r. Returns 0 or -1. Every
+ * builder of a struct sys_system calls it once the children are there. */
+int sys_nesting(struct sys_system *s, struct sys_report *r);
+
+/* Reads JSON text into a value tree in the arena, every value with its
+ * byte offset (json.c). Errors (one finding at the offending byte) go to
+ * r; returns 0, -1 or DHALL_ENOMEM. */
+int sys_json_value(struct dhall_arena *a, const char *text, size_t len, struct sval **out,
+		   struct sys_report *r);
 
 /* Builds the model from a value tree (model.c). */
 int sys_from_value(struct dhall_arena *a, const struct sval *v, struct sys_system *out,

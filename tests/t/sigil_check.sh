@@ -15,6 +15,16 @@ data=$top/tests/data/system
 is "$s" 0 "valid.json passes"
 grep -q "system 't' is fine: 3 children" out; ok $? "and says so: $(cat out)"
 
+# Nested inits: labels are seen from the innermost init holding client and
+# server (docs/system.md): inside "shell", vfs's exact "tools -> ls" serves
+# "shell -> tools -> ls"; at the top, log's prefix "shell -> " serves both.
+"$SIGIL" check "$data/nested-valid.json" > out 2> err; is "$?" 0 "nested-valid.json passes$( [ -s err ] && echo ": $(head -n 2 err)")"
+"$SIGIL" graph "$data/nested-valid.json" > g.dot
+grep -qF '"shell -> tools -> ls" -> "shell -> vfs" [label="File_system"]' g.dot; ok $? "nested: ls (two inits deep) reaches vfs inside shell"
+grep -qF '"shell -> bash" -> "shell -> vfs" [label="File_system"]' g.dot; ok $? "nested: bash reaches its sibling vfs"
+grep -qF '"shell -> tools -> ls" -> "log" [label="Log \"ls\""]' g.dot; ok $? "nested: ls reaches log at the top"
+grep -q 'matches no use' g.dot; is "$?" 1 "nested: every policy is used"
+
 # Every example passes: in normal form it loads directly (positions kept);
 # written with dhall/Sigil/package.dhall it is resolved, type-checked and
 # normalized by our evaluator. Where dhall-haskell's rendering of it is

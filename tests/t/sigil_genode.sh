@@ -73,6 +73,35 @@ while IFS='|' read -r file sev line text; do
 	[ "$sev" = warning ] && { (cd "$data" && "$SIGIL" genode --check --werror "$file") > /dev/null 2>&1; is "$?" 1 "$file: --werror fails on it"; }
 done < "$data/EXPECT"
 
+# --- nested inits: a Genode config with routes across levels imports into
+# nested children, the routes survive (graph), and rendering it back gives
+# nested <config>s that validate on their own
+"$SIGIL" genode --import --name n "$data"/nested.xml > n1.dhall 2> err; is "$?" 0 "nested.xml imports"
+grep -qF '`shell -> bash`' n1.dhall; ok $? "nested.xml: the nested init's starts are children 'shell -> …'"
+grep -q 'not carried over' n1.dhall; is "$?" 1 "nested.xml: nothing is left out"
+"$SIGIL" check n1.dhall > out 2> err; is "$?" 0 "nested.xml: the import passes sigil check$( [ -s err ] && echo ": $(head -n 2 err)")"
+"$SIGIL" graph n1.dhall > n.dot
+grep -qF '"app" -> "shell -> vfs" [label="File_system"]' n.dot; ok $? "nested.xml: app reaches vfs inside shell (shell's forwarded service)"
+grep -qF '"shell -> bash" -> "log" [label="Log \"history\""]' n.dot; ok $? "nested.xml: bash reaches log at the top (through <parent/>)"
+grep -qF '"shell -> bash" -> "shell -> vfs" [label="File_system"]' n.dot; ok $? "nested.xml: bash reaches its sibling vfs"
+"$SIGIL" genode n1.dhall > n.xml 2> err; is "$?" 0 "nested.xml: the import renders"
+"$SIGIL" genode --check n.xml > /dev/null 2> err; is "$(grep -cE ': (error|warning): ' err)" 0 "nested.xml: its rendering passes --check$( [ -s err ] && echo ": $(head -n 2 err)")"
+"$SIGIL" genode --import --name n n.xml > n2.dhall
+cmp -s n1.dhall n2.dhall; ok $? "nested.xml: import → render → import is a fixpoint"
+python3 - n.xml <<'PY' > nsub.out
+import sys, xml.etree.ElementTree as ET
+i = 0
+for st in ET.parse(sys.argv[1]).iter('start'):
+    b = st.find('binary')
+    if b is not None and b.get('name') == 'init':
+        ET.ElementTree(st.find('config')).write('nsub%d.xml' % i)
+        i += 1
+print(i)
+PY
+is "$(cat nsub.out)" 1 "nested.xml: one nested <config> rendered"
+validate nsub0.xml init-config.genode-21.05.xsd "nested.xml: the nested <config> validates against the 21.05 schema"
+grep -qF '<policy label="app -> "> <child name="vfs"/> </policy>' n.xml; ok $? "nested.xml: shell forwards File_system for app to vfs"
+
 # --- the shared configs: import, round trip, known defects
 if [ ! -d "$cfgs" ]; then
 	skip "no $cfgs" "shared Genode configs"
@@ -89,6 +118,8 @@ else
 		diff <(grep -v '^--' 1.dhall) <(grep -v '^--' 2.dhall) > d.out; ok $? "$b: round trip keeps starts, quotas and resolved routes$( [ -s d.out ] && echo ": $(head -n 4 d.out | tr '\n' ' ')")"
 	done
 	is "$n" 9 "all 9 shared configs seen"
+	"$SIGIL" genode --import --name rt "$cfgs"/05-*.xml > 5.dhall 2> /dev/null
+	grep -qF '`init.1 -> init.12 -> init.121`' 5.dhall; ok $? "05: the inits nested two deep are carried over"
 	t07=$(ls "$cfgs"/07-*.xml 2> /dev/null | head -n 1)
 	bad=0 steps=0
 	for i in $(seq 1 100); do
