@@ -43,6 +43,15 @@
          , children = toMap { bash = …, vfs = … }
          }
 
+   Services of the system's parent (the host sigil-init runs on) are listed
+   in `parent`, each with the host's socket `path` and its policies, which
+   name clients by their full label from the top:
+
+       parent = [ Sigil.ParentService::{
+                  , name = "Syslog", path = Some "/dev/log"
+                  , policies = [ Sigil.Policy::{ label = Sigil.label.exact "web" } ]
+                  } ]
+
    docs/system.md describes every field and every check `sigil check` makes.
 -}
 let Map = λ(v : Type) → List { mapKey : Text, mapValue : v }
@@ -179,10 +188,20 @@ let nest =
             )
             ([] : List Entry)
 
+let ParentService =
+      { Type = { name : Text, path : Optional Text, policies : List Policy.Type }
+      , default = { path = None Text, policies = [] : List Policy.Type }
+      }
+
 let System =
       { Type =
-          { name : Text, ram : Natural, caps : Natural, children : Map Child.Type }
-      , default.caps = 1000
+          { name : Text
+          , ram : Natural
+          , caps : Natural
+          , children : Map Child.Type
+          , parent : List ParentService.Type
+          }
+      , default = { caps = 1000, parent = [] : List ParentService.Type }
       }
 
 in  { System
@@ -200,6 +219,7 @@ in  { System
     , Restart
     , Init
     , nest
+    , ParentService
     , Readiness
     , units
     , Map

@@ -80,6 +80,26 @@ static struct sval *v_kvs(struct tv *t, const struct sys_kv *kv, size_t n)
 	return m;
 }
 
+/* A service's policies as a list of { label, attributes }. */
+static struct sval *v_policies(struct tv *t, const struct sys_service *s)
+{
+	struct sval *pols = v_new(t, SV_LIST, s->npolicies + 1);
+	for (size_t p = 0; pols && p < s->npolicies; p++) {
+		const struct sys_policy *po = &s->policies[p];
+		struct sval *pm = v_new(t, SV_MAP, 2), *lab = v_new(t, SV_MAP, 3);
+		if (po->label.exact)
+			put(lab, "exact", v_text(t, po->label.exact));
+		if (po->label.prefix)
+			put(lab, "prefix", v_text(t, po->label.prefix));
+		if (po->label.suffix)
+			put(lab, "suffix", v_text(t, po->label.suffix));
+		put(pm, "label", lab);
+		put(pm, "attributes", v_kvs(t, po->attrs, po->nattrs));
+		pols->items[pols->n++] = pm;
+	}
+	return pols;
+}
+
 static struct sval *v_child(struct tv *t, const struct sys_child *c)
 {
 	struct sval *m = v_new(t, SV_MAP, 16), *res = v_new(t, SV_MAP, 2);
@@ -101,23 +121,9 @@ static struct sval *v_child(struct tv *t, const struct sys_child *c)
 	struct sval *prov = v_new(t, SV_LIST, c->nprovides + 1);
 	for (size_t i = 0; prov && i < c->nprovides; i++) {
 		const struct sys_service *s = &c->provides[i];
-		struct sval *sv = v_new(t, SV_MAP, 2), *pols = v_new(t, SV_LIST, s->npolicies + 1);
-		for (size_t p = 0; pols && p < s->npolicies; p++) {
-			const struct sys_policy *po = &s->policies[p];
-			struct sval *pm = v_new(t, SV_MAP, 2), *lab = v_new(t, SV_MAP, 3);
-			if (po->label.exact)
-				put(lab, "exact", v_text(t, po->label.exact));
-			if (po->label.prefix)
-				put(lab, "prefix", v_text(t, po->label.prefix));
-			if (po->label.suffix)
-				put(lab, "suffix", v_text(t, po->label.suffix));
-			put(pm, "label", lab);
-			put(pm, "attributes", v_kvs(t, po->attrs, po->nattrs));
-			if (pols)
-				pols->items[pols->n++] = pm;
-		}
+		struct sval *sv = v_new(t, SV_MAP, 2);
 		put(sv, "name", v_text(t, s->name));
-		put(sv, "policies", pols);
+		put(sv, "policies", v_policies(t, s));
 		prov->items[prov->n++] = sv;
 	}
 	put(m, "provides", prov);
@@ -249,13 +255,26 @@ static int write_val(struct dhall_buf *b, const struct sval *v)
 int sys_encode_cbor(struct dhall_arena *a, const struct sys_system *s, struct dhall_buf *out)
 {
 	struct tv t = {a, 0};
-	struct sval *m = v_new(&t, SV_MAP, 4), *ch = v_new(&t, SV_MAP, s->nchildren + 1);
+	struct sval *m = v_new(&t, SV_MAP, 5), *ch = v_new(&t, SV_MAP, s->nchildren + 1);
 	put(m, "name", v_text(&t, s->name ? s->name : ""));
 	put(m, "ram", v_nat(&t, s->ram));
 	put(m, "caps", v_nat(&t, s->caps));
 	for (size_t i = 0; ch && i < s->nchildren; i++)
 		put(ch, s->children[i].name, v_child(&t, &s->children[i]));
 	put(m, "children", ch);
+	if (s->nparent) { /* only when there are some: other descriptions keep their bytes */
+		struct sval *pl = v_new(&t, SV_LIST, s->nparent);
+		for (size_t i = 0; pl && i < s->nparent; i++) {
+			const struct sys_service *sv = &s->parent[i];
+			struct sval *e = v_new(&t, SV_MAP, 3);
+			put(e, "name", v_text(&t, sv->name));
+			if (sv->path)
+				put(e, "path", v_text(&t, sv->path));
+			put(e, "policies", v_policies(&t, sv));
+			pl->items[pl->n++] = e;
+		}
+		put(m, "parent", pl);
+	}
 	if (t.nomem || !m)
 		return DHALL_ENOMEM;
 	size_t len0 = out->len;

@@ -237,7 +237,8 @@ static struct sys_route route(const struct sys_system *s, const struct sys_provi
 	if (nfound > 1) {
 		for (size_t k = 0; k < nfound && k < sizeof m / sizeof *m; k++) {
 			size_t n = strlen(names);
-			snprintf(names + n, sizeof names - n, "%s'%s'", n ? ", " : "", s->children[m[k].server].name);
+			snprintf(names + n, sizeof names - n, "%s'%s'", n ? ", " : "",
+				 m[k].server == SYS_PARENT ? "(the parent)" : s->children[m[k].server].name);
 		}
 		snprintf(hint, sizeof hint, "narrow the policies so that exactly one server matches \"%.300s\"",
 			 label);
@@ -254,6 +255,43 @@ static struct sys_route route(const struct sys_system *s, const struct sys_provi
 	return m[0];
 }
 
+/* The services of one child (`owner`), or of the parent (owner NULL):
+ * each name once, policies with selectors. */
+static void check_service_list(const struct sys_service *svc, size_t nsvc, const char *owner,
+			       struct sys_report *r)
+{
+	char who[160];
+	if (owner)
+		snprintf(who, sizeof who, "child '%s'", owner);
+	else
+		snprintf(who, sizeof who, "the parent");
+	for (size_t j = 0; j < nsvc; j++) {
+		const struct sys_service *sv = &svc[j];
+		for (size_t k = 0; k < j; k++)
+			if (strcmp(svc[k].name, sv->name) == 0)
+				sys_diag(r, SYS_ERROR, sv->pos, "merge the two entries' policies",
+					 "%s provides \"%s\" twice", who, sv->name);
+		if (sv->npolicies == 0)
+			sys_diag(r, SYS_WARNING, sv->pos, "add a policy naming the clients, or drop the service",
+				 "%s provides \"%s\" with no policy: nobody can use it", who, sv->name);
+		if (!owner && sv->path && sv->path[0] != '/')
+			sys_diag(r, SYS_ERROR, sv->pos, "give the host's socket as an absolute path",
+				 "the parent's service \"%s\": path \"%s\" is not absolute", sv->name, sv->path);
+		for (size_t p = 0; p < sv->npolicies; p++) {
+			const struct sys_label *l = &sv->policies[p].label;
+			if (!l->exact && !l->prefix && !l->suffix)
+				sys_diag(r, SYS_ERROR, sv->policies[p].pos, "set label.exact, label.prefix or label.suffix",
+					 "%s, service \"%s\": a policy without a label selector (there are no wildcards)",
+					 who, sv->name);
+			else if (l->exact && (l->prefix || l->suffix))
+				sys_diag(r, SYS_WARNING, sv->policies[p].pos, "keep only label.exact",
+					 "%s, service \"%s\": label.exact together with a prefix or suffix (legal, "
+					 "but usually a mistake)",
+					 who, sv->name);
+		}
+	}
+}
+
 static void check_services(const struct sys_system *s, struct sys_report *r)
 {
 	size_t n = s->nchildren, nedges = 0, total_uses = 0;
@@ -264,48 +302,23 @@ static void check_services(const struct sys_system *s, struct sys_report *r)
 	edges = calloc(total_uses + 1, sizeof *edges);
 	if (!edges || sys_providers_init(s, &prov) != 0)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		const struct sys_child *c = &s->children[i];
-		for (size_t j = 0; j < c->nprovides; j++) {
-			const struct sys_service *sv = &c->provides[j];
-			for (size_t k = 0; k < j; k++)
-				if (strcmp(c->provides[k].name, sv->name) == 0)
-					sys_diag(r, SYS_ERROR, sv->pos, "merge the two entries' policies",
-						 "child '%s' provides \"%s\" twice", c->name, sv->name);
-			if (sv->npolicies == 0)
-				sys_diag(r, SYS_WARNING, sv->pos,
-					 "add a policy naming the clients, or drop the service",
-					 "child '%s' provides \"%s\" with no policy: nobody can use it",
-					 c->name, sv->name);
-			for (size_t p = 0; p < sv->npolicies; p++) {
-				const struct sys_label *l = &sv->policies[p].label;
-				if (!l->exact && !l->prefix && !l->suffix)
-					sys_diag(r, SYS_ERROR, sv->policies[p].pos,
-						 "set label.exact, label.prefix or label.suffix",
-						 "child '%s', service \"%s\": a policy without a label selector "
-						 "(there are no wildcards)",
-						 c->name, sv->name);
-				else if (l->exact && (l->prefix || l->suffix))
-					sys_diag(r, SYS_WARNING, sv->policies[p].pos,
-						 "keep only label.exact",
-						 "child '%s', service \"%s\": label.exact together with a prefix "
-						 "or suffix (legal, but usually a mistake)",
-						 c->name, sv->name);
-			}
-		}
-	}
-	/* per-policy use marks */
+	for (size_t i = 0; i < n; i++)
+		check_service_list(s->children[i].provides, s->children[i].nprovides, s->children[i].name, r);
+	check_service_list(s->parent, s->nparent, NULL, r);
+	/* per-policy use marks; [n] is the parent's */
 	size_t npol = 0;
-	size_t **pidx = calloc(n + 1, sizeof *pidx);
+	size_t **pidx = calloc(n + 2, sizeof *pidx);
 	if (!pidx)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		pidx[i] = calloc(s->children[i].nprovides + 1, sizeof **pidx);
+	for (size_t i = 0; i <= n; i++) {
+		const struct sys_service *sv = i < n ? s->children[i].provides : s->parent;
+		size_t nsv = i < n ? s->children[i].nprovides : s->nparent;
+		pidx[i] = calloc(nsv + 1, sizeof **pidx);
 		if (!pidx[i])
 			goto out2;
-		for (size_t j = 0; j < s->children[i].nprovides; j++) {
+		for (size_t j = 0; j < nsv; j++) {
 			pidx[i][j] = npol;
-			npol += s->children[i].provides[j].npolicies;
+			npol += sv[j].npolicies;
 		}
 	}
 	unsigned char *pused = calloc(npol + 1, 1);
@@ -317,20 +330,28 @@ static void check_services(const struct sys_system *s, struct sys_report *r)
 			struct sys_route rt = route(s, &prov, i, &c->uses[u], r);
 			if (rt.server == SIZE_MAX)
 				continue;
-			pused[pidx[rt.server][rt.service] + rt.policy] = 1;
-			edges[nedges++] = (struct edge){i, rt.server};
+			pused[pidx[rt.server == SYS_PARENT ? n : rt.server][rt.service] + rt.policy] = 1;
+			if (rt.server != SYS_PARENT)
+				edges[nedges++] = (struct edge){i, rt.server};
 		}
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct sys_child *c = &s->children[i];
-		for (size_t j = 0; j < c->nprovides; j++)
-			for (size_t p = 0; p < c->provides[j].npolicies; p++) {
-				const struct sys_policy *pol = &c->provides[j].policies[p];
+	for (size_t i = 0; i <= n; i++) {
+		const struct sys_service *sv = i < n ? s->children[i].provides : s->parent;
+		size_t nsv = i < n ? s->children[i].nprovides : s->nparent;
+		for (size_t j = 0; j < nsv; j++)
+			for (size_t p = 0; p < sv[j].npolicies; p++) {
+				const struct sys_policy *pol = &sv[j].policies[p];
 				char sel[512];
-				if (!pused[pidx[i][j] + p] && (pol->label.exact || pol->label.prefix || pol->label.suffix))
+				if (pused[pidx[i][j] + p] || !(pol->label.exact || pol->label.prefix || pol->label.suffix))
+					continue;
+				if (i < n)
 					sys_diag(r, SYS_WARNING, pol->pos, "remove the policy or fix its label",
 						 "child '%s', service \"%s\": the policy (%s) matches no client",
-						 c->name, c->provides[j].name, sys_label_text(&pol->label, sel, sizeof sel));
+						 s->children[i].name, sv[j].name, sys_label_text(&pol->label, sel, sizeof sel));
+				else
+					sys_diag(r, SYS_WARNING, pol->pos, "remove the policy or fix its label",
+						 "the parent's service \"%s\": the policy (%s) matches no client",
+						 sv[j].name, sys_label_text(&pol->label, sel, sizeof sel));
 			}
 	}
 	/* cycles: depth-first search over client → server edges; the edges
@@ -389,7 +410,7 @@ static void check_services(const struct sys_system *s, struct sys_report *r)
 	free(it);
 	free(pused);
 out2:
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i <= n; i++)
 		free(pidx[i]);
 	free(pidx);
 out:

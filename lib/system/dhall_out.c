@@ -302,6 +302,22 @@ int sys_dhall_render(const struct sys_system *s, const struct sys_report *notes,
 		if (!m)
 			gt_puts(&t, "\n      }");
 	}
-	gt_puts(&t, m ? "\n    }\n}\n" : "\n    ]\n}\n");
+	gt_puts(&t, m ? "\n    }" : "\n    ]");
+	for (size_t j = 0; j < s->nparent; j++) { /* the parent's services, when there are some */
+		const struct sys_service *sv = &s->parent[j];
+		gt_puts(&t, j ? "\n    , " : "\n, parent =\n    [ ");
+		gt_puts(&t, "{ name = ");
+		text(&t, sv->name);
+		gt_puts(&t, "\n      , path = ");
+		opt_text(&t, sv->path);
+		if (sv->npolicies == 0)
+			gt_puts(&t, "\n      , policies = [] : List " T_POL);
+		for (size_t p = 0; p < sv->npolicies; p++) {
+			gt_puts(&t, p ? "\n        , " : "\n      , policies =\n        [ ");
+			policy(&t, &sv->policies[p], "          ");
+		}
+		gt_puts(&t, sv->npolicies ? "\n        ]\n      }" : "\n      }");
+	}
+	gt_puts(&t, s->nparent ? "\n    ]\n}\n" : "\n}\n");
 	return gt_take(&t, out, len);
 }

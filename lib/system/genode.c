@@ -51,6 +51,9 @@
  *     arrives: D's path below A, " -> ", the session label.
  * So a server's policies see the label sigil check matched (route.c), and
  * an exact policy for an unlabeled use gets Genode's trailing " -> ".
+ * A use of a service of the system's parent goes up all the way: rules to
+ * <parent/> at the client and at every init holding it, the service in
+ * their <parent-provides> and in the top one.
  */
 #include "genode_int.h"
 
@@ -213,6 +216,17 @@ static void plan_use(struct rctx *x, size_t d, const struct sys_use *u, size_t s
 {
 	const struct sys_system *s = x->s;
 	size_t a = s->children[d].parent, z = srv;
+	if (srv == SYS_PARENT) { /* up to the top, each init passing it on */
+		for (size_t y = d; y != SIZE_MAX; y = s->children[y].parent) {
+			char *label = y != d ? stacked(x, d, y, u->label) : u->label[0] ? xstrdup(x, u->label, NULL) : NULL;
+			add_rule(x, y, u->service, label, NULL, u->pos);
+			if (s->children[y].parent != SIZE_MAX) {
+				struct at *p = &x->at[s->children[y].parent];
+				add_str(x, &p->up, &p->nup, &p->capup, u->service);
+			}
+		}
+		return;
+	}
 	/* A: the innermost init holding both; z: its child on the way to srv */
 	for (;;) {
 		size_t k = srv;
@@ -404,7 +418,8 @@ static void render_route(struct rctx *x, size_t i, unsigned ind)
 {
 	const struct sys_child *c = &x->s->children[i];
 	struct at *a = &x->at[i];
-	qsort(a->rules, a->nrules, sizeof *a->rules, cmp_rule);
+	if (a->nrules) /* qsort wants an array, even of none */
+		qsort(a->rules, a->nrules, sizeof *a->rules, cmp_rule);
 	int exact[4] = {0};
 	for (size_t k = 0; k < a->nrules; k++)
 		for (int e = 0; e < 4 && !c->init; e++)
@@ -540,7 +555,8 @@ static int render_nested(struct rctx *x, size_t i, enum sys_gn_dialect d, unsign
 	}
 	tabs(x, ind + 1);
 	gt_puts(&x->t, "</parent-provides>\n");
-	qsort(a->fwds, a->nfwds, sizeof *a->fwds, cmp_fwd);
+	if (a->nfwds)
+		qsort(a->fwds, a->nfwds, sizeof *a->fwds, cmp_fwd);
 	for (size_t k = 0; k < a->nfwds; k++) {
 		const struct fwd *f = &a->fwds[k];
 		if (!k || strcmp(f->service, a->fwds[k - 1].service) != 0) {
@@ -631,9 +647,24 @@ int sys_genode_render(const struct sys_system *s, enum sys_gn_dialect d, char **
 	int rc = plan(&x);
 	if (rc)
 		goto out;
-	gt_puts(&x.t, "<config>\n\t<parent-provides>\n");
+	const char **pp = calloc(s->nparent + 5, sizeof *pp);
+	size_t npp = 0, cap = s->nparent + 5;
+	if (!pp) {
+		rc = DHALL_ENOMEM;
+		goto out;
+	}
 	for (int e = 0; e < 4; e++)
-		gt_printf(&x.t, "\t\t<service name=\"%s\"/>\n", env_services[e]);
+		add_str(&x, &pp, &npp, &cap, env_services[e]);
+	for (size_t j = 0; j < s->nparent; j++)
+		add_str(&x, &pp, &npp, &cap, s->parent[j].name);
+	qsort(pp, npp, sizeof *pp, cmp_cstr);
+	gt_puts(&x.t, "<config>\n\t<parent-provides>\n");
+	for (size_t k = 0; k < npp; k++) {
+		gt_puts(&x.t, "\t\t<service");
+		attr(&x, "name", pp[k], s->pos);
+		gt_puts(&x.t, "/>\n");
+	}
+	free(pp);
 	gt_puts(&x.t, "\t</parent-provides>\n");
 	if ((rc = render_level(&x, SIZE_MAX, d, 1)))
 		goto out;

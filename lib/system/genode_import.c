@@ -32,9 +32,11 @@
  * requester's, the server the one reached. Policies added for unmatched
  * uses carry the label as the server sees it (route.c), so the policy
  * routing of the model reaches the same server.
+ * A request that leaves the system (<parent/> at the top), other than the
+ * env sessions and unlabeled ROMs, uses a service of the system's parent
+ * (sys_system.parent), whose policies name each such client exactly.
  * What the Sigil model cannot hold is listed in `notes` (warnings at the
- * node): routes leaving the system to its parent other than env sessions
- * and unlabeled ROMs, label rewrites at targets, <default-policy>,
+ * node): label rewrites at targets, <default-policy>,
  * policies without selector, the top config's forwarded <service>s,
  * aliases. The system's budget is the top-level children's sums plus
  * sigil-init's own.
@@ -389,11 +391,8 @@ static int import_child(struct ictx *x, size_t n, struct sys_child *ch)
 			ch->uses[ch->nuses++] = (struct sys_use){rq[k].service, rq[k].label, NULL, SIZE_MAX};
 		} else if (srv == SIZE_MAX && res.kind == GN_TO_PARENT && !is_env_service(rq[k].service) &&
 			   (strcmp(rq[k].service, "ROM") != 0 || rq[k].label[0])) {
-			sys_diag(x->notes, SYS_WARNING, res.target ? res.target->pos : rq[k].pos, NULL,
-				 "start '%s': the route of \"%s\"%s%s%s to the parent is not carried over "
-				 "(the Sigil model has no parent services)",
-				 nd->name, rq[k].service, rq[k].label[0] ? " (label \"" : "", rq[k].label,
-				 rq[k].label[0] ? "\")" : "");
+			x->server[n][ch->nuses] = SYS_PARENT; /* a service of the system's parent */
+			ch->uses[ch->nuses++] = (struct sys_use){rq[k].service, rq[k].label, NULL, SIZE_MAX};
 		}
 	}
 	for (size_t i = 1; i < ch->nuses; i++) /* sorted, the servers alongside */
@@ -463,6 +462,80 @@ static int import_policies(struct ictx *x, struct sys_system *s, size_t i)
 	for (size_t j = 0; j < ch->nprovides; j++) {
 		ch->provides[j].policies = pol;
 		ch->provides[j].npolicies = w;
+	}
+	return 0;
+}
+
+static int cmp_service(const void *a, const void *b)
+{
+	return strcmp(((const struct sys_service *)a)->name, ((const struct sys_service *)b)->name);
+}
+
+/* The system's parent services: one per service some use leaves the
+ * system for, with an exact policy per such use (its full label). */
+static int import_parent(struct ictx *x, struct sys_system *s)
+{
+	/* a use some child's policy would also take cannot go to the parent
+	 * in Sigil's routing (it would be ambiguous): left out, noted */
+	struct sys_providers prov;
+	if (sys_providers_init(s, &prov) != 0) /* s->parent is empty yet: children only */
+		return DHALL_ENOMEM;
+	for (size_t k = 0; k < s->nchildren; k++) {
+		struct sys_child *ch = &s->children[k];
+		size_t w = 0;
+		for (size_t u = 0; u < ch->nuses; u++) {
+			struct sys_route m;
+			if (x->server[k][u] == SYS_PARENT && sys_match_use(s, &prov, k, &ch->uses[u], &m, 1, NULL)) {
+				sys_diag(x->notes, SYS_WARNING, SIZE_MAX, NULL,
+					 "start '%s': the route of \"%s\"%s%s%s to the parent is not carried over "
+					 "('%s' has a policy that takes it too)",
+					 ch->name, ch->uses[u].service, ch->uses[u].label[0] ? " (label \"" : "",
+					 ch->uses[u].label, ch->uses[u].label[0] ? "\")" : "", s->children[m.server].name);
+				continue;
+			}
+			x->server[k][w] = x->server[k][u];
+			ch->uses[w++] = ch->uses[u];
+		}
+		ch->nuses = w;
+	}
+	sys_providers_free(&prov);
+	size_t nuses = 0;
+	for (size_t k = 0; k < s->nchildren; k++)
+		nuses += s->children[k].nuses;
+	s->parent = dhall_arena_alloc(x->a, (nuses + 1) * sizeof *s->parent);
+	struct sys_policy *pol = dhall_arena_alloc(x->a, (nuses + 1) * sizeof *pol);
+	if (!s->parent || !pol)
+		return DHALL_ENOMEM;
+	for (size_t k = 0; k < s->nchildren; k++) /* the services, sorted */
+		for (size_t u = 0; u < s->children[k].nuses; u++) {
+			const char *svc = s->children[k].uses[u].service;
+			size_t j = 0;
+			if (x->server[k][u] != SYS_PARENT)
+				continue;
+			while (j < s->nparent && strcmp(s->parent[j].name, svc) != 0)
+				j++;
+			if (j == s->nparent)
+				s->parent[s->nparent++] = (struct sys_service){.name = svc, .pos = SIZE_MAX};
+		}
+	qsort(s->parent, s->nparent, sizeof *s->parent, cmp_service);
+	size_t np = 0;
+	for (size_t j = 0; j < s->nparent; j++) {
+		struct sys_service *sv = &s->parent[j];
+		sv->policies = pol + np;
+		for (size_t k = 0; k < s->nchildren; k++)
+			for (size_t u = 0; u < s->children[k].nuses; u++) {
+				const struct sys_use *us = &s->children[k].uses[u];
+				char label[1024];
+				if (x->server[k][u] != SYS_PARENT || strcmp(us->service, sv->name) != 0)
+					continue;
+				sys_full_label(s->children[k].name, us->label, label, sizeof label);
+				memset(&sv->policies[sv->npolicies], 0, sizeof *sv->policies);
+				sv->policies[sv->npolicies].pos = SIZE_MAX;
+				if (!(sv->policies[sv->npolicies++].label.exact = dup(x, label, strlen(label))))
+					return DHALL_ENOMEM;
+			}
+		qsort(sv->policies, sv->npolicies, sizeof *sv->policies, cmp_policy);
+		np += sv->npolicies;
 	}
 	return 0;
 }
@@ -549,6 +622,8 @@ int sys_genode_import(struct dhall_arena *arena, const struct sys_gn_config *c, 
 	for (size_t n = 0; n < x.nnodes; n++)
 		if ((rc = import_policies(&x, out, n)))
 			goto out;
+	if ((rc = import_parent(&x, out)))
+		goto out;
 	note_config(&x, c, 1);
 	for (size_t n = 0; n < x.nnodes; n++) {
 		const struct sys_gn_start *st = &x.nodes[n].c->starts[x.nodes[n].start];

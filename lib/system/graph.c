@@ -6,7 +6,8 @@
  * client's label as that server sees it (route.c's rule, sys_match_use). Problems are drawn, not
  * hidden: a use no server takes goes to a red "?" node, one several
  * servers take gets a red edge to each; a policy no use matches is a
- * dashed red note attached to its server. Output is deterministic (model
+ * dashed red note attached to its server. Services of the system's parent
+ * hang off a "(parent)" node. Output is deterministic (model
  * order), every string quoted and escaped for DOT.
  */
 #include "genode_int.h"
@@ -42,6 +43,8 @@ int sys_graph_dot(const struct sys_system *s, char **out, size_t *len)
 	for (size_t i = 0; i < s->nchildren; i++)
 		for (size_t j = 0; j < s->children[i].nprovides; j++)
 			npol += s->children[i].provides[j].npolicies;
+	for (size_t j = 0; j < s->nparent; j++)
+		npol += s->parent[j].npolicies;
 	unsigned char *used = calloc(npol + 1, 1);
 	if (!used)
 		return DHALL_ENOMEM;
@@ -63,17 +66,28 @@ int sys_graph_dot(const struct sys_system *s, char **out, size_t *len)
 		dot_str(&t, lab);
 		gt_puts(&t, "];\n");
 	}
+	if (s->nparent) {
+		char lab[1024];
+		int n = snprintf(lab, sizeof lab, "(parent)");
+		for (size_t j = 0; j < s->nparent && n > 0 && (size_t)n < sizeof lab; j++)
+			n += snprintf(lab + n, sizeof lab - (size_t)n, "%s%s", j ? ", " : "\nprovides ",
+				      s->parent[j].name);
+		gt_puts(&t, "\t\"(parent)\" [shape=house, label=");
+		dot_str(&t, lab);
+		gt_puts(&t, "];\n");
+	}
 	struct sys_providers prov;
-	size_t *first = calloc(s->nchildren + 1, sizeof *first); /* first policy index per child */
+	/* first policy index per child; [nchildren] is the parent's */
+	size_t *first = calloc(s->nchildren + 2, sizeof *first);
 	if (!first || sys_providers_init(s, &prov) != 0) {
 		free(first);
 		free(used);
 		free(t.s);
 		return DHALL_ENOMEM;
 	}
-	for (size_t i = 0, k = 0; i < s->nchildren; i++) {
+	for (size_t i = 0, k = 0; i <= s->nchildren; i++) {
 		first[i] = k;
-		for (size_t j = 0; j < s->children[i].nprovides; j++)
+		for (size_t j = 0; i < s->nchildren && j < s->children[i].nprovides; j++)
 			k += s->children[i].provides[j].npolicies;
 	}
 	for (size_t i = 0; i < s->nchildren; i++) {
@@ -86,15 +100,16 @@ int sys_graph_dot(const struct sys_system *s, char **out, size_t *len)
 				 us->label, us->label[0] ? "\"" : "");
 			size_t nsrv = sys_match_use(s, &prov, i, us, m, sizeof m / sizeof *m, NULL);
 			for (size_t k = 0; k < nsrv && k < sizeof m / sizeof *m; k++) {
-				const struct sys_child *srv = &s->children[m[k].server];
-				size_t pol = first[m[k].server];
+				int up = m[k].server == SYS_PARENT;
+				const struct sys_service *svc = up ? s->parent : s->children[m[k].server].provides;
+				size_t pol = first[up ? s->nchildren : m[k].server];
 				for (size_t j = 0; j < m[k].service; j++)
-					pol += srv->provides[j].npolicies;
+					pol += svc[j].npolicies;
 				used[pol + m[k].policy] = 1;
 				gt_puts(&t, "\t");
 				dot_str(&t, c->name);
 				gt_puts(&t, " -> ");
-				dot_str(&t, srv->name);
+				dot_str(&t, up ? "(parent)" : s->children[m[k].server].name);
 				gt_puts(&t, " [label=");
 				dot_str(&t, elab);
 				gt_puts(&t, nsrv > 1 ? ", color=red, fontcolor=red];\n" : "];\n");
@@ -117,16 +132,18 @@ int sys_graph_dot(const struct sys_system *s, char **out, size_t *len)
 	sys_providers_free(&prov);
 	free(first);
 	size_t base = 0;
-	for (size_t i = 0; i < s->nchildren; i++) {
-		const struct sys_child *c = &s->children[i];
-		for (size_t j = 0; j < c->nprovides; j++)
-			for (size_t p = 0; p < c->provides[j].npolicies; p++, base++) {
+	for (size_t i = 0; i <= s->nchildren; i++) {
+		const char *owner = i < s->nchildren ? s->children[i].name : "(parent)";
+		const struct sys_service *svc = i < s->nchildren ? s->children[i].provides : s->parent;
+		size_t nsvc = i < s->nchildren ? s->children[i].nprovides : s->nparent;
+		for (size_t j = 0; j < nsvc; j++)
+			for (size_t p = 0; p < svc[j].npolicies; p++, base++) {
 				if (used[base])
 					continue;
 				char id[300], sel[1024], lab[1200];
-				snprintf(id, sizeof id, "policy:%s:%zu:%zu", c->name, j, p);
-				sys_label_text(&c->provides[j].policies[p].label, sel, sizeof sel);
-				snprintf(lab, sizeof lab, "%s policy %s\nmatches no use", c->provides[j].name,
+				snprintf(id, sizeof id, "policy:%s:%zu:%zu", owner, j, p);
+				sys_label_text(&svc[j].policies[p].label, sel, sizeof sel);
+				snprintf(lab, sizeof lab, "%s policy %s\nmatches no use", svc[j].name,
 					 sel[0] ? sel : "(no selector)");
 				gt_puts(&t, "\t");
 				dot_str(&t, id);
@@ -135,7 +152,7 @@ int sys_graph_dot(const struct sys_system *s, char **out, size_t *len)
 				gt_puts(&t, "];\n\t");
 				dot_str(&t, id);
 				gt_puts(&t, " -> ");
-				dot_str(&t, c->name);
+				dot_str(&t, owner);
 				gt_puts(&t, " [style=dashed, color=red, arrowhead=none];\n");
 			}
 	}

@@ -6,7 +6,8 @@
  * positions (Dhall).
  *
  * The shape (docs/system.md; dhall/Sigil/package.dhall is its Dhall type):
- *   System   { name, ram, caps, children : Map Text Child }
+ *   System   { name, ram, caps, children : Map Text Child,
+ *              parent : List { name, path : Optional Text, policies } }
  *   Child    { binary, init : Bool, args, env : Map Text Text, resources { ram, caps },
  *              provides : List Service, uses : List Use, roms : List Rom,
  *              mounts : List Mount, uplink : Optional Uplink, restart,
@@ -272,6 +273,18 @@ static int each_service(struct ctx *c, const struct sval *v, void *out)
 			&s->npolicies, each_policy);
 }
 
+static int each_parent_service(struct ctx *c, const struct sval *v, void *out)
+{
+	static const char *const ok[] = {"name", "path", "policies", NULL};
+	struct sys_service *s = out;
+	s->pos = v->pos;
+	if (want(c, v, SV_MAP) || only_fields(c, v, ok) || get_text(c, v, "name", 1, &s->name) ||
+	    get_text(c, v, "path", 0, &s->path))
+		return -1;
+	return get_list(c, v, "policies", sizeof(struct sys_policy), (void **)&s->policies,
+			&s->npolicies, each_policy);
+}
+
 static int each_use(struct ctx *c, const struct sval *v, void *out)
 {
 	static const char *const ok[] = {"service", "label", "path", NULL};
@@ -478,13 +491,15 @@ int sys_nesting(struct sys_system *s, struct sys_report *r)
 int sys_from_value(struct dhall_arena *a, const struct sval *v, struct sys_system *s,
 		   struct sys_report *r)
 {
-	static const char *const ok[] = {"name", "ram", "caps", "children", NULL};
+	static const char *const ok[] = {"name", "ram", "caps", "children", "parent", NULL};
 	struct ctx c = {.a = a, .r = r};
 	int bad = 0;
 	s->pos = v->pos;
 	if (want(&c, v, SV_MAP))
 		return -1;
 	bad |= only_fields(&c, v, ok);
+	bad |= get_list(&c, v, "parent", sizeof(struct sys_service), (void **)&s->parent, &s->nparent,
+			each_parent_service);
 	bad |= get_text(&c, v, "name", 1, &s->name);
 	bad |= get_nat(&c, v, "ram", 1, &s->ram, &s->ram_pos);
 	bad |= get_nat(&c, v, "caps", 1, &s->caps, &s->caps_pos);

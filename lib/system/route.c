@@ -17,6 +17,9 @@
  * policy is the one reported: exact, then the longest prefix, then the
  * longest suffix (Genode's session_policy rule).
  *
+ * The system's parent is a server too (sys_system.parent, SYS_PARENT):
+ * its policies see the full label from the top.
+ *
  * Providers are looked up in a sorted index (struct sys_providers), so a
  * use costs O(log providers + its service's providers × policies). No
  * global state, nothing printed.
@@ -124,12 +127,14 @@ int sys_providers_init(const struct sys_system *s, struct sys_providers *p)
 	p->n = 0;
 	for (size_t i = 0; i < s->nchildren; i++)
 		total += s->children[i].nprovides;
-	p->ix = calloc(total + 1, sizeof *p->ix);
+	p->ix = calloc(total + s->nparent + 1, sizeof *p->ix);
 	if (!p->ix)
 		return DHALL_ENOMEM;
 	for (size_t i = 0; i < s->nchildren; i++)
 		for (size_t j = 0; j < s->children[i].nprovides; j++)
 			p->ix[p->n++] = (struct sys_provider){s->children[i].provides[j].name, i, j};
+	for (size_t j = 0; j < s->nparent; j++)
+		p->ix[p->n++] = (struct sys_provider){s->parent[j].name, SYS_PARENT, j};
 	qsort(p->ix, p->n, sizeof *p->ix, provider_cmp);
 	return 0;
 }
@@ -155,10 +160,14 @@ size_t sys_match_use(const struct sys_system *s, const struct sys_providers *p, 
 	}
 	for (size_t x = lo; x < p->n && strcmp(p->ix[x].service, u->service) == 0; x++) {
 		size_t k = p->ix[x].child;
-		const struct sys_service *sv = &s->children[k].provides[p->ix[x].svc];
+		const struct sys_service *sv = k == SYS_PARENT ? &s->parent[p->ix[x].svc]
+							       : &s->children[k].provides[p->ix[x].svc];
 		size_t best = SIZE_MAX, best_strength = 0;
 		providers++;
-		sys_use_label(s, client, u, k, label, sizeof label);
+		if (k == SYS_PARENT) /* the parent sees labels from the top */
+			sys_full_label(s->children[client].name, u->label, label, sizeof label);
+		else
+			sys_use_label(s, client, u, k, label, sizeof label);
 		for (size_t q = 0; q < sv->npolicies; q++) {
 			const struct sys_label *l = &sv->policies[q].label;
 			if (sys_label_matches(l, label) && (best == SIZE_MAX || strength(l) > best_strength)) {

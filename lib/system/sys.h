@@ -56,10 +56,14 @@ struct sys_policy {
 	size_t pos;
 };
 
+/* A service: provided by a child, or by the system's parent (the host
+ * sigil-init runs on; sys_system.parent), whose `path` is then the host's
+ * endpoint (a Unix socket) that sigil-init binds into the clients. */
 struct sys_service {
 	const char *name;
 	struct sys_policy *policies;
 	size_t npolicies;
+	const char *path; /* parent services only; NULL when none */
 	size_t pos;
 };
 
@@ -154,6 +158,10 @@ struct sys_system {
 	size_t ram_pos, caps_pos;
 	struct sys_child *children;
 	size_t nchildren;
+	/* services the system's parent provides, each with policies naming
+	 * the clients by their full labels (as seen from the top) */
+	struct sys_service *parent;
+	size_t nparent;
 	size_t pos;
 	/* the source the positions point into */
 	const char *file, *src;
@@ -235,6 +243,9 @@ struct sys_route {
 	size_t client, use;
 	size_t server, service, policy;
 };
+/* sys_route.server of a use routed to the system's parent; `service` is
+ * then an index into sys_system.parent. */
+#define SYS_PARENT (SIZE_MAX - 1)
 
 /* Every use of every child, in order (client, then use). *out is
  * malloc'd (the caller frees it; NULL with *n = 0 when there are no

@@ -46,7 +46,7 @@ void sys_use_label(const struct sys_system *s, size_t client, const struct sys_u
 /* Who provides what, sorted by service name (route.c). */
 struct sys_provider {
 	const char *service;
-	size_t child, svc; /* children[child].provides[svc] */
+	size_t child, svc; /* children[child].provides[svc], or SYS_PARENT and parent[svc] */
 };
 struct sys_providers {
 	struct sys_provider *ix;

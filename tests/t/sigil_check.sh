@@ -25,6 +25,20 @@ grep -qF '"shell -> bash" -> "shell -> vfs" [label="File_system"]' g.dot; ok $? 
 grep -qF '"shell -> tools -> ls" -> "log" [label="Log \"ls\""]' g.dot; ok $? "nested: ls reaches log at the top"
 grep -q 'matches no use' g.dot; is "$?" 1 "nested: every policy is used"
 
+# Services of the system's parent: policies name clients from the top; in
+# Genode they are <parent/> routes, passed up by every init on the way.
+"$SIGIL" check "$data/parent-valid.json" > out 2> err; is "$?" 0 "parent-valid.json passes$( [ -s err ] && echo ": $(head -n 2 err)")"
+"$SIGIL" graph "$data/parent-valid.json" > g.dot
+grep -qF '"web" -> "(parent)" [label="Syslog"]' g.dot; ok $? "parent: web reaches the parent's Syslog"
+grep -qF '"shell -> bash" -> "(parent)" [label="Syslog \"audit\""]' g.dot; ok $? "parent: bash inside shell reaches it too"
+"$SIGIL" genode "$data/parent-valid.json" > p.xml; is "$?" 0 "parent: renders as Genode XML"
+grep -c '<service name="Syslog"/>' p.xml > n.out; is "$(cat n.out)" 2 "parent: Syslog in the top's and in shell's <parent-provides>"
+grep -qF '<service name="Syslog" label="bash -> audit"> <parent/> </service>' p.xml; ok $? "parent: shell passes bash's session up"
+grep -qF '<service name="Syslog"> <parent/> </service>' p.xml; ok $? "parent: web's route to <parent/>"
+"$SIGIL" genode --check p.xml > /dev/null 2> err; is "$(grep -cE ': (error|warning): ' err)" 0 "parent: the rendering passes --check$( [ -s err ] && echo ": $(head -n 2 err)")"
+"$SIGIL" genode --import --name t p.xml > p.dhall && "$SIGIL" genode p.dhall > p2.xml; cmp -s p.xml p2.xml; ok $? "parent: render → import → render is a fixpoint"
+grep -qF 'exact = Some "shell -> bash -> audit"' p.dhall; ok $? "parent: the import names bash's session from the top"
+
 # Every example passes: in normal form it loads directly (positions kept);
 # written with dhall/Sigil/package.dhall it is resolved, type-checked and
 # normalized by our evaluator. Where dhall-haskell's rendering of it is
