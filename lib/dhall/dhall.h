@@ -35,6 +35,11 @@ void *dhall_arena_alloc(struct dhall_arena *a, size_t size);
 char *dhall_arena_strdup(struct dhall_arena *a, const char *s, size_t len);
 void dhall_arena_free(struct dhall_arena *a);
 
+/* Decodes one UTF-8 sequence at s[0..n) (n >= 1): returns its length, 1 to
+ * 4, with the code point in *cp; 0 when it is not valid UTF-8 (overlong,
+ * a surrogate, past U+10FFFF, cut short). */
+size_t dhall_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+
 /* ---------------------------------------------------------------- errors */
 
 /* Details of a failure: where (file:line:col, 1-based; line 0 when there is

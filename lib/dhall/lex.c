@@ -128,9 +128,7 @@ const uint8_t ps_cc[256] = {
 #undef LN
 #undef TS
 
-/* Decodes one UTF-8 sequence at s[0..n); returns its length (0 if invalid)
- * and the code point. */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+size_t dhall_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
 	if (s[0] < 0x80) {
 		*cp = s[0];
@@ -199,7 +197,7 @@ bool ps_check_chars(struct ps *p)
 			return false;
 		}
 		uint32_t cp;
-		size_t l = utf8_decode(s + i, n - i, &cp);
+		size_t l = dhall_utf8_decode(s + i, n - i, &cp);
 		if (!l) {
 			ps_fail_at(p, i, "invalid UTF-8");
 			return false;

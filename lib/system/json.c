@@ -77,35 +77,6 @@ static int hex4(struct jr *j, unsigned *out)
 	return 0;
 }
 
-/* The length of the valid UTF-8 sequence at p (n bytes left), 0 if none. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned c = p[0];
-	size_t k;
-	unsigned min;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		k = 2, min = 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		k = 3, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		k = 4, min = 0x10000;
-	else
-		return 0;
-	if (n < k)
-		return 0;
-	unsigned cp = c & (0x3f >> (k - 1));
-	for (size_t i = 1; i < k; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return k;
-}
-
 static size_t put_utf8(char *o, unsigned cp)
 {
 	if (cp < 0x80) {
@@ -168,7 +139,8 @@ static int string(struct jr *j, const char **out)
 			return fail(j, here, c ? "a control character in a string (escape it)"
 					       : "a string holds a NUL character");
 		if (c >= 0x80) {
-			size_t k = utf8_len(j->s + j->at, j->len - j->at);
+			uint32_t cp8;
+			size_t k = dhall_utf8_decode(j->s + j->at, j->len - j->at, &cp8);
 			if (!k)
 				return fail(j, here, "a string that is not valid UTF-8");
 			memcpy(o + n, j->s + j->at, k);
