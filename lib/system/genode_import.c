@@ -16,7 +16,8 @@
  *     <any-service> rule for every service some child provides. Each
  *     request that reaches a sibling becomes a use (S, L), sorted;
  *   - policies: a Genode server's <policy> nodes apply to all of its
- *     services, so each becomes a policy of every service it provides
+ *     services; each becomes a policy of the services whose routed uses it
+ *     matches (of every service it provides when it matches none)
  *     (label → exact; "C -> ", the unlabeled session of a client C, as
  *     "C", which is how Sigil writes it; label_prefix/_suffix as they are;
  *     label_last X → suffix " -> X"; the other attributes kept). For each
@@ -139,8 +140,9 @@ static int convert_policy(struct ictx *x, const struct sys_gn_start *st, const s
 	if (s->unscoped || s->label) {
 		const char *l = s->unscoped ? s->unscoped : s->label;
 		size_t n = strlen(l);
-		if (n >= 4 && strstr(l, " -> ") == l + n - 4)
-			n -= 4; /* "C -> " is the unlabeled session of C, which Sigil names "C" */
+		if (n >= 4 && memcmp(l + n - 4, " -> ", 4) == 0 && strstr(l, " -> ") == l + n - 4)
+			n -= 4; /* "C -> " is the unlabeled session of C, which Sigil names "C";
+				 * a longer "P -> " only when P is a client (import_policies) */
 		out->label.exact = dup(x, l, n);
 	}
 	if (s->prefix)
@@ -411,55 +413,91 @@ oom:
 	return DHALL_ENOMEM;
 }
 
-/* Server-wide policies of node i: its own, plus one per use routed to it
- * that none matches (the label as the server sees it, route.c); then each
- * provided service gets the list. */
+/* The policies of node i's services. A Genode server matches one list of
+ * policies for all its services; Sigil routes by the policies of each
+ * service, so a policy goes to the services whose routed uses it matches
+ * (to all of them when it matches none: nothing tells which it is for);
+ * each use routed to node i that none of its service's policies matches
+ * adds an exact one (the label as the server sees it, route.c). */
 static int import_policies(struct ictx *x, struct sys_system *s, size_t i)
 {
 	const struct sys_gn_start *st = &x->nodes[i].c->starts[x->nodes[i].start];
 	struct sys_child *ch = &s->children[i];
-	size_t nuses = 0;
+	size_t nuses = 0, ng = 0;
 	for (size_t k = 0; k < s->nchildren; k++)
 		nuses += s->children[k].nuses;
-	struct sys_policy *pol = dhall_arena_alloc(x->a, (st->npolicies + nuses + 1) * sizeof *pol);
-	if (!pol)
+	struct sys_policy *gp = dhall_arena_alloc(x->a, (st->npolicies + 1) * sizeof *gp);
+	unsigned char *any = dhall_arena_alloc(x->a, st->npolicies + 1);
+	if (!gp || !any)
 		return DHALL_ENOMEM;
-	size_t np = 0;
 	for (size_t p = 0; p < st->npolicies && !st->sub; p++)
-		if (convert_policy(x, st, &st->policies[p], &pol[np]))
-			np++;
+		if (convert_policy(x, st, &st->policies[p], &gp[ng]))
+			ng++;
 	if (x->oom)
 		return DHALL_ENOMEM;
 	if (ch->nprovides == 0) {
-		if (np)
+		if (ng)
 			sys_diag(x->notes, SYS_WARNING, st->pos, NULL,
 				 "start '%s' has policies but provides no service: they are not carried over", ch->name);
 		return 0;
 	}
-	for (size_t k = 0; k < s->nchildren; k++) {
-		const struct sys_child *cl = &s->children[k];
-		for (size_t u = 0; u < cl->nuses; u++) {
+	char label[1024];
+	for (size_t k = 0; k < s->nchildren; k++)
+		for (size_t u = 0; u < s->children[k].nuses; u++) {
+			const struct sys_use *us = &s->children[k].uses[u];
 			if (x->server[k][u] != i)
 				continue;
-			char label[1024];
-			sys_use_label(s, k, &cl->uses[u], i, label, sizeof label);
-			int matched = 0;
-			for (size_t p = 0; p < np && !matched; p++)
-				matched = gn_sigil_matches(&pol[p].label, label);
-			if (matched)
-				continue;
-			memset(&pol[np], 0, sizeof pol[np]);
-			pol[np].pos = SIZE_MAX;
-			if (!(pol[np++].label.exact = dup(x, label, strlen(label))))
-				return DHALL_ENOMEM;
+			sys_use_label(s, k, us, i, label, sizeof label);
+			size_t ll = strlen(label);
+			for (size_t p = 0; p < ng; p++) {
+				const char *e = gp[p].label.exact;
+				/* "P -> ": the unlabeled session of a client at path P */
+				if (!us->label[0] && e && strlen(e) == ll + 4 && memcmp(e, label, ll) == 0 &&
+				    memcmp(e + ll, " -> ", 4) == 0 && !(gp[p].label.exact = dup(x, label, ll)))
+					return DHALL_ENOMEM;
+				any[p] |= gn_sigil_matches(&gp[p].label, label);
+			}
 		}
-	}
-	qsort(pol, np, sizeof *pol, cmp_policy);
-	size_t w = 0;
-	for (size_t p = 0; p < np; p++)
-		if (w == 0 || cmp_policy(&pol[w - 1], &pol[p]) != 0)
-			pol[w++] = pol[p];
 	for (size_t j = 0; j < ch->nprovides; j++) {
+		const char *svc = ch->provides[j].name;
+		struct sys_policy *pol = dhall_arena_alloc(x->a, (ng + nuses + 1) * sizeof *pol);
+		size_t np = 0;
+		if (!pol)
+			return DHALL_ENOMEM;
+		for (size_t p = 0; p < ng; p++) {
+			int mine = !any[p];
+			for (size_t k = 0; k < s->nchildren && !mine; k++)
+				for (size_t u = 0; u < s->children[k].nuses && !mine; u++) {
+					if (x->server[k][u] != i || strcmp(s->children[k].uses[u].service, svc) != 0)
+						continue;
+					sys_use_label(s, k, &s->children[k].uses[u], i, label, sizeof label);
+					mine = gn_sigil_matches(&gp[p].label, label);
+				}
+			if (mine)
+				pol[np++] = gp[p];
+		}
+		for (size_t k = 0; k < s->nchildren; k++)
+			for (size_t u = 0; u < s->children[k].nuses; u++) {
+				const struct sys_use *us = &s->children[k].uses[u];
+				if (x->server[k][u] != i || strcmp(us->service, svc) != 0)
+					continue;
+				sys_use_label(s, k, us, i, label, sizeof label);
+				int matched = 0;
+				for (size_t p = 0; p < np && !matched; p++)
+					matched = gn_sigil_matches(&pol[p].label, label);
+				if (matched)
+					continue;
+				memset(&pol[np], 0, sizeof pol[np]);
+				pol[np].pos = SIZE_MAX;
+				if (!(pol[np++].label.exact = dup(x, label, strlen(label))))
+					return DHALL_ENOMEM;
+			}
+		if (np)
+			qsort(pol, np, sizeof *pol, cmp_policy);
+		size_t w = 0;
+		for (size_t p = 0; p < np; p++)
+			if (w == 0 || cmp_policy(&pol[w - 1], &pol[p]) != 0)
+				pol[w++] = pol[p];
 		ch->provides[j].policies = pol;
 		ch->provides[j].npolicies = w;
 	}
