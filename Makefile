@@ -5,7 +5,8 @@
 #                     rebuilt under ASan+UBSan (build/asan/); fuzz seed corpora
 #   make check-fast   the normal build's suite without the slow tier
 #   make bench        benchmarks (ratios against limits measured in the same run)
-#   make demo         the example: encode a file into a store and decode it back
+#   make demo         the example: encode a file into a store and decode it back,
+#                     ...; then examples/kv.dhall booted as a VM, redis-cli against it
 #   make fuzz         each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make install      PREFIX=/usr/local DESTDIR=
 #
@@ -60,8 +61,16 @@ FUZZ_LF   = $(FUZZ_SRC:fuzz/%.c=$(B)/libfuzzer/%)
 
 BINS      = $(PROGS:%=$(B)/bin/%)
 
-# sigil-init (init/): one binary, the system's supervisor. Linked dynamically
-# for now: Debian 12's libcbor-dev ships no static archive (libcbor.a).
+# sigil-init (init/): one binary, the system's supervisor, linked statically
+# against what it needs (libsodium, libjansson, libseccomp, libelf, libz: all
+# with a .a in Debian 12; no libcbor, no libcurl: init/nohttp.c). The ASan
+# build links it dynamically (the sanitizers do not support -static).
+INIT_LIBS = -lsodium -ljansson -lseccomp -lelf -lz -lpthread
+ifeq ($(SAN),1)
+INIT_STATIC =
+else
+INIT_STATIC = -static
+endif
 INIT_SRC  = $(wildcard init/*.c)
 INIT_OBJ  = $(INIT_SRC:%.c=$(B)/obj/%.o)
 BINS     += $(B)/bin/sigil-init
@@ -90,7 +99,7 @@ $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 
 $(B)/bin/sigil-init: $(INIT_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS) $(INIT_STATIC) -o $@ $^ $(INIT_LIBS)
 
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
@@ -148,6 +157,7 @@ bench: $(BINS) $(BENCH_BIN)
 demo: $(BINS)
 	@tools/deps --check
 	@SIGIL_BUILD=$(abspath $(B)) examples/demo.sh
+	@SIGIL_BUILD=$(abspath $(B)) examples/kv-demo.sh
 
 fuzz-bins: $(FUZZ_LF)
 

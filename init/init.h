@@ -17,6 +17,7 @@
  *   cgroup.c      memory (v2 memory.max or v1 limit_in_bytes) and pids
  *   net.c         uplinks (veth pairs by rtnetlink) and port forwards (a
  *                 TCP proxy in the poll loop)
+ *   deny.c        trap sockets where unrouted services would be: denials
  *   seccomp.c     the default seccomp filter (libseccomp, exported as BPF)
  *   log.c         child output, line by line, prefixed with the label
  *   report.c      the state report, rewritten atomically on change
@@ -41,6 +42,7 @@ struct sock_filter;
 struct init_net;
 
 #define INIT_LOG_LINE 4096 /* a longer line is split */
+#define INIT_UID_BASE 1000000000u /* children's uids and gids: base + index */
 
 /* The state of a child (the rows of the table in supervisor.c). */
 enum init_state {
@@ -62,11 +64,31 @@ enum init_event {
 	EV_NEVENTS
 };
 
+/* A service this child reached for without a route (deny.c). */
+struct init_denial {
+	const char *service;
+	unsigned count;
+};
+
+/* A trap socket: where an unrouted child finds a service's default path. */
+struct init_trap {
+	const char *service;
+	int fd;
+	char path[4200];
+};
+
 /* A use routed into this child: the server's service directory appears at
  * /run/sigil/SERVICE, and `path` is a symbolic link to its socket. */
 struct init_bind {
 	const char *service;
 	size_t server;
+	char path[512];
+};
+
+/* A use routed to a service of the system's parent: the host's socket
+ * `host` bind-mounted at `path` in the child. */
+struct init_hostbind {
+	const char *service, *host;
 	char path[512];
 };
 
@@ -79,7 +101,13 @@ struct init_child {
 	char svcdir[4096];/* host directory holding its services' directories */
 	struct init_bind *binds;
 	size_t nbinds;
+	struct init_hostbind *hbinds; /* services of the parent (rom.c) */
+	size_t nhbinds;
 	int prepared;     /* root mounted and filled */
+	uid_t uid;        /* it runs as uid/gid (sys uid, or uid_base + index) */
+	struct init_denial *denials; /* deny.c */
+	size_t ndenials;
+	gid_t gid;
 
 	/* supervision */
 	enum init_state state;
@@ -113,11 +141,17 @@ struct init_opts {
 	const char *urn;     /* the system's root capability */
 	const char *state;   /* host directory of state mounts, NULL when none */
 	const char *report;  /* JSON report path, NULL when none */
+	const char *report_cbor; /* the same report as CBOR, NULL when none */
 	const char *rundir;  /* where children's roots are mounted (a new temporary dir) */
 	unsigned grace_ms;   /* SIGTERM → SIGKILL */
 	unsigned backoff_min_ms, backoff_max_ms;
 	int keep;            /* keep running when every child has exited */
 	int check;           /* prepare everything, start nothing, exit */
+	uint32_t uid_base;   /* child i runs as uid/gid uid_base + i unless it names one */
+	uint32_t fwd_addr;   /* forwards listen on this IPv4 address (network
+	                      * order); 0: 127.0.0.1. As PID 1: the VM's NIC */
+	const char *fwd_dev; /* and take only what arrives on this interface
+	                      * (SO_BINDTODEVICE); NULL: any */
 };
 
 struct init {
@@ -135,6 +169,8 @@ struct init {
 	char rundir[4096];
 	int made_rundir;
 	struct init_net *net;        /* forwards and their connections (net.c) */
+	struct init_trap *traps;     /* deny.c */
+	size_t ntraps;
 	struct sock_filter *bpf;     /* the seccomp filter (seccomp.c), in the arena */
 	unsigned short nbpf;
 };
@@ -185,6 +221,19 @@ size_t init_net_poll(struct init *in, struct pollfd *pfd);
 void init_net_events(struct init *in, const struct pollfd *pfd, size_t n);
 /* Closes every connection and listener, deletes every veth. Idempotent. */
 void init_net_teardown(struct init *in);
+
+/* ---- deny.c ---- */
+/* A trap socket per provided service (RUNDIR/.trap). 0 or -1 (printed). */
+int init_deny_setup(struct init *in);
+/* Binds the traps of the services c is not routed to at /run/SERVICE.sock
+ * in its root (prepare phase). 0 or -1 with errno. */
+int init_deny_bind(struct init *in, struct init_child *c);
+/* The poll loop's part, as for net.c. */
+size_t init_deny_npoll(const struct init *in);
+size_t init_deny_poll(struct init *in, struct pollfd *pfd);
+void init_deny_events(struct init *in, const struct pollfd *pfd, size_t n);
+/* Closes and removes every trap. Idempotent. */
+void init_deny_teardown(struct init *in);
 
 /* ---- seccomp.c ---- */
 /* Builds the default filter into in->bpf/nbpf (once; later calls return 0).

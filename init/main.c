@@ -47,10 +47,13 @@ static const char usage[] =
 	"  -s, --store STORE      the block store (e.g. pack:OUT/store.pack)\n"
 	"      --state DIR        host directory of the children's state mounts\n"
 	"      --report FILE      the JSON state report, rewritten on every change\n"
+	"      --report-cbor FILE the same report as CBOR\n"
 	"      --run DIR          where the children's roots are mounted (default: a new\n"
 	"                         directory under $TMPDIR or /tmp)\n"
 	"      --grace-ms N       SIGTERM to SIGKILL on shutdown (default 3000)\n"
 	"      --backoff-ms MIN:MAX  restart backoff, doubling (default 100:30000)\n"
+	"      --uid-base N       child I of the description runs as uid and gid N+I,\n"
+	"                         unless it names a uid (default 1000000000)\n"
 	"      --keep             keep running when every child has exited\n"
 	"      --check            load, verify and prepare everything, start nothing\n"
 	"  -h, --help             this text\n"
@@ -74,18 +77,30 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
 		{"report", required_argument, NULL, 'r'}, {"run", required_argument, NULL, 'R'},
 		{"grace-ms", required_argument, NULL, 'g'}, {"backoff-ms", required_argument, NULL, 'b'},
 		{"keep", no_argument, NULL, 'k'}, {"check", no_argument, NULL, 'c'},
+		{"uid-base", required_argument, NULL, 'u'}, {"report-cbor", required_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
 	int ch;
 	o->grace_ms = 3000;
 	o->backoff_min_ms = 100;
 	o->backoff_max_ms = 30000;
+	o->uid_base = INIT_UID_BASE;
 	while ((ch = getopt_long(argc, argv, "+s:h", longs, NULL)) != -1) {
 		switch (ch) {
 		case 's': o->store = optarg; break;
 		case 'S': o->state = optarg; break;
 		case 'r': o->report = optarg; break;
+		case 'C': o->report_cbor = optarg; break;
 		case 'R': o->rundir = optarg; break;
 		case 'k': o->keep = 1; break;
+		case 'u': {
+			char *end;
+			errno = 0;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || v == 0 || v > 0xfff00000ul)
+				goto bad;
+			o->uid_base = (uint32_t)v;
+			break;
+		}
 		case 'c': o->check = 1; break;
 		case 'g':
 			if (parse_ms(optarg, &o->grace_ms) != 0 || strchr(optarg, ':'))
@@ -178,6 +193,7 @@ static void teardown(struct init *in)
 		init_unprepare(c);
 	}
 	init_net_teardown(in);
+	init_deny_teardown(in);
 	if (in->rundir[0]) {
 		snprintf(p, sizeof p, "%s/.svc", in->rundir);
 		rmdir(p);
@@ -244,7 +260,9 @@ int main(int argc, char **argv)
 	if (init_cg_setup(&in) != 0 || init_net_setup(&in) != 0) /* + 4b uplinks, forwards (net.c) */
 		goto out;
 
-	/* 5 prepare: all or nothing */
+	/* 5 prepare: all or nothing (the denial traps first: roots bind them) */
+	if (init_deny_setup(&in) != 0)
+		goto out;
 	for (size_t k = 0; k < in.n; k++)
 		if (init_prepare(&in, st, &in.c[in.order[k]]) != 0) {
 			init_say("nothing started");
@@ -267,7 +285,7 @@ int main(int argc, char **argv)
 out:
 	/* 7 teardown */
 	teardown(&in);
-	if (in.n && in.o.report && (prepared || in.stopping))
+	if (in.n && (in.o.report || in.o.report_cbor) && (prepared || in.stopping))
 		init_report(&in, rc == 0 ? "stopped" : "failed");
 	if (in.sigfd >= 0)
 		close(in.sigfd);
@@ -276,6 +294,8 @@ out:
 	for (size_t i = 0; i < in.n; i++) {
 		elf_desc_release(&in.c[i].desc);
 		free(in.c[i].binds);
+		free(in.c[i].hbinds);
+		free(in.c[i].denials);
 	}
 	free(in.c);
 	free(in.order);

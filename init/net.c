@@ -27,9 +27,10 @@
  * a new one, and at teardown, so nothing is left.
  *
  * Forwards (`host → child`), tcp: init listens on 127.0.0.1:HOST (only
- * loopback) from the network phase on, so a port in use stops the system
- * before anything starts. Each accepted connection gets an upstream socket
- * bound to the host-side veth (SO_BINDTODEVICE: it can go nowhere else)
+ * loopback; as PID 1 of a VM, on its NIC's address and that interface
+ * only: init_opts.fwd_addr, pid1.c) from the network phase on, so a
+ * port in use stops the system before anything starts. Each accepted
+ * connection gets an upstream socket bound to the host-side veth (SO_BINDTODEVICE: it can go nowhere else)
  * connecting to A:CHILD; bytes are copied both ways through one buffer per
  * direction, half-closes passed on, and both sockets closed on an error or
  * when both directions ended. A connection while the child is not running
@@ -311,14 +312,20 @@ static int is_local(uint32_t a)
 	return r;
 }
 
-static int listen_on(uint16_t port, int udp)
+/* On 127.0.0.1:port, or on in->o.fwd_addr (and fwd_dev) when set: as PID
+ * 1 of a VM the forwards listen on its NIC, which QEMU's user network
+ * reaches only from the host's 127.0.0.1 (pid1.c). */
+static int listen_on(const struct init *in, uint16_t port, int udp)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+				  .sin_addr.s_addr = in->o.fwd_addr ? in->o.fwd_addr
+								    : htonl(INADDR_LOOPBACK)};
 	int one = 1, fd = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+	if ((in->o.fwd_dev && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, in->o.fwd_dev,
+					 (socklen_t)strlen(in->o.fwd_dev)) != 0) ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
 	    bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0 || (!udp && listen(fd, 128) != 0)) {
 		int e = errno;
 		close(fd);
@@ -372,16 +379,19 @@ int init_net_setup(struct init *in)
 			f->host = (uint16_t)fw->host;
 			f->port = (uint16_t)fw->child;
 			f->udp = strcmp(fw->proto, "udp") == 0;
-			if ((f->fd = listen_on(f->host, f->udp)) < 0) {
-				init_say("child '%s': cannot listen on 127.0.0.1:%u for its forward: %s",
-					 in->c[i].name, f->host, strerror(errno));
+			if ((f->fd = listen_on(in, f->host, f->udp)) < 0) {
+				char a[INET_ADDRSTRLEN] = "127.0.0.1";
+				if (in->o.fwd_addr)
+					inet_ntop(AF_INET, &in->o.fwd_addr, a, sizeof a);
+				init_say("child '%s': cannot listen on %s:%u for its forward: %s",
+					 in->c[i].name, a, f->host, strerror(errno));
 				return -1;
 			}
 			net->nf++;
 			f->h.f = f;
 			struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &f->h};
 			if (epoll_ctl(net->ep, EPOLL_CTL_ADD, f->fd, &ev) != 0) {
-				init_say("cannot watch 127.0.0.1:%u: %s", f->host, strerror(errno));
+				init_say("cannot watch port %u: %s", f->host, strerror(errno));
 				return -1;
 			}
 		}

@@ -31,7 +31,26 @@
  * partition is verified, and a tampered or missing block stops the boot
  * with the block named before any child starts. After the description is
  * loaded, init_pid1_state() mounts the state partition (ext4, GUID
- * derived with "state") at /state when some child has a state mount.
+ * derived with "state") at /state when some child has a state mount, and
+ * when some child has an uplink brings up the VM's network:
+ *
+ *   lo     up (the root namespace's loopback starts down)
+ *   eth0   the virtio NIC (virtio_net, loaded in phase 1; waited for),
+ *          VM_ADDR/24 and up: the address QEMU's user network gives its
+ *          guest, which `sigil boot` puts on 10.0.99.0/24 rather than
+ *          QEMU's default 10.0.2.0/24, where uplinks like to live
+ *          (examples/kv.dhall: 10.0.2.15). No default route and no IP
+ *          forwarding: nothing in the guest reaches past QEMU's
+ *          10.0.99.2, which only brings the forwards' connections
+ *          (restrict=on).
+ *
+ * and makes the forwards listen on VM_ADDR, taking only what arrives on
+ * eth0 (init_opts.fwd_addr, fwd_dev; net.c): QEMU's hostfwd for
+ * 127.0.0.1:H on the host connects to VM_ADDR:G in the guest, which is
+ * init's forward to the child. Hosted, forwards listen on 127.0.0.1; in
+ * the VM that role is played by the NIC, which only the host's loopback
+ * reaches. The uplinks themselves (veth pairs into the children) are
+ * exactly the hosted ones.
  * When the run ends — every child exited, or SIGTERM/SIGINT (ctrl-alt-del
  * is turned into SIGINT) — init_pid1_poweroff() syncs, unmounts /state,
  * writes status + 1 to the isa-debug-exit port 0xf4 and powers off. QEMU
@@ -57,8 +76,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <sys/io.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -71,6 +95,9 @@
 #define NEWROOT "/.sigil-root"
 #define DISK "/dev/vda"
 #define DEBUG_EXIT_PORT 0xf4
+#define VM_NIC "eth0"
+#define VM_ADDR "10.0.99.15" /* QEMU user networking's guest, net=10.0.99.0/24 */
+#define VM_MASK "255.255.255.0"
 
 static char sys_urn[ERIS_URN_LEN + 1];
 static int state_mounted;
@@ -316,14 +343,66 @@ int init_pid1_setup(int *argc, char ***argv)
 	return 0;
 }
 
+/* ---- the network (after the description is loaded) ------------------------ */
+
+/* Sets `name` up and, when addr is not NULL, gives it addr/mask first. */
+static int if_config(int s, const char *name, const char *addr, const char *mask)
+{
+	struct ifreq ifr;
+	struct sockaddr_in *sin = (struct sockaddr_in *)(void *)&ifr.ifr_addr;
+	memset(&ifr, 0, sizeof ifr);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+	if (addr) {
+		sin->sin_family = AF_INET;
+		if (inet_pton(AF_INET, addr, &sin->sin_addr) != 1 ||
+		    ioctl(s, SIOCSIFADDR, &ifr) != 0)
+			return -1;
+		sin->sin_family = AF_INET;
+		if (inet_pton(AF_INET, mask, &sin->sin_addr) != 1 ||
+		    ioctl(s, SIOCSIFNETMASK, &ifr) != 0)
+			return -1;
+	}
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) != 0)
+		return -1;
+	ifr.ifr_flags |= IFF_UP;
+	return ioctl(s, SIOCSIFFLAGS, &ifr);
+}
+
+static int net_up(struct init *in)
+{
+	static uint32_t addr;
+	int s = -1, rc = -1;
+	if (wait_for("/sys/class/net/" VM_NIC) != 0)
+		goto out;
+	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    if_config(s, "lo", NULL, NULL) != 0 || if_config(s, VM_NIC, VM_ADDR, VM_MASK) != 0) {
+		init_say("boot: cannot bring up the network (" VM_NIC " " VM_ADDR "/24): %s",
+			 strerror(errno));
+		goto out;
+	}
+	inet_pton(AF_INET, VM_ADDR, &addr);
+	in->o.fwd_addr = addr;
+	in->o.fwd_dev = VM_NIC;
+	init_say("boot: network " VM_NIC " " VM_ADDR "/24; forwards listen there");
+	rc = 0;
+out:
+	if (s >= 0)
+		close(s);
+	return rc;
+}
+
 int init_pid1_state(struct init *in)
 {
 	char dev[32];
-	int want = 0;
-	for (size_t i = 0; i < in->n; i++)
+	int want = 0, uplinks = 0;
+	for (size_t i = 0; i < in->n; i++) {
+		uplinks |= in->c[i].sys->uplink.present != 0;
 		for (size_t m = 0; m < in->c[i].sys->nmounts; m++)
 			if (in->c[i].sys->mounts[m].kind == SYS_MOUNT_STATE)
 				want = 1;
+	}
+	if (uplinks && getpid() == 1 && net_up(in) != 0) /* --pid1 leaves the host's NICs be */
+		return -1;
 	if (!want)
 		return 0;
 	if (find_part("state", &gpt_type_linux, dev, sizeof dev) != 0)
@@ -338,6 +417,11 @@ int init_pid1_state(struct init *in)
 int init_pid1_poweroff(int status)
 {
 	sync();
+	/* read-only first: the superblock is shared with the namespaces the
+	 * mount was copied into (main.c's, the kernel's own), so the unmount
+	 * below may not be the last; the remount leaves the journal clean */
+	if (state_mounted && mount(NULL, "/state", NULL, MS_REMOUNT | MS_RDONLY, NULL) != 0)
+		init_say("cannot remount /state read-only: %s", strerror(errno));
 	if (state_mounted && umount2("/state", 0) != 0)
 		init_say("cannot unmount /state: %s", strerror(errno));
 	sync();

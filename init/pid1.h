@@ -18,8 +18,11 @@ int init_pid1_wanted(int argc, char **argv);
  * printing why on the console. */
 int init_pid1_setup(int *argc, char ***argv);
 
-/* After the description is loaded: when a child has a state mount, mounts
- * the state partition (ext4) at /state and sets in->o.state. 0 or -1. */
+/* After the description is loaded: when a child has an uplink, brings up
+ * lo and the VM's NIC (eth0, 10.0.99.15/24, QEMU's user network) and sets
+ * in->o.fwd_addr/fwd_dev so the forwards listen there; when a child has a
+ * state mount, mounts the state partition (ext4) at /state and sets
+ * in->o.state. 0, or -1 after printing why. */
 int init_pid1_state(struct init *in);
 
 /* Syncs, unmounts the state partition, writes status + 1 (0..126, larger

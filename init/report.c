@@ -10,7 +10,19 @@
  *        null), "restarts", "restart" (policy), "ram_quota" (bytes),
  *        "caps_quota", "ram_used" (bytes, when it has a group), "exit":
  *        { "code": N } | { "signal": N } | null, "reason": TEXT | null,
- *        "services": [ { "service", "server", "path" } ] } ... ] }
+ *        "services": [ { "service", "server", "path" } ],
+ *        "denied": [ { "service", "path", "label", "count", "candidates":
+ *          [ { "server", "policies": [ "exact \"a\"" ... ] } ] } ] } ... ] }
+ *
+ * "denied" lists the services the child reached for at their default path
+ * without a route (deny.c): how often, the label it has, and every policy
+ * of every child providing the service, one of which would have to match
+ * that label for a route.
+ *
+ * The same report goes, as CBOR, to --report-cbor FILE (written the same
+ * way): maps with text keys in the order above, text, unsigned and
+ * negative integers, true/false/null; nothing else. `sigil status` reads
+ * either.
  *
  * Child states: down, running, backoff, stopping, exited, failed (exited
  * for good with a failure). "reason" says why it stopped, e.g. "out of
@@ -45,6 +57,45 @@ const char *init_state_name(const struct init_child *c)
 	}
 }
 
+/* "exact \"a\", prefix \"b\"": a policy's label selectors. */
+static void label_text(const struct sys_label *l, char *buf, size_t size)
+{
+	const char *kind[3] = {"exact", "prefix", "suffix"}, *val[3] = {l->exact, l->prefix, l->suffix};
+	size_t n = 0;
+	buf[0] = 0;
+	for (int i = 0; i < 3; i++)
+		if (val[i] && n < size)
+			n += (size_t)snprintf(buf + n, size - n, "%s%s \"%s\"", n ? ", " : "", kind[i], val[i]);
+}
+
+static json_t *denied_json(const struct init *in, const struct init_child *c)
+{
+	json_t *list = json_array();
+	char path[512], sel[600];
+	for (size_t k = 0; list && k < c->ndenials; k++) {
+		const char *svc = c->denials[k].service;
+		json_t *cands = json_array();
+		for (size_t i = 0; cands && i < in->n; i++)
+			for (size_t j = 0; j < in->c[i].sys->nprovides; j++) {
+				const struct sys_service *sv = &in->c[i].sys->provides[j];
+				if (strcmp(sv->name, svc) != 0)
+					continue;
+				json_t *pols = json_array();
+				for (size_t p = 0; pols && p < sv->npolicies; p++) {
+					label_text(&sv->policies[p].label, sel, sizeof sel);
+					json_array_append_new(pols, json_string(sel));
+				}
+				json_array_append_new(cands, json_pack("{s:s,s:o}", "server", in->c[i].name,
+								       "policies", pols ? pols : json_array()));
+			}
+		snprintf(path, sizeof path, "/run/%s.sock", svc);
+		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:i,s:o}", "service", svc, "path", path,
+						      "label", c->name, "count", (json_int_t)c->denials[k].count,
+						      "candidates", cands ? cands : json_array()));
+	}
+	return list;
+}
+
 static json_t *child_json(const struct init *in, const struct init_child *c)
 {
 	json_t *o = json_object(), *svc = json_array(), *ex = json_null();
@@ -60,6 +111,9 @@ static json_t *child_json(const struct init *in, const struct init_child *c)
 		json_array_append_new(svc, json_pack("{s:s,s:s,s:s}", "service", c->binds[k].service,
 						     "server", in->c[c->binds[k].server].name, "path",
 						     c->binds[k].path));
+	for (size_t k = 0; k < c->nhbinds; k++) /* services of the parent: server "(parent)" */
+		json_array_append_new(svc, json_pack("{s:s,s:s,s:s}", "service", c->hbinds[k].service,
+						     "server", "(parent)", "path", c->hbinds[k].path));
 	json_object_set_new(o, "name", json_string(c->name));
 	json_object_set_new(o, "state", json_string(init_state_name(c)));
 	json_object_set_new(o, "pid", c->pid > 0 ? json_integer(c->pid) : json_null());
@@ -72,6 +126,7 @@ static json_t *child_json(const struct init *in, const struct init_child *c)
 	json_object_set_new(o, "exit", ex ? ex : json_null());
 	json_object_set_new(o, "reason", c->reason[0] ? json_string(c->reason) : json_null());
 	json_object_set_new(o, "services", svc);
+	json_object_set_new(o, "denied", denied_json(in, c));
 	if (c->uplink)
 		json_object_set_new(o, "uplink", json_pack("{s:s,s:s}", "address", c->sys->uplink.address,
 							   "veth", c->veth));
@@ -82,13 +137,120 @@ fail:
 	return NULL;
 }
 
-void init_report(const struct init *in, const char *overall)
+/* ---- CBOR (RFC 8949) of a JSON value: definite lengths, shortest heads */
+
+struct cbuf {
+	uint8_t *p;
+	size_t n, cap;
+	int nomem;
+};
+
+static void cb_put(struct cbuf *b, const void *d, size_t len)
+{
+	if (b->nomem)
+		return;
+	if (b->n + len > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		while (cap < b->n + len)
+			cap *= 2;
+		uint8_t *np = realloc(b->p, cap);
+		if (!np) {
+			b->nomem = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, d, len);
+	b->n += len;
+}
+
+static void cb_head(struct cbuf *b, unsigned major, uint64_t v)
+{
+	uint8_t h[9];
+	size_t len = 1;
+	if (v < 24) {
+		h[0] = (uint8_t)(major << 5 | v);
+	} else {
+		int bytes = v <= 0xff ? 1 : v <= 0xffff ? 2 : v <= 0xffffffffu ? 4 : 8;
+		h[0] = (uint8_t)(major << 5 | (bytes == 1 ? 24 : bytes == 2 ? 25 : bytes == 4 ? 26 : 27));
+		for (int i = 0; i < bytes; i++)
+			h[1 + i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
+		len += (size_t)bytes;
+	}
+	cb_put(b, h, len);
+}
+
+static void cb_value(struct cbuf *b, json_t *v)
+{
+	size_t i;
+	const char *k;
+	json_t *x;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		cb_head(b, 5, json_object_size(v));
+		json_object_foreach(v, k, x) {
+			cb_head(b, 3, strlen(k));
+			cb_put(b, k, strlen(k));
+			cb_value(b, x);
+		}
+		break;
+	case JSON_ARRAY:
+		cb_head(b, 4, json_array_size(v));
+		json_array_foreach(v, i, x)
+			cb_value(b, x);
+		break;
+	case JSON_STRING:
+		cb_head(b, 3, json_string_length(v));
+		cb_put(b, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER: {
+		json_int_t n = json_integer_value(v);
+		if (n >= 0)
+			cb_head(b, 0, (uint64_t)n);
+		else
+			cb_head(b, 1, (uint64_t)(-(n + 1)));
+		break;
+	}
+	case JSON_TRUE: cb_put(b, "\xf5", 1); break;
+	case JSON_FALSE: cb_put(b, "\xf4", 1); break;
+	default: cb_put(b, "\xf6", 1); break; /* null (the report has no reals) */
+	}
+}
+
+/* data into path, atomically: path.tmpPID, fsync, rename. 0 or -1. */
+static int write_atomic(const char *path, const void *data, size_t len)
 {
 	char tmp[4200];
+	int fd;
+	snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		goto fail;
+	if (write(fd, data, len) != (ssize_t)len || fsync(fd) != 0)
+		goto fail;
+	if (close(fd) != 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0)
+		goto fail;
+	return 0;
+fail:
+	init_say("cannot write the report %s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return -1;
+}
+
+void init_report(const struct init *in, const char *overall)
+{
 	char *text = NULL;
-	int fd = -1;
+	struct cbuf cb = {0};
 	json_t *root = NULL, *kids = NULL;
-	if (!in->o.report)
+	if (!in->o.report && !in->o.report_cbor)
 		return;
 	root = json_object();
 	kids = json_array();
@@ -102,30 +264,23 @@ void init_report(const struct init *in, const char *overall)
 	for (size_t i = 0; i < in->n; i++)
 		json_array_append_new(kids, child_json(in, &in->c[in->order ? in->order[i] : i]));
 	json_object_set(root, "children", kids);
-	text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-	if (!text)
-		goto out;
-	snprintf(tmp, sizeof tmp, "%s.tmp%ld", in->o.report, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		goto fail;
-	size_t len = strlen(text);
-	if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) != 0)
-		goto fail;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto fail;
+	if (in->o.report) {
+		text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+		if (!text)
+			goto out;
+		size_t len = strlen(text);
+		text[len] = '\n'; /* json_dumps leaves room for its NUL: the newline takes it */
+		write_atomic(in->o.report, text, len + 1);
 	}
-	fd = -1;
-	if (rename(tmp, in->o.report) != 0)
-		goto fail;
-	goto out;
-fail:
-	init_say("cannot write the report %s: %s", in->o.report, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
+	if (in->o.report_cbor) {
+		cb_value(&cb, root);
+		if (cb.nomem)
+			init_say("out of memory for the CBOR report");
+		else
+			write_atomic(in->o.report_cbor, cb.p, cb.n);
+	}
 out:
+	free(cb.p);
 	free(text);
 	json_decref(kids);
 	json_decref(root);

@@ -17,21 +17,34 @@
  *   /rom/NAME    each ROM module by its name (e.g. /rom/config), 0444
  *   /dev/{null,zero,full,random,urandom}  bind mounts of the host's
  *   /dev/{fd,stdin,stdout,stderr}          links into /proc/self/fd
+ *   /etc/passwd, /etc/group  root and the child itself (its name, uid and
+ *                gid), and as groups the servers it is routed to with the
+ *                child as member (unless the closure declares its own)
  *   /proc /tmp   empty: the child mounts its own proc and a sized tmpfs
  *   TARGET       each mount: a state directory (bind of STATE/DIR,
- *                read-only unless writable) or a tmpfs (mounted by the child)
+ *                read-only unless writable; a writable one is owned by the
+ *                child's uid and gid, chowned through when it is not) or a
+ *                tmpfs (mounted by the child, owned by it)
  *   /run/sigil/SERVICE          (a server) the directory of each service it
  *                               provides: it listens on /run/sigil/SERVICE/socket
  *   /run/sigil/from/SERVER/SERVICE  (a client) that directory, read-only,
  *                               and PATH (the use's path, default
  *                               /run/SERVICE.sock) a link to its socket
+ *   /PATH        each file the closure declares at a path (sigil import -x
+ *                SRC=usr/bin/x, perl modules of a script) is also seen at
+ *                its own path: a symbolic link /usr -> /rom/usr at the
+ *                first level that does not exist yet; a mount, a service
+ *                or anything else already there wins (link_declared)
  *
- * A service directory lives on the host at RUNDIR/.svc/SERVER/SERVICE, so a
+ * A service directory lives on the host at RUNDIR/.svc/SERVER/SERVICE, owned
+ * by the server's uid and gid, mode 0750: its clients, whose supplementary
+ * groups hold the server's gid (sandbox.c), may enter it. So a
  * restarted server's new socket reaches its clients without a remount. Only
  * clients whose use the checker routes to the server get the directory.
  */
 #include "init.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -81,35 +94,55 @@ static void say_block(const eris_error *e)
 	}
 }
 
-static int load_routes(struct init *in)
+/* Where use u appears in the child: its path, else /run/SERVICE.sock. */
+static void use_path(const struct sys_use *u, char *out, size_t size)
 {
-	struct sys_route *r = NULL;
-	size_t nr = 0;
-	if (sys_routes(&in->sys, &r, &nr) != 0) {
-		init_say("out of memory");
-		return -1;
-	}
+	if (u->path && u->path[0])
+		snprintf(out, size, "%s", u->path);
+	else
+		snprintf(out, size, "/run/%s.sock", u->service);
+}
+
+/* The routes r[0..nr) (computed on the whole tree, nested inits included)
+ * as binds of the children to run; map[i] is the index in in->c of
+ * description child i. */
+static int load_routes(struct init *in, const struct sys_route *r, size_t nr, const size_t *map)
+{
 	for (size_t i = 0; i < nr; i++) {
-		struct init_child *c = &in->c[r[i].client];
+		struct init_child *c = &in->c[map[r[i].client]];
 		const struct sys_use *u = &c->sys->uses[r[i].use];
 		if (r[i].server == SIZE_MAX)
 			continue; /* sys_check refused this already */
+		if (r[i].server == SYS_PARENT) {
+			const struct sys_service *ps = &in->sys.parent[r[i].service];
+			if (!ps->path) {
+				init_say("child '%s': the parent's service \"%s\" has no path on this host",
+					 c->name, ps->name);
+				return -1;
+			}
+			struct init_hostbind *nh = realloc(c->hbinds, (c->nhbinds + 1) * sizeof *nh);
+			if (!nh) {
+				init_say("out of memory");
+				return -1;
+			}
+			c->hbinds = nh;
+			struct init_hostbind *h = &c->hbinds[c->nhbinds++];
+			h->service = u->service;
+			h->host = ps->path;
+			use_path(u, h->path, sizeof h->path);
+			continue;
+		}
 		struct init_bind *nb = realloc(c->binds, (c->nbinds + 1) * sizeof *nb);
 		if (!nb) {
-			free(r);
 			init_say("out of memory");
 			return -1;
 		}
 		c->binds = nb;
 		struct init_bind *b = &c->binds[c->nbinds++];
 		b->service = u->service;
-		b->server = r[i].server;
-		if (u->path && u->path[0])
-			snprintf(b->path, sizeof b->path, "%s", u->path);
-		else
-			snprintf(b->path, sizeof b->path, "/run/%s.sock", u->service);
+		b->server = map[r[i].server];
+		use_path(u, b->path, sizeof b->path);
 	}
-	free(r);
 	return 0;
 }
 
@@ -117,6 +150,9 @@ int init_load(struct init *in, store *st)
 {
 	struct membuf m = {0};
 	struct sys_report rep = {0};
+	struct sys_route *routes = NULL;
+	struct sys_child *run = NULL;
+	size_t nroutes = 0, *map = NULL;
 	eris_error err = {0};
 	eris_cap cap;
 	int rc = -1;
@@ -144,7 +180,24 @@ int init_load(struct init *in, store *st)
 		init_say("the system description %s is not valid: nothing started", in->o.urn);
 		goto out;
 	}
-	in->n = in->sys.nchildren;
+	/* Nested inits run no program: their children are init's own, each
+	 * with its quota (sys_check enforced the nested budgets). The routes
+	 * are computed on the whole tree, then the inits are dropped from the
+	 * children to run (map: description index -> index in in->c). */
+	if (sys_routes(&in->sys, &routes, &nroutes) != 0 ||
+	    !(map = calloc(in->sys.nchildren + 1, sizeof *map)) ||
+	    !(run = dhall_arena_alloc(&in->arena, (in->sys.nchildren + 1) * sizeof *run))) {
+		init_say("out of memory");
+		goto out;
+	}
+	in->n = 0;
+	for (size_t i = 0; i < in->sys.nchildren; i++) {
+		map[i] = in->n;
+		if (!in->sys.children[i].init)
+			run[in->n++] = in->sys.children[i];
+	}
+	in->sys.children = run;
+	in->sys.nchildren = in->n;
 	in->c = calloc(in->n + 1, sizeof *in->c);
 	if (!in->c) {
 		init_say("out of memory");
@@ -157,6 +210,16 @@ int init_load(struct init *in, store *st)
 		c->index = i;
 		c->pidfd = c->logfd = c->statusfd = -1;
 		c->state = ST_DOWN;
+		if (c->sys->has_uid) {
+			c->uid = (uid_t)c->sys->uid;
+		} else if ((uint64_t)in->o.uid_base + i > 0xfffffffeu) {
+			init_say("child '%s': uid %u + %zu is past the last uid", c->name,
+				 (unsigned)in->o.uid_base, i);
+			goto out;
+		} else {
+			c->uid = (uid_t)(in->o.uid_base + i);
+		}
+		c->gid = (gid_t)c->uid;
 	}
 	for (size_t i = 0; i < in->n; i++) {
 		struct init_child *c = &in->c[i];
@@ -180,8 +243,10 @@ int init_load(struct init *in, store *st)
 			goto out;
 		}
 	}
-	rc = load_routes(in);
+	rc = load_routes(in, routes, nroutes, map);
 out:
+	free(routes);
+	free(map);
 	free(m.data);
 	sys_report_free(&rep);
 	return rc;
@@ -326,6 +391,126 @@ static int make_dev(const char *root)
 	return 0;
 }
 
+/* A name as a passwd/group entry field: [A-Za-z0-9._-], else '_'. */
+static void account_name(char *out, size_t size, const char *name)
+{
+	size_t k = 0;
+	for (; name[k] && k + 1 < size && k < 32; k++) {
+		char ch = name[k];
+		int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+			 ch == '.' || ch == '_' || ch == '-';
+		out[k] = ok ? ch : '_';
+	}
+	out[k] = 0;
+}
+
+static int declares(const struct init_child *c, const char *name)
+{
+	for (size_t i = 0; i < c->desc.n_files; i++)
+		if (strcmp(c->desc.files[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+static int write_text(const char *root, const char *rel, const char *text)
+{
+	char p[4200];
+	if (pathf(p, sizeof p, "%s%s", root, rel) != 0)
+		return -1;
+	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444);
+	if (fd < 0)
+		return -1;
+	size_t len = strlen(text);
+	int rc = write(fd, text, len) == (ssize_t)len ? 0 : -1;
+	if (close(fd) != 0)
+		rc = -1;
+	return rc;
+}
+
+static void append(char *buf, size_t size, const char *s)
+{
+	size_t n = strlen(buf);
+	snprintf(buf + n, size - n, "%s", s);
+}
+
+/* /etc/passwd and /etc/group: who the child is (see the top). */
+static int make_accounts(const struct init *in, const struct init_child *c)
+{
+	char me[40], srv[40], line[256], pw[1024], gr[4096];
+	if (declares(c, "etc/passwd") || declares(c, "etc/group"))
+		return 0;
+	account_name(me, sizeof me, c->name);
+	pw[0] = gr[0] = 0;
+	if (c->uid != 0) { /* the child first, then root */
+		snprintf(pw, sizeof pw, "%s:x:%u:%u:sigil child:/:/usr/sbin/nologin\n", me,
+			 (unsigned)c->uid, (unsigned)c->gid);
+		snprintf(gr, sizeof gr, "%s:x:%u:\n", me, (unsigned)c->gid);
+	}
+	append(pw, sizeof pw, "root:x:0:0:root:/:/usr/sbin/nologin\n");
+	append(gr, sizeof gr, "root:x:0:\n");
+	for (size_t k = 0; k < c->nbinds; k++) {
+		const struct init_child *s = &in->c[c->binds[k].server];
+		int seen = s->gid == 0 || s->gid == c->gid;
+		for (size_t j = 0; j < k; j++)
+			seen |= in->c[c->binds[j].server].gid == s->gid;
+		if (seen)
+			continue;
+		account_name(srv, sizeof srv, s->name);
+		snprintf(line, sizeof line, "%s:x:%u:%s\n", srv, (unsigned)s->gid, me);
+		append(gr, sizeof gr, line);
+	}
+	if (mkdirs(c->root, "/etc", 0755) != 0 || write_text(c->root, "/etc/passwd", pw) != 0 ||
+	    write_text(c->root, "/etc/group", gr) != 0)
+		return -1;
+	return 0;
+}
+
+/* chown -R of the directory open at fd (closed here), not following
+ * links, staying on its file system; depth-limited. */
+static int chown_tree(int fd, uid_t uid, gid_t gid, int depth)
+{
+	int rc = 0;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -1;
+	}
+	if (fchown(fd, uid, gid) != 0 || depth > 64)
+		rc = -1;
+	struct stat top;
+	if (rc == 0 && fstat(fd, &top) != 0)
+		rc = -1;
+	for (struct dirent *e; rc == 0 && (e = readdir(d));) {
+		struct stat st;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			rc = -1;
+		} else if (S_ISDIR(st.st_mode) && st.st_dev == top.st_dev) {
+			int sub = openat(fd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			rc = sub < 0 ? -1 : chown_tree(sub, uid, gid, depth + 1);
+		} else if ((st.st_uid != uid || st.st_gid != gid) &&
+			   fchownat(fd, e->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
+			rc = -1;
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+/* A writable state directory belongs to the child: chowned through when
+ * its top is not the child's already (a new uid, or made by init). */
+static int own_state(const struct init_child *c, const char *dir)
+{
+	struct stat st;
+	if (stat(dir, &st) != 0)
+		return -1;
+	if (st.st_uid == c->uid && st.st_gid == c->gid)
+		return 0;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -1 : chown_tree(fd, c->uid, c->gid, 0);
+}
+
 static int make_services(struct init *in, struct init_child *c)
 {
 	char p[4200], rel[1024];
@@ -345,7 +530,8 @@ static int make_services(struct init *in, struct init_child *c)
 			}
 			if (pathf(p, sizeof p, "%s/%s", c->svcdir, s->provides[j].name) != 0)
 				return -1;
-			if (mkdir(p, 0755) != 0 && errno != EEXIST)
+			if ((mkdir(p, 0750) != 0 && errno != EEXIST) || chown(p, c->uid, c->gid) != 0 ||
+			    chmod(p, 0750) != 0)
 				return -1;
 			if (pathf(rel, sizeof rel, "/run/sigil/%s", s->provides[j].name) != 0)
 				return -1;
@@ -378,6 +564,19 @@ static int make_services(struct init *in, struct init_child *c)
 		if (symlink(target, p) != 0 && errno != EEXIST)
 			return -1;
 	}
+	for (size_t k = 0; k < c->nhbinds; k++) { /* the parent's: the host's socket itself */
+		const struct init_hostbind *h = &c->hbinds[k];
+		if (h->path[0] != '/' || strstr(h->path, "/../")) {
+			init_say("child '%s': \"%s\" is not an absolute path", c->name, h->path);
+			errno = EINVAL;
+			return -1;
+		}
+		if (bind_at(h->host, c->root, h->path, MS_NOSUID | MS_NODEV | MS_NOEXEC) != 0) {
+			init_say("child '%s': cannot bind the parent's \"%s\" (%s) at %s: %s", c->name,
+				 h->service, h->host, h->path, strerror(errno));
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -403,6 +602,8 @@ static int make_mounts(struct init *in, struct init_child *c)
 		if (mkdirs(in->o.state, rel, 0755) != 0)
 			return -1;
 		snprintf(host, sizeof host, "%s/%s", in->o.state, mt->state);
+		if (mt->writable && own_state(c, host) != 0)
+			return -1;
 		if (bind_at(host, c->root, mt->target,
 			    (mt->writable ? 0 : MS_RDONLY) | MS_NOSUID | MS_NODEV) != 0)
 			return -1;
@@ -410,9 +611,44 @@ static int make_mounts(struct init *in, struct init_child *c)
 	return 0;
 }
 
+/* Declared files at their own paths (see the top): for every file name of
+ * the closure that is not a URN, walk its directories from the root; at the
+ * first one missing, link it to the same path under /rom. A directory on
+ * another file system (a mount) or a non-directory stops the walk. */
+static int link_declared(const struct init_child *c)
+{
+	struct stat rootst, st;
+	char p[4200], target[4200];
+	if (stat(c->root, &rootst) != 0)
+		return -1;
+	for (size_t i = 0; i < c->desc.n_files; i++) {
+		const char *name = c->desc.files[i].name;
+		size_t top = strcspn(name, "/");
+		if (strncmp(name, "urn:", 4) == 0 || (top == 3 && (!strncmp(name, "rom", 3) ||
+								  !strncmp(name, "dev", 3))) ||
+		    (top == 4 && !strncmp(name, "proc", 4)))
+			continue;
+		for (size_t k = 0;;) {
+			size_t len = k + strcspn(name + k, "/");
+			if (pathf(p, sizeof p, "%s/%.*s", c->root, (int)len, name) != 0 ||
+			    pathf(target, sizeof target, "/rom/%.*s", (int)len, name) != 0)
+				return -1;
+			if (lstat(p, &st) != 0) {
+				if (errno != ENOENT || symlink(target, p) != 0)
+					return -1;
+				break;
+			}
+			if (!S_ISDIR(st.st_mode) || st.st_dev != rootst.st_dev || !name[len])
+				break;
+			k = len + 1;
+		}
+	}
+	return 0;
+}
+
 /* Phases, each failing closed (the caller unprepares on failure): the
  * root tmpfs, the ROM (closure, then modules), /dev, the empty mount
- * points, mounts, services, then read-only. */
+ * points, mounts, services, declared files, then read-only. */
 int init_prepare(struct init *in, store *st, struct init_child *c)
 {
 	int romfd = -1, rc = -1;
@@ -447,11 +683,20 @@ int init_prepare(struct init *in, store *st, struct init_child *c)
 	step = "make /proc and /tmp";
 	if (mkdirs(c->root, "/proc", 0555) != 0 || mkdirs(c->root, "/tmp", 01777) != 0)
 		goto fail;
+	step = "write /etc/passwd and /etc/group";
+	if (make_accounts(in, c) != 0)
+		goto fail;
 	step = "make its mounts";
 	if (make_mounts(in, c) != 0)
 		goto fail;
 	step = "make its services";
 	if (make_services(in, c) != 0)
+		goto fail;
+	step = "bind the denial sockets";
+	if (init_deny_bind(in, c) != 0)
+		goto fail;
+	step = "link its declared files";
+	if (link_declared(c) != 0)
 		goto fail;
 	step = "seal its root";
 	if (mount(NULL, c->root, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) != 0)

@@ -25,10 +25,29 @@
  *   5 split     fork: the stub stays PID 1 of the namespace (reaps, forwards
  *               SIGTERM/SIGINT/SIGHUP/SIGQUIT, reports the program's wait
  *               status on fd 3, and its exit takes the whole namespace with
- *               it); the program goes on:
- *   6 limits    RLIMIT_NOFILE = caps; signal mask and dispositions reset.
+ *               it); the program goes on. A forking child (readiness =
+ *               Forking): the program exiting 0 means "started"; from then
+ *               on the child is the daemon its PID file names (read as
+ *               soon as it appears, for up to FORK_PIDFILE_MS; a stale one
+ *               is removed before the start), or, without a PID file, every
+ *               process left in the namespace; signals go to the daemon
+ *               (or to all of them) and its exit status (or the last one's)
+ *               is the child's. A non-zero exit of the program is a failed
+ *               start.
+ *   6 limits    RLIMIT_NOFILE = caps; signal mask and dispositions reset;
+ *               umask 007 (a service socket the program makes is usable
+ *               by its clients' group, see identity).
  *   7 privilege securebits locked (no root magic), bounding and ambient
- *               capabilities dropped, capset to nothing, no_new_privs.
+ *               capabilities dropped, the child's own identity (below),
+ *               capset to nothing, no_new_privs. The stub takes the same
+ *               identity, so it may signal the program and nothing else.
+ *
+ * Identity: each child runs as its own uid and gid, uid_base + its index
+ * in the description (sigil-init --uid-base), unless the description
+ * names one (uid; 0 is root without any capability). Its supplementary
+ * groups are the gids of the servers it is routed to: a server's service
+ * directory is group-owned by its gid (rom.c), which is how a client may
+ * connect to the socket in it.
  *   8 seccomp   the default filter (seccomp.c), built in init before the
  *               clone: one prctl, the last thing before exec.
  *   9 exec      /rom/EXEC with argv0 + args, env = closure env + child env.
@@ -37,8 +56,6 @@
  * before clone3, so the child only makes system calls and never allocates.
  * On the init side, between the cgroups and "go", the child's uplink is
  * made (net.c): the veth's peer lands in the stub's network namespace.
- * Not yet: a uid/gid per child (children run as uid 0 without any
- * capability).
  */
 #include "init.h"
 
@@ -56,12 +73,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -79,6 +99,8 @@ struct clone3_args {
 
 #define NS_FLAGS (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET)
 #define MAX_TMPFS 16
+#define MAX_GROUPS 32
+#define FORK_PIDFILE_MS 10000 /* a forking child's PID file must appear by then */
 
 /* What the child side needs, built before the clone. */
 struct plan {
@@ -88,9 +110,14 @@ struct plan {
 	char exec[4200];
 	char **argv, **envp;
 	char tmpfs[MAX_TMPFS][4200];
-	char tmpfsopt[MAX_TMPFS][64];
+	char tmpfsopt[MAX_TMPFS][96];
 	size_t ntmpfs;
 	uint64_t caps;
+	uid_t uid;
+	gid_t gid, groups[MAX_GROUPS];
+	size_t ngroups;
+	int forking;
+	const char *pid_file; /* in the child's root, or NULL */
 	int logw, statw, gor;
 	int uplink;
 	uint32_t addr, mask, gw; /* network byte order */
@@ -122,6 +149,18 @@ static int plan_build(struct init *in, struct init_child *c, struct plan *p)
 	snprintf(p->tmpopt, sizeof p->tmpopt, "size=%llu,mode=1777", (unsigned long long)s->ram);
 	snprintf(p->exec, sizeof p->exec, "/rom/%s", c->desc.exec);
 	p->caps = s->caps;
+	p->uid = c->uid;
+	p->gid = c->gid;
+	p->forking = s->readiness == SYS_READY_FORKING;
+	p->pid_file = s->pid_file;
+	for (size_t b = 0; b < c->nbinds; b++) {
+		gid_t g = in->c[c->binds[b].server].gid;
+		int dup = g == c->gid;
+		for (size_t k = 0; k < p->ngroups; k++)
+			dup |= p->groups[k] == g;
+		if (!dup && p->ngroups < MAX_GROUPS)
+			p->groups[p->ngroups++] = g;
+	}
 	p->uplink = c->uplink;
 	p->addr = c->net_addr;
 	p->mask = c->net_mask;
@@ -136,8 +175,8 @@ static int plan_build(struct init *in, struct init_child *c, struct plan *p)
 			return -1;
 		}
 		snprintf(p->tmpfs[p->ntmpfs], sizeof p->tmpfs[0], "%s%s", c->root, s->mounts[m].target);
-		snprintf(p->tmpfsopt[p->ntmpfs], sizeof p->tmpfsopt[0], "size=%llu,mode=0755",
-			 (unsigned long long)s->mounts[m].size);
+		snprintf(p->tmpfsopt[p->ntmpfs], sizeof p->tmpfsopt[0], "size=%llu,mode=0755,uid=%u,gid=%u",
+			 (unsigned long long)s->mounts[m].size, (unsigned)c->uid, (unsigned)c->gid);
 		p->ntmpfs++;
 	}
 	p->argv = calloc(s->nargs + 2, sizeof *p->argv);
@@ -184,7 +223,12 @@ static void die(const char *phase, const char *what)
 	_exit(127);
 }
 
-static void drop_privileges(void)
+/* Everything but the identity goes, in this order: securebits (while
+ * CAP_SETPCAP is there; NO_SETUID_FIXUP keeps setuid from touching
+ * capabilities), bounding and ambient sets, the identity (while CAP_SETUID
+ * and CAP_SETGID are still effective), then every capability, then
+ * no_new_privs. */
+static void drop_privileges(const struct plan *p)
 {
 	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct data[2];
@@ -197,6 +241,9 @@ static void drop_privileges(void)
 			break;
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
 		die("privilege", "clear ambient capabilities");
+	if (setgroups(p->ngroups, p->groups) != 0 || setresgid(p->gid, p->gid, p->gid) != 0 ||
+	    setresuid(p->uid, p->uid, p->uid) != 0)
+		die("privilege", "take the child's uid and gid");
 	if (syscall(SYS_capset, &hdr, data) != 0)
 		die("privilege", "drop capabilities");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
@@ -216,8 +263,9 @@ static void program(const struct plan *p)
 	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
 		die("limits", "set RLIMIT_NOFILE");
 	close(3);
+	umask(007);
 	/* 7 privilege */
-	drop_privileges();
+	drop_privileges(p);
 	/* 8 seccomp */
 	if (!p->bpf.len || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &p->bpf, 0, 0) != 0)
 		die("seccomp", "install the filter");
@@ -226,13 +274,37 @@ static void program(const struct plan *p)
 	die("exec", p->exec);
 }
 
-/* PID 1 of the child's namespace: forwards stop signals to the program,
- * reaps everything, and reports the program's wait status on fd 3. */
-static void stub(pid_t prog)
+/* The PID a daemon wrote to its PID file, 0 when there is none (yet). */
+static pid_t read_pid_file(const char *path)
+{
+	char buf[32];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	char *end;
+	long v = strtol(buf, &end, 10);
+	if (end == buf || (*end && *end != '\n') || v <= 1 || v > 4194304)
+		return 0;
+	return (pid_t)v;
+}
+
+/* PID 1 of the child's namespace: forwards stop signals to the child's
+ * main process, reaps everything, and reports the main process's wait
+ * status on fd 3. `main` is the program; for a forking child, after the
+ * program exited 0, the daemon of the PID file (main_pid > 0), or every
+ * process left (main_pid -1; while the PID file is awaited, 0). */
+static void stub(const struct plan *p, pid_t prog)
 {
 	sigset_t set;
 	struct signalfd_siginfo si;
-	int sfd, status = 0;
+	int sfd, status = 0, started = !p->forking;
+	pid_t main_pid = prog;
+	int64_t wait_until = 0;
 	prctl(PR_SET_NAME, "sigil-init", 0, 0, 0);
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
@@ -241,7 +313,7 @@ static void stub(pid_t prog)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGQUIT);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	drop_privileges();
+	drop_privileges(p);
 	if (sfd < 0) { /* cannot forward: wait for the program alone */
 		while (waitpid(prog, &status, 0) < 0 && errno == EINTR)
 			;
@@ -249,16 +321,56 @@ static void stub(pid_t prog)
 	}
 	for (;;) {
 		pid_t w;
-		while ((w = waitpid(-1, &status, WNOHANG)) > 0)
-			if (w == prog)
+		int st, none_left = 0;
+		while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
+			if (w == main_pid && !started) {
+				if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+					status = st; /* a failed start */
+					goto report;
+				}
+				started = 1;
+				main_pid = p->pid_file ? 0 : -1;
+				wait_until = init_now_ms() + FORK_PIDFILE_MS;
+			} else if (w == main_pid) {
+				status = st;
 				goto report;
+			}
+			status = st;
+		}
+		if (w < 0 && errno == ECHILD)
+			none_left = 1;
+		if (started && main_pid == 0) {
+			pid_t d = read_pid_file(p->pid_file);
+			if (d > 0 && kill(d, 0) == 0) {
+				main_pid = d;
+				continue; /* it may have been reaped already: look again */
+			}
+			if (init_now_ms() >= wait_until) {
+				static const char msg[] = "sigil-init: no PID file appeared; the child "
+							  "lives while any of its processes does\n";
+				if (write(2, msg, sizeof msg - 1) < 0) {
+					/* the log is gone; nothing to tell */
+				}
+				main_pid = -1;
+			}
+		}
+		if (none_left && (main_pid == -1 || main_pid > 0))
+			goto report; /* nothing left (a daemon we do not parent is gone too) */
+		if (main_pid > 0 && kill(main_pid, 0) != 0 && errno == ESRCH)
+			goto report;
+		struct pollfd pf = {sfd, POLLIN, 0};
+		int timeout = !started ? -1 : main_pid == 0 ? 50 : main_pid > 0 ? 1000 : -1;
+		if (poll(&pf, 1, timeout) < 0 && errno != EINTR)
+			_exit(127);
+		if (!(pf.revents & POLLIN))
+			continue;
 		ssize_t n = read(sfd, &si, sizeof si);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n != (ssize_t)sizeof si)
 			_exit(127);
 		if (si.ssi_signo != SIGCHLD)
-			kill(prog, (int)si.ssi_signo);
+			kill(main_pid > 0 ? main_pid : -1, (int)si.ssi_signo);
 	}
 report:
 	if (write(3, &status, sizeof status) != (ssize_t)sizeof status)
@@ -365,12 +477,15 @@ static void child_main(const struct plan *p)
 		uplink(s, p);
 	close(s);
 	/* 5 split */
+	if (p->forking && p->pid_file && unlink(p->pid_file) != 0 && errno != ENOENT &&
+	    errno != EROFS)
+		die("split", "remove the stale PID file");
 	pid_t prog = fork();
 	if (prog < 0)
 		die("split", "fork the program");
 	if (prog == 0)
 		program(p);
-	stub(prog);
+	stub(p, prog);
 }
 
 /* ------------------------------------------------------------ init side */

@@ -19,7 +19,8 @@
  * when the child had run for BACKOFF_RESET_MS.
  *
  * The loop polls the signalfd (SIGCHLD, SIGTERM, SIGINT), every child's
- * log pipe, and the port forwards' sockets (net.c); its timeout is the nearest deadline (backoff or grace). On
+ * log pipe, the port forwards' sockets (net.c) and the denial traps
+ * (deny.c); its timeout is the nearest deadline (backoff or grace). On
  * SIGTERM/SIGINT children stop one at a time in reverse start order
  * (SIGTERM, then SIGKILL after the grace period); a second signal kills
  * what is left at once. Without --keep the loop also ends when every child
@@ -288,7 +289,7 @@ int init_supervise(struct init *in)
 		}
 		if (!busy(in) && (in->stopping || !in->o.keep))
 			break;
-		size_t np = 0, need = in->n + 1 + init_net_npoll(in);
+		size_t np = 0, need = in->n + 1 + init_net_npoll(in) + init_deny_npoll(in);
 		if (need > cap) {
 			struct pollfd *np2 = realloc(pfd, need * sizeof *pfd);
 			size_t *nw = np2 ? realloc(who, need * sizeof *who) : NULL;
@@ -309,6 +310,8 @@ int init_supervise(struct init *in)
 			}
 		size_t nlog = np;
 		np += init_net_poll(in, pfd + np);
+		size_t nnet = np;
+		np += init_deny_poll(in, pfd + np);
 		int64_t now = init_now_ms(), next = -1;
 		for (size_t i = 0; i < in->n; i++)
 			if (in->c[i].deadline && (next < 0 || in->c[i].deadline < next))
@@ -324,8 +327,10 @@ int init_supervise(struct init *in)
 		for (size_t p = 1; n > 0 && p < nlog; p++)
 			if (pfd[p].revents && in->c[who[p]].logfd == pfd[p].fd)
 				init_log_read(&in->c[who[p]]);
-		if (n > 0)
-			init_net_events(in, pfd + nlog, np - nlog);
+		if (n > 0) {
+			init_net_events(in, pfd + nlog, nnet - nlog);
+			init_deny_events(in, pfd + nnet, np - nnet);
+		}
 		if (n > 0 && pfd[0].revents)
 			on_signal(in);
 		now = init_now_ms();

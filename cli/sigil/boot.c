@@ -14,9 +14,21 @@
  *      -nographic -monitor none (the serial console is stdio),
  *      -no-reboot, and the isa-debug-exit device at port 0xf4. Network:
  *      none, or with --forward only user-mode networking with restrict=on
- *      (the guest reaches neither the host nor the outside) and each
- *      forward bound to 127.0.0.1.
- *   4. the exit status: sigil-init as PID 1 writes status + 1 to port 0xf4
+ *      (the guest reaches neither the host nor the outside), on
+ *      10.0.99.0/24 (the guest is 10.0.99.15, which sigil-init as PID 1
+ *      assumes, pid1.c; QEMU's default 10.0.2.0/24 is left to the
+ *      children's uplinks) and each forward bound to 127.0.0.1 on the
+ *      host: hostfwd=tcp:127.0.0.1:HOST-:GUEST.
+ *      --efi boots through the firmware instead: OVMF (CODE read-only,
+ *      a scratch copy of its VARS) runs EFI/BOOT/BOOTX64.EFI from the ESP,
+ *      GRUB, which loads the same kernel and core image with the same
+ *      command line (its built-in grub.cfg); steps 1-2 are skipped.
+ *   4. stopping: on SIGTERM or SIGINT, QEMU is asked over its QMP socket
+ *      (a unix socket in the work directory) to press ctrl-alt-delete; the
+ *      kernel turns that into SIGINT for sigil-init, which stops the
+ *      children, syncs and powers off with its status. QEMU is killed if
+ *      the guest has not powered off after --stop-grace seconds.
+ *   5. the exit status: sigil-init as PID 1 writes status + 1 to port 0xf4
  *      as it powers off; QEMU then exits with ((status + 1) << 1) | 1 =
  *      2 * status + 3, which is turned back into status. QEMU's 0 (the
  *      guest stopped without writing: a kernel panic under panic=-1, or
@@ -37,7 +49,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,6 +67,9 @@ static const struct cli_opt opts[] = {
 	{"kernel-log", 0, NULL, "show the kernel's messages (the default adds `quiet`)"},
 	{"cache", 0, "DIR", "where the vmlinux is kept (default: $SIGIL_CACHE or $XDG_CACHE_HOME/sigil)"},
 	{"qemu", 0, "PROG", "the QEMU binary (default: qemu-system-x86_64)"},
+	{"efi", 0, NULL, "boot through UEFI firmware (OVMF) and the ESP's GRUB instead of PVH"},
+	{"ovmf", 0, "DIR", "where OVMF_CODE_4M.fd and OVMF_VARS_4M.fd are (default: /usr/share/OVMF)"},
+	{"stop-grace", 0, "SECONDS", "on SIGTERM/SIGINT, how long the guest may take to power off (default: 30)"},
 	{"quiet", 'q', NULL, "print nothing but the console and errors"},
 	{0},
 };
@@ -131,25 +149,117 @@ static int parse_forward(const char *s, unsigned *host, unsigned *guest)
 	return 0;
 }
 
+static volatile sig_atomic_t stop_asked;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_asked = 1;
+}
+
+/* Reads from a QMP socket until a line holding `want` (or an error). */
+static int qmp_wait(int fd, const char *want)
+{
+	char buf[4096];
+	size_t len = 0;
+	for (;;) {
+		ssize_t r = read(fd, buf + len, sizeof buf - 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		len += (size_t)r;
+		buf[len] = 0;
+		if (strstr(buf, "\"error\""))
+			return -1;
+		if (strstr(buf, want))
+			return 0;
+		if (len == sizeof buf - 1) { /* keep the tail: a reply may straddle */
+			memmove(buf, buf + len / 2, len - len / 2);
+			len -= len / 2;
+		}
+	}
+}
+
+/* Asks QEMU (QMP at `path`) to press ctrl-alt-delete in the guest. */
+static int qmp_ctrl_alt_del(const char *path)
+{
+	static const char caps[] = "{\"execute\":\"qmp_capabilities\"}\n";
+	static const char keys[] =
+		"{\"execute\":\"send-key\",\"arguments\":{\"keys\":["
+		"{\"type\":\"qcode\",\"data\":\"ctrl\"},{\"type\":\"qcode\",\"data\":\"alt\"},"
+		"{\"type\":\"qcode\",\"data\":\"delete\"}]}}\n";
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct timeval tv = {2, 0};
+	int fd = -1, rc = -1;
+	if (strlen(path) >= sizeof sa.sun_path)
+		goto out;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || qmp_wait(fd, "\"QMP\"") != 0 ||
+	    write(fd, caps, sizeof caps - 1) != (ssize_t)(sizeof caps - 1) ||
+	    qmp_wait(fd, "\"return\"") != 0 ||
+	    write(fd, keys, sizeof keys - 1) != (ssize_t)(sizeof keys - 1) ||
+	    qmp_wait(fd, "\"return\"") != 0)
+		goto out;
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* Copies `from` to `to` (a scratch copy of OVMF's variable store). */
+static int copy_to(const char *from, const char *to)
+{
+	char buf[65536];
+	int in = open(from, O_RDONLY | O_CLOEXEC), rc = -1, out = -1;
+	if (in < 0 || (out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+		goto done;
+	for (;;) {
+		ssize_t r = read(in, buf, sizeof buf);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			goto done;
+		if (r == 0)
+			break;
+		if (write(out, buf, (size_t)r) != r)
+			goto done;
+	}
+	rc = 0;
+done:
+	if (in >= 0)
+		close(in);
+	if (out >= 0 && close(out) != 0)
+		rc = -1;
+	return rc;
+}
+
 static int run(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct sigil_args a = {0};
 	int status = EXIT_OK, fd = -1;
 	char work[4200] = "", log[4300] = "", vmlinuz[4300], core[4300], cmdf[4300];
 	char cache[4096], hex[33], vmlinux[4400], tmp[4500], cmdline[8192] = "", netdev[4096];
-	char mem[32];
+	char mem[32], qmp[4300], qmparg[4400], drive[4400], code[4400], vars[4400];
+	char pflash0[4500], pflash1[4500];
 	gpt_disk *d = NULL;
 	disk_error de = {0};
 	pid_t pid = -1;
 	int booted = 0; /* QEMU started: the tools' log is of no interest */
-	uint64_t timeout = 0, memory = 512;
+	uint64_t timeout = 0, memory = 512, grace = 30;
+	struct sigaction sa_old[2], sa = {.sa_handler = on_stop};
+	int handlers = 0;
 
 	if (sigil_parse(cmd, argc, argv, 0, &a, &status))
 		return status;
 	const char *disk = a.a.argc == 1 ? a.a.argv[0] : NULL;
 	const char *qemu = cli_get(cmd, &a.a, "qemu") ? cli_get(cmd, &a.a, "qemu")
 						      : "qemu-system-x86_64";
-	int quiet = cli_get(cmd, &a.a, "quiet") != NULL;
+	const char *ovmf = cli_get(cmd, &a.a, "ovmf") ? cli_get(cmd, &a.a, "ovmf") : "/usr/share/OVMF";
+	int quiet = cli_get(cmd, &a.a, "quiet") != NULL, efi = cli_get(cmd, &a.a, "efi") != NULL;
 	size_t nfwd = 0;
 	const char **fwd = sigil_all(cmd, &a, "forward", &nfwd);
 	if (!disk) {
@@ -162,14 +272,27 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		status = cli_fail(cmd, EXIT_USAGE, "--timeout: a number of seconds, 1 to 86400");
 		goto out;
 	}
+	if (cli_get(cmd, &a.a, "stop-grace") &&
+	    (cli_parse_u64(cli_get(cmd, &a.a, "stop-grace"), &grace) || grace == 0 ||
+	     grace > 3600)) {
+		status = cli_fail(cmd, EXIT_USAGE, "--stop-grace: a number of seconds, 1 to 3600");
+		goto out;
+	}
 	if (cli_get(cmd, &a.a, "memory") &&
 	    (cli_parse_u64(cli_get(cmd, &a.a, "memory"), &memory) || memory < 128 ||
 	     memory > 65536)) {
 		status = cli_fail(cmd, EXIT_USAGE, "--memory: MiB, 128 to 65536");
 		goto out;
 	}
-	/* -nic user with restrict=on, every forward on 127.0.0.1 only */
-	snprintf(netdev, sizeof netdev, "user,model=virtio-net-pci,restrict=on");
+	if (efi && (cli_get(cmd, &a.a, "append") || cli_get(cmd, &a.a, "kernel-log"))) {
+		status = cli_fail(cmd, EXIT_USAGE,
+				  "--append and --kernel-log go with the direct boot, not --efi "
+				  "(GRUB's command line is the image's)");
+		goto out;
+	}
+	/* -nic user with restrict=on, on the subnet pid1.c assumes (the guest
+	 * is 10.0.99.15), every forward on 127.0.0.1 */
+	snprintf(netdev, sizeof netdev, "user,id=n0,restrict=on,net=10.0.99.0/24");
 	for (size_t i = 0; i < nfwd; i++) {
 		unsigned h, g;
 		size_t len = strlen(netdev);
@@ -216,7 +339,22 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	snprintf(vmlinuz, sizeof vmlinuz, "%s/vmlinuz", work);
 	snprintf(core, sizeof core, "%s/core.img", work);
 	snprintf(cmdf, sizeof cmdf, "%s/cmdline", work);
+	snprintf(qmp, sizeof qmp, "%s/qmp.sock", work);
 	uint64_t off = esp->first_lba * GPT_SECTOR;
+	if (efi) {
+		/* the firmware: OVMF's code read-only, its variables a scratch copy */
+		snprintf(code, sizeof code, "%s/OVMF_CODE_4M.fd", ovmf);
+		snprintf(tmp, sizeof tmp, "%s/OVMF_VARS_4M.fd", ovmf);
+		snprintf(vars, sizeof vars, "%s/vars.fd", work);
+		if (access(code, R_OK) != 0 || copy_to(tmp, vars) != 0) {
+			status = cli_fail(cmd, EXIT_SYSTEM, "no UEFI firmware: '%s' or '%s': %s "
+					  "(install ovmf)", code, tmp, strerror(errno));
+			goto out;
+		}
+		snprintf(pflash0, sizeof pflash0, "if=pflash,format=raw,unit=0,readonly=on,file=%s", code);
+		snprintf(pflash1, sizeof pflash1, "if=pflash,format=raw,unit=1,file=%s", vars);
+		goto qemu;
+	}
 	if (esp_get(disk, off, "vmlinuz", vmlinuz, log, &de) ||
 	    esp_get(disk, off, "core.img", core, log, &de) ||
 	    esp_get(disk, off, "cmdline", cmdf, log, &de)) {
@@ -268,17 +406,52 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		}
 	}
 
+qemu:
 	/* 3. QEMU */
-	char drive[4400];
 	snprintf(drive, sizeof drive, "file=%s,if=virtio,format=raw", disk);
 	snprintf(mem, sizeof mem, "%llu", (unsigned long long)memory);
-	const char *qv[] = {qemu, "-accel", "tcg", "-M", "pc", "-cpu", "max", "-m", mem, "-nographic", "-monitor",
-			    "none", "-no-reboot", "-kernel", vmlinux, "-initrd", core, "-append",
-			    cmdline, "-drive", drive, "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-			    "-nic", nfwd ? netdev : "none", NULL};
+	snprintf(qmparg, sizeof qmparg, "unix:%s,server=on,wait=off", qmp);
+	const char *qv[40];
+	size_t nq = 0;
+	const char *common[] = {qemu, "-accel", "tcg", "-M", "pc", "-cpu", "max", "-m", mem,
+				"-nographic", "-monitor", "none", "-no-reboot", "-qmp", qmparg,
+				"-drive", drive, "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"};
+	for (size_t i = 0; i < sizeof common / sizeof common[0]; i++)
+		qv[nq++] = common[i];
+	if (nfwd) { /* the NIC without its iPXE option ROM: nothing boots from it */
+		qv[nq++] = "-netdev";
+		qv[nq++] = netdev;
+		qv[nq++] = "-device";
+		qv[nq++] = "virtio-net-pci,netdev=n0,romfile=";
+	} else {
+		qv[nq++] = "-nic";
+		qv[nq++] = "none";
+	}
+	if (efi) {
+		qv[nq++] = "-drive";
+		qv[nq++] = pflash0;
+		qv[nq++] = "-drive";
+		qv[nq++] = pflash1;
+	} else {
+		qv[nq++] = "-kernel";
+		qv[nq++] = vmlinux;
+		qv[nq++] = "-initrd";
+		qv[nq++] = core;
+		qv[nq++] = "-append";
+		qv[nq++] = cmdline;
+	}
+	qv[nq] = NULL;
 	if (!quiet)
-		fprintf(stderr, "sigil boot: %s (TCG, PVH; %s)\n", disk,
-			nfwd ? netdev + strlen("user,model=virtio-net-pci,restrict=on,") : "no network");
+		fprintf(stderr, "sigil boot: %s (TCG, %s; %s)\n", disk, efi ? "UEFI: OVMF, GRUB" : "PVH",
+			nfwd ? strstr(netdev, "hostfwd") : "no network");
+	/* SIGTERM/SIGINT: a clean stop of the guest (ctrl-alt-delete) */
+	sigemptyset(&sa.sa_mask);
+	stop_asked = 0;
+	if (sigaction(SIGTERM, &sa, &sa_old[0]) != 0 || sigaction(SIGINT, &sa, &sa_old[1]) != 0) {
+		status = cli_fail(cmd, EXIT_SYSTEM, "sigaction: %s", strerror(errno));
+		goto out;
+	}
+	handlers = 1;
 	fflush(stdout);
 	int64_t start = now_ms();
 	booted = 1;
@@ -287,33 +460,54 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		goto out;
 	}
 	if (pid == 0) {
+		sigaction(SIGTERM, &sa_old[0], NULL);
+		sigaction(SIGINT, &sa_old[1], NULL);
+		/* QEMU goes when we go, even killed: no guest left running */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() == 1)
+			_exit(126);
 		execvp(qemu, (char *const *)(uintptr_t)qv);
 		fprintf(stderr, "sigil boot: cannot run %s: %s (install qemu-system-x86)\n", qemu,
 			strerror(errno));
 		_exit(126); /* even: never a guest's status */
 	}
-	int ws = 0, timed_out = 0;
+	int ws = 0, timed_out = 0, stopping = 0;
+	int64_t stop_deadline = 0;
 	for (;;) {
-		pid_t r = waitpid(pid, &ws, timeout ? WNOHANG : 0);
+		pid_t r = waitpid(pid, &ws, WNOHANG);
 		if (r == pid)
 			break;
 		if (r < 0 && errno != EINTR) {
 			status = cli_fail(cmd, EXIT_SYSTEM, "waitpid: %s", strerror(errno));
 			goto out;
 		}
-		if (timeout && now_ms() - start >= (int64_t)timeout * 1000 && !timed_out) {
+		int64_t now = now_ms();
+		if (timeout && now - start >= (int64_t)timeout * 1000 && !timed_out) {
 			timed_out = 1;
 			kill(pid, SIGKILL);
 		}
-		if (timeout) {
-			struct timespec ts = {0, 20 * 1000 * 1000};
-			nanosleep(&ts, NULL);
+		if (stop_asked && !stopping) {
+			stopping = 1;
+			stop_deadline = now + (int64_t)grace * 1000;
+			if (!quiet)
+				fprintf(stderr, "sigil boot: stopping the guest (ctrl-alt-delete)\n");
+			if (qmp_ctrl_alt_del(qmp) != 0) {
+				fprintf(stderr, "sigil boot: QEMU's QMP socket did not answer; killing it\n");
+				stop_deadline = now;
+			}
 		}
+		if (stopping && now >= stop_deadline && stop_deadline) {
+			fprintf(stderr, "sigil boot: the guest did not power off in %llu s; QEMU killed\n",
+				(unsigned long long)grace);
+			stop_deadline = 0;
+			kill(pid, SIGKILL);
+		}
+		struct timespec ts = {0, 20 * 1000 * 1000};
+		nanosleep(&ts, NULL);
 	}
 	pid = -1;
 	double secs = (double)(now_ms() - start) / 1000.0;
 
-	/* 4. the exit status */
+	/* 5. the exit status */
 	if (timed_out)
 		status = cli_fail(cmd, EXIT_SYSTEM, "timed out after %llu s; QEMU killed",
 				  (unsigned long long)timeout);
@@ -337,6 +531,10 @@ out:
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 	}
+	if (handlers) {
+		sigaction(SIGTERM, &sa_old[0], NULL);
+		sigaction(SIGINT, &sa_old[1], NULL);
+	}
 	if (fd >= 0)
 		close(fd);
 	if (work[0]) {
@@ -358,15 +556,18 @@ out:
 
 const struct cli_cmd sigil_cmd_boot = {
 	.name = "boot",
-	.args = "[--forward HOST:GUEST]... [--timeout S] DISK",
-	.summary = "boot a disk made by sigil image in QEMU (TCG, PVH), console on stdout",
+	.args = "[--efi] [--forward HOST:GUEST]... [--timeout S] DISK",
+	.summary = "boot a disk made by sigil image in QEMU (TCG; PVH, or UEFI with --efi)",
 	.details = "Copies the kernel, core image and command line out of the disk's ESP, boots\n"
 		   "the kernel directly (PVH: the vmlinux inside the bzImage, kept in the cache)\n"
 		   "with the disk as a virtio drive, and exits with the booted system's status:\n"
 		   "sigil-init as PID 1 writes it to the isa-debug-exit port as it powers off.\n"
+		   "--efi boots the same disk through OVMF and the ESP's GRUB instead (slower).\n"
 		   "No network unless --forward: then user-mode networking, restricted, with\n"
-		   "each forward on 127.0.0.1. Exit 3 when QEMU fails, the guest stops without\n"
-		   "a status (kernel panic) or --timeout passes.",
+		   "each forward from 127.0.0.1:HOST to the guest's GUEST (the port a forward of\n"
+		   "the system listens on). SIGTERM or SIGINT stops the guest cleanly (ctrl-alt-\n"
+		   "delete: the children are stopped, the state partition synced). Exit 3 when\n"
+		   "QEMU fails, the guest stops without a status (kernel panic) or --timeout passes.",
 	.opts = opts,
 	.run = run,
 };

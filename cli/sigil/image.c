@@ -9,7 +9,7 @@
  *      Debian's kernel package, fetched once into the cache (--cache, else
  *      $SIGIL_CACHE, else $XDG_CACHE_HOME/sigil, else ~/.cache/sigil);
  *   3. the modules the system needs — virtio_pci, virtio_blk, ext4, and
- *      virtio_net when a child has an uplink, plus every --module — closed
+ *      virtio_net and veth when a child has an uplink, plus every --module — closed
  *      over modules.dep into load order;
  *   4. img_build: ESP (GRUB, kernel, core image with --init at /init), the
  *      store partition (a pack of the system's blocks) and the state
@@ -243,15 +243,17 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		status = cli_fail(cmd, exit_for(&de), "%s", de.msg);
 		goto out;
 	}
-	if (!(mods = calloc(nextra + 4, sizeof *mods))) {
+	if (!(mods = calloc(nextra + 5, sizeof *mods))) {
 		status = cli_fail(cmd, EXIT_SYSTEM, "out of memory");
 		goto out;
 	}
 	mods[nm++] = "virtio_pci";
 	mods[nm++] = "virtio_blk";
 	mods[nm++] = "ext4";
-	if (uplinks)
-		mods[nm++] = "virtio_net";
+	if (uplinks) {
+		mods[nm++] = "virtio_net"; /* the VM's NIC, which the forwards listen on */
+		mods[nm++] = "veth";       /* the children's uplinks */
+	}
 	for (size_t i = 0; i < nextra; i++)
 		mods[nm++] = extra[i];
 

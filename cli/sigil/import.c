@@ -33,7 +33,7 @@ static const struct cli_opt import_opts[] = {
 	{"no-default-dirs", 0, NULL, "neither ld.so.cache nor the default directories"},
 	{"argv0", 0, "NAME", "argv[0] for the program (default: the base name of PATH)"},
 	{"secret-file", 0, "FILE", "convergence secret: a file of exactly 32 raw bytes"},
-	{"patchelf", 0, "PROG", "the patchelf to run (default: patchelf on PATH)"},
+	{"patchelf", 0, "PROG", "rewrite with this patchelf, not the built-in rewriter"},
 	{"verbose", 'v', NULL, "list every file of the closure on stderr"},
 	{0},
 };
@@ -93,7 +93,8 @@ static void list_files(const elf_closure *c)
 	for (size_t i = 0; i < c->n; i++)
 		if (c->nodes[i].reached)
 			fprintf(stderr, "%s  %s%s\n", c->nodes[i].urn, c->nodes[i].path,
-				c->nodes[i].patch && !c->nodes[i].is_interp ? " (patched)" : "");
+				c->nodes[i].script ? " (script, #! patched)"
+				: c->nodes[i].patch && !c->nodes[i].is_interp ? " (patched)" : "");
 	for (size_t i = 0; i < c->n_extras; i++)
 		fprintf(stderr, "%s  %s -> /rom/%s\n", c->nodes[c->extras[i].node].urn,
 			c->extras[i].source, c->extras[i].target);

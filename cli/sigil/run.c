@@ -7,7 +7,8 @@
  *      (the build command's own code, so the cache and checks are the
  *      same; its URN line goes to stderr), OUT being -o or "result".
  *   2. exec sigil-init -s pack:OUT/store.pack --state OUT/state
- *      --report OUT/state.json URN (plus --keep / --grace-ms / --check).
+ *      --report OUT/state.json --report-cbor OUT/state.cbor URN (plus
+ *      --keep / --grace-ms / --check).
  *      sigil-init is --init PATH, else $SIGIL_INIT, else the one beside
  *      this sigil binary, else on PATH.
  */
@@ -75,7 +76,8 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	struct cli_args a;
 	struct stat st;
 	int status;
-	char urnp[4200], urn[ERIS_URN_LEN + 2], init[PATH_MAX], spec[4300], state[4200], report[4200];
+	char urnp[4200], urn[ERIS_URN_LEN + 2], init[PATH_MAX], spec[4300], state[4200], report[4200],
+		creport[4200];
 	if (cli_parse(cmd, argc, argv, &a, &status))
 		return status;
 	if (a.argc != 1)
@@ -107,6 +109,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	snprintf(spec, sizeof spec, "pack:%s/store.pack", outdir);
 	snprintf(state, sizeof state, "%s/state", outdir);
 	snprintf(report, sizeof report, "%s/state.json", outdir);
+	snprintf(creport, sizeof creport, "%s/state.cbor", outdir);
 	char *args[16];
 	int n = 0;
 	args[n++] = init;
@@ -116,6 +119,8 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	args[n++] = state;
 	args[n++] = (char *)"--report";
 	args[n++] = report;
+	args[n++] = (char *)"--report-cbor";
+	args[n++] = creport;
 	if (cli_get(cmd, &a, "keep"))
 		args[n++] = (char *)"--keep";
 	if (cli_get(cmd, &a, "check"))
@@ -138,7 +143,8 @@ const struct cli_cmd sigil_cmd_run = {
 	.details = "SYSTEM (.dhall, .json, .cbor) is built first as by `sigil build -o DIR`; a DIR\n"
 		   "that holds system.urn is run as it is. sigil-init then runs every child in\n"
 		   "its own namespaces and cgroups, with its output as \"[name] line\" on stderr,\n"
-		   "the state report in DIR/state.json and state mounts under DIR/state.\n"
+		   "the state report in DIR/state.json (and DIR/state.cbor) and state mounts\n"
+		   "under DIR/state.\n"
 		   "SIGTERM or Ctrl-C stops the children in reverse start order. Needs root.",
 	.opts = opts,
 	.run = run,

@@ -3,7 +3,8 @@
  *
  * Chunks grow geometrically (64 KiB doubling to 4 MiB; a request larger than
  * a chunk gets a chunk of its own), so a tree of N nodes costs O(log N)
- * mallocs and one free pass. dhall_arena_alloc zeroes what it hands out
+ * mallocs and one free pass; dhall_arena_reset empties an arena for reuse
+ * but keeps its last chunk. dhall_arena_alloc zeroes what it hands out
  * (nodes start with all fields empty); copies use the _uninit variant.
  */
 #include "dhall_int.h"
@@ -28,11 +29,11 @@ void *dhall_arena_alloc(struct dhall_arena *a, size_t size)
 	return p;
 }
 
-/* Chunks of 1 MiB and more come straight from mmap with MAP_POPULATE: the
- * kernel fills all their pages in one call, where touching them one by one
- * would take a page fault each (tens of thousands for a big file, and
- * faults are slow in a VM). Smaller chunks come from malloc. The chunk
- * records which (mapped != 0) for dhall_arena_free. */
+/* Chunks of 1 MiB and more come straight from mmap (and go back to the
+ * system when freed); smaller chunks come from malloc. The chunk records
+ * which (mapped != 0) for dhall_arena_free. The pages are not populated
+ * up front (MAP_POPULATE): a chunk is often used only in part, and peak
+ * resident memory is one of the things the benchmarks measure. */
 #define MAP_MIN ((size_t)1 << 20)
 
 static struct dhall_chunk *chunk_new(size_t want)
@@ -41,7 +42,7 @@ static struct dhall_chunk *chunk_new(size_t want)
 	size_t total = sizeof *n + want;
 	if (want >= MAP_MIN) {
 		void *m = mmap(NULL, total, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (m == MAP_FAILED)
 			return NULL;
 		n = m;
@@ -90,15 +91,39 @@ char *dhall_arena_strdup(struct dhall_arena *a, const char *s, size_t len)
 	return p;
 }
 
+/* Frees one chunk (however it was obtained). */
+static void chunk_free(struct dhall_chunk *c)
+{
+	if (c->mapped)
+		munmap(c, c->mapped);
+	else
+		free(c);
+}
+
+void dhall_arena_reset(struct dhall_arena *a)
+{
+	struct dhall_chunk *keep = a->head;
+	if (keep && keep->size > 4 * 1024 * 1024) /* a one-off big request */
+		keep = NULL;
+	for (struct dhall_chunk *c = a->head, *next; c; c = next) {
+		next = c->next;
+		if (c != keep)
+			chunk_free(c);
+	}
+	a->head = keep;
+	a->used = 0;
+	if (keep) {
+		keep->used = 0;
+		keep->next = NULL;
+	}
+}
+
 void dhall_arena_free(struct dhall_arena *a)
 {
 	struct dhall_chunk *c = a->head;
 	while (c) {
 		struct dhall_chunk *next = c->next;
-		if (c->mapped)
-			munmap(c, c->mapped);
-		else
-			free(c);
+		chunk_free(c);
 		c = next;
 	}
 	a->head = NULL;

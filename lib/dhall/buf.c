@@ -60,6 +60,26 @@ int dhall_buf_putc(struct dhall_buf *b, uint8_t c)
 	return 0;
 }
 
+int dhall_buf_put_u64(struct dhall_buf *b, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0;
+	do {
+		tmp[sizeof tmp - 1 - n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return dhall_buf_put(b, tmp + sizeof tmp - n, n);
+}
+
+int dhall_buf_put_n(struct dhall_buf *b, uint8_t c, size_t n)
+{
+	if (dhall_buf_reserve(b, n))
+		return DHALL_ENOMEM;
+	memset(b->data + b->len, c, n);
+	b->len += n;
+	return 0;
+}
+
 int dhall_buf_puts(struct dhall_buf *b, const char *s)
 {
 	return dhall_buf_put(b, s, strlen(s));

@@ -19,6 +19,12 @@ struct dhall_chunk {
 	_Alignas(16) unsigned char data[];
 };
 
+/* Empties the arena for reuse: everything allocated from it is gone, but
+ * its newest chunk (the largest, up to 4 MiB) stays, already paged in, so
+ * a scratch arena used over and over (one per imported file) does not map
+ * and unmap its memory each time. */
+void dhall_arena_reset(struct dhall_arena *a);
+
 /* Like dhall_arena_alloc, but the memory is not zeroed (for copies); the
  * bump itself is inline, a new chunk is arena.c's business. */
 void *dhall_arena_alloc_slow(struct dhall_arena *a, size_t size);
@@ -48,6 +54,10 @@ int dhall_buf_reserve(struct dhall_buf *b, size_t extra);
 int dhall_buf_put(struct dhall_buf *b, const void *data, size_t len);
 int dhall_buf_putc(struct dhall_buf *b, uint8_t c);
 int dhall_buf_puts(struct dhall_buf *b, const char *s);
+/* v in decimal, without printf */
+int dhall_buf_put_u64(struct dhall_buf *b, uint64_t v);
+/* n copies of c */
+int dhall_buf_put_n(struct dhall_buf *b, uint8_t c, size_t n);
 int dhall_buf_printf(struct dhall_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -16,6 +16,11 @@
  * builtins.c. Judgmental equivalence, which several rules need (`x == x`,
  * `if b then t else t`, `l ⫽ r` with l ≡ r), is quote.c's ev_equiv.
  *
+ * Evaluation is strict, but an environment entry may also be a thunk
+ * (ev_bind_lazy: the type checker binds let values and function arguments
+ * that way) which lookup evaluates once, when first needed. A chain of
+ * `let`s is evaluated with a loop, not recursion.
+ *
  * Variables: an environment entry per binder; `x@n` skips n entries named
  * x. A variable past the end of the environment is free in the whole
  * expression; it becomes a neutral VAR with a negative level (-1 - the
@@ -76,11 +81,29 @@ struct denv *ev_bind(struct ev *ev, struct denv *env, struct dhall_str name, str
 	return n;
 }
 
+struct denv *ev_bind_lazy(struct ev *ev, struct denv *env, struct dhall_str name,
+			  const struct dhall_expr *e, struct denv *e_env)
+{
+	struct denv *n = ev_alloc(ev, sizeof *n);
+	if (n) {
+		n->name = name;
+		n->next = env;
+		n->expr = e;
+		n->env = e_env;
+	}
+	return n;
+}
+
 struct dv *ev_builtin(struct ev *ev, unsigned b)
 {
-	struct dv *v = ev_new(ev, DHALL_BUILTIN);
+	struct dv *v = b < DHALL_B_COUNT ? ev->builtin[b] : NULL;
 	if (v)
+		return v;
+	if ((v = ev_new(ev, DHALL_BUILTIN))) {
 		v->op = (uint8_t)b;
+		if (b < DHALL_B_COUNT)
+			ev->builtin[b] = v;
+	}
 	return v;
 }
 
@@ -89,7 +112,7 @@ struct dv *ev_var(struct ev *ev, struct dhall_str name, int64_t level)
 	struct dv *v = ev_new(ev, DHALL_VAR);
 	if (v) {
 		v->label = name;
-		v->u.level = level;
+		v->level = level;
 	}
 	return v;
 }
@@ -638,6 +661,15 @@ int ev_inst(struct ev *ev, const struct dv *clo, struct dv *x, struct dv **out)
 	return ev_eval(ev, env, clo->body, out);
 }
 
+int ev_inst_lazy(struct ev *ev, const struct dv *clo, const struct dhall_expr *arg,
+		 struct denv *arg_env, struct dv **out)
+{
+	struct denv *env = ev_bind_lazy(ev, clo->env, clo->label, arg, arg_env);
+	if (!env)
+		return ev_nomem(ev);
+	return ev_eval(ev, env, clo->body, out);
+}
+
 static int neutral_app(struct ev *ev, struct dv *head, struct dv **args, size_t n, struct dv **out)
 {
 	struct dv *v = ev_new(ev, DHALL_APP);
@@ -692,6 +724,13 @@ static int lookup(struct ev *ev, struct denv *env, const struct dhall_expr *e, s
 	for (; env; env = env->next)
 		if (ev_str_eq(env->name, e->label)) {
 			if (n == 0) {
+				if (!env->val) { /* a thunk: evaluate it once */
+					int rc = ev_eval(ev, env->env, env->expr, &env->val);
+					if (rc) {
+						env->val = NULL;
+						return rc;
+					}
+				}
 				*out = env->val;
 				return 0;
 			}
@@ -704,20 +743,41 @@ static int lookup(struct ev *ev, struct denv *env, const struct dhall_expr *e, s
 	return 0;
 }
 
-/* Evaluates fields e->labels/items and sorts them by label. */
-static int eval_fields(struct ev *ev, struct denv *env, const struct dhall_expr *e, struct dv **out)
+/* Evaluates fields e->labels/items and sorts them by label. When the
+ * expression's labels are already in order (normal forms, most literals)
+ * the value shares its label array: values never write to one. */
+__attribute__((noinline)) static int eval_fields(struct ev *ev, struct denv *env,
+						 const struct dhall_expr *e, struct dv **out)
 {
-	struct dv *o = new_fields(ev, (enum dhall_kind)e->kind, e->n);
-	size_t *ix = e->n ? malloc(e->n * sizeof *ix) : NULL;
-	int rc = 0;
-	if (!o || (e->n && !ix)) {
-		free(ix);
+	size_t n = e->n, small[32], *ix = small;
+	int rc = 0, sorted = 1;
+	struct dv *o;
+	for (size_t i = 1; i < n && sorted; i++)
+		sorted = dhall_str_cmp(&e->labels[i - 1], &e->labels[i]) < 0;
+	if (sorted) {
+		if (!(o = ev_new(ev, (enum dhall_kind)e->kind)) ||
+		    (n && !(o->items = ev_alloc(ev, n * sizeof *o->items))))
+			return ev_nomem(ev);
+		o->n = n;
+		o->labels = e->labels;
+		for (size_t i = 0; i < n && !rc; i++)
+			if (e->items[i])
+				rc = ev_eval(ev, env, e->items[i], &o->items[i]);
+		*out = o;
+		return rc;
+	}
+	o = new_fields(ev, (enum dhall_kind)e->kind, n);
+	if (n > 32)
+		ix = malloc(n * sizeof *ix);
+	if (!o || !ix) {
+		if (ix != small)
+			free(ix);
 		return ev_nomem(ev);
 	}
-	/* insertion sort for the common short records, merge via qsort else */
-	for (size_t i = 0; i < e->n; i++)
+	/* insertion sort: records are short */
+	for (size_t i = 0; i < n; i++)
 		ix[i] = i;
-	for (size_t i = 1; i < e->n; i++) {
+	for (size_t i = 1; i < n; i++) {
 		size_t k = ix[i], j = i;
 		while (j > 0 && dhall_str_cmp(&e->labels[ix[j - 1]], &e->labels[k]) > 0) {
 			ix[j] = ix[j - 1];
@@ -725,13 +785,14 @@ static int eval_fields(struct ev *ev, struct denv *env, const struct dhall_expr 
 		}
 		ix[j] = k;
 	}
-	for (size_t i = 0; i < e->n && !rc; i++) {
+	for (size_t i = 0; i < n && !rc; i++) {
 		o->labels[i] = e->labels[ix[i]];
 		o->items[i] = NULL;
 		if (e->items[ix[i]])
 			rc = ev_eval(ev, env, e->items[ix[i]], &o->items[i]);
 	}
-	free(ix);
+	if (ix != small)
+		free(ix);
 	*out = o;
 	return rc;
 }
@@ -741,6 +802,7 @@ static int eval_main(struct ev *ev, struct denv *env, const struct dhall_expr *e
 	struct dv *v = NULL, *a = NULL, *b = NULL, *c = NULL;
 	int rc;
 
+again:
 	switch ((enum dhall_kind)e->kind) {
 	case DHALL_VAR:
 		return lookup(ev, env, e, out);
@@ -790,14 +852,15 @@ static int eval_main(struct ev *ev, struct denv *env, const struct dhall_expr *e
 		}
 		*out = v;
 		return 0;
-	case DHALL_LET: {
-		struct denv *env2;
+	case DHALL_LET: /* a loop, not recursion: let chains are long */
 		if ((rc = ev_eval(ev, env, e->a, &a)))
 			return rc;
-		if (!(env2 = ev_bind(ev, env, e->label, a)))
+		if (!(env = ev_bind(ev, env, e->label, a)))
 			return ev_nomem(ev);
-		return ev_eval(ev, env2, e->b, out);
-	}
+		e = e->b;
+		if ((rc = ev_tick(ev)))
+			return rc;
+		goto again;
 	case DHALL_ANNOT:
 		return ev_eval(ev, env, e->a, out);
 	case DHALL_IF:

@@ -64,7 +64,7 @@ struct fmt {
 int dhall_print_num(struct dhall_buf *out, const struct dhall_num *n)
 {
 	if (!n->big)
-		return dhall_buf_printf(out, "%llu", (unsigned long long)n->small);
+		return dhall_buf_put_u64(out, n->small);
 	/* base 10^9 limbs, least significant first */
 	size_t cap = n->big_len * 10 / 37 + 2, used = 0;
 	uint32_t *limb = malloc(cap * sizeof *limb);

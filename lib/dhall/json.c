@@ -119,6 +119,13 @@ static int put_scientific(struct json *j, int neg, const char *digits, size_t n,
 
 static int put_num(struct json *j, int neg, const struct dhall_num *num)
 {
+	/* the common case: below 10^19, digits as they are (put_scientific
+	 * would print the same) */
+	if (!num->big && num->small < 10000000000000000000ull) {
+		if (neg && num->small)
+			DHALL_TRY(dhall_buf_putc(j->out, '-'));
+		return dhall_buf_put_u64(j->out, num->small);
+	}
 	struct dhall_buf d = {0};
 	int rc = dhall_print_num(&d, num);
 	if (!rc) {
@@ -286,9 +293,7 @@ static int newline(struct json *j, unsigned level)
 	if (!j->indent)
 		return 0;
 	DHALL_TRY(dhall_buf_putc(j->out, '\n'));
-	for (unsigned i = 0; i < level * (unsigned)j->indent; i++)
-		DHALL_TRY(dhall_buf_putc(j->out, ' '));
-	return 0;
+	return dhall_buf_put_n(j->out, ' ', (size_t)level * (unsigned)j->indent);
 }
 
 static int put_value(struct json *j, const struct dhall_expr *e, unsigned level, unsigned depth);
@@ -300,7 +305,11 @@ static int church_null(const struct json *j, const struct dhall_expr *e);
 static int put_object(struct json *j, struct member *m, size_t n, unsigned level,
 		      unsigned depth, int church)
 {
-	qsort(m, n, sizeof *m, cmp_member);
+	size_t sorted = 1; /* normal-form records come sorted already */
+	while (sorted < n && cmp_member(&m[sorted - 1], &m[sorted]) < 0)
+		sorted++;
+	if (sorted < n)
+		qsort(m, n, sizeof *m, cmp_member);
 	int any = 0;
 	DHALL_TRY(dhall_buf_putc(j->out, '{'));
 	for (size_t i = 0; i < n; i++) {
@@ -324,7 +333,8 @@ static int put_object(struct json *j, struct member *m, size_t n, unsigned level
 static int put_members(struct json *j, const struct dhall_expr *e, int is_map, unsigned level,
 		       unsigned depth)
 {
-	struct member *m = malloc((e->n ? e->n : 1) * sizeof *m);
+	struct member small[16];
+	struct member *m = e->n <= 16 ? small : malloc(e->n * sizeof *m);
 	if (!m)
 		return dhall_err_set(j->err, DHALL_ENOMEM, "out of memory");
 	for (size_t i = 0; i < e->n; i++) {
@@ -335,7 +345,8 @@ static int put_members(struct json *j, const struct dhall_expr *e, int is_map, u
 		m[i].order = i;
 	}
 	int rc = put_object(j, m, e->n, level, depth, 0);
-	free(m);
+	if (m != small)
+		free(m);
 	return rc;
 }
 

@@ -130,9 +130,9 @@ static int quote_main(struct quoter *q, const struct dnames *ctx, const struct d
 		e->op = 0;
 		e->label = v->label;
 		if (q->mode == 2 && !v->op)
-			e->index = (uint64_t)(v->u.level + EQUIV_OFFSET);
+			e->index = (uint64_t)(v->level + EQUIV_OFFSET);
 		else
-			e->index = (uint64_t)(ev_count(ctx, v->label) - v->u.level - 1);
+			e->index = (uint64_t)(ev_count(ctx, v->label) - v->level - 1);
 		return copy_str(q, &e->label);
 	case DHALL_BUILTIN:
 	case DHALL_BOOL:
@@ -261,7 +261,7 @@ static int quick_equiv(const struct dv *a, const struct dv *b, unsigned depth)
 	case DHALL_BUILTIN:
 		return a->op == b->op;
 	case DHALL_VAR:
-		return ev_str_eq(a->label, b->label) && a->u.level == b->u.level ? 1 : -1;
+		return ev_str_eq(a->label, b->label) && a->level == b->level ? 1 : -1;
 	case DHALL_APP:
 		if (a->n != b->n || quick_equiv(a->a, b->a, depth + 1) != 1)
 			return -1;
@@ -354,20 +354,25 @@ struct job {
 	struct dhall_err *err;
 	int mode, equal;
 	char *hash;
+	struct dhall_arena *scratch; /* NULL: a fresh one, freed after */
 };
 
 /* normalizes job->in into job->out (mode 0 or 1) */
 static int normalize_in(struct job *j, struct dhall_arena *out_arena, struct dhall_expr **out)
 {
-	struct dhall_arena scratch;
+	struct dhall_arena own, *scratch = j->scratch ? j->scratch : &own;
 	struct ev ev;
 	struct dv *v;
-	dhall_arena_init(&scratch);
-	ev_setup(&ev, &scratch, j->err, j->ctx);
+	if (!j->scratch)
+		dhall_arena_init(&own);
+	ev_setup(&ev, scratch, j->err, j->ctx);
 	int rc = ev_eval(&ev, NULL, j->in, &v);
 	if (!rc)
 		rc = ev_quote(&ev, out_arena, NULL, v, j->mode, out);
-	dhall_arena_free(&scratch);
+	if (j->scratch)
+		dhall_arena_reset(scratch);
+	else
+		dhall_arena_free(&own);
 	return rc;
 }
 
@@ -381,6 +386,15 @@ int dhall_normalize_ctx(const struct dhall_ctx *ctx, struct dhall_arena *arena,
 			const struct dhall_expr *in, struct dhall_expr **out, struct dhall_err *err)
 {
 	struct job j = {.ctx = ctx, .arena = arena, .in = in, .out = out, .err = err};
+	return dhall_run_deep(normalize_main, &j);
+}
+
+int ev_normalize_scratch(const struct dhall_ctx *ctx, struct dhall_arena *arena,
+			 struct dhall_arena *scratch, const struct dhall_expr *in,
+			 struct dhall_expr **out, struct dhall_err *err)
+{
+	struct job j = {.ctx = ctx, .arena = arena, .in = in, .out = out, .err = err,
+			.scratch = scratch};
 	return dhall_run_deep(normalize_main, &j);
 }
 

@@ -12,6 +12,14 @@
  * parent continues the parent's directory; anything absolute stands on its
  * own; relative children of env: or missing parents stay relative.
  *
+ * Memory: an imported file's parse tree and the walk's copies live in an
+ * arena of their own, freed once the file's normal form (which copies
+ * every string it keeps) is in the results; the type checker and the
+ * evaluator reuse one scratch arena for all files (dhall_arena_reset).
+ * Long `let` chains are walked with a loop (walk_lets), and the functions
+ * with big buffers are kept out of walk's frame, so deep trees cost little
+ * stack.
+ *
  * Per resolution session: an import chain (for cycle detection: a
  * location importing itself, directly or not, is an error) and a memo of
  * locations already resolved (in each mode), so every import is read once
@@ -84,7 +92,13 @@ struct memo {
 
 struct rs {
 	const struct dhall_ctx *ctx;
-	struct dhall_arena *arena;
+	struct dhall_arena *arena; /* results: imported values, locations, memo */
+	/* the tree being walked: the caller's arena for the root file, a
+	 * temporary one for an imported file (its parse tree and the walk's
+	 * copies are garbage once its normal form is made) */
+	struct dhall_arena *tree;
+	/* the evaluator's scratch memory, reused from one import to the next */
+	struct dhall_arena scratch;
 	struct dhall_err *err;
 	struct memo *memo;
 	char cache[4096]; /* "" when there is none */
@@ -803,8 +817,11 @@ static int fetch_remote(struct rs *rs, const struct file *f, const struct dhall_
 	return 0;
 }
 
-static int import_one(struct rs *rs, const struct file *f, const struct dhall_expr *e,
-		      struct dhall_expr **out)
+/* noinline: walk recurses once per level of the tree (10,000 levels for a
+ * long let chain) and must keep a small frame; this function's buffers
+ * (paths, cache names) would otherwise be inlined into every level. */
+__attribute__((noinline)) static int import_one(struct rs *rs, const struct file *f,
+						const struct dhall_expr *e, struct dhall_expr **out)
 {
 	const struct dhall_import *im = e->u.import;
 	struct loc l;
@@ -896,7 +913,7 @@ static int import_one(struct rs *rs, const struct file *f, const struct dhall_ex
 			return nomem(rs);
 		r->label = (struct dhall_str){copy, len};
 	} else {
-		struct dhall_expr *parsed, *resolved, *ty;
+		struct dhall_expr *parsed, *resolved;
 		struct dhall_ctx cx = rs->ctx ? *rs->ctx : (struct dhall_ctx){0};
 		struct chain link = {l.key, f->chain};
 		struct file child = {&l, l.key, copy, len, &link};
@@ -905,21 +922,25 @@ static int import_one(struct rs *rs, const struct file *f, const struct dhall_ex
 		cx.len = len;
 		if (++rs->depth > 1000) /* import nesting; cycles are caught above */
 			return fail_at(rs, 0, f->name, f->src, f->len, e, "imports nested too deeply");
-		rc = dhall_parse(rs->arena, copy, len, l.key, &parsed, rs->err);
-		if (rc) {
-			rs->depth--;
+		struct dhall_arena tree, *outer = rs->tree;
+		dhall_arena_init(&tree);
+		rs->tree = &tree;
+		rc = dhall_parse(&tree, copy, len, l.key, &parsed, rs->err);
+		if (rc)
 			rs->recoverable = 0;
-			return rc;
-		}
-		rc = walk(rs, &child, parsed, &resolved);
+		else
+			rc = walk(rs, &child, parsed, &resolved);
 		rs->depth--;
+		/* type-check, then the normal form (self-contained: quoting
+		 * copies every string) into the results; the tree goes */
+		if (!rc && ((rc = ev_typeof_scratch(&cx, NULL, &rs->scratch, resolved, NULL, rs->err)) ||
+			    (rc = ev_normalize_scratch(&cx, rs->arena, &rs->scratch, resolved, &r,
+						       rs->err))))
+			rs->recoverable = 0;
+		rs->tree = outer;
+		dhall_arena_free(&tree);
 		if (rc)
 			return rc;
-		if ((rc = dhall_typeof(&cx, rs->arena, resolved, &ty, rs->err)) ||
-		    (rc = dhall_normalize_ctx(&cx, rs->arena, resolved, &r, rs->err))) {
-			rs->recoverable = 0;
-			return rc;
-		}
 	}
 	struct memo *m = dhall_arena_alloc(rs->arena, sizeof *m);
 	if (!m)
@@ -964,29 +985,87 @@ static int walk_slot(struct rs *rs, const struct file *f, struct dhall_expr **sl
 	return 0;
 }
 
+/* `a ? b` (noinline for the same reason as import_one: the saved error). */
+__attribute__((noinline)) static int walk_alt(struct rs *rs, const struct file *f,
+					      struct dhall_expr *e, struct dhall_expr **out)
+{
+	int rc;
+	struct dhall_err saved = rs->err ? *rs->err : (struct dhall_err){0};
+	rc = walk(rs, f, e->a, out);
+	if (rc != DHALL_EIMPORT || !rs->recoverable)
+		return rc;
+	rc = walk(rs, f, e->b, out);
+	if (rc == DHALL_EIMPORT && rs->recoverable && rs->err) {
+		/* both failed: say so, keeping the first reason */
+		char second[256];
+		snprintf(second, sizeof second, "%s", rs->err->msg);
+		*rs->err = saved;
+		snprintf(rs->err->msg + strlen(rs->err->msg),
+			 sizeof rs->err->msg - strlen(rs->err->msg), "; the alternative: %s",
+			 second);
+	}
+	return rc;
+}
+
+/* A chain of n >= 2 `let`s (each the body of the one before): walked with
+ * a loop, not n levels of recursion (10,000-binding chains are real), in
+ * the order walk would (annotation, value, then the next let), rebuilt
+ * copy-on-write from the innermost out. */
+__attribute__((noinline)) static int walk_lets(struct rs *rs, const struct file *f,
+					       struct dhall_expr *e, size_t n,
+					       struct dhall_expr **out)
+{
+	struct link {
+		struct dhall_expr node; /* the let with its walked c and a */
+		struct dhall_expr *orig;
+		int changed;
+	} *chain = malloc(n * sizeof *chain);
+	struct dhall_expr *body, *x = e;
+	int rc = 0;
+	if (!chain)
+		return nomem(rs);
+	for (size_t i = 0; i < n; i++, x = x->b) {
+		chain[i] = (struct link){*x, x, 0};
+		if ((rc = walk_slot(rs, f, &chain[i].node.c, &chain[i].changed)) ||
+		    (rc = walk_slot(rs, f, &chain[i].node.a, &chain[i].changed)))
+			goto out;
+	}
+	if ((rc = walk(rs, f, x, &body)))
+		goto out;
+	for (size_t i = n; i-- > 0;) {
+		if (!chain[i].changed && body == chain[i].orig->b) {
+			body = chain[i].orig;
+			continue;
+		}
+		struct dhall_expr *c = dhall_arena_alloc_uninit(rs->tree, sizeof *c);
+		if (!c) {
+			rc = nomem(rs);
+			goto out;
+		}
+		*c = chain[i].node;
+		c->b = body;
+		body = c;
+	}
+	*out = body;
+out:
+	free(chain);
+	return rc;
+}
+
 static int walk(struct rs *rs, const struct file *f, struct dhall_expr *e, struct dhall_expr **out)
 {
 	struct dhall_expr c = *e;
 	int rc, changed = 0;
 	if (e->kind == DHALL_IMPORT)
 		return import_one(rs, f, e, out);
-	if (e->kind == DHALL_OP && e->op == DHALL_OP_ALT) {
-		struct dhall_err saved = rs->err ? *rs->err : (struct dhall_err){0};
-		rc = walk(rs, f, e->a, out);
-		if (rc != DHALL_EIMPORT || !rs->recoverable)
-			return rc;
-		rc = walk(rs, f, e->b, out);
-		if (rc == DHALL_EIMPORT && rs->recoverable && rs->err) {
-			/* both failed: say so, keeping the first reason */
-			char second[256];
-			snprintf(second, sizeof second, "%s", rs->err->msg);
-			*rs->err = saved;
-			snprintf(rs->err->msg + strlen(rs->err->msg),
-				 sizeof rs->err->msg - strlen(rs->err->msg), "; the alternative: %s",
-				 second);
-		}
-		return rc;
+	if (e->kind == DHALL_LET && e->b->kind == DHALL_LET) {
+		size_t n = 0;
+		for (const struct dhall_expr *x = e; x->kind == DHALL_LET; x = x->b)
+			n++;
+		return walk_lets(rs, f, e, n, out);
 	}
+	if (e->kind == DHALL_OP && e->op == DHALL_OP_ALT)
+		return walk_alt(rs, f, e, out);
 	switch ((enum dhall_kind)e->kind) {
 	case DHALL_APP:
 	case DHALL_TEXT:
@@ -1003,7 +1082,7 @@ static int walk(struct rs *rs, const struct file *f, struct dhall_expr *e, struc
 				return rc;
 			if (ch) {
 				if (c.items == e->items) {
-					c.items = dhall_arena_alloc(rs->arena, e->n * sizeof *c.items);
+					c.items = dhall_arena_alloc(rs->tree, e->n * sizeof *c.items);
 					if (!c.items)
 						return nomem(rs);
 					memcpy(c.items, e->items, e->n * sizeof *c.items);
@@ -1040,7 +1119,7 @@ static int walk(struct rs *rs, const struct file *f, struct dhall_expr *e, struc
 		*out = e;
 		return 0;
 	}
-	struct dhall_expr *n = dhall_arena_alloc_uninit(rs->arena, sizeof *n);
+	struct dhall_expr *n = dhall_arena_alloc_uninit(rs->tree, sizeof *n);
 	if (!n)
 		return nomem(rs);
 	*n = c;
@@ -1072,10 +1151,13 @@ static int resolve_main(void *p)
 int dhall_resolve(const struct dhall_ctx *ctx, struct dhall_arena *arena, const struct dhall_expr *e,
 		  const char *base, struct dhall_expr **out, struct dhall_err *err)
 {
-	struct rs rs = {.ctx = ctx, .arena = arena, .err = err};
+	struct rs rs = {.ctx = ctx, .arena = arena, .tree = arena, .err = err};
 	struct rjob j = {&rs, e, base, out};
 	if (err)
 		memset(err, 0, sizeof *err);
+	dhall_arena_init(&rs.scratch);
 	cache_dir_init(&rs);
-	return dhall_run_deep(resolve_main, &j);
+	int rc = dhall_run_deep(resolve_main, &j);
+	dhall_arena_free(&rs.scratch);
+	return rc;
 }

@@ -4,7 +4,10 @@
  *
  * infer() walks an expression in a scope of three parallel lists: the
  * names bound so far (for quoting), their types (values) and their values
- * (a λ-bound variable is a neutral VAR, a let-bound one its value). Types
+ * (a λ-bound variable is a neutral VAR, a let-bound one its value, made
+ * lazily: evaluated only if some type mentions it, so checking a program
+ * does not run it; likewise a function argument when the result type is
+ * instantiated). A chain of `let`s is a loop, not recursion. Types
  * are values throughout, so "A ≡ B" is ev_equiv and a type is normalized
  * exactly once. Where a rule needs the type of a type ("T : Type", "the
  * body's type is a type"), type_of_type quotes it back and infers that,
@@ -135,7 +138,7 @@ static void show_val(struct tc *tc, const struct scope *sc, const struct dv *v, 
 /* Fails at e: "msg" (+ ": expected X, got Y" when given). */
 static int fail(struct tc *tc, const struct scope *sc, const struct dhall_expr *e,
 		const struct dv *want, const struct dv *got, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+	__attribute__((format(printf, 6, 7), noinline, cold));
 static int fail(struct tc *tc, const struct scope *sc, const struct dhall_expr *e,
 		const struct dv *want, const struct dv *got, const char *fmt, ...)
 {
@@ -211,17 +214,25 @@ static struct dv *const_max(const struct dv *a, const struct dv *b)
 	return (struct dv *)(const_rank(a) >= const_rank(b) ? a : b);
 }
 
-static int scope_push(struct tc *tc, struct scope *sc, struct dhall_str name, struct dv *type,
-		      struct dv *val)
+/* Pushes name : type onto sc, bound to val (NULL: a fresh variable), or,
+ * when val is NULL and lazy is not, to the value of lazy in sc's
+ * environment, evaluated only if a type ever needs it. */
+static int scope_push_lazy(struct tc *tc, struct scope *sc, struct dhall_str name,
+			   struct dv *type, struct dv *val, const struct dhall_expr *lazy)
 {
 	struct ev *ev = tc->ev;
 	struct dnames *n = ev_alloc(ev, sizeof *n);
 	struct tbind *t = ev_alloc(ev, sizeof *t);
+	struct denv *env;
 	if (!n || !t)
 		return ev_nomem(ev);
-	if (!val && !(val = ev_var(ev, name, ev_count(sc->names, name))))
+	if (!val && lazy)
+		env = ev_bind_lazy(ev, sc->env, name, lazy, sc->env);
+	else if (!val && !(val = ev_var(ev, name, ev_count(sc->names, name))))
 		return ev_nomem(ev);
-	if (!(sc->env = ev_bind(ev, sc->env, name, val)))
+	else
+		env = ev_bind(ev, sc->env, name, val);
+	if (!(sc->env = env))
 		return ev_nomem(ev);
 	n->name = name;
 	n->next = sc->names;
@@ -230,6 +241,12 @@ static int scope_push(struct tc *tc, struct scope *sc, struct dhall_str name, st
 	sc->names = n;
 	sc->types = t;
 	return 0;
+}
+
+static int scope_push(struct tc *tc, struct scope *sc, struct dhall_str name, struct dv *type,
+		      struct dv *val)
+{
+	return scope_push_lazy(tc, sc, name, type, val, NULL);
 }
 
 static int eval_in(struct tc *tc, const struct scope *sc, const struct dhall_expr *e, struct dv **out)
@@ -286,7 +303,9 @@ static int expect_equiv(struct tc *tc, const struct scope *sc, const struct dhal
 	return 0;
 }
 
-static int builtin_type(struct tc *tc, unsigned b, struct dv **out)
+/* noinline: its parse error buffer must not sit in infer_main's frame,
+ * which recursion repeats once per level of the tree */
+__attribute__((noinline)) static int builtin_type(struct tc *tc, unsigned b, struct dv **out)
 {
 	struct dhall_expr *e;
 	struct dhall_err perr;
@@ -508,7 +527,7 @@ static int infer_pi(struct tc *tc, struct scope sc, const struct dhall_expr *e, 
 
 static int infer_app(struct tc *tc, struct scope sc, const struct dhall_expr *e, struct dv **out)
 {
-	struct dv *tf, *ta, *a;
+	struct dv *tf, *ta;
 	int rc;
 	if ((rc = infer(tc, sc, e->a, &tf)))
 		return rc;
@@ -520,7 +539,8 @@ static int infer_app(struct tc *tc, struct scope sc, const struct dhall_expr *e,
 		if ((rc = expect_equiv(tc, &sc, e->items[i], tf->a, ta,
 				       "wrong type of function argument")))
 			return rc;
-		if ((rc = eval_in(tc, &sc, e->items[i], &a)) || (rc = ev_inst(tc->ev, tf, a, &tf)))
+		/* the argument's value only when the result type needs it */
+		if ((rc = ev_inst_lazy(tc->ev, tf, e->items[i], sc.env, &tf)))
 			return rc;
 	}
 	*out = tf;
@@ -884,8 +904,9 @@ static int infer_field(struct tc *tc, struct scope sc, const struct dhall_expr *
 static int infer_main(struct tc *tc, struct scope sc, const struct dhall_expr *e, struct dv **out)
 {
 	struct ev *ev = tc->ev;
-	struct dv *t, *v, *k;
+	struct dv *t, *k;
 	int rc;
+again:
 	switch ((enum dhall_kind)e->kind) {
 	case DHALL_VAR: {
 		uint64_t n = e->index;
@@ -938,8 +959,7 @@ static int infer_main(struct tc *tc, struct scope sc, const struct dhall_expr *e
 		return infer_pi(tc, sc, e, out);
 	case DHALL_APP:
 		return infer_app(tc, sc, e, out);
-	case DHALL_LET: {
-		struct scope in = sc;
+	case DHALL_LET: /* a loop, not recursion: let chains are long */
 		if ((rc = infer(tc, sc, e->a, &t)))
 			return rc;
 		if (e->c) {
@@ -948,10 +968,12 @@ static int infer_main(struct tc *tc, struct scope sc, const struct dhall_expr *e
 			    (rc = expect_equiv(tc, &sc, e->a, ann, t, "`let` annotation disagrees")))
 				return rc;
 		}
-		if ((rc = eval_in(tc, &sc, e->a, &v)) || (rc = scope_push(tc, &in, e->label, t, v)))
+		if ((rc = scope_push_lazy(tc, &sc, e->label, t, NULL, e->a)))
 			return rc;
-		return infer(tc, in, e->b, out);
-	}
+		e = e->b;
+		if ((rc = ev_tick(ev)))
+			return rc;
+		goto again;
 	case DHALL_ANNOT: {
 		struct dv *ann;
 		if (!(e->b->kind == DHALL_BUILTIN && e->b->op == DHALL_B_SORT) &&
@@ -1146,26 +1168,39 @@ struct tjob {
 	const struct dhall_expr *e;
 	struct dhall_expr **out;
 	struct dhall_err *err;
+	struct dhall_arena *scratch; /* NULL: a fresh one, freed after */
 };
 
 static int typeof_main(void *p)
 {
 	struct tjob *j = p;
-	struct dhall_arena scratch;
+	struct dhall_arena own, *scratch = j->scratch ? j->scratch : &own;
 	struct ev ev;
 	struct dv *t;
-	dhall_arena_init(&scratch);
-	ev_setup(&ev, &scratch, j->err, j->ctx);
+	if (!j->scratch)
+		dhall_arena_init(&own);
+	ev_setup(&ev, scratch, j->err, j->ctx);
 	int rc = tc_infer_top(&ev, j->e, &t);
-	if (!rc)
+	if (!rc && j->out)
 		rc = ev_quote(&ev, j->arena, NULL, t, 0, j->out);
-	dhall_arena_free(&scratch);
+	if (j->scratch)
+		dhall_arena_reset(scratch);
+	else
+		dhall_arena_free(&own);
 	return rc;
 }
 
 int dhall_typeof(const struct dhall_ctx *ctx, struct dhall_arena *arena, const struct dhall_expr *e,
 		 struct dhall_expr **out, struct dhall_err *err)
 {
-	struct tjob j = {ctx, arena, e, out, err};
+	struct tjob j = {ctx, arena, e, out, err, NULL};
+	return dhall_run_deep(typeof_main, &j);
+}
+
+int ev_typeof_scratch(const struct dhall_ctx *ctx, struct dhall_arena *arena,
+		      struct dhall_arena *scratch, const struct dhall_expr *e,
+		      struct dhall_expr **out, struct dhall_err *err)
+{
+	struct tjob j = {ctx, arena, e, out, err, scratch};
 	return dhall_run_deep(typeof_main, &j);
 }

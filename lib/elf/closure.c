@@ -25,6 +25,13 @@
  * which is some node's PT_INTERP gets ELF_NONE instead of a node index: that
  * entry is the dynamic linker's soname and must stay one (see elf.h).
  *
+ * Scripts: a program starting with "#!" is a data node marked `script`;
+ * its "#!" line names the interpreter (which must be an ELF program: the
+ * kernel's nesting of interpreters is not followed) and at most one
+ * argument, as the kernel splits it. "#!/usr/bin/env NAME" names NAME as
+ * found on $PATH (the child has no env and no PATH to search). The
+ * interpreter is reached like a library, so its own closure follows.
+ *
  * Extras: a directory is walked recursively in sorted order (deterministic),
  * symbolic links followed (depth-limited), every file placed at
  * TARGET/relative-path. ELF extras join the walk, so their libraries are
@@ -110,6 +117,7 @@ void elf_closure_release(elf_closure *c)
 		free(c->nodes[i].path);
 		free(c->nodes[i].real);
 		free(c->nodes[i].deps);
+		free(c->nodes[i].script_arg);
 		elf_info_release(&c->nodes[i].info);
 	}
 	free(c->nodes);
@@ -477,6 +485,105 @@ out:
 	return rc;
 }
 
+enum { SHEBANG_MAX = 256 }; /* the kernel's BINPRM_BUF_SIZE: the "#!" line fits */
+
+/* The "#!" line of the file at path: 1 with interp (and *arg, malloc'ed or
+ * NULL) filled when it is a script, 0 when it is not one, or an error. */
+static int read_shebang(const char *path, char *interp, size_t isize, char **arg, elf_error *err)
+{
+	char buf[SHEBANG_MAX + 1];
+	size_t got = 0;
+	FILE *f = fopen(path, "rb");
+	*arg = NULL;
+	if (!f)
+		return elf_error_set(err, ELF_E_IO, "cannot open \"%s\": %s", path, strerror(errno));
+	got = fread(buf, 1, SHEBANG_MAX, f);
+	fclose(f);
+	buf[got] = '\0';
+	if (got < 2 || buf[0] != '#' || buf[1] != '!')
+		return 0;
+	char *nl = memchr(buf, '\n', got);
+	if (!nl)
+		return elf_error_set(err, ELF_E_FORMAT, "the \"#!\" line of \"%s\" is longer than %d bytes",
+				     path, SHEBANG_MAX - 1);
+	*nl = '\0';
+	char *p = buf + 2, *end = nl;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = '\0';
+	size_t ilen = strcspn(p, " \t");
+	if (ilen == 0 || ilen >= isize)
+		return elf_error_set(err, ELF_E_FORMAT, "the \"#!\" line of \"%s\" names no interpreter",
+				     path);
+	memcpy(interp, p, ilen);
+	interp[ilen] = '\0';
+	p += ilen;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p && !(*arg = strdup(p)))
+		return elf_error_set(err, ELF_E_NOMEM, "out of memory");
+	return 1;
+}
+
+/* "#!/usr/bin/env NAME": NAME on $PATH into interp, and no argument left. */
+static int resolve_env(const char *script, char *interp, size_t isize, char **arg, elf_error *err)
+{
+	const char *base = strrchr(interp, '/') ? strrchr(interp, '/') + 1 : interp;
+	if (strcmp(base, "env") != 0 || !*arg)
+		return 0;
+	if ((*arg)[0] == '-' || strpbrk(*arg, " \t/"))
+		return elf_error_set(err, ELF_E_FORMAT,
+				     "\"%s\": \"#!%s %s\" is not \"env NAME\"; name the interpreter",
+				     script, interp, *arg);
+	const char *path = getenv("PATH");
+	path = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
+	for (const char *d = path; d;) {
+		const char *colon = strchr(d, ':');
+		size_t len = colon ? (size_t)(colon - d) : strlen(d);
+		char cand[PATH_MAX];
+		if (len && snprintf(cand, sizeof cand, "%.*s/%s", (int)len, d, *arg) < (int)sizeof cand &&
+		    access(cand, X_OK) == 0 && strlen(cand) < isize) {
+			elf_copy(interp, isize, cand);
+			free(*arg);
+			*arg = NULL;
+			return 0;
+		}
+		d = colon ? colon + 1 : NULL;
+	}
+	return elf_error_set(err, ELF_E_NOTFOUND, "interpreter \"%s\" of \"%s\" not found on $PATH",
+			     *arg, script);
+}
+
+/* The program at `real` is a script: its node, then its interpreter's. */
+static int add_script(struct walk *w, const char *real, char *interp, size_t isize, char *arg,
+		      size_t *pi)
+{
+	elf_closure *c = w->c;
+	size_t j;
+	int rc = resolve_env(real, interp, isize, &arg, w->err);
+	if (rc == 0)
+		rc = add_node(w, real, 0, 0, 1, pi);
+	if (rc == 0 && *pi == ELF_NONE)
+		rc = elf_error_set(w->err, ELF_E_IO, "cannot read \"%s\"", real);
+	if (rc != 0) {
+		free(arg);
+		return rc;
+	}
+	c->nodes[*pi].script = 1;
+	c->nodes[*pi].script_arg = arg;
+	rc = add_node(w, interp, 0, 0, 0, &j);
+	if (rc == 0 && j == ELF_NONE)
+		rc = elf_error_set(w->err, ELF_E_NOTFOUND,
+				   "interpreter \"%s\" of script \"%s\" not found (or not an ELF program)",
+				   interp, real);
+	if (rc != 0)
+		return rc;
+	c->nodes[*pi].interp = j;
+	c->nodes[j].reached = 1;
+	return 0;
+}
+
 static int cmp_placed(const void *a, const void *b)
 {
 	return strcmp(((const elf_placed *)a)->target, ((const elf_placed *)b)->target);
@@ -514,13 +621,24 @@ int elf_closure_resolve(elf_closure *c, const char *program, const elf_extra *ex
 		goto fail;
 	}
 	{
-		char real[PATH_MAX];
+		char real[PATH_MAX], interp[PATH_MAX], *arg = NULL;
 		size_t pi;
 		elf_info probe;
 		if (!realpath(abs, real)) {
 			rc = elf_error_set(err, ELF_E_IO, "cannot open \"%s\": %s", program,
 					   strerror(errno));
 			goto fail;
+		}
+		rc = read_shebang(real, interp, sizeof interp, &arg, err);
+		if (rc < 0)
+			goto fail;
+		if (rc == 1) {
+			rc = add_script(&w, real, interp, sizeof interp, arg, &pi);
+			if (rc != 0)
+				goto fail;
+			c->program = pi;
+			c->nodes[pi].reached = 1;
+			goto extras;
 		}
 		rc = elf_info_read(&probe, real, err);
 		if (rc != 0)
@@ -533,6 +651,7 @@ int elf_closure_resolve(elf_closure *c, const char *program, const elf_extra *ex
 		c->program = pi;
 		c->nodes[pi].reached = 1;
 	}
+extras:
 	for (size_t i = 0; i < n_extras; i++) {
 		rc = walk_extra(&w, extras[i].source, extras[i].target, 0);
 		if (rc != 0)

@@ -22,17 +22,18 @@
  * env entries of the form NAME=VALUE. Encoding writes exactly this form, so
  * the same closure always gives the same bytes (and URN).
  *
- * libcbor builds and parses the item tree; descriptions are small (a line
- * per file) and bounded by ELF_DESC_MAX. Before libcbor sees the bytes,
- * shape_ok() walks the heads: only byte strings, text, arrays and maps,
- * definite, with the shortest head for each length (so an accepted input is
- * the one encoding), nested at most 3 deep, and no count larger than the
- * bytes left could hold — libcbor allocates a container's declared size up
- * front, and a 4-byte head must not become a 32 GiB allocation.
+ * Written and read by hand (no libcbor: sigil-init links this statically
+ * and Debian has no libcbor.a); descriptions are small (a line per file)
+ * and bounded by ELF_DESC_MAX. Before anything is decoded, shape_ok()
+ * walks the heads: only byte strings, text, arrays and maps, definite,
+ * with the shortest head for each length (so an accepted input is the one
+ * encoding), nested at most 3 deep, and no count larger than the bytes
+ * left could hold (so a 4-byte head never becomes a 32 GiB allocation).
+ * The decoder then walks the same bytes with a cursor that needs no
+ * bounds checks of its own.
  */
 #include "elf_int.h"
 
-#include <cbor.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,26 +78,44 @@ void elf_desc_release(elf_desc *d)
 	memset(d, 0, sizeof *d);
 }
 
-/* Adds key -> value to map, consuming value; 0 or -1. */
-static int put(cbor_item_t *map, const char *key, cbor_item_t *value)
-{
-	cbor_item_t *k = cbor_build_string(key);
-	int ok = k && value && cbor_map_add(map, (struct cbor_pair){.key = k, .value = value});
+/* The encoder's growing buffer; `bad` sticks once an allocation fails. */
+struct obuf {
+	uint8_t *p;
+	size_t n, cap;
+	int bad;
+};
 
-	if (k)
-		cbor_decref(&k);
-	if (value)
-		cbor_decref(&value);
-	return ok ? 0 : -1;
+static void o_put(struct obuf *o, const void *d, size_t len)
+{
+	if (o->bad || elf_grow(&o->p, &o->cap, o->n + len, 1) != 0) {
+		o->bad = 1;
+		return;
+	}
+	memcpy(o->p + o->n, d, len);
+	o->n += len;
 }
 
-static int push(cbor_item_t *arr, cbor_item_t *item)
+/* A head of major type mt with argument v, in its shortest form. */
+static void o_head(struct obuf *o, unsigned mt, uint64_t v)
 {
-	int ok = item && cbor_array_push(arr, item);
+	uint8_t h[9];
+	size_t n = 1;
+	if (v < 24) {
+		h[0] = (uint8_t)(mt << 5 | v);
+	} else {
+		unsigned bytes = v <= 0xff ? 1 : v <= 0xffff ? 2 : v <= 0xffffffffu ? 4 : 8;
+		h[0] = (uint8_t)(mt << 5 | (bytes == 1 ? 24u : bytes == 2 ? 25u : bytes == 4 ? 26u : 27u));
+		for (unsigned i = 0; i < bytes; i++)
+			h[1 + i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
+		n += bytes;
+	}
+	o_put(o, h, n);
+}
 
-	if (item)
-		cbor_decref(&item);
-	return ok ? 0 : -1;
+static void o_text(struct obuf *o, const char *t)
+{
+	o_head(o, 3, strlen(t));
+	o_put(o, t, strlen(t));
 }
 
 static int check_env(const char *e)
@@ -107,10 +126,7 @@ static int check_env(const char *e)
 
 int elf_desc_encode(const elf_desc *d, uint8_t **out, size_t *len, elf_error *err)
 {
-	cbor_item_t *map = NULL, *env = NULL, *files = NULL;
-	unsigned char *buf = NULL;
-	size_t size = 0, n;
-	int rc = ELF_E_NOMEM;
+	struct obuf o = {0};
 
 	*out = NULL;
 	*len = 0;
@@ -124,75 +140,34 @@ int elf_desc_encode(const elf_desc *d, uint8_t **out, size_t *len, elf_error *er
 		if (!check_env(d->env[i]))
 			return elf_error_set(err, ELF_E_ARG, "environment entry \"%s\" is not NAME=VALUE",
 					     d->env[i]);
-	map = cbor_new_definite_map(5);
-	env = cbor_new_definite_array(d->n_env);
-	files = cbor_new_definite_array(d->n_files);
-	if (!map || !env || !files)
-		goto out;
+	o_head(&o, 5, 5);
+	o_text(&o, keys[0]);
+	o_text(&o, format_name);
+	o_text(&o, keys[1]);
+	o_text(&o, d->argv0);
+	o_text(&o, keys[2]);
+	o_text(&o, d->exec);
+	o_text(&o, keys[3]);
+	o_head(&o, 4, d->n_env);
 	for (size_t i = 0; i < d->n_env; i++)
-		if (push(env, cbor_build_string(d->env[i])) != 0)
-			goto out;
+		o_text(&o, d->env[i]);
+	o_text(&o, keys[4]);
+	o_head(&o, 4, d->n_files);
 	for (size_t i = 0; i < d->n_files; i++) {
 		uint8_t cap[ERIS_CAP_SIZE];
-		cbor_item_t *pair = cbor_new_definite_array(2);
 		eris_cap_pack(&d->files[i].cap, cap);
-		if (!pair || push(pair, cbor_build_string(d->files[i].name)) != 0 ||
-		    push(pair, cbor_build_bytestring(cap, sizeof cap)) != 0 || push(files, pair) != 0) {
-			if (pair)
-				cbor_decref(&pair);
-			goto out;
-		}
+		o_head(&o, 4, 2);
+		o_text(&o, d->files[i].name);
+		o_head(&o, 2, sizeof cap);
+		o_put(&o, cap, sizeof cap);
 	}
-	if (put(map, keys[0], cbor_build_string(format_name)) != 0 ||
-	    put(map, keys[1], cbor_build_string(d->argv0)) != 0 ||
-	    put(map, keys[2], cbor_build_string(d->exec)) != 0)
-		goto out;
-	{
-		cbor_item_t *e = env, *f = files;
-		int r1, r2;
-		env = files = NULL;
-		r1 = put(map, keys[3], e);
-		r2 = put(map, keys[4], f);
-		if (r1 != 0 || r2 != 0)
-			goto out;
+	if (o.bad) {
+		free(o.p);
+		return elf_error_set(err, ELF_E_NOMEM, "out of memory");
 	}
-	n = cbor_serialize_alloc(map, &buf, &size);
-	if (n == 0)
-		goto out;
-	*out = buf;
-	*len = n;
-	buf = NULL;
-	rc = 0;
-out:
-	if (rc != 0)
-		elf_error_set(err, rc, "out of memory");
-	free(buf);
-	if (map)
-		cbor_decref(&map);
-	if (env)
-		cbor_decref(&env);
-	if (files)
-		cbor_decref(&files);
-	return rc;
-}
-
-/* A copy of a definite text string without NUL, or NULL. */
-static char *text(const cbor_item_t *it)
-{
-	size_t n;
-	char *s;
-
-	if (!cbor_isa_string(it) || !cbor_string_is_definite(it))
-		return NULL;
-	n = cbor_string_length(it);
-	if (memchr(cbor_string_handle(it), '\0', n))
-		return NULL;
-	s = malloc(n + 1);
-	if (!s)
-		return NULL;
-	memcpy(s, cbor_string_handle(it), n);
-	s[n] = '\0';
-	return s;
+	*out = o.p;
+	*len = o.n;
+	return 0;
 }
 
 enum { MAX_DEPTH = 4 };
@@ -259,19 +234,64 @@ static int shape_ok(const uint8_t *data, size_t len)
 	return pos == len;
 }
 
-static int is_key(const cbor_item_t *it, const char *key)
+/* A cursor over bytes shape_ok() accepted: every head is well formed and
+ * every length is inside the data. */
+struct cur {
+	const uint8_t *p;
+	size_t pos, len;
+};
+
+/* The next head: major type and argument. */
+static unsigned c_head(struct cur *c, uint64_t *arg)
 {
-	return cbor_isa_string(it) && cbor_string_is_definite(it) &&
-	       cbor_string_length(it) == strlen(key) &&
-	       memcmp(cbor_string_handle(it), key, strlen(key)) == 0;
+	unsigned mt = c->p[c->pos] >> 5, ai = c->p[c->pos] & 31;
+	c->pos++;
+	*arg = ai;
+	if (ai >= 24) {
+		unsigned extra = 1u << (ai - 24);
+		*arg = 0;
+		for (unsigned i = 0; i < extra; i++)
+			*arg = *arg << 8 | c->p[c->pos + i];
+		c->pos += extra;
+	}
+	return mt;
+}
+
+/* The next item as a text string without NUL, malloc'ed; NULL when it is
+ * something else (it is skipped over only when it is text or bytes). */
+static char *c_text(struct cur *c)
+{
+	uint64_t n;
+	size_t at = c->pos;
+	unsigned mt = c_head(c, &n);
+	if (mt != 3) {
+		c->pos = at;
+		return NULL;
+	}
+	const uint8_t *t = c->p + c->pos;
+	c->pos += (size_t)n;
+	if (memchr(t, '\0', (size_t)n))
+		return NULL;
+	char *s = malloc((size_t)n + 1);
+	if (!s)
+		return NULL;
+	memcpy(s, t, (size_t)n);
+	s[n] = '\0';
+	return s;
+}
+
+static int c_key(struct cur *c, const char *key)
+{
+	char *k = c_text(c);
+	int ok = k && strcmp(k, key) == 0;
+	free(k);
+	return ok;
 }
 
 int elf_desc_decode(elf_desc *d, const uint8_t *data, size_t len, elf_error *err)
 {
-	struct cbor_load_result res;
-	cbor_item_t *root = NULL;
-	struct cbor_pair *pairs;
-	cbor_item_t **items;
+	struct cur c = {data, 0, len};
+	uint64_t n;
 	char *fmt = NULL;
 	int rc = ELF_E_DESC, found = 0;
 
@@ -283,45 +303,35 @@ int elf_desc_decode(elf_desc *d, const uint8_t *data, size_t len, elf_error *err
 					       "bytes and arrays");
 		goto out;
 	}
-	root = cbor_load(data, len, &res);
-	if (!root || res.error.code != CBOR_ERR_NONE || res.read != len) {
-		elf_error_set(err, ELF_E_DESC, "not one cbor item");
-		goto out;
-	}
-	if (!cbor_isa_map(root) || !cbor_map_is_definite(root) || cbor_map_size(root) != 5) {
+	if (c_head(&c, &n) != 5 || n != 5) {
 		elf_error_set(err, ELF_E_DESC, "not a map of five keys");
 		goto out;
 	}
-	pairs = cbor_map_handle(root);
-	for (size_t i = 0; i < 5; i++)
-		if (!is_key(pairs[i].key, keys[i])) {
-			elf_error_set(err, ELF_E_DESC, "key %zu is not \"%s\"", i, keys[i]);
-			goto out;
-		}
-	fmt = text(pairs[0].value);
+	if (!c_key(&c, keys[0])) {
+		elf_error_set(err, ELF_E_DESC, "key %d is not \"%s\"", 0, keys[0]);
+		goto out;
+	}
+	fmt = c_text(&c);
 	if (!fmt || strcmp(fmt, format_name) != 0) {
 		elf_error_set(err, ELF_E_DESC, "not a \"%s\" description", format_name);
 		goto out;
 	}
-	d->argv0 = text(pairs[1].value);
-	d->exec = text(pairs[2].value);
-	if (!d->argv0 || !d->exec) {
-		elf_error_set(err, ELF_E_DESC, "argv0 or exec is not text");
+	if (!c_key(&c, keys[1]) || !(d->argv0 = c_text(&c)) || !c_key(&c, keys[2]) ||
+	    !(d->exec = c_text(&c))) {
+		elf_error_set(err, ELF_E_DESC, "no argv0 and exec texts under their keys");
 		goto out;
 	}
-	if (!cbor_isa_array(pairs[3].value) || !cbor_array_is_definite(pairs[3].value) ||
-	    !cbor_isa_array(pairs[4].value) || !cbor_array_is_definite(pairs[4].value)) {
-		elf_error_set(err, ELF_E_DESC, "env or files is not an array");
+	if (!c_key(&c, keys[3]) || c_head(&c, &n) != 4) {
+		elf_error_set(err, ELF_E_DESC, "env is not an array under its key");
 		goto out;
 	}
-	items = cbor_array_handle(pairs[3].value);
-	d->env = calloc(cbor_array_size(pairs[3].value) + 1, sizeof *d->env);
+	d->env = calloc((size_t)n + 1, sizeof *d->env);
 	if (!d->env) {
 		rc = elf_error_set(err, ELF_E_NOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < cbor_array_size(pairs[3].value); i++) {
-		d->env[i] = text(items[i]);
+	for (size_t i = 0; i < n; i++) {
+		d->env[i] = c_text(&c);
 		if (d->env[i])
 			d->n_env++;
 		if (!d->env[i] || !check_env(d->env[i])) {
@@ -329,22 +339,24 @@ int elf_desc_decode(elf_desc *d, const uint8_t *data, size_t len, elf_error *err
 			goto out;
 		}
 	}
-	items = cbor_array_handle(pairs[4].value);
-	d->files = calloc(cbor_array_size(pairs[4].value) + 1, sizeof *d->files);
+	if (!c_key(&c, keys[4]) || c_head(&c, &n) != 4) {
+		elf_error_set(err, ELF_E_DESC, "files is not an array under its key");
+		goto out;
+	}
+	d->files = calloc((size_t)n + 1, sizeof *d->files);
 	if (!d->files) {
 		rc = elf_error_set(err, ELF_E_NOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < cbor_array_size(pairs[4].value); i++) {
-		cbor_item_t *p = items[i], **two;
+	for (size_t i = 0; i < n; i++) {
 		elf_desc_file *f = &d->files[i];
 		eris_error ee;
-		if (!cbor_isa_array(p) || !cbor_array_is_definite(p) || cbor_array_size(p) != 2) {
+		uint64_t two, blen;
+		if (c_head(&c, &two) != 4 || two != 2) {
 			elf_error_set(err, ELF_E_DESC, "file %zu is not a [name, cap] pair", i);
 			goto out;
 		}
-		two = cbor_array_handle(p);
-		f->name = text(two[0]);
+		f->name = c_text(&c);
 		if (f->name)
 			d->n_files++;
 		if (!f->name || !elf_desc_check_name(f->name) ||
@@ -352,12 +364,12 @@ int elf_desc_decode(elf_desc *d, const uint8_t *data, size_t len, elf_error *err
 			elf_error_set(err, ELF_E_DESC, "file %zu: bad, unsorted or repeated name", i);
 			goto out;
 		}
-		if (!cbor_isa_bytestring(two[1]) || !cbor_bytestring_is_definite(two[1]) ||
-		    eris_cap_unpack(&f->cap, cbor_bytestring_handle(two[1]),
-				    cbor_bytestring_length(two[1]), &ee) != 0) {
+		if (c_head(&c, &blen) != 2 ||
+		    eris_cap_unpack(&f->cap, c.p + c.pos, (size_t)blen, &ee) != 0) {
 			elf_error_set(err, ELF_E_DESC, "file \"%s\": bad read capability", f->name);
 			goto out;
 		}
+		c.pos += (size_t)blen;
 		if (strncmp(f->name, "urn:eris:", 9) == 0) {
 			char urn[ERIS_URN_LEN + 1];
 			if (eris_cap_to_urn(&f->cap, urn, sizeof urn) != 0 || strcmp(urn, f->name) != 0) {
@@ -376,8 +388,6 @@ int elf_desc_decode(elf_desc *d, const uint8_t *data, size_t len, elf_error *err
 	rc = 0;
 out:
 	free(fmt);
-	if (root)
-		cbor_decref(&root);
 	if (rc != 0)
 		elf_desc_release(d);
 	return rc;

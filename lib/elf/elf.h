@@ -10,11 +10,15 @@
  *      (DT_RPATH, LD_LIBRARY_PATH when asked, DT_RUNPATH, $ORIGIN,
  *      /etc/ld.so.cache, default directories), plus the extra files the user
  *      declares (dlopen'd plugins, data, whole directories). Every file read
- *      is a node, identified by its real path.
+ *      is a node, identified by its real path. A program that is a "#!"
+ *      script brings its interpreter (an ELF program, "env NAME" looked up
+ *      on PATH) and the interpreter's closure; the script's "#!" line is
+ *      rewritten to "#!/rom/urn:eris:…" (the interpreter's URN) on import.
  *   2. Patch (import.c): bottom-up, so that a library's URN is the URN of its
  *      patched bytes: DT_NEEDED -> "urn:eris:…", PT_INTERP ->
  *      "/rom/urn:eris:…", DT_RUNPATH -> "/rom" (DT_RPATH dropped). Copies are
- *      patched with patchelf; originals are never written. One exception: a
+ *      patched by patch.c (patchelf for the files it does not handle);
+ *      originals are never written. One exception: a
  *      DT_NEEDED naming the dynamic linker itself (libc's
  *      "ld-linux-x86-64.so.2") keeps its soname, because glibc recognises
  *      itself by soname and would otherwise map a second copy of itself; its
@@ -170,6 +174,9 @@ typedef struct elf_node {
 	int patch;         /* ELF with a dynamic section or interpreter: patched */
 	int reached;       /* 1 when placed under its URN (program, NEEDED, PT_INTERP) */
 	int is_interp;     /* some node's PT_INTERP */
+	int script;        /* the program is a "#!" script: `interp` is its
+			    * interpreter's node (an ELF program, patched as any) */
+	char *script_arg;  /* the optional argument of its "#!" line, or NULL */
 	int state;         /* import: 0 new, 1 on the stack, 2 done */
 	elf_info info;
 	size_t *deps;      /* per info.needed[i]: node index, or ELF_NONE for the
@@ -199,8 +206,10 @@ typedef struct elf_closure {
 	char desc_urn[ERIS_URN_LEN + 1]; /* set by elf_closure_import */
 } elf_closure;
 
-/* Resolves the closure of `program` (an ELF file) and the extras. Every
- * DT_NEEDED must be found (ELF_E_NOTFOUND names it and who needs it). On
+/* Resolves the closure of `program` (an ELF file, or a "#!" script whose
+ * interpreter is one) and the extras. Every DT_NEEDED must be found
+ * (ELF_E_NOTFOUND names it and who needs it), and a script's interpreter
+ * (ELF_E_NOTFOUND; ELF_E_FORMAT for a "#!" line the kernel would refuse). On
  * success *c must be released with elf_closure_release; on failure it is
  * released already. */
 int elf_closure_resolve(elf_closure *c, const char *program, const elf_extra *extras,
@@ -211,7 +220,8 @@ void elf_closure_release(elf_closure *c);
 /* ---- patching and import (import.c) --------------------------------------- */
 
 typedef struct elf_import_opts {
-	const char *patchelf;  /* the program to run; NULL: "patchelf" on PATH */
+	const char *patchelf;  /* NULL: our rewriter (patch.c), and "patchelf" on PATH
+				* for files it does not handle; else run this */
 	const uint8_t *secret; /* convergence secret (32 bytes) or NULL */
 	const char *workdir;   /* where patched copies are written (removed after) */
 	const char *const *env;/* "NAME=VALUE" recorded in the description */

@@ -8,12 +8,20 @@
  * ELF_E_CYCLE naming the files (the dynamic-linker entry, ELF_NONE, is no
  * edge, which is what breaks the libc <-> ld.so loop).
  *
- * Patching: each ELF with a dynamic section or interpreter is copied by
+ * Patching: each ELF with a dynamic section or interpreter is rewritten into
+ * a copy by patch.c (elf_patch_node: one added segment holds the new names;
+ * a few milliseconds of patchelf start-up per file saved). Files it does not
+ * handle (32-bit, big-endian), or every file when a patchelf is named, go
+ * through patchelf instead: copied by
  * `patchelf --set-rpath /rom --output COPY ORIGINAL` (the original is only
  * read; a DT_RPATH becomes DT_RUNPATH /rom), then the copy is patched again
  * in a second run (0.14 cannot do both in one, see patch_node) with
  *   --set-interpreter /rom/URN   when it has PT_INTERP
  *   --replace-needed NAME URN    for each DT_NEEDED but the dynamic linker's
+ * A "#!" script is copied with its first line replaced by
+ *   #!/rom/URN [ARG]             URN: its interpreter's (patched) closure file
+ * so the kernel runs the verified interpreter from /rom; the rest of the
+ * script is kept byte for byte.
  * The interpreter itself is stored unpatched (it has no DT_NEEDED, and its
  * bytes are what PT_INTERP pins). Other files (data, static, ET_REL) are
  * stored as they are. Copies go to a private temporary directory under the
@@ -27,6 +35,7 @@
  * pins Debian's package.
  */
 #include "elf_int.h"
+#include "patch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -185,6 +194,65 @@ static int patch_node(const elf_closure *c, size_t i, const char *patchelf, cons
 	return rc;
 }
 
+/* Writes the script of node i to `out` with its "#!" line naming the
+ * interpreter by URN under /rom (its argument kept). */
+static int patch_script(const elf_closure *c, size_t i, const char *out, elf_error *err)
+{
+	const elf_node *n = &c->nodes[i];
+	char line[512];
+	char *data = NULL;
+	size_t len = 0, cap = 0;
+	FILE *in = NULL, *o = NULL;
+	int rc = 0;
+	int k = snprintf(line, sizeof line, "#!/rom/%s%s%s\n", c->nodes[n->interp].urn,
+			 n->script_arg ? " " : "", n->script_arg ? n->script_arg : "");
+	if (k < 0 || k > 255) /* the kernel reads 256 bytes of a "#!" line */
+		return elf_error_set(err, ELF_E_FORMAT,
+				     "\"%s\": the \"#!\" line naming its interpreter by URN would be "
+				     "longer than the kernel reads (256 bytes)", n->path);
+	if (!(in = fopen(n->real, "rb")))
+		return elf_error_set(err, ELF_E_IO, "cannot open \"%s\": %s", n->real, strerror(errno));
+	for (;;) {
+		if (len == cap) {
+			size_t nc = cap ? cap * 2 : 65536;
+			char *d = realloc(data, nc);
+			if (!d) {
+				rc = elf_error_set(err, ELF_E_NOMEM, "out of memory");
+				goto out;
+			}
+			data = d;
+			cap = nc;
+		}
+		size_t got = fread(data + len, 1, cap - len, in);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(in)) {
+		rc = elf_error_set(err, ELF_E_IO, "cannot read \"%s\"", n->real);
+		goto out;
+	}
+	char *nl = memchr(data, '\n', len);
+	size_t rest = nl ? (size_t)(nl + 1 - data) : len;
+	if (!(o = fopen(out, "wb")) || fwrite(line, 1, (size_t)k, o) != (size_t)k ||
+	    fwrite(data + rest, 1, len - rest, o) != len - rest) {
+		rc = elf_error_set(err, ELF_E_IO, "cannot write \"%s\": %s", out, strerror(errno));
+		goto out;
+	}
+	if (fclose(o) != 0) {
+		o = NULL;
+		rc = elf_error_set(err, ELF_E_IO, "cannot write \"%s\": %s", out, strerror(errno));
+		goto out;
+	}
+	o = NULL;
+out:
+	if (o)
+		fclose(o);
+	fclose(in);
+	free(data);
+	return rc;
+}
+
 struct import {
 	elf_closure *c;
 	store *s;
@@ -219,10 +287,23 @@ static int import_node(struct import *im, size_t i)
 		}
 	}
 	n = &im->c->nodes[i];
-	if (n->patch && !n->is_interp) {
+	if (n->script) {
 		snprintf(tmp, sizeof tmp, "%s/%lu", im->dir, im->seq++);
-		rc = patch_node(im->c, i, im->o->patchelf ? im->o->patchelf : "patchelf", tmp,
-				im->err);
+		rc = patch_script(im->c, i, tmp, im->err);
+		if (rc != 0) {
+			unlink(tmp);
+			return rc;
+		}
+		src = tmp;
+		patched = 1;
+	} else if (n->patch && !n->is_interp) {
+		snprintf(tmp, sizeof tmp, "%s/%lu", im->dir, im->seq++);
+		/* our rewriter (patch.c), unless a patchelf is named; patchelf
+		 * for what it does not handle (ELF_E_FORMAT: not 64-bit LE ...) */
+		rc = im->o->patchelf ? ELF_E_FORMAT : elf_patch_node(im->c, i, tmp, im->err);
+		if (rc == ELF_E_FORMAT)
+			rc = patch_node(im->c, i, im->o->patchelf ? im->o->patchelf : "patchelf",
+					tmp, im->err);
 		if (rc != 0)
 			return rc;
 		src = tmp;

@@ -10,7 +10,8 @@
  *   -- warnings: every directive not translated, as FILE:LINE: message
  *   let Sigil = PACKAGE
  *   in  Sigil.Child::{ , binary = … , args = … , env = … , resources = …
- *                      , provides = … , mounts = … , restart = … }
+ *                      , provides = … , mounts = … , readiness = …
+ *                      , pidFile = … , restart = … }
  * Only fields that differ from Sigil.Child's defaults are written, except
  * restart (always, since systemd's default differs from Sigil's). env is a
  * list of { mapKey, mapValue } records, so any variable name is fine; sizes
@@ -231,6 +232,14 @@ int unit__emit(const struct tr_child *c, const char *package, const struct unit_
 			ubuf_add(out, " }\n");
 		}
 		ubuf_add(out, "      ]\n");
+	}
+	if (c->forking) {
+		ubuf_add(out, "    , readiness = Sigil.Readiness.Forking\n");
+		if (c->pid_file) {
+			ubuf_add(out, "    , pidFile = Some ");
+			unit__dhall_text(out, c->pid_file);
+			ubuf_addc(out, '\n');
+		}
 	}
 	ubuf_printf(out, "    , restart = Sigil.Restart.%s\n    }\n", c->restart);
 	return out->nomem ? UNIT_E_NOMEM : 0;

@@ -19,7 +19,8 @@
  *   ExecStartPre/Post   a child runs one program: a warning each
  *   Environment*        env (EnvironmentFile= wins over Environment=)
  *   Type=               readiness, written out as a comment, with a warning
- *                       where sigil-init would behave differently
+ *                       where sigil-init would behave differently; forking
+ *                       → readiness = Forking, with PIDFile= as pidFile
  *   Restart=            Never | OnFailure | Always (absent: Never, as "no")
  *   MemoryMax/High      resources.ram;  LimitNOFILE + TasksMax → caps
  *   *Directory=, ReadWritePaths=  mounts: state directories named by their
@@ -671,9 +672,9 @@ static void do_type(struct tr *t)
 		warn(t, e, "Type=%s: the child model has no readiness protocol yet; "
 			   "sigil-init treats the child as ready once started", ty);
 	} else if (!strcmp(ty, "forking")) {
-		note(r, e, "ready when the started process exits, leaving its daemon behind");
-		warn(t, e, "Type=forking: sigil-init supervises the process it starts; run the "
-			   "program in the foreground (without daemonizing), or it counts as exited");
+		note(r, e, "ready when the started process exits 0, leaving its daemon behind "
+			   "(readiness = Forking; the daemon is the child from then on)");
+		t->c.forking = 1;
 	} else if (!strcmp(ty, "oneshot")) {
 		note(r, e, "done when it exits");
 		warn(t, e, "Type=oneshot: a child is a long-running program; this one exits when done "
@@ -683,8 +684,17 @@ static void do_type(struct tr *t)
 		warn(t, e, "Type=%s is not translated: the child counts as ready once started", ty);
 	}
 	const struct unit_entry *pf = last(t, S_PIDFILE);
-	if (pf)
-		warn(t, pf, "PIDFile= is not translated: %s", "the child is the process sigil-init starts");
+	if (pf && t->c.forking && pf->value[0] == '/') {
+		char *x = expand(t, pf, pf->value);
+		if (x && !(t->c.pid_file = strdup(x)) && !t->rc)
+			t->rc = UNIT_E_NOMEM;
+		free(x);
+		if (t->c.pid_file)
+			note(r, pf, "the daemon is the process its PID file names (pidFile)");
+	} else if (pf) {
+		warn(t, pf, "PIDFile= is not translated: %s", t->c.forking ? "not an absolute path"
+			     : "the child is the process sigil-init starts");
+	}
 	const struct unit_entry *na = last(t, S_NOTIFYACCESS);
 	if (na)
 		note(r, na, "who may send readiness messages; part of the readiness above");
@@ -1206,6 +1216,7 @@ done:
 	}
 	free(t.c.provides);
 	free(t.c.restart_why);
+	free(t.c.pid_file);
 	ubuf_free(&t.c.header);
 	ubuf_free(&t.c.readiness);
 	ubuf_free(&t.c.ordering);

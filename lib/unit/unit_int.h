@@ -74,6 +74,8 @@ struct tr_child {
 	struct tr_service *provides;
 	size_t nprovides;
 	const char *restart; /* "Never", "OnFailure", "Always" */
+	int forking;          /* Type=forking: readiness = Forking */
+	char *pid_file;       /* its PIDFile=, or NULL */
 	char *restart_why;
 	struct ubuf header;   /* comment lines (each starting "-- ") before the expression */
 	struct ubuf readiness, ordering, notes;

@@ -206,6 +206,23 @@ if fetch redis redis-server redis-tools libjemalloc2 liblzf1; then
 else
 	for i in 1 2 3 4; do skip "apt-get download redis-server failed (offline?)" "redis-server"; done
 fi
+# ---- "#!" scripts: the interpreter's closure, the "#!" line by URN ----------
+printf '#!/bin/sh -e\necho "sh says: $*"\n' > s.sh
+out=$("$SIGIL" import -s store -v s.sh 2> s.err); ok $? "import a #!/bin/sh script"
+grep -q '/bin/sh\|/usr/bin/dash' s.err; ok $? "its closure holds the interpreter"
+"$SIGIL" exec -s store "${out%% *}" a 'b c' > s.out 2>&1; is "$(cat s.out)" "sh says: a b c" "exec runs it through the verified interpreter"
+surn=$(grep '/s.sh (script, #! patched)$' s.err | cut -d' ' -f1)
+"$SIGIL_BUILD/bin/eris" get -s store "$surn" > s.stored 2>/dev/null
+head -n 1 s.stored | grep -qE '^#!/rom/urn:eris:[A-Z0-9]{106} -e$'; ok $? "the stored #! line names the interpreter by URN, its argument kept: $(head -c 30 s.stored)…"
+cmp -s <(tail -n +2 s.stored) <(tail -n +2 s.sh); ok $? "the rest of the script is byte for byte"
+printf '#!/usr/bin/env sh\necho env-found\n' > e.sh
+out=$("$SIGIL" import -s store e.sh 2> e.err); ok $? "#!/usr/bin/env NAME: NAME found on \$PATH"
+"$SIGIL" exec -s store "${out%% *}" > e.out 2>&1; is "$(cat e.out)" env-found "and it runs"
+printf '#!/no/such/interp\n' > n.sh
+"$SIGIL" import -s store n.sh 2> n.err; is $? 1 "a script whose interpreter is missing is refused"
+grep -q 'interpreter "/no/such/interp" of script' n.err; ok $? "naming it: $(cat n.err)"
+printf '#!/bin/sh %0300d\n' 0 > long.sh
+"$SIGIL" import -s store long.sh 2> long.err; is $? 1 "a #! line longer than the kernel reads is refused: $(cat long.err)"
 if fetch nginx nginx; then
 	N=$CACHE/nginx/usr/sbin/nginx
 	"$N" -v > nginx.want 2>&1

@@ -7,7 +7,9 @@
 #              /rom (its closure only), PID 1 = its own init, no
 #              capabilities, no_new_privs; not the host's /etc or /home
 #   routing    the client the server's policy names connects to its socket;
-#              another child finds nothing at that path
+#              another child finds no service at that path (init's trap
+#              socket closes at once) and the report lists the denial
+#              with the candidate policies
 #   shutdown   SIGTERM: exit 0, no process, mount, cgroup or run directory
 #              left behind, report "stopped"
 #   quota      a child allocating past its RAM is OOM-killed and reported
@@ -15,6 +17,11 @@
 #              fork bomb stops at its caps quota
 #   restart    OnFailure restarts with backoff (a bounded count), Never
 #              does not, Always restarts after a clean exit
+#   forking    readiness = Forking: the started process exiting 0 is the
+#              start; the child is then the daemon its PID file names (its
+#              stop signal goes there), or without one, every process left
+#              (their last exit status is the child's); a non-zero exit
+#              of the started process is a failed start
 #   tamper     a damaged block: a clear error naming it, nothing started
 #   seccomp    system calls a service never needs fail with EPERM in a
 #              child (the same calls outside do not)
@@ -50,15 +57,23 @@ grep -a '^\[reader\] ' tiny.log | grep -qa 'Greeting'; ok $? "tiny: the reader p
 is "$(json tiny/state.json 'c["reader"]["state"]')" exited "tiny: the report says the reader exited"
 "$SIGIL" status tiny > status.out; ok $? "sigil status"
 grep -q '^greeter ' status.out && grep -q '^reader ' status.out; ok $? "sigil status lists both children"
+[ -s tiny/state.cbor ] && [ "$(head -c 1 tiny/state.cbor | od -An -tx1 | tr -d ' ')" = a6 ]
+ok $? "the report is also CBOR (a map of six entries)"
+"$SIGIL" status tiny/state.cbor > status-cbor.out; ok $? "sigil status reads the CBOR report"
+cmp -s status.out status-cbor.out; ok $? "and prints the same table as from the JSON report"
+mv tiny/state.json tiny/state.json.bak; "$SIGIL" status tiny > status-dir.out; mv tiny/state.json.bak tiny/state.json
+cmp -s status.out status-dir.out; ok $? "sigil status DIR without state.json reads state.cbor"
+printf 'junk' > junk.report; "$SIGIL" status junk.report 2> junk.err; is $? 3 "a report that is neither JSON nor CBOR is refused: $(cat junk.err)"
 
 # ---- isolation, routing, shutdown --------------------------------------------
 cat > iso.json <<EOF
 {"name":"iso","ram":268435456,"caps":1000,"children":{
  "a":{"binary":"$P","args":["hostname","pid","comm","1","ls","/","ls","/rom","cat","/etc/hostname",
+      "ls","/etc","cat","/etc/passwd","status","Uid","status","Gid","status","Groups",
       "ls","/home","ls","/proc","status","CapEff","status","NoNewPrivs","connect","/run/Echo.sock",
       "say","a-done","sleep","60000"],
       "resources":{"ram":16777216,"caps":64},"uses":[{"service":"Echo","label":""}],"restart":"Never"},
- "srv":{"binary":"$P","args":["serve","/run/sigil/Echo/socket"],"resources":{"ram":16777216,"caps":64},
+ "srv":{"binary":"$P","args":["status","Uid","serve","/run/sigil/Echo/socket"],"resources":{"ram":16777216,"caps":64},
       "provides":[{"name":"Echo","policies":[{"label":{"exact":"a"}}]}],"restart":"Never"},
  "b":{"binary":"$P","args":["ls","/run","connect","/run/Echo.sock","say","b-done","sleep","60000"],
       "resources":{"ram":16777216,"caps":64},"restart":"Never"}
@@ -70,7 +85,15 @@ ipid=$!
 wait_for iso.log '^\[a\] a-done' && wait_for iso.log '^\[b\] b-done'; ok $? "isolation: children a and b ran"
 initpid=$(json iso/state.json 'r["pid"]')
 grep -qx '\[a\] hostname a' iso.log; ok $? "its hostname is its name"
-grep -qx '\[a\] ls /: dev proc rom run tmp' iso.log; ok $? "its root holds only dev proc rom run tmp"
+grep -qx '\[a\] ls /: dev etc proc rom run tmp' iso.log; ok $? "its root holds only dev etc proc rom run tmp"
+grep -qx '\[a\] ls /etc: group passwd' iso.log; ok $? "its /etc holds only group and passwd"
+a_uid=$(sed -n 's/^\[a\] status Uid: \([0-9]*\).*/\1/p' iso.log); s_uid=$(sed -n 's/^\[srv\] status Uid: \([0-9]*\).*/\1/p' iso.log)
+[ -n "$a_uid" ] && [ "$a_uid" -ge 1000000000 ] && [ -n "$s_uid" ] && [ "$s_uid" -ge 1000000000 ] && [ "$a_uid" != "$s_uid" ]
+ok $? "identity: each child runs as its own unprivileged uid (a $a_uid, srv $s_uid)"
+grep -qxE "\[a\] status Uid: $a_uid\s+$a_uid\s+$a_uid\s+$a_uid" iso.log && grep -qxE "\[a\] status Gid: $a_uid\s+$a_uid\s+$a_uid\s+$a_uid" iso.log
+ok $? "identity: real, effective, saved and fs uid and gid all the child's"
+grep -qxE "\[a\] status Groups: $s_uid\s*" iso.log; ok $? "identity: its one supplementary group is its server's gid: $(grep '^\[a\] status Groups' iso.log)"
+grep -qx "\[a\] cat /etc/passwd: a:x:$a_uid:$a_uid:sigil child:/:/usr/sbin/nologin" iso.log; ok $? "identity: /etc/passwd names it"
 grep -q '^\[a\] cat /etc/hostname: error' iso.log; ok $? "it cannot see the host's /etc/hostname"
 grep -q '^\[a\] ls /home: error' iso.log; ok $? "it cannot see the host's /home"
 rom=$(grep '^\[a\] ls /rom:' iso.log | sed 's/^\[a\] ls \/rom://')
@@ -83,8 +106,15 @@ is "$procs" 2 "its /proc shows only its own two processes"
 grep -qx '\[a\] status CapEff: 0000000000000000' iso.log; ok $? "it has no capabilities"
 grep -qx '\[a\] status NoNewPrivs: 1' iso.log; ok $? "no_new_privs is set"
 grep -qx '\[a\] connect /run/Echo.sock: hello from srv' iso.log; ok $? "routing: the named client reaches the server's socket"
-grep -q '^\[b\] connect /run/Echo.sock: error' iso.log && grep -q '^\[b\] ls /run: error' iso.log
-ok $? "routing: an unnamed child finds nothing at that path"
+grep -qx '\[b\] connect /run/Echo.sock: ' iso.log && ! grep -q '^\[b\].*hello from srv' iso.log
+ok $? "routing: an unnamed child finds no service at that path (init's trap closes at once): $(grep '^\[b\] connect' iso.log)"
+grep -qx '\[b\] ls /run: Echo.sock' iso.log; ok $? "routing: its /run holds only the trap at the default path"
+grep -q "child 'b' tried \"Echo\" at /run/Echo.sock, which no policy routes to it: denied" iso.log; ok $? "routing: init logs the denial"
+is "$(json iso/state.json '[(d["service"], d["path"], d["label"], d["count"]) for d in c["b"]["denied"]]')" "[('Echo', '/run/Echo.sock', 'b', 1)]" \
+	"routing: the report lists b's denial"
+is "$(json iso/state.json 'c["b"]["denied"][0]["candidates"]')" "[{'server': 'srv', 'policies': ['exact \"a\"']}]" \
+	"routing: with the candidate policies (srv's, exact \"a\")"
+is "$(json iso/state.json 'c["a"]["denied"] + c["srv"]["denied"]')" "[]" "routing: the routed client and the server have no denial"
 is "$(json iso/state.json '[s["server"] for s in c["a"]["services"]]')" "['srv']" "the report lists a's route to srv"
 is "$(json iso/state.json 'c["srv"]["state"]')" running "the report says srv is running"
 [ -d "/sys/fs/cgroup/memory/sigil/iso-$initpid/a" ] || [ -d "/sys/fs/cgroup/sigil/iso-$initpid/a" ]
@@ -152,6 +182,63 @@ is "$(grep -c '^\[once\] once-run' restart.log)" 1 "restart: the Never child ran
 is "$(json restart/state.json 'c["ok"]["restarts"]')" 0 "restart: OnFailure leaves a clean exit alone"
 r=$(json restart/state.json 'c["loop"]["restarts"]')
 [ "$r" -ge 2 ]; ok $? "restart: Always restarts after a clean exit ($r restarts)"
+
+# ---- forking readiness ------------------------------------------------------------
+# /bin/sh imported with /bin/sleep declared at bin/sleep (seen at /bin/sleep
+# in the child); sigil build keeps the URN.
+mkdir -p fork
+SH=$("$SIGIL" import -s pack:fork/store.pack -x /bin/sleep=bin/sleep /bin/sh | cut -d' ' -f1)
+case "$SH" in urn:eris:*) ok 0 "forking: import /bin/sh with /bin/sleep" ;; *) ok 1 "forking: import /bin/sh" ;; esac
+cat > fork.json <<'JSON'
+{"name":"fork","ram":268435456,"caps":1000,"children":{
+ "pidf":{"binary":"SH","args":["-c","sleep 30 & echo $! > /run/d.pid; echo parent-done"],
+         "readiness":"Forking","pidFile":"/run/d.pid","mounts":[{"target":"/run","tmpfs":1048576}],
+         "resources":{"ram":16777216,"caps":64},"restart":"Never"},
+ "nopidf":{"binary":"SH","args":["-c","(sleep 3; exit 3) & echo parent-done"],"readiness":"Forking",
+         "resources":{"ram":16777216,"caps":64},"restart":"Never"},
+ "bad":{"binary":"SH","args":["-c","sleep 5 & exit 4"],"readiness":"Forking",
+         "resources":{"ram":16777216,"caps":64},"restart":"Never"}
+}}
+JSON
+sed -i "s|\"SH\"|\"$SH\"|" fork.json
+urn=$("$SIGIL" build -q -o fork fork.json); ok $? "forking: build the system"
+"$INIT" -s pack:fork/store.pack --report fork/state.json --grace-ms 2000 "$urn" 2> fork.log &
+fpid=$!
+wait_for fork.log '^\[pidf\] parent-done' && wait_for fork.log '^\[nopidf\] parent-done'; ok $? "forking: the start processes ran"
+sleep 0.5
+is "$(json fork/state.json 'c["pidf"]["state"]')" running "forking: with a PID file, running after the start process exited"
+stub=$(json fork/state.json 'c["pidf"]["pid"]')
+kids=$(cat /proc/$stub/task/*/children 2>/dev/null)
+kids=$(echo $kids); is "$(echo $kids | wc -w) $(cat /proc/${kids:-0}/comm 2>/dev/null)" "1 sleep" "forking: what is left under its stub is the daemon (sleep)"
+is "$(json fork/state.json 'c["nopidf"]["state"]')" running "forking: without a PID file, running while a process is left"
+is "$(json fork/state.json 'c["bad"]["state"]')" failed "forking: a start process exiting 4 is a failed start"
+is "$(json fork/state.json 'c["bad"]["exit"]')" "{'code': 4}" "forking: its status is the start's"
+for i in $(seq 1 100); do [ "$(json fork/state.json 'c["nopidf"]["state"]')" = failed ] && break; sleep 0.1; done
+is "$(json fork/state.json 'c["nopidf"]["exit"]')" "{'code': 3}" "forking: when its last process exits (3), so does the child"
+kill -TERM "$fpid"; wait "$fpid"; is $? 0 "forking: SIGTERM stops it, exit 0"
+is "$(json fork/state.json 'c["pidf"]["exit"]')" "{'signal': 15}" "forking: the stop signal reached the daemon the PID file names"
+kill -0 $kids 2>/dev/null; is $? 1 "forking: the daemon is gone"
+
+# ---- init's own memory with 10 children -------------------------------------------
+python3 -c '
+import json, sys
+ch = {"c%d" % i: {"binary": sys.argv[1], "args": ["sleep", "60000"], "resources": {"ram": 8388608, "caps": 16},
+                  "restart": "Never"} for i in range(10)}
+json.dump({"name": "ten", "ram": 268435456, "caps": 1000, "children": ch}, open("ten.json", "w"))' "$P"
+urn=$("$SIGIL" build -q -o ten ten.json); ok $? "rss: build a system of 10 children"
+"$INIT" -s pack:ten/store.pack --report ten/state.json "$urn" 2> ten.log &
+tpid=$!
+for i in $(seq 1 100); do [ "$(json ten/state.json 'sum(x["state"] == "running" for x in r["children"])' 2>/dev/null)" = 10 ] && break; sleep 0.1; done
+sleep 0.5
+rss=$(awk '/^VmRSS:/ {print $2}' /proc/$tpid/status); hwm=$(awk '/^VmHWM:/ {print $2}' /proc/$tpid/status)
+echo "# sigil-init with 10 running children: VmRSS $rss kB (peak $hwm kB, while it decoded their ROMs)"
+if [ -n "$SIGIL_SAN" ]; then
+	skip "ASan's shadow memory" "rss: sigil-init's RSS with 10 children is at most 2 MiB"
+else
+	[ -n "$rss" ] && [ "$rss" -le 2048 ]; ok $? "rss: sigil-init's RSS with 10 children is at most 2 MiB ($rss kB)"
+fi
+file -L "$INIT" | grep -q 'statically linked' || [ -n "$SIGIL_SAN" ]; ok $? "sigil-init is statically linked (but under ASan)"
+kill -TERM "$tpid"; wait "$tpid"; is $? 0 "rss: the 10 children stop"
 
 # ---- a tampered block ---------------------------------------------------------
 "$SIGIL" build -q -s dir:blocks -o tam "$ex/tiny.dhall" > /dev/null; ok $? "build tiny into a directory store"

@@ -198,4 +198,147 @@ DHALL
 else
 	for i in 1 2 3 4 5 6; do skip "needs root and the unpacked redis (tests/t/sigil_import.sh)" "run: redis-server.service under sigil run"; done
 fi
+
+# procs PID...: those PIDs and their children (/proc task lists) still alive.
+procs() {
+	local p all=""
+	for p in "$@"; do all="$all $p $(cat /proc/$p/task/*/children 2>/dev/null)"; done
+	for p in $all; do kill -0 "$p" 2>/dev/null && echo "$p"; done
+}
+
+# ---- memcached.service: a perl script as ExecStart --------------------------
+# ExecStart is Debian's perl wrapper (systemd-memcached-wrapper), which reads
+# /etc/memcached.conf and execs /usr/bin/memcached. `sigil import` takes the
+# script with its interpreter's closure (the "#!" line becomes
+# "#!/rom/urn:eris:…" of the patched perl) and the files it declares: the
+# perl module it uses (strict.pm), memcached itself and the configuration,
+# each seen at its own path in the child. The wrapper refuses to run but as
+# root, so the system names uid 0 for it (root without any capability in
+# its own namespaces); memcached's "-u root" finds root in the /etc/passwd
+# init writes. Debian's default memcached.conf is used, listening on the
+# child's uplink and with "-u root"; its 1024 connections need caps 2048
+# (RLIMIT_NOFILE). A client talks to it over TCP on 127.0.0.1 via a forward.
+M=$CACHE/memcached
+W=usr/share/memcached/scripts/systemd-memcached-wrapper
+PERLMOD=/usr/lib/x86_64-linux-gnu/perl-base/strict.pm
+if [ "$(id -u)" = 0 ] && [ -f "$M/lib/systemd/system/memcached.service" ] && [ -x /usr/bin/perl ] && [ -f "$PERLMOD" ]; then
+	port=16392
+	"$SIGIL" unit -q --root "$M" memcached.service -o mc-child.dhall; ok $? "memcached: translate memcached.service"
+	grep -q "binary = \"/$W\"" mc-child.dhall; ok $? "memcached: its binary is the perl wrapper script"
+	sed -e 's/^-l .*/-l 0.0.0.0/' -e 's/^-u .*/-u root/' -e 's/^logfile/# logfile/' \
+		"$M/usr/share/memcached/memcached.conf.default" > memcached.conf
+	mkdir -p mout
+	"$SIGIL" import -s pack:mout/store.pack -x "$M/usr/bin/memcached=usr/bin/memcached" \
+		-x "memcached.conf=etc/memcached.conf" -x "$PERLMOD=${PERLMOD#/}" "$M/$W" > mc.urn 2> mc.err
+	ok $? "memcached: sigil import of the script with its declared files: $(head -c 300 mc.err)"
+	murn=$(cut -d' ' -f1 < mc.urn)
+	"$SIGIL_BUILD/bin/eris" get -s pack:mout/store.pack "$murn" > mc.desc 2>/dev/null
+	surn=$(python3 -c 'import sys,re; d=open(sys.argv[1],"rb").read(); print(re.search(rb"exec.{1,3}(urn:eris:[A-Z0-9]+)", d, re.S).group(1).decode())' mc.desc 2>/dev/null)
+	"$SIGIL_BUILD/bin/eris" get -s pack:mout/store.pack "$surn" > mc.script 2>/dev/null
+	head -n 1 mc.script | grep -qE '^#!/rom/urn:eris:[A-Z0-9]{106} -w$'
+	ok $? "memcached: the stored script's #! line names perl by URN: $(head -n 1 mc.script | cut -c1-40)…"
+	cmp -s <(tail -n +2 mc.script) <(tail -n +2 "$M/$W"); ok $? "memcached: the rest of the script is unchanged"
+	cat > mc-sys.dhall <<DHALL
+let Sigil = $SIGIL_TOP/dhall/Sigil/package.dhall
+in  Sigil.System::{
+    , name = "unit-memcached"
+    , ram = Sigil.units.MiB 256
+    , caps = 4096
+    , children = toMap
+        { memcached = ./mc-child.dhall // { binary = "$murn"
+          , uid = Some 0
+          , resources = Sigil.Resources::{ ram = Sigil.units.MiB 96, caps = 2048 }
+          , uplink = Some Sigil.Uplink::{ address = "10.77.4.2/24", forwards = [ Sigil.Forward::{ host = $port, child = 11211 } ] }
+          }
+        }
+    }
+DHALL
+	"$SIGIL" build -q -o mout mc-sys.dhall > /dev/null 2> mc-build.err; ok $? "memcached: sigil build keeps the imported URN: $(cat mc-build.err)"
+	"$SIGIL" run mout > mc-run.out 2> mc-run.log &
+	mpid=$!
+	got=""
+	for i in $(seq 1 100); do
+		got=$(timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/$1; printf "version\r\nset k 0 0 5\r\nhello\r\nget k\r\nquit\r\n" >&3; cat <&3' _ "$port" 2>/dev/null | tr -d '\r')
+		[ -n "$got" ] && break
+		sleep 0.1
+	done
+	echo "$got" | grep -qx 'VERSION 1\.[0-9.]*'; ok $? "memcached: a client on 127.0.0.1:$port gets VERSION: $(echo "$got" | head -n 1)"
+	is "$(echo "$got" | tail -n +2 | tr '\n' ' ')" "STORED VALUE k 0 5 hello END " "memcached: set and get through the forward"
+	is "$(json mout/state.json 'c["memcached"]["state"]')" running "memcached: the report says running"
+	left=$(procs $(json mout/state.json 'c["memcached"]["pid"]'))
+	[ -n "$left" ]; ok $? "memcached: its processes are there before the stop"
+	kill -TERM "$mpid"; wait "$mpid"; is $? 0 "memcached: SIGTERM stops it, exit 0"
+	is "$(echo $(for p in $left; do kill -0 "$p" 2>/dev/null && echo "$p"; done))" "" "memcached: no process left"
+	is "$(ip -o link show 2>/dev/null | grep -c "sg$mpid-")" 0 "memcached: no veth left behind"
+else
+	for i in $(seq 1 14); do skip "needs root, perl and the unpacked memcached" "memcached.service under sigil run"; done
+fi
+
+# ---- nginx.service: Type=forking, run as its own uid ---------------------------
+# The unit is Type=forking with PIDFile=/run/nginx.pid: `sigil unit` makes
+# it readiness = Forking with that pidFile. The started nginx daemonizes and
+# exits 0; the child is from then on the master process its PID file names.
+# It runs as the child's own unprivileged uid (nginx ignores its "user"
+# directive then, with a warning), with Debian's /etc/nginx (nginx-common,
+# sites-enabled/default linked as nginx's postinst does) read-only from the
+# state directory, tmpfs for /run, /var/log/nginx and /var/lib/nginx, and
+# the site's root holding a page. curl on 127.0.0.1 gets that page.
+N=$CACHE/nginx
+NB=$SIGIL_TOP/build/pkg-cache/nginx/usr/sbin/nginx
+if [ "$(id -u)" = 0 ] && [ -x "$NB" ] && [ -f "$N/lib/systemd/system/nginx.service" ] && command -v curl >/dev/null; then
+	port=16393
+	"$SIGIL" unit -q --root "$N" nginx.service -o ng-child.dhall; ok $? "nginx: translate nginx.service"
+	grep -q 'readiness = Sigil.Readiness.Forking' ng-child.dhall; ok $? "nginx: Type=forking → readiness = Forking"
+	grep -q 'pidFile = Some "/run/nginx.pid"' ng-child.dhall; ok $? "nginx: PIDFile= → pidFile"
+	mkdir -p nout/state/etc nout/state/var/www/html
+	cp -r "$N/etc/nginx" nout/state/etc/ && cp nout/state/etc/nginx/sites-available/default nout/state/etc/nginx/sites-enabled/default
+	page="served by nginx under sigil-init $$ $RANDOM"
+	echo "$page" > nout/state/var/www/html/index.html
+	cat > ng-sys.dhall <<DHALL
+let Sigil = $SIGIL_TOP/dhall/Sigil/package.dhall
+in  Sigil.System::{
+    , name = "unit-nginx"
+    , ram = Sigil.units.MiB 256
+    , children = toMap
+        { nginx = ./ng-child.dhall // { binary = "$NB"
+          , resources = Sigil.Resources::{ ram = Sigil.units.MiB 64, caps = 256 }
+          , uplink = Some Sigil.Uplink::{ address = "10.77.5.2/24", forwards = [ Sigil.Forward::{ host = $port, child = 80 } ] }
+          , mounts =
+            [ Sigil.Mount::{ target = "/etc/nginx", state = Some "etc/nginx", writable = False }
+            , Sigil.Mount::{ target = "/var/www/html", state = Some "var/www/html", writable = False }
+            , Sigil.Mount::{ target = "/var/log/nginx", tmpfs = Some (Sigil.units.MiB 4) }
+            , Sigil.Mount::{ target = "/var/lib/nginx", tmpfs = Some (Sigil.units.MiB 4) }
+            , Sigil.Mount::{ target = "/run", tmpfs = Some (Sigil.units.MiB 1) }
+            ]
+          }
+        }
+    }
+DHALL
+	"$SIGIL" build -q -o nout ng-sys.dhall > /dev/null; ok $? "nginx: sigil build of the translated child"
+	"$SIGIL" run nout > ng-run.out 2> ng-run.log &
+	npid=$!
+	got=""
+	for i in $(seq 1 100); do
+		got=$(curl -s --max-time 5 "http://127.0.0.1:$port/" 2>/dev/null) && [ -n "$got" ] && break
+		sleep 0.1
+	done
+	is "$got" "$page" "nginx: curl on 127.0.0.1:$port gets the page"
+	is "$(json nout/state.json 'c["nginx"]["state"]')" running "nginx: the child is running after its start process exited"
+	stub=$(json nout/state.json 'c["nginx"]["pid"]')
+	kids=$(cat /proc/$stub/task/*/children 2>/dev/null)
+	master=""; for k in $kids; do grep -q 'master process' /proc/$k/cmdline 2>/dev/null && master=$k; done
+	[ -n "$master" ] && [ "$(echo $kids | wc -w)" -ge 1 ]
+	ok $? "nginx: the master process (host pid ${master:-none}) is a child of the stub: the daemon it forked"
+	uid=$(awk '/^Uid:/ {print $2}' /proc/${master:-0}/status 2>/dev/null)
+	[ -n "$uid" ] && [ "$uid" -ge 1000000000 ]; ok $? "nginx: it runs as the child's own uid (${uid:-?}), not root"
+	grep -q '"user" directive makes sense only if the master process runs with super-user' ng-run.log
+	ok $? "nginx: and says so about its user directive"
+	left=$(procs "$stub")
+	kill -TERM "$npid"; wait "$npid"; is $? 0 "nginx: SIGTERM stops it, exit 0"
+	is "$(json nout/state.json 'c["nginx"]["reason"]')" stopped "nginx: the report says stopped"
+	is "$(echo $(for p in $left; do kill -0 "$p" 2>/dev/null && echo "$p"; done))" "" "nginx: no process left"
+	is "$(ip -o link show 2>/dev/null | grep -c "sg$npid-")" 0 "nginx: no veth left behind"
+else
+	for i in $(seq 1 13); do skip "needs root, curl and the unpacked nginx (tests/t/sigil_import.sh)" "nginx.service under sigil run"; done
+fi
 done_testing

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# bench/boot.sh — boot to service-ready of the kv system under TCG against the
+# limit, the same kernel booting an init that powers off at once, measured
+# in the same run, interleaved (called from bench/run with SIGIL_BUILD set).
+#
+#   kv      `sigil boot --forward P:16379 kv.img` (PVH) from its start to the
+#           first PONG of redis-cli -p P on the host: QEMU, the kernel, the
+#           core image (modules, sigil-init and its libraries), the store
+#           partition found and every block of redis's closure verified,
+#           the NIC, the uplink, the state partition, redis's start
+#   limit   QEMU with the same machine, firmware, kernel (the vmlinux
+#           sigil boot cached), disk and NIC, but as initramfs one static
+#           /init that writes to isa-debug-exit and powers off: from QEMU's
+#           start to its exit
+#
+# Median of SIGIL_BENCH_BOOT_ROUNDS (default 3). Target: kv <= 1.3x the
+# limit. Both are wall times on a shared machine: the load average is
+# printed with them.
+set -u
+B=${SIGIL_BUILD:?SIGIL_BUILD must name the build tree}
+SIGIL=$B/bin/sigil
+top=$(cd "$(dirname "$0")/.." && pwd)
+rounds=${SIGIL_BENCH_BOOT_ROUNDS:-3}
+export SIGIL_CACHE=${SIGIL_CACHE:-$B/pkg-cache} SOURCE_DATE_EPOCH=1700000000
+
+fail() { echo "boot: $*" >&2; exit 1; }
+now() { date +%s.%N; }
+median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+command -v qemu-system-x86_64 > /dev/null || fail "no qemu-system-x86_64 (tools/deps)"
+redis=$("$top/tests/vm/fetch_redis.sh" "$top/build/pkg-cache") || fail "no Debian redis (apt-get download failed)"
+libs=$redis/usr/lib/x86_64-linux-gnu
+cli() { LD_LIBRARY_PATH=$libs timeout 5 "$redis/usr/bin/redis-cli" -p "$port" "$@" 2> /dev/null; }
+w=$(mktemp -d "${TMPDIR:-/tmp}/sigil-bench-boot.XXXXXX") || exit 1
+vm=""
+trap '[ -n "$vm" ] && kill -KILL $vm 2>/dev/null; rm -rf "$w"' EXIT
+cd "$w" || exit 1
+
+SIGIL_REDIS=$redis/usr/bin/redis-server "$SIGIL" build -q -L "$libs" -o kv "$top/examples/kv.dhall" > /dev/null ||
+	fail "sigil build of examples/kv.dhall"
+"$SIGIL" image -q -o kv.img kv || fail "sigil image"
+# the limit's init, and the vmlinux sigil boot uses (cached by the bzImage's BLAKE2b-128)
+cat > off.c <<'C'
+#include <sys/io.h>
+#include <sys/reboot.h>
+#include <unistd.h>
+int main(void)
+{
+	if (ioperm(0xf4, 4, 1) == 0)
+		outb(1, 0xf4);
+	reboot(RB_POWER_OFF);
+	for (;;)
+		pause();
+}
+C
+cc -O2 -static -o init off.c || fail "cc -static (libc6-dev)"
+echo init | cpio -o -H newc --quiet > off.cpio || fail "cpio"
+mcopy -n -i kv.img@@1M ::sigil/vmlinuz vmlinuz || fail "mcopy"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+
+boot_kv() { # prints the seconds to the first PONG
+	local t0 i
+	t0=$(now)
+	"$SIGIL" boot -q --timeout 300 --forward "$port:16379" kv.img < /dev/null > console.log 2>&1 &
+	vm=$!
+	for ((i = 0; i < 6000; i++)); do
+		[ "$(cli ping)" = PONG ] && break
+		kill -0 "$vm" 2> /dev/null || fail "the kv VM stopped: $(tail -n 5 console.log)"
+		sleep 0.05
+	done
+	echo "$(now) - $t0" | bc
+	kill -TERM "$vm"
+	wait "$vm" || fail "sigil boot of kv.img did not stop cleanly: $(tail -n 5 console.log)"
+	vm=""
+}
+boot_kv > /dev/null # warm-up: the vmlinux into the cache
+vmlinux=$SIGIL_CACHE/vmlinux/$(b2sum -l 128 vmlinuz | cut -d' ' -f1)
+[ -r "$vmlinux" ] || fail "no cached vmlinux at $vmlinux"
+boot_limit() {
+	local t0 rc=0
+	t0=$(now)
+	qemu-system-x86_64 -accel tcg -M pc -cpu max -m 512 -nographic -monitor none -no-reboot \
+		-drive "file=kv.img,if=virtio,format=raw" -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		-netdev "user,id=n0,restrict=on,net=10.0.99.0/24" -device virtio-net-pci,netdev=n0,romfile= \
+		-kernel "$vmlinux" -initrd off.cpio -append "console=ttyS0 panic=-1 quiet" \
+		< /dev/null > limit.log 2>&1 || rc=$?
+	[ "$rc" -eq 3 ] || fail "the limit's QEMU exited $rc, not 3 (its init's status 0)"
+	echo "$(now) - $t0" | bc
+}
+for r in $(seq 1 "$rounds"); do
+	boot_limit >> t.limit
+	boot_kv >> t.kv
+done
+k=$(median < t.kv) l=$(median < t.limit)
+ratio=$(echo "scale=2; $k / $l" | bc)
+echo "boot: kv to PONG: $(tr '\n' ' ' < t.kv)s; limit (init powers off at once): $(tr '\n' ' ' < t.limit)s; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+printf 'boot: median kv %.2f s, limit %.2f s: %sx (target <= 1.3) %s\n' "$k" "$l" "$ratio" \
+	"$(awk -v r="$ratio" 'BEGIN { print (r <= 1.3 ? "PASS" : "MISS") }')"
