@@ -327,14 +327,18 @@ static int plan(struct rctx *x)
 
 static void tabs(struct rctx *x, unsigned n)
 {
-	while (n--)
-		gt_puts(&x->t, "\t");
+	static const char t[] = "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t";
+	for (; n > 16; n -= 16)
+		gt_put(&x->t, t, 16);
+	gt_put(&x->t, t, n);
 }
 
-/* Writes ` name="value"`, escaped. */
+/* Writes ` name="value"`, escaped (without printf: it runs per attribute). */
 static void attr(struct rctx *x, const char *name, const char *value, size_t pos)
 {
-	gt_printf(&x->t, " %s=\"", name);
+	gt_puts(&x->t, " ");
+	gt_puts(&x->t, name);
+	gt_puts(&x->t, "=\"");
 	if (gt_xml(&x->t, value)) {
 		sys_diag(x->r, SYS_ERROR, pos, "remove control characters", "\"%.60s\": a control character XML cannot carry",
 			 value);
