@@ -8,8 +8,9 @@
 #           core image (modules, sigil-init and its libraries), the store
 #           partition found and every block of redis's closure verified,
 #           the NIC, the uplink, the state partition, redis's start
-#   limit   QEMU with the same machine, firmware, kernel (the vmlinux
-#           sigil boot cached), disk and NIC, but as initramfs one static
+#   limit   the QEMU command sigil boot runs for kv.img (--print-command:
+#           the same machine, CPU, firmware, kernel and command line, disk
+#           and NIC with the same forward), but as initramfs one static
 #           /init that writes to isa-debug-exit and powers off: from QEMU's
 #           start to its exit
 #
@@ -54,7 +55,6 @@ int main(void)
 C
 cc -O2 -static -o init off.c || fail "cc -static (libc6-dev)"
 echo init | cpio -o -H newc --quiet > off.cpio || fail "cpio"
-mcopy -n -i kv.img@@1M ::sigil/vmlinuz vmlinuz || fail "mcopy"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
 boot_kv() { # prints the seconds to the first PONG
@@ -73,16 +73,24 @@ boot_kv() { # prints the seconds to the first PONG
 	vm=""
 }
 boot_kv > /dev/null # warm-up: the vmlinux into the cache
-vmlinux=$SIGIL_CACHE/vmlinux/$(b2sum -l 128 vmlinuz | cut -d' ' -f1)
-[ -r "$vmlinux" ] || fail "no cached vmlinux at $vmlinux"
+# the limit's QEMU: sigil boot's, with off.cpio as the initramfs and no QMP socket
+mapfile -t qv < <("$SIGIL" boot --print-command --forward "$port:16379" kv.img) ||
+	fail "sigil boot --print-command"
+limit=()
+for ((i = 0; i < ${#qv[@]}; i++)); do
+	case ${qv[i]} in
+	-qmp) i=$((i + 1)) ;;
+	-initrd) limit+=(-initrd off.cpio) i=$((i + 1)) ;;
+	*) limit+=("${qv[i]}") ;;
+	esac
+done
+vmlinux=""
+for ((i = 0; i + 1 < ${#limit[@]}; i++)); do [ "${limit[i]}" = -kernel ] && vmlinux=${limit[i + 1]}; done
+[ -r "$vmlinux" ] || fail "no cached vmlinux in: ${limit[*]}"
 boot_limit() {
 	local t0 rc=0
 	t0=$(now)
-	qemu-system-x86_64 -accel tcg -M pc -cpu max -m 512 -nographic -monitor none -no-reboot \
-		-drive "file=kv.img,if=virtio,format=raw" -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-		-netdev "user,id=n0,restrict=on,net=10.0.99.0/24" -device virtio-net-pci,netdev=n0,romfile= \
-		-kernel "$vmlinux" -initrd off.cpio -append "console=ttyS0 panic=-1 quiet" \
-		< /dev/null > limit.log 2>&1 || rc=$?
+	"${limit[@]}" < /dev/null > limit.log 2>&1 || rc=$?
 	[ "$rc" -eq 3 ] || fail "the limit's QEMU exited $rc, not 3 (its init's status 0)"
 	echo "$(now) - $t0" | bc
 }

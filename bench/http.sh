@@ -3,9 +3,13 @@
 # blocks, same client, same load, measured in the same run (called from
 # bench/run with SIGIL_BUILD set).
 #
-# The blocks: 10,000 1 KiB blocks of random content put into a dir store.
-# eris serve answers GET /uri-res/N2R?urn:blake2b:REF from that store (open,
-# read, BLAKE2b check, send). nginx (Debian's package, fetched with
+# The blocks: 10,000 1 KiB blocks of random content put into a dir store,
+# and the same content into a pack. eris serve answers
+# GET /uri-res/N2R?urn:blake2b:REF from each (dir: open, read, close,
+# BLAKE2b check, send; pack, served read-only: index lookup in the mapped
+# pack, copy, BLAKE2b check, send) — two servers, two ratio lines: the dir
+# store is the like-for-like one (a file per block on both sides), the pack
+# is the store eris serves in deployment. nginx (Debian's package, fetched with
 # `apt-get download` and unpacked with `dpkg -x` under $SIGIL_BUILD/bench-cache
 # — never installed, so no daemon starts) serves the very same files, hard-
 # linked as ROOT/uri-res/N2R/REF, as plain static files: the path form is
@@ -18,9 +22,9 @@
 # The client: wrk -t2 -c16 with one Lua script that walks the 10,000 block
 # names in turn, prefixing "/uri-res/N2R?urn:blake2b:" for eris serve and
 # "/uri-res/N2R/" for nginx — byte for byte the same requests otherwise, over
-# kept-alive connections. Rounds alternate (eris, nginx, eris, …) so drift on
-# a shared machine hits both; the median of each side's requests/s is
-# compared. Any non-2xx answer or socket error makes the run fail. The CPU
+# kept-alive connections. Rounds alternate (eris dir, eris pack, nginx, eris
+# dir, …) so drift on a shared machine hits all; the median of each side's
+# requests/s is compared. Any non-2xx answer or socket error makes the run fail. The CPU
 # time each server used per request (/proc/PID/stat) is printed as well: on a
 # busy 2-CPU machine it is the steadier figure.
 #
@@ -46,9 +50,10 @@ if [ ! -x "$nginx" ]; then
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/sigil-http.XXXXXX") || exit 1
-spid= npid=
+spid= ppid_= npid=
 cleanup() {
 	[ -n "$spid" ] && kill "$spid" 2>/dev/null
+	[ -n "$ppid_" ] && kill "$ppid_" 2>/dev/null
 	[ -n "$npid" ] && kill "$npid" 2>/dev/null
 	wait 2>/dev/null
 	rm -rf "$work"
@@ -59,6 +64,7 @@ trap 'exit 130' INT TERM
 # 10,000 leaves of 1 KiB (and 667 internal nodes: 10,000 of all are used)
 head -c $((10000 * 1024 - 2000)) /dev/urandom > "$work/content"
 "$ERIS" put -s "$work/store" -b 1KiB "$work/content" > /dev/null || fail "eris put failed"
+"$ERIS" put -s "pack:$work/store.pack" -b 1KiB "$work/content" > /dev/null || fail "eris put (pack) failed"
 mkdir -p "$work/ngx/root/uri-res/N2R" "$work/ngx/tmp" "$work/ngx/logs"
 find "$work/store" -path '*/??/*' -type f -size 1k | head -n 10000 > "$work/files"
 [ "$(wc -l < "$work/files")" -eq 10000 ] || fail "expected 10,000 blocks in the store"
@@ -110,15 +116,21 @@ EOF
 npid=$!
 "$ERIS" serve -s "$work/store" --listen 127.0.0.1:0 -j "$threads" > "$work/serve.out" 2>"$work/serve.err" &
 spid=$!
+"$ERIS" serve -s "pack:$work/store.pack" --listen 127.0.0.1:0 -j "$threads" > "$work/servep.out" 2>"$work/servep.err" &
+ppid_=$!
 for _ in $(seq 100); do
 	grep -q '^listening on ' "$work/serve.out" 2>/dev/null &&
+		grep -q '^listening on ' "$work/servep.out" 2>/dev/null &&
 		curl -s -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break
 	sleep 0.05
 done
 eaddr=$(sed -n 's/^listening on //p' "$work/serve.out")
+paddr=$(sed -n 's/^listening on //p' "$work/servep.out")
 [ -n "$eaddr" ] || fail "eris serve did not start: $(cat "$work/serve.err")"
+[ -n "$paddr" ] || fail "eris serve (pack) did not start: $(cat "$work/servep.err")"
 one=$(head -n 1 "$work/names")
-for url in "http://$eaddr/uri-res/N2R?urn:blake2b:$one" "http://127.0.0.1:$port/uri-res/N2R/$one"; do
+for url in "http://$eaddr/uri-res/N2R?urn:blake2b:$one" "http://$paddr/uri-res/N2R?urn:blake2b:$one" \
+	"http://127.0.0.1:$port/uri-res/N2R/$one"; do
 	code=$(curl -s -o "$work/one" -w '%{http_code}' "$url")
 	[ "$code" = 200 ] && cmp -s "$work/one" "$(head -n 1 "$work/files")" ||
 		fail "$url answered $code, not the block ($(cat "$work/nginx.err" "$work/ngx/logs/error.log" 2>/dev/null | tail -n 2))"
@@ -150,24 +162,31 @@ load() {
 median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
 : > "$work/eris.r"
+: > "$work/erisp.r"
 : > "$work/nginx.r"
 for _ in $(seq "$rounds"); do
 	load "eris serve" "$spid" "/uri-res/N2R?urn:blake2b:" "http://$eaddr" >> "$work/eris.r" || exit 1
+	load "eris serve (pack)" "$ppid_" "/uri-res/N2R?urn:blake2b:" "http://$paddr" >> "$work/erisp.r" || exit 1
 	load nginx "$npid" "/uri-res/N2R/" "http://127.0.0.1:$port" >> "$work/nginx.r" || exit 1
 done
 ours=$(cut -d' ' -f1 "$work/eris.r" | median)
+oursp=$(cut -d' ' -f1 "$work/erisp.r" | median)
 peer=$(cut -d' ' -f1 "$work/nginx.r" | median)
 ocpu=$(cut -d' ' -f2 "$work/eris.r" | median)
+opcpu=$(cut -d' ' -f2 "$work/erisp.r" | median)
 pcpu=$(cut -d' ' -f2 "$work/nginx.r" | median)
 echo "# 10,000 1 KiB blocks, wrk -t2 -c16, $rounds alternating rounds of ${secs}s, medians;" \
 	"$threads server threads/workers each"
-echo "# rounds (req/s, server CPU us per request): eris serve $(paste -sd';' "$work/eris.r")" \
-	"| nginx $(paste -sd';' "$work/nginx.r")"
-echo "# server CPU per request: eris serve $ocpu us, nginx $pcpu us"
-awk -v o="$ours" -v p="$peer" -v t="$target" 'BEGIN {
+echo "# rounds (req/s, server CPU us per request): eris serve dir $(paste -sd';' "$work/eris.r")" \
+	"| eris serve pack $(paste -sd';' "$work/erisp.r") | nginx $(paste -sd';' "$work/nginx.r")"
+echo "# server CPU per request: eris serve dir $ocpu us, pack $opcpu us; nginx $pcpu us"
+awk -v o="$ours" -v q="$oursp" -v p="$peer" -v t="$target" 'BEGIN {
 	r = o / p
 	printf "%-26s %8.0f req/s  %-8s %8.0f req/s  ratio %.2f (target >= %.2f)  %s\n",
-		"http get 1KiB blocks:", o, "nginx", p, r, t, (r >= t ? "PASS" : "MISS")
+		"http get 1KiB (dir):", o, "nginx", p, r, t, (r >= t ? "PASS" : "MISS")
+	r = q / p
+	printf "%-26s %8.0f req/s  %-8s %8.0f req/s  ratio %.2f (target >= %.2f)  %s\n",
+		"http get 1KiB (pack):", q, "nginx", p, r, t, (r >= t ? "PASS" : "MISS")
 }'
-grep -v '^$' "$work/serve.err" | head -n 5 | sed 's/^/# eris serve said: /'
+cat "$work/serve.err" "$work/servep.err" | grep -v '^$' | head -n 5 | sed 's/^/# eris serve said: /'
 exit 0

@@ -17,6 +17,7 @@
  *   cgroup.c      memory (v2 memory.max or v1 limit_in_bytes) and pids
  *   net.c         uplinks (veth pairs by rtnetlink) and port forwards (a
  *                 TCP proxy in the poll loop)
+ *   redirect.c    tcp forwards in the kernel: a cgroup connect4 BPF program
  *   deny.c        trap sockets where unrouted services would be: denials
  *   seccomp.c     the default seccomp filter (libseccomp, exported as BPF)
  *   log.c         child output, line by line, prefixed with the label
@@ -152,6 +153,7 @@ struct init_opts {
 	                      * order); 0: 127.0.0.1. As PID 1: the VM's NIC */
 	const char *fwd_dev; /* and take only what arrives on this interface
 	                      * (SO_BINDTODEVICE); NULL: any */
+	int proxy;           /* tcp forwards through the proxy only (no redirect.c) */
 };
 
 struct init {
@@ -173,6 +175,12 @@ struct init {
 	size_t ntraps;
 	struct sock_filter *bpf;     /* the seccomp filter (seccomp.c), in the arena */
 	unsigned short nbpf;
+	/* the shared tmpfs RUNDIR/.roots (rom.c): each verified file once */
+	int roots_mounted;
+	int files_fd;                /* RUNDIR/.roots/files, -1 when not open */
+	eris_cap *files;             /* the capability of files/0, files/1, ... */
+	size_t nfiles;
+	int redirect_fd;             /* the BPF link of redirect.c, -1 when none */
 };
 
 /* ---- rom.c ---- */
@@ -186,6 +194,9 @@ int init_load(struct init *in, store *st);
 int init_prepare(struct init *in, store *st, struct init_child *c);
 /* Unmounts everything under c->root and removes it. */
 void init_unprepare(struct init_child *c);
+/* Unmounts the shared tmpfs of the roots and the verified files (after
+ * every child's init_unprepare). Idempotent. */
+void init_roots_teardown(struct init *in);
 
 /* ---- cgroup.c ---- */
 int init_cg_setup(struct init *in);                       /* the run's parent groups */
@@ -221,6 +232,15 @@ size_t init_net_poll(struct init *in, struct pollfd *pfd);
 void init_net_events(struct init *in, const struct pollfd *pfd, size_t n);
 /* Closes every connection and listener, deletes every veth. Idempotent. */
 void init_net_teardown(struct init *in);
+
+/* ---- redirect.c ---- */
+/* The kernel's redirect of the tcp forwards host[k] -> child[k]:port[k]
+ * (sock: any socket of init's network namespace). Falls back to the proxy
+ * (says why) and returns 0 when it cannot; sets in->redirect_fd. */
+int init_redirect_setup(struct init *in, int sock, const uint16_t *host, const size_t *child,
+			const uint16_t *port, size_t nf);
+/* Detaches it. Idempotent. */
+void init_redirect_teardown(struct init *in);
 
 /* ---- deny.c ---- */
 /* A trap socket per provided service (RUNDIR/.trap). 0 or -1 (printed). */

@@ -55,6 +55,8 @@ static const char usage[] =
 	"      --uid-base N       child I of the description runs as uid and gid N+I,\n"
 	"                         unless it names a uid (default 1000000000)\n"
 	"      --keep             keep running when every child has exited\n"
+	"      --proxy            tcp forwards through init's proxy, not the kernel's\n"
+	"                         redirect (docs/sigil-init.8)\n"
 	"      --check            load, verify and prepare everything, start nothing\n"
 	"  -h, --help             this text\n"
 	"SIGTERM or SIGINT stops the children in reverse start order.\n";
@@ -78,7 +80,7 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
 		{"grace-ms", required_argument, NULL, 'g'}, {"backoff-ms", required_argument, NULL, 'b'},
 		{"keep", no_argument, NULL, 'k'}, {"check", no_argument, NULL, 'c'},
 		{"uid-base", required_argument, NULL, 'u'}, {"report-cbor", required_argument, NULL, 'C'},
-		{"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+		{"proxy", no_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
 	int ch;
 	o->grace_ms = 3000;
 	o->backoff_min_ms = 100;
@@ -92,6 +94,7 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
 		case 'C': o->report_cbor = optarg; break;
 		case 'R': o->rundir = optarg; break;
 		case 'k': o->keep = 1; break;
+		case 'P': o->proxy = 1; break;
 		case 'u': {
 			char *end;
 			errno = 0;
@@ -192,6 +195,7 @@ static void teardown(struct init *in)
 		init_cg_remove(c);
 		init_unprepare(c);
 	}
+	init_roots_teardown(in);
 	init_net_teardown(in);
 	init_deny_teardown(in);
 	if (in->rundir[0]) {
@@ -216,6 +220,8 @@ int main(int argc, char **argv)
 		return init_pid1_poweroff(1);
 	memset(&in, 0, sizeof in);
 	in.sigfd = -1;
+	in.files_fd = -1;
+	in.redirect_fd = -1;
 	dhall_arena_init(&in.arena);
 	if ((rc = parse_args(argc, argv, &in.o)) != 0) {
 		rc = rc == 1 ? 0 : rc;
@@ -299,6 +305,7 @@ out:
 	}
 	free(in.c);
 	free(in.order);
+	free(in.files);
 	dhall_arena_free(&in.arena);
 	return pid1 ? init_pid1_poweroff(rc) : rc;
 }

@@ -34,7 +34,9 @@
  * connecting to A:CHILD; bytes are copied both ways through one buffer per
  * direction, half-closes passed on, and both sockets closed on an error or
  * when both directions ended. A connection while the child is not running
- * is closed at once.
+ * is closed at once. Where it can, redirect.c also makes every tcp forward
+ * in the kernel (a connect() to 127.0.0.1:HOST goes to A:CHILD itself), and
+ * this proxy serves only what that does not reach.
  *
  * udp: init's socket bound to 127.0.0.1:HOST keeps one session per client
  * address (at most NET_MAX_UDP; idle ones expire after NET_UDP_IDLE_MS),
@@ -396,6 +398,23 @@ int init_net_setup(struct init *in)
 			}
 		}
 	}
+	/* the tcp forwards also in the kernel (redirect.c), where it can */
+	uint16_t *host = calloc(net->nf + 1, sizeof *host), *port = calloc(net->nf + 1, sizeof *port);
+	size_t *child = calloc(net->nf + 1, sizeof *child), ntcp = 0;
+	int rc = host && port && child ? 0 : -1;
+	for (size_t k = 0; rc == 0 && k < net->nf; k++)
+		if (!net->f[k].udp) {
+			host[ntcp] = net->f[k].host;
+			port[ntcp] = net->f[k].port;
+			child[ntcp++] = net->f[k].child;
+		}
+	if (rc == 0 && ntcp)
+		rc = init_redirect_setup(in, net->f[0].fd, host, child, port, ntcp);
+	free(host);
+	free(port);
+	free(child);
+	if (rc != 0)
+		goto nomem;
 	return 0;
 nomem:
 	init_say("out of memory");
@@ -725,6 +744,7 @@ void init_net_events(struct init *in, const struct pollfd *pfd, size_t n)
 void init_net_teardown(struct init *in)
 {
 	struct init_net *net = in->net;
+	init_redirect_teardown(in); /* first: no connect() may outlive the veth's route */
 	for (size_t i = 0; i < in->n; i++)
 		init_net_down(&in->c[i]);
 	if (!net)

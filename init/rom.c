@@ -10,10 +10,15 @@
  *   4. the routes (sys_routes): which server's service each use reaches.
  *
  * Prepare (init_prepare), once per child, in init's private mount
- * namespace; the child later pivots into it. Layout of RUNDIR/NAME:
+ * namespace; the child later pivots into it. Every root is a directory
+ * RUNDIR/.roots/INDEX of one tmpfs (nosuid, nodev) that also holds
+ * RUNDIR/.roots/files/N: every file of every closure, decoded and verified
+ * once per distinct capability (the same capability is the same bytes),
+ * so children sharing a closure share its verified copy. Layout of
+ * RUNDIR/NAME, a bind of the child's directory:
  *
- *   /            tmpfs, made read-only when filled (nosuid, nodev)
- *   /rom/URN...  the closure, decoded and verified (lib/elf/rom.c), 0555
+ *   /            made read-only when filled (nosuid, nodev)
+ *   /rom/URN...  the closure: hard links to the verified files, 0555
  *   /rom/NAME    each ROM module by its name (e.g. /rom/config), 0444
  *   /dev/{null,zero,full,random,urandom}  bind mounts of the host's
  *   /dev/{fd,stdin,stdout,stderr}          links into /proc/self/fd
@@ -327,6 +332,159 @@ static int bind_at(const char *src, const char *root, const char *rel, unsigned 
 	return 0;
 }
 
+/* ------------------------------------------------------------ verified files */
+
+static int make_dev(const char *dir);
+
+/* The run's shared tmpfs RUNDIR/.roots: files/N, the verified files;
+ * dev, every child's /dev; INDEX, each child's root (a bind mount of
+ * itself). Mounted on first use; 0 or -1 with errno. */
+static int roots_setup(struct init *in)
+{
+	char p[4200];
+	if (in->files_fd >= 0)
+		return 0;
+	if (!in->roots_mounted) {
+		if (pathf(p, sizeof p, "%s/.roots", in->rundir) != 0 || mkdir(p, 0700) != 0)
+			return -1;
+		/* not nodev: it holds /dev's nodes; every root is bound nodev */
+		if (mount("sigil-roots", p, "tmpfs", MS_NOSUID, "mode=0700") != 0) {
+			int e = errno;
+			rmdir(p);
+			errno = e;
+			return -1;
+		}
+		in->roots_mounted = 1;
+		if (pathf(p, sizeof p, "%s/.roots/dev", in->rundir) != 0 || make_dev(p) != 0)
+			return -1;
+	}
+	if (pathf(p, sizeof p, "%s/.roots/files", in->rundir) != 0 || mkdir(p, 0700) != 0)
+		return -1;
+	in->files_fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return in->files_fd < 0 ? -1 : 0;
+}
+
+void init_roots_teardown(struct init *in)
+{
+	char p[4200];
+	if (in->files_fd >= 0)
+		close(in->files_fd);
+	in->files_fd = -1;
+	if (!in->roots_mounted || pathf(p, sizeof p, "%s/.roots", in->rundir) != 0)
+		return;
+	if (umount2(p, MNT_DETACH) != 0)
+		init_say("cannot unmount %s: %s", p, strerror(errno));
+	rmdir(p);
+	in->roots_mounted = 0;
+}
+
+struct fdw {
+	int fd;
+};
+
+static int fd_write(void *ctx, const uint8_t *data, size_t len)
+{
+	struct fdw *w = ctx;
+	while (len > 0) {
+		ssize_t n = write(w->fd, data, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int same_cap(const eris_cap *a, const eris_cap *b)
+{
+	return a->block_size == b->block_size && a->level == b->level &&
+	       memcmp(a->ref, b->ref, sizeof a->ref) == 0 && memcmp(a->key, b->key, sizeof a->key) == 0;
+}
+
+/* The verified copy of cap: files/N, its name N in `name`. Decoded (every
+ * block verified) on first use only, so a file that several closures
+ * share (the same capability: the same bytes) is decoded once; a failure
+ * removes the partial copy. 0, or -1 with err set (or errno, err empty). */
+static int verified(struct init *in, store *st, const eris_cap *cap, char name[32], eris_error *err)
+{
+	struct fdw w = {-1};
+	size_t i = 0;
+	int rc = -1;
+	for (; i < in->nfiles; i++)
+		if (same_cap(&in->files[i], cap))
+			break;
+	snprintf(name, 32, "%zu", i);
+	if (i < in->nfiles)
+		return 0;
+	eris_cap *nf = realloc(in->files, (in->nfiles + 1) * sizeof *nf);
+	if (!nf)
+		return -1;
+	in->files = nf;
+	w.fd = openat(in->files_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0555);
+	if (w.fd < 0)
+		return -1;
+	if (eris_decode(cap, store_eris_get, st, fd_write, &w, NULL, err) != 0)
+		goto out;
+	if (close(w.fd) != 0) {
+		w.fd = -1;
+		goto out;
+	}
+	w.fd = -1;
+	in->files[in->nfiles++] = *cap;
+	rc = 0;
+out:
+	if (w.fd >= 0)
+		close(w.fd);
+	if (rc != 0)
+		unlinkat(in->files_fd, name, 0);
+	return rc;
+}
+
+/* The closure into /rom (open at romfd): each file a hard link to its
+ * verified copy (the link count tells a child how many names a file has
+ * in the run: nothing else of the others), in its directories, which are
+ * then set to 0555 (deepest first). Prints what is wrong; 0 or -1. */
+static int fill_rom(struct init *in, store *st, struct init_child *c, int romfd)
+{
+	char dir[4096], name[32];
+	for (size_t i = 0; i < c->desc.n_files; i++) {
+		const elf_desc_file *f = &c->desc.files[i];
+		eris_error err = {0};
+		if (pathf(dir, sizeof dir, "%s", f->name) != 0)
+			goto fail;
+		for (char *s = strchr(dir, '/'); s; s = strchr(s + 1, '/')) {
+			*s = 0;
+			if (mkdirat(romfd, dir, 0755) != 0 && errno != EEXIST)
+				goto fail;
+			*s = '/';
+		}
+		if (verified(in, st, &f->cap, name, &err) != 0) {
+			if (!err.msg[0])
+				goto fail;
+			init_say("child '%s': its closure %s does not load: file \"%s\": %s", c->name,
+				 c->sys->binary, f->name, err.msg);
+			say_block(&err);
+			return -1;
+		}
+		if (linkat(in->files_fd, name, romfd, f->name, 0) != 0)
+			goto fail;
+	}
+	for (size_t i = c->desc.n_files; i-- > 0;) {
+		if (pathf(dir, sizeof dir, "%s", c->desc.files[i].name) != 0)
+			goto fail;
+		for (char *s = strrchr(dir, '/'); s; s = strrchr(dir, '/')) {
+			*s = 0;
+			fchmodat(romfd, dir, 0555, 0);
+		}
+	}
+	return 0;
+fail:
+	init_say("child '%s': cannot fill /rom: %s", c->name, strerror(errno));
+	return -1;
+}
+
 static int write_rom(store *st, int romfd, const struct sys_rom *r, const char *child)
 {
 	eris_cap cap;
@@ -369,25 +527,32 @@ out:
 	return rc;
 }
 
-static int make_dev(const char *root)
+/* RUNDIR/.roots/dev, which every child's root binds read-only at /dev
+ * (one mount a child): the host's null, zero, full, random and urandom
+ * (the same device numbers and modes) and links into /proc/self/fd. */
+static int make_dev(const char *dir)
 {
 	static const char *const nodes[] = {"null", "zero", "full", "random", "urandom"};
 	static const char *const links[][2] = {{"fd", "/proc/self/fd"},
 					       {"stdin", "/proc/self/fd/0"},
 					       {"stdout", "/proc/self/fd/1"},
 					       {"stderr", "/proc/self/fd/2"}};
-	char src[64], rel[64], p[4200];
+	char p[4200];
+	struct stat st;
+	if (mkdir(dir, 0755) != 0 || chmod(dir, 0755) != 0)
+		return -1;
 	for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
-		snprintf(src, sizeof src, "/dev/%s", nodes[i]);
-		snprintf(rel, sizeof rel, "/dev/%s", nodes[i]);
-		if (bind_at(src, root, rel, MS_NOSUID | MS_NOEXEC) != 0)
+		snprintf(p, sizeof p, "/dev/%s", nodes[i]);
+		if (stat(p, &st) != 0 || !S_ISCHR(st.st_mode))
+			return -1;
+		if (pathf(p, sizeof p, "%s/%s", dir, nodes[i]) != 0 ||
+		    mknod(p, S_IFCHR | (st.st_mode & 0777), st.st_rdev) != 0 ||
+		    chmod(p, st.st_mode & 0777) != 0)
 			return -1;
 	}
-	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
-		snprintf(p, sizeof p, "%s/dev/%s", root, links[i][0]);
-		if (symlink(links[i][1], p) != 0)
+	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+		if (pathf(p, sizeof p, "%s/%s", dir, links[i][0]) != 0 || symlink(links[i][1], p) != 0)
 			return -1;
-	}
 	return 0;
 }
 
@@ -654,31 +819,28 @@ int init_prepare(struct init *in, store *st, struct init_child *c)
 	int romfd = -1, rc = -1;
 	const char *step = "create its root";
 	char p[4200];
-	elf_error err;
-	memset(&err, 0, sizeof err);
 
-	if (pathf(c->root, sizeof c->root, "%s/%s", in->rundir, c->name) != 0 ||
-	    mkdir(c->root, 0700) != 0)
-		goto fail;
-	if (mount("sigil-root", c->root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0)
+	/* /rom is opened before the root becomes a mount of its own: its
+	 * hard links to the verified files cannot cross mounts */
+	if (roots_setup(in) != 0 ||
+	    pathf(c->root, sizeof c->root, "%s/.roots/%zu", in->rundir, c->index) != 0 ||
+	    mkdir(c->root, 0755) != 0 || chmod(c->root, 0755) != 0 ||
+	    pathf(p, sizeof p, "%s/rom", c->root) != 0 || mkdir(p, 0755) != 0 ||
+	    (romfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    mount(c->root, c->root, NULL, MS_BIND, NULL) != 0)
 		goto fail;
 	c->prepared = 1;
 
 	step = "fill /rom";
-	if (pathf(p, sizeof p, "%s/rom", c->root) != 0 || mkdir(p, 0755) != 0 || (romfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		goto fail;
-	if (elf_rom_populate(st, in->o.store, &c->desc, romfd, 1, &err) != 0) {
-		init_say("child '%s': its closure %s does not load: %s", c->name, c->sys->binary,
-			 err.msg);
-		say_block(&err.eris);
+	if (fill_rom(in, st, c, romfd) != 0)
 		goto out;
-	}
 	for (size_t k = 0; k < c->sys->nroms; k++)
 		if (write_rom(st, romfd, &c->sys->roms[k], c->name) != 0)
 			goto out;
 
 	step = "make /dev";
-	if (make_dev(c->root) != 0)
+	if (pathf(p, sizeof p, "%s/.roots/dev", in->rundir) != 0 ||
+	    bind_at(p, c->root, "/dev", MS_RDONLY | MS_NOSUID | MS_NOEXEC) != 0)
 		goto fail;
 	step = "make /proc and /tmp";
 	if (mkdirs(c->root, "/proc", 0555) != 0 || mkdirs(c->root, "/tmp", 01777) != 0)
@@ -699,7 +861,8 @@ int init_prepare(struct init *in, store *st, struct init_child *c)
 	if (link_declared(c) != 0)
 		goto fail;
 	step = "seal its root";
-	if (mount(NULL, c->root, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) != 0)
+	if (mount(NULL, c->root, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
+		  NULL) != 0)
 		goto fail;
 	rc = 0;
 	goto out;

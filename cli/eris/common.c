@@ -141,6 +141,8 @@ int eris_cli_encode_file(const struct cli_cmd *cmd, const char *path, uint32_t b
 		status = cli_fail(cmd, EXIT_SYSTEM, "cannot start encoder: %s", eris_strerror(rc));
 		goto out;
 	}
+	if (s) /* a pack takes leaves in its write buffer, without a copy */
+		eris_encoder_set_place(enc, store_eris_place);
 	while (n > 0) {
 		rc = eris_encoder_update(enc, buf, (size_t)n, &err);
 		if (rc != 0)

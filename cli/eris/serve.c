@@ -18,12 +18,20 @@
  * path) or 405 (another method).
  *
  * Threads: libmicrohttpd's internal epoll loop with a pool of --threads
- * threads (default: the CPUs online); connections are kept alive. Store
+ * threads (default: the CPUs online); connections are kept alive. Our own
+ * acceptor thread takes connections and hands them to the pool
+ * (MHD_add_connection), which gives each to worker (socket mod pool size):
+ * consecutive connections go to different workers. Left to themselves, the
+ * workers race for the shared listening socket and one of them often wins
+ * all of a client's connections, leaving the other CPUs idle (measured:
+ * 16 wrk connections all on one of two workers in some rounds). Store
  * handles are not thread-safe, so every store call holds a handle's lock. One
  * lock for all made the threads queue on it (half the requests slept on a
  * futex under load), so a directory store — whose handles are independent
  * and whose writes are atomic renames — is opened once per thread and a
- * request takes any idle handle; other stores (mem:, pack:, chains) have one
+ * request takes any idle handle, and so is a pack served read-only (no
+ * --token-file: each handle maps the pack and only reads; a block costs no
+ * system call at all). Other stores (mem:, a writable pack, chains) have one
  * handle, as sharing theirs between handles would not be safe. Decoded
  * content is read block by block (eris_reader) as the response is sent —
  * never buffered whole — taking a handle for one block at a time.
@@ -75,6 +83,33 @@ enum {
 	CONNECTION_MEMORY = 8 * 1024,
 	MAX_HANDLES = 16,
 };
+
+/* The acceptor (see the top of the file). */
+struct acceptor {
+	struct MHD_Daemon *d;
+	int lfd;
+	atomic_int stop;
+	pthread_t tid;
+};
+
+static void *accept_loop(void *arg)
+{
+	struct acceptor *ac = arg;
+
+	while (!atomic_load(&ac->stop)) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+		int fd = accept4(ac->lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				usleep(10000); /* out of descriptors: let connections close */
+			continue;           /* EINTR, ECONNABORTED ...; EINVAL after shutdown */
+		}
+		/* on refusal (connection limit) libmicrohttpd closes the socket */
+		(void)MHD_add_connection(ac->d, fd, (const struct sockaddr *)&ss, sl);
+	}
+	return NULL;
+}
 
 static const struct cli_opt serve_opts[] = {
 	{"store", 's', "STORE", "block store to serve (a directory, dir:PATH, pack:FILE, mem:, A+B)"},
@@ -771,9 +806,9 @@ static int open_listener(const struct cli_cmd *cmd, const char *spec, int public
 	return EXIT_OK;
 }
 
-/* 1 for a directory store ("PATH" or "dir:PATH"): handles of one directory
- * may be used side by side. */
-static int is_dir_store(const char *spec)
+/* 1 for a directory store ("PATH" or "dir:PATH"), or a pack opened only to
+ * read: handles of one such store may be used side by side. */
+static int handles_side_by_side(const char *spec, int writable)
 {
 	size_t i = 0;
 
@@ -781,15 +816,17 @@ static int is_dir_store(const char *spec)
 		return 0;
 	if (strncmp(spec, "dir:", 4) == 0)
 		return 1;
+	if (strncmp(spec, "pack:", 5) == 0)
+		return !writable;
 	while ((spec[i] >= 'a' && spec[i] <= 'z') || (spec[i] >= '0' && spec[i] <= '9'))
 		i++;
 	return !(i > 0 && spec[i] == ':'); /* "word:" is another store type */
 }
 
-/* Opens the store: once per thread for a directory, else once. */
+/* Opens the store: once per thread where handles_side_by_side, else once. */
 static int open_handles(struct server *sv, const char *spec, int threads)
 {
-	int n = is_dir_store(spec) ? threads : 1;
+	int n = handles_side_by_side(spec, sv->has_token) ? threads : 1;
 	eris_error err = {0};
 
 	if (n > MAX_HANDLES)
@@ -816,10 +853,12 @@ static int run_serve(const struct cli_cmd *cmd, int argc, char **argv)
 	char name[INET6_ADDRSTRLEN + 16];
 	sigset_t sigs;
 	eris_error err = {0};
-	int status, lfd = -1, threads = 1, sig = 0;
+	int status, lfd = -1, threads = 1, sig = 0, accepting = 0;
+	struct acceptor ac;
 	unsigned flags;
 
 	memset(&sv, 0, sizeof sv);
+	memset(&ac, 0, sizeof ac);
 	sv.cmd = cmd;
 	if (cli_parse(cmd, argc, argv, &a, &status))
 		return status;
@@ -860,12 +899,11 @@ static int run_serve(const struct cli_cmd *cmd, int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ITC |
-		MHD_USE_ERROR_LOG;
+		MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET;
 	if (name[0] == '[')
 		flags |= MHD_USE_IPv6;
 	d = MHD_start_daemon(flags, 0, NULL, NULL, handle, &sv,
 			     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, &sv,
-			     MHD_OPTION_LISTEN_SOCKET, (MHD_socket)lfd,
 			     MHD_OPTION_URI_LOG_CALLBACK, uri_arrived, &sv,
 			     MHD_OPTION_NOTIFY_COMPLETED, request_done, &sv,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IDLE_TIMEOUT_S,
@@ -877,7 +915,13 @@ static int run_serve(const struct cli_cmd *cmd, int argc, char **argv)
 		status = cli_fail(cmd, EXIT_SYSTEM, "cannot start the http server on %s", name);
 		goto out;
 	}
-	lfd = -1; /* the daemon's now */
+	ac.d = d;
+	ac.lfd = lfd;
+	if (pthread_create(&ac.tid, NULL, accept_loop, &ac) != 0) {
+		status = cli_fail(cmd, EXIT_SYSTEM, "cannot start the acceptor thread");
+		goto out;
+	}
+	accepting = 1;
 	printf("listening on %s\n", name);
 	if (fflush(stdout) != 0) {
 		status = cli_fail(cmd, EXIT_SYSTEM, "cannot write to standard output");
@@ -887,6 +931,11 @@ static int run_serve(const struct cli_cmd *cmd, int argc, char **argv)
 		;
 	status = EXIT_OK;
 out:
+	if (accepting) {
+		atomic_store(&ac.stop, 1);
+		shutdown(lfd, SHUT_RDWR); /* wakes accept4 (EINVAL) */
+		pthread_join(ac.tid, NULL);
+	}
 	if (d)
 		MHD_stop_daemon(d);
 	if (lfd >= 0)

@@ -8,12 +8,14 @@
  *   2. the kernel: --kernel FILE (with --modules DIR for its modules), else
  *      Debian's kernel package, fetched once into the cache (--cache, else
  *      $SIGIL_CACHE, else $XDG_CACHE_HOME/sigil, else ~/.cache/sigil);
- *   3. the modules the system needs — virtio_pci, virtio_blk, ext4, and
- *      virtio_net and veth when a child has an uplink, plus every --module — closed
- *      over modules.dep into load order;
+ *   3. the modules the system needs — virtio_pci and virtio_blk, ext4 when
+ *      a child has a state mount, virtio_net and veth when one has an
+ *      uplink, plus every --module — closed over modules.dep into load order;
  *   4. img_build: ESP (GRUB, kernel, core image with --init at /init), the
- *      store partition (a pack of the system's blocks) and the state
- *      partition (ext4), behind a GPT whose GUIDs derive from the root URN.
+ *      store partition (a pack of the system's blocks) and, when a child
+ *      has a state mount, the state partition (ext4: --state-size, else
+ *      STATE_BASE plus STATE_PER_MOUNT for each state mount), behind a
+ *      GPT whose GUIDs derive from the root URN.
  *
  * Reproducible: SOURCE_DATE_EPOCH (default 0) is every timestamp; the
  * same system, kernel and init give the same bytes. Tool output goes to a
@@ -34,6 +36,13 @@
 
 #include "banned.h"
 
+/* The default state partition: ext4's journal (1 MiB at the 1 KiB blocks
+ * mkfs.ext4 picks for a small file system) and its tables, then room for
+ * each state mount. --state-size for a system that keeps more. */
+#define STATE_BASE (5ull << 19)    /* 2.5 MiB */
+#define STATE_PER_MOUNT (1ull << 19) /* 0.5 MiB */
+#define STATE_MIN (2ull << 20)
+
 static const struct cli_opt opts[] = {
 	{"output", 'o', "FILE", "the disk image to write (required)"},
 	{"kernel", 0, "FILE", "boot this bzImage instead of Debian's kernel package"},
@@ -43,7 +52,7 @@ static const struct cli_opt opts[] = {
 	{"module", 'm', "NAME", "also load this kernel module (repeatable)"},
 	{"build-dir", 0, "DIR", "where a SYSTEM file is built (default: result)"},
 	{"cache", 0, "DIR", "the download cache (default: $SIGIL_CACHE or $XDG_CACHE_HOME/sigil)"},
-	{"state-size", 0, "BYTES", "size of the state partition (default: 64 MiB)"},
+	{"state-size", 0, "BYTES", "size of the state partition (default: 2.5 MiB + 0.5 MiB a state mount)"},
 	{"append", 0, "ARGS", "kernel arguments before sigil.system= (default: console=ttyS0 panic=-1)"},
 	{"quiet", 'q', NULL, "print nothing but errors"},
 	{0},
@@ -144,8 +153,8 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	}
 	if (cli_get(cmd, &a.a, "state-size") &&
 	    (cli_parse_u64(cli_get(cmd, &a.a, "state-size"), &state_size) ||
-	     state_size < (8u << 20))) {
-		status = cli_fail(cmd, EXIT_USAGE, "--state-size: a number of bytes, at least 8 MiB");
+	     state_size < STATE_MIN)) {
+		status = cli_fail(cmd, EXIT_USAGE, "--state-size: a number of bytes, at least 2 MiB");
 		goto out;
 	}
 	if (modroot && !kernel) {
@@ -237,9 +246,9 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	}
 
 	/* 3. the modules */
-	size_t nextra = 0, uplinks = 0, nm = 0;
+	size_t nextra = 0, uplinks = 0, states = 0, nm = 0;
 	const char **extra = sigil_all(cmd, &a, "module", &nextra);
-	if (img_system_uplinks(st, urn, &uplinks, &de)) {
+	if (img_system_needs(st, urn, &uplinks, &states, &de)) {
 		status = cli_fail(cmd, exit_for(&de), "%s", de.msg);
 		goto out;
 	}
@@ -249,7 +258,13 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	}
 	mods[nm++] = "virtio_pci";
 	mods[nm++] = "virtio_blk";
-	mods[nm++] = "ext4";
+	if (states) {
+		mods[nm++] = "ext4"; /* the state partition */
+		if (!state_size)
+			state_size = STATE_BASE + STATE_PER_MOUNT * states;
+	} else {
+		state_size = 0; /* nothing keeps state: no partition */
+	}
 	if (uplinks) {
 		mods[nm++] = "virtio_net"; /* the VM's NIC, which the forwards listen on */
 		mods[nm++] = "veth";       /* the children's uplinks */
@@ -286,12 +301,12 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		gpt_guid_format(&r.store, g[2]);
 		gpt_guid_format(&r.state, g[3]);
 		fprintf(stderr,
-			"sigil image: %s, %llu MiB: esp %llu MiB, store %llu MiB (%zu blocks), "
-			"state %llu MiB; kernel %s, %zu modules\n"
+			"sigil image: %s, %.1f MiB: esp %.1f MiB, store %.1f MiB (%zu blocks), "
+			"state %.1f MiB; kernel %s, %zu modules\n"
 			"  disk  %s\n  esp   %s\n  store %s\n  state %s\n",
-			out, (unsigned long long)(r.total_bytes >> 20),
-			(unsigned long long)(r.esp_bytes >> 20), (unsigned long long)(r.store_bytes >> 20),
-			r.blocks, (unsigned long long)(r.state_bytes >> 20), kver[0] ? kver : kernel,
+			out, r.total_bytes / 1048576.0, r.esp_bytes / 1048576.0,
+			r.store_bytes / 1048576.0, r.blocks, r.state_bytes / 1048576.0,
+			kver[0] ? kver : kernel,
 			r.nmodules, g[0], g[1], g[2], g[3]);
 	}
 out:
@@ -320,7 +335,8 @@ const struct cli_cmd sigil_cmd_image = {
 	.details = "Builds SYSTEM first (as `sigil build`, into --build-dir) unless given a build\n"
 		   "directory. The disk holds an ESP (GRUB, the kernel, the core image with the\n"
 		   "init and the kernel modules), the store partition (a pack with exactly the\n"
-		   "system's blocks, found by its GUID) and an ext4 state partition. The kernel\n"
+		   "system's blocks, found by its GUID) and, when a child has a state mount, an\n"
+		   "ext4 state partition; each partition is as large as what it holds. The kernel\n"
 		   "is Debian's package, downloaded once into the cache, unless --kernel says\n"
 		   "otherwise. Reproducible: set SOURCE_DATE_EPOCH; the same inputs give the\n"
 		   "same bytes. Layout: docs/image-format.md.",

@@ -214,11 +214,15 @@ int img_blocks_collect(store *s, const char *root_urn, img_blocks *b,
 
 void img_blocks_free(img_blocks *b);
 
-/* *n gets the number of children with an uplink (they need virtio_net). */
-int img_system_uplinks(store *s, const char *root_urn, size_t *n, disk_error *err) DISK_WARN_UNUSED;
+/* *uplinks gets the number of children with an uplink (they need
+ * virtio_net and veth), *states the number of state mounts (they need the
+ * state partition and ext4). */
+int img_system_needs(store *s, const char *root_urn, size_t *uplinks, size_t *states,
+		     disk_error *err) DISK_WARN_UNUSED;
 
-/* Bytes a pack needs for these blocks (header, records, index), plus a
- * quarter and 1 MiB of headroom, rounded up to whole MiB. */
+/* Bytes a pack needs for exactly these blocks (header, commit slots, the
+ * records, room for the index written twice), rounded up to 4 KiB: the
+ * store partition is read-only in the VM, so it has no headroom. */
 uint64_t img_pack_capacity(const img_blocks *b);
 
 /* Formats `path` (a new file) as a pack of `capacity` bytes with `uuid` and
@@ -273,7 +277,7 @@ typedef struct img_opts {
 	const char *workdir;    /* scratch space (emptied and removed by the caller) */
 	const char *log;        /* tool output */
 	uint64_t epoch;         /* SOURCE_DATE_EPOCH */
-	uint64_t state_size;    /* bytes of the state partition (0: 64 MiB) */
+	uint64_t state_size;    /* bytes of the state partition (0: none) */
 	const char *cmdline;    /* extra kernel arguments before sigil.system=… (NULL: none) */
 } img_opts;
 
@@ -286,7 +290,9 @@ typedef struct img_result {
 
 /* Builds the disk image `out` (written whole to a temporary file beside
  * it, then renamed): GPT with the ESP (GRUB, kernel, core image), the store
- * partition (a pack of the system's blocks) and the state partition (ext4).
+ * partition (a pack of the system's blocks) and, when o->state_size is not
+ * 0, the state partition (ext4). Each partition is as large as what it
+ * holds, in 4 KiB steps (docs/image-format.md).
  * The same inputs and epoch give the same bytes. */
 int img_build(const img_opts *o, const char *out, img_result *r, disk_error *err) DISK_WARN_UNUSED;
 
@@ -294,8 +300,9 @@ int img_build(const img_opts *o, const char *out, img_result *r, disk_error *err
  * dynamically its ELF closure (loader and libraries, elf_closure_resolve)
  * at the paths they were found at on this host, the modules under
  * lib/modules/VERSION in load order, etc/sigil/modules listing them,
- * etc/sigil/cmdline with "sigil.system=URN", dev/console. Written to
- * `out`; *nmods gets the number of modules. DISK_E_FORMAT when the init's
+ * etc/sigil/cmdline with "sigil.system=URN", dev/console; /init stripped
+ * (strip), the archive compressed (zstd). Written to `out` (and, while it
+ * is made, OUT.init and OUT.cpio); *nmods gets the number of modules. DISK_E_FORMAT when the init's
  * closure cannot be resolved. */
 int img_core_write(const img_opts *o, const char *out, size_t *nmods,
 		   disk_error *err) DISK_WARN_UNUSED;

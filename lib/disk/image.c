@@ -4,18 +4,23 @@
  * directory, then placed into the disk file behind a GPT of our own.
  *
  *   LBA 0..33            protective MBR, primary GPT (gpt.c)
- *   1 MiB                1  ESP     FAT (mkfs.vfat, mtools), type EFI System
+ *   LBA 40 (20 KiB)      1  ESP     FAT (mkfs.vfat, mtools), type EFI System
  *                           EFI/BOOT/BOOTX64.EFI  GRUB (grub-mkimage, config built in)
  *                           sigil/vmlinuz         the kernel (bzImage)
- *                           sigil/core.img        the core image (initramfs, cpio.c):
- *                                                 /init and, for a dynamic init, its
- *                                                 loader and libraries
+ *                           sigil/core.img        the core image (initramfs, cpio.c,
+ *                                                 zstd): /init (stripped) and, for a
+ *                                                 dynamic init, its loader and libraries
  *                           sigil/cmdline         the kernel command line
- *   next MiB             2  store   a pack (pack.c), our type GUID
- *   next MiB             3  state   ext4 (mkfs.ext4), type Linux filesystem
+ *   next 4 KiB           2  store   a pack (pack.c), our type GUID
+ *   next 4 KiB           3  state   ext4 (mkfs.ext4), type Linux filesystem; only
+ *                                   when a child has a state mount
  *   last 33 sectors      backup GPT
  *
- * Partition starts and sizes are whole MiB; 1 MiB of slack ends the disk.
+ * Every partition is sized to what it holds: the ESP its files and FAT's
+ * own tables, the store exactly its blocks (it is read-only in the VM), the
+ * state what the caller asked for. Starts and sizes are multiples of 4 KiB
+ * (a page; nothing in a VM's disk wants more), and the disk ends 40 sectors
+ * after the last partition (the backup GPT, rounded up to 4 KiB).
  * Every GUID, the FAT volume id, the ext4 UUID and hash seed and the pack's
  * UUID derive from the root capability (gpt_guid_derive), every timestamp
  * is the epoch (SOURCE_DATE_EPOCH), inputs go in sorted: the same system,
@@ -34,11 +39,15 @@
 
 #include "banned.h"
 
-enum { MIB = 1 << 20, FAT_EPOCH_MIN = 315619200 /* 1980-01-02: FAT starts in 1980 */ };
+enum {
+	ALIGN = 4096, /* partition starts and sizes */
+	FAT_EPOCH_MIN = 315619200, /* 1980-01-02: FAT starts in 1980 */
+	ZSTD_LEVEL = 9, /* the core image: -19 is 0.4 MB smaller, and 15x slower */
+};
 
-static uint64_t round_mib(uint64_t n)
+static uint64_t round_up(uint64_t n, uint64_t to)
 {
-	return (n + MIB - 1) / MIB * MIB;
+	return (n + to - 1) / to * to;
 }
 
 static int fd_write(void *ctx, const void *buf, size_t len)
@@ -81,7 +90,7 @@ static char *slurp(const char *path)
 int img_core_write(const img_opts *o, const char *out, size_t *nmods, disk_error *err)
 {
 	char **mods = NULL, *dep = NULL, *soft = NULL, *alias = NULL, *builtin = NULL;
-	char *list = NULL, cmdline[ERIS_URN_LEN + 32], p[4200];
+	char *list = NULL, cmdline[ERIS_URN_LEN + 32], p[4200], stripped[4200], raw[4200];
 	char (*names)[512] = NULL, (*paths)[4400] = NULL;
 	cpio_entry *e = NULL;
 	size_t nm = 0, n = 0, listlen = 0;
@@ -91,6 +100,7 @@ int img_core_write(const img_opts *o, const char *out, size_t *nmods, disk_error
 	elf_error ee = {0};
 
 	*nmods = 0;
+	stripped[0] = raw[0] = 0;
 	if (!o->init || stat(o->init, &st) != 0 || !S_ISREG(st.st_mode))
 		return disk_error_set(err, DISK_E_NOTFOUND,
 				      "the init binary '%s' is not there (build sigil-init, or give "
@@ -120,6 +130,13 @@ int img_core_write(const img_opts *o, const char *out, size_t *nmods, disk_error
 		goto out;
 	}
 	have_closure = 1;
+	/* /init without its symbols and debug information (a -g build's are a
+	 * third of it): smaller to load, and strip's output depends only on its
+	 * input */
+	snprintf(stripped, sizeof stripped, "%s.init", out);
+	const char *strip[] = {"strip", "--strip-all", "-o", stripped, o->init, NULL};
+	if ((rc = img_run(strip, NULL, NULL, o->log, "binutils", err)))
+		goto out;
 	if (!(e = calloc(nm + cl.n + 4, sizeof *e)) || !(names = calloc(nm + 1, sizeof *names)) ||
 	    !(paths = calloc(nm + 1, sizeof *paths)) || !(list = malloc(nm * 4400 + 1))) {
 		rc = disk_error_set(err, DISK_E_NOMEM, "out of memory");
@@ -127,7 +144,7 @@ int img_core_write(const img_opts *o, const char *out, size_t *nmods, disk_error
 	}
 	list[0] = 0;
 	snprintf(cmdline, sizeof cmdline, "sigil.system=%s\n", o->root_urn);
-	e[n++] = (cpio_entry){.name = "init", .mode = S_IFREG | 0755, .path = o->init};
+	e[n++] = (cpio_entry){.name = "init", .mode = S_IFREG | 0755, .path = stripped};
 	for (size_t i = 0; i < cl.n; i++) {
 		const char *name = cl.nodes[i].path;
 		if (i == cl.program)
@@ -149,16 +166,35 @@ int img_core_write(const img_opts *o, const char *out, size_t *nmods, disk_error
 	}
 	e[n++] = (cpio_entry){.name = "etc/sigil/modules", .mode = S_IFREG | 0644, .data = list,
 			      .size = listlen};
-	if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
-		rc = disk_error_set(err, DISK_E_IO, "cannot create '%s': %s", out, strerror(errno));
+	snprintf(raw, sizeof raw, "%s.cpio", out);
+	if ((fd = open(raw, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		rc = disk_error_set(err, DISK_E_IO, "cannot create '%s': %s", raw, strerror(errno));
 		goto out;
 	}
 	if ((rc = cpio_write(e, n, o->epoch, fd_write, &fd, err)))
 		goto out;
+	if (close(fd) != 0) {
+		fd = -1;
+		rc = disk_error_set(err, DISK_E_IO, "cannot write '%s': %s", raw, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	/* compressed, a third of the size: the kernel unpacks zstd
+	 * (CONFIG_RD_ZSTD), the fastest of its decompressors; one thread, so
+	 * the bytes depend only on the input and zstd's version */
+	char level[8];
+	snprintf(level, sizeof level, "-%d", ZSTD_LEVEL);
+	const char *zstd[] = {"zstd", "-q", "-f", "--single-thread", level, "-o", out, raw, NULL};
+	if ((rc = img_run(zstd, NULL, NULL, o->log, "zstd", err)))
+		goto out;
 	*nmods = nm;
 out:
 	if (fd >= 0 && close(fd) != 0 && !rc)
-		rc = disk_error_set(err, DISK_E_IO, "cannot write '%s': %s", out, strerror(errno));
+		rc = disk_error_set(err, DISK_E_IO, "cannot write '%s': %s", raw, strerror(errno));
+	if (raw[0])
+		unlink(raw);
+	if (stripped[0])
+		unlink(stripped);
 	if (have_closure)
 		elf_closure_release(&cl);
 	img_modules_free(mods, nm);
@@ -310,15 +346,18 @@ static int build_esp(const img_opts *o, const struct paths *w, const gpt_guid *e
 		{w->vmlinuz, "::/sigil/vmlinuz"},
 	};
 	uint64_t fat_epoch = o->epoch < FAT_EPOCH_MIN ? FAT_EPOCH_MIN : o->epoch;
-	uint64_t total = 0;
+	uint64_t total = 0, dirs = 3; /* EFI, EFI/BOOT, sigil */
 	struct timespec ts[2] = {{.tv_sec = (time_t)fat_epoch}, {.tv_sec = (time_t)fat_epoch}};
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-		total += file_size(files[i][0]);
+		total += round_up(file_size(files[i][0]), 8192); /* clusters: at most 8 KiB here */
 		if (utimensat(AT_FDCWD, files[i][0], ts, 0) != 0)
 			return disk_error_set(err, DISK_E_IO, "cannot set the time of '%s': %s",
 					      files[i][0], strerror(errno));
 	}
-	*bytes = round_mib(total + total / 8 + 2 * MIB);
+	/* the files in whole clusters, a cluster per directory, then what FAT
+	 * itself takes: boot sector and reserved sectors, the root directory
+	 * (512 entries), two FATs (at most 4 bytes a 512-byte cluster: 1/64) */
+	*bytes = round_up(total + dirs * 8192 + 64 * 1024 + total / 64, ALIGN);
 	snprintf(size_kib, sizeof size_kib, "%llu", (unsigned long long)(*bytes / 1024));
 	snprintf(sde, sizeof sde, "SOURCE_DATE_EPOCH=%llu", (unsigned long long)fat_epoch);
 	const char *env[] = {sde, NULL};
@@ -419,14 +458,14 @@ int img_build(const img_opts *o, const char *out, img_result *r, disk_error *err
 	if ((rc = build_esp(o, &w, &r->esp, kline, &r->esp_bytes, err)))
 		goto out;
 	/* state partition */
-	r->state_bytes = o->state_size ? round_mib(o->state_size) : 64 * (uint64_t)MIB;
-	if ((rc = build_state(o, &w, r->state_bytes, err)))
+	r->state_bytes = round_up(o->state_size, ALIGN);
+	if (r->state_bytes && (rc = build_state(o, &w, r->state_bytes, err)))
 		goto out;
 
 	/* the disk */
 	memset(&d, 0, sizeof d);
 	d.guid = r->disk;
-	uint64_t at = MIB;
+	uint64_t at = round_up(GPT_HEAD_SECTORS * GPT_SECTOR, ALIGN);
 	const struct {
 		const gpt_guid *type, *guid;
 		uint64_t bytes;
@@ -436,7 +475,8 @@ int img_build(const img_opts *o, const char *out, img_result *r, disk_error *err
 		{&gpt_type_sigil_store, &r->store, r->store_bytes, "sigil-store"},
 		{&gpt_type_linux, &r->state, r->state_bytes, "sigil-state"},
 	};
-	for (size_t i = 0; i < 3; i++) {
+	size_t nparts = r->state_bytes ? 3 : 2;
+	for (size_t i = 0; i < nparts; i++) {
 		gpt_part *p = &d.parts[d.nparts++];
 		p->type = *parts[i].type;
 		p->guid = *parts[i].guid;
@@ -445,7 +485,7 @@ int img_build(const img_opts *o, const char *out, img_result *r, disk_error *err
 		snprintf(p->name, sizeof p->name, "%s", parts[i].name);
 		at += parts[i].bytes;
 	}
-	r->total_bytes = at + MIB;
+	r->total_bytes = at + round_up(GPT_TAIL_SECTORS * GPT_SECTOR, ALIGN);
 	d.sectors = r->total_bytes / GPT_SECTOR;
 	if ((rc = gpt_layout(&d, err)))
 		goto out;
@@ -462,7 +502,7 @@ int img_build(const img_opts *o, const char *out, img_result *r, disk_error *err
 	if ((rc = gpt_write_fd(fd, &d, err)))
 		goto out;
 	const char *files[3] = {w.esp, w.pack, w.state};
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < nparts; i++)
 		if ((rc = place(fd, files[i], d.parts[i].first_lba * GPT_SECTOR, parts[i].bytes, err)))
 			goto out;
 	if (fsync(fd) != 0 || close(fd) != 0) {

@@ -128,16 +128,21 @@ out:
 	return rc;
 }
 
-int img_system_uplinks(store *s, const char *root_urn, size_t *n, disk_error *err)
+int img_system_needs(store *s, const char *root_urn, size_t *uplinks, size_t *states,
+		     disk_error *err)
 {
 	struct dhall_arena arena;
 	struct sys_system sys = {0};
 	int rc;
-	*n = 0;
+	*uplinks = *states = 0;
 	dhall_arena_init(&arena);
 	if ((rc = load_system(s, root_urn, &arena, &sys, err)) == 0)
-		for (size_t i = 0; i < sys.nchildren; i++)
-			*n += sys.children[i].uplink.present != 0;
+		for (size_t i = 0; i < sys.nchildren; i++) {
+			const struct sys_child *c = &sys.children[i];
+			*uplinks += c->uplink.present != 0;
+			for (size_t m = 0; m < c->nmounts; m++)
+				*states += c->mounts[m].kind == SYS_MOUNT_STATE;
+		}
 	dhall_arena_free(&arena);
 	return rc;
 }
@@ -208,12 +213,13 @@ void img_blocks_free(img_blocks *b)
 
 uint64_t img_pack_capacity(const img_blocks *b)
 {
-	uint64_t need = 3 * 4096; /* header and commit slots */
+	/* header and commit slots, then one record per block; the index
+	 * record twice over (the flush and the close may each write one) */
+	uint64_t need = 3 * 4096, index = 64 + ((40 * (uint64_t)b->n + 63) & ~(uint64_t)63);
 	for (size_t i = 0; i < b->n; i++)
 		need += 64 + ((b->len[i] + 63) & ~(uint64_t)63);
-	need += 64 + ((40 * (uint64_t)b->n + 63) & ~(uint64_t)63); /* the index */
-	need += need / 4 + (1 << 20);
-	return (need + (1 << 20) - 1) & ~(uint64_t)((1 << 20) - 1);
+	need += 2 * index;
+	return (need + 4095) & ~(uint64_t)4095;
 }
 
 int img_pack_write(store *s, const img_blocks *b, const char *path, uint64_t capacity,

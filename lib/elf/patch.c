@@ -235,6 +235,13 @@ static int read_headers(struct plan *p, const char *path, elf_error *err)
 	if (rd(e + 16, 2) != ET_EXEC && rd(e + 16, 2) != ET_DYN)
 		return elf_error_set(err, ELF_E_FORMAT, "\"%s\": not an executable or shared object",
 				     path);
+	/* the section header table, when there is one, lies inside the file:
+	 * the new segment goes at the end, where a table that is not there
+	 * would make the output's headers point into it (extended numbering,
+	 * e_shnum 0 with a table, is left to patchelf) */
+	uint64_t shoff = rd(e + 40, 8), shnum = rd(e + 60, 2);
+	if (shoff != 0 && (shnum == 0 || rd(e + 58, 2) != SH || !fits(shoff, shnum * SH, p->len)))
+		return elf_error_set(err, ELF_E_FORMAT, "\"%s\": malformed section headers", path);
 	phoff = rd(e + 32, 8);
 	p->phnum = (size_t)rd(e + 56, 2);
 	if (rd(e + 54, 2) != PH || p->phnum == 0 || p->phnum >= MAX_PHNUM ||

@@ -5,8 +5,11 @@
  * blocks are gathered into a batch (1 MiB of content); a full batch has its
  * leaves encrypted — split over the worker threads and the caller's thread,
  * since leaves are independent — and then, on the caller's thread and in
- * content order, each leaf is handed to the put callback and its pair pushed
- * into the tree.
+ * content order, each leaf is handed to the put callback; then their pairs
+ * are pushed into the tree, which hands over the internal nodes they
+ * complete. A sink that can take ciphertext where it will keep it (a store's
+ * write buffer: eris_encoder_set_place) has each batch encrypted straight
+ * there, and no block is copied on its way out.
  *
  * The tree keeps one partial node per level: pending[l] holds the pairs of
  * level-l nodes not yet wrapped into a level-(l+1) node. When it fills (arity
@@ -19,6 +22,13 @@
  * pair) into a node one level up, until one pair remains alone at the top. That
  * pair and its level form the read capability. This reproduces the spec's
  * level-by-level construction exactly (checked against the test vectors).
+ *
+ * Memory: the batch is 1 MiB, or less when the content is known to be
+ * smaller (eris_encode), so encoding a small file costs no large allocation.
+ * Pairs (which hold block keys) live in ordinary memory and are wiped with
+ * sodium_memzero when freed, like the secret and keyed state: sodium_malloc
+ * (guard pages, mlock) cost about twenty system calls per buffer, which
+ * dominated the encoding of small files.
  *
  * Threads: workers 1..T-1 wait on a condition variable for a batch, each
  * encrypts its slice [i·n/T, (i+1)·n/T), the caller does slice 0, then waits
@@ -38,7 +48,8 @@ enum { BATCH_BYTES = 1 << 20 };
 
 struct leaf_job {
 	const uint8_t *plain;
-	uint8_t *cipher;
+	uint8_t *cipher; /* leaf i at cipher + i × stride */
+	size_t stride;
 	uint8_t *pairs;
 	size_t nblocks;
 	/* When set, nblocks is a multiple of arity and the level-0 list was empty
@@ -64,6 +75,7 @@ struct eris_encoder {
 	 * give the state's alignment; users copy it to an aligned local) */
 	unsigned char keyed[sizeof(crypto_generichash_state)];
 	eris_put_fn put;
+	eris_place_fn place;
 	void *ctx;
 	uint64_t bytes;
 	int failed;
@@ -116,7 +128,7 @@ static void encrypt_slice(eris_encoder *enc, const struct leaf_job *job, int slo
 	memcpy(&keyed, enc->keyed, sizeof keyed);
 	for (size_t i = from; i < to; i++) {
 		uint8_t *pair = job->pairs + i * ERIS_PAIR_SIZE;
-		eris_encrypt_leaf_keyed(&keyed, job->plain + i * enc->bs, job->cipher + i * enc->bs,
+		eris_encrypt_leaf_keyed(&keyed, job->plain + i * enc->bs, job->cipher + i * job->stride,
 					enc->bs, pair, pair + ERIS_REF_SIZE);
 	}
 	sodium_memzero(&keyed, sizeof keyed);
@@ -193,7 +205,7 @@ static int push_pair(eris_encoder *enc, int level, const uint8_t *pair, eris_err
 	if (level > ERIS_MAX_LEVEL)
 		return eris_error_set(err, ERIS_E_ARG, "content too large for an eris tree");
 	if (!enc->pending[level]) {
-		enc->pending[level] = sodium_malloc(enc->bs);
+		enc->pending[level] = malloc(enc->bs);
 		if (!enc->pending[level])
 			return eris_error_set(err, ERIS_E_NOMEM, "out of memory");
 	}
@@ -221,39 +233,42 @@ static int wrap_level(eris_encoder *enc, int level, eris_error *err)
 	return rc;
 }
 
-/* Encrypts nblocks leaves of plain (the batch or the caller's data), then emits
- * them and pushes their pairs, in order. */
+/* Encrypts nblocks leaves of plain (the batch or the caller's data) where the
+ * sink places them (else into enc->cipher), emits them in order, then pushes
+ * their pairs, which emits the internal nodes they complete. The order of put
+ * calls is the same whatever the thread count and placement. */
 static int process_leaves(eris_encoder *enc, const uint8_t *plain, size_t nblocks,
 			  eris_error *err)
 {
-	struct leaf_job job = {plain, enc->cipher, enc->pairs, nblocks, 0, enc->l1_cipher,
+	struct leaf_job job = {plain, enc->cipher, enc->bs, enc->pairs, nblocks, 0, enc->l1_cipher,
 			       enc->l1_pairs};
-	int rc;
+	int rc = 0;
 
+	if (enc->place) {
+		size_t stride = 0;
+		uint8_t *at = enc->place(enc->ctx, nblocks, enc->bs, &stride);
+		if (at && stride >= enc->bs) {
+			job.cipher = at;
+			job.stride = stride;
+		}
+	}
 	job.level1 = enc->l1_cipher && enc->count[0] == 0 && nblocks % enc->arity == 0;
 	encrypt_leaves(enc, &job);
-	for (size_t i = 0; job.level1 && i < nblocks; i++) {
-		/* the order of put calls is the same as on the serial path */
-		rc = emit(enc, enc->pairs + i * ERIS_PAIR_SIZE, enc->cipher + i * enc->bs, err);
-		if (rc == 0 && (i + 1) % enc->arity == 0) {
-			size_t g = i / enc->arity;
-			rc = emit(enc, enc->l1_pairs + g * ERIS_PAIR_SIZE, enc->l1_cipher + g * enc->bs,
-				  err);
-			if (rc == 0)
-				rc = push_pair(enc, 1, enc->l1_pairs + g * ERIS_PAIR_SIZE, err);
-		}
-		if (rc != 0)
-			return rc;
-	}
-	for (size_t i = 0; !job.level1 && i < nblocks; i++) {
-		const uint8_t *pair = enc->pairs + i * ERIS_PAIR_SIZE;
-		rc = emit(enc, pair, enc->cipher + i * enc->bs, err);
+	for (size_t i = 0; i < nblocks && rc == 0; i++)
+		rc = emit(enc, enc->pairs + i * ERIS_PAIR_SIZE, job.cipher + i * job.stride, err);
+	for (size_t g = 0; job.level1 && g < nblocks / enc->arity && rc == 0; g++) {
+		rc = emit(enc, enc->l1_pairs + g * ERIS_PAIR_SIZE, enc->l1_cipher + g * enc->bs, err);
 		if (rc == 0)
-			rc = push_pair(enc, 0, pair, err);
-		if (rc != 0)
-			return rc;
+			rc = push_pair(enc, 1, enc->l1_pairs + g * ERIS_PAIR_SIZE, err);
 	}
-	return 0;
+	for (size_t i = 0; !job.level1 && i < nblocks && rc == 0; i++)
+		rc = push_pair(enc, 0, enc->pairs + i * ERIS_PAIR_SIZE, err);
+	return rc;
+}
+
+void eris_encoder_set_place(eris_encoder *enc, eris_place_fn place)
+{
+	enc->place = enc->put ? place : NULL;
 }
 
 static int start_workers(eris_encoder *enc)
@@ -273,8 +288,10 @@ static int start_workers(eris_encoder *enc)
 	return 0;
 }
 
-int eris_encoder_new(eris_encoder **out, uint32_t block_size, const uint8_t *secret,
-		     int threads, eris_put_fn put, void *ctx)
+/* eris_encoder_new for content of at most `hint` bytes (UINT64_MAX: any):
+ * the batch holds no more blocks than such content has, padding included. */
+static int encoder_create(eris_encoder **out, uint32_t block_size, const uint8_t *secret,
+			  int threads, eris_put_fn put, void *ctx, uint64_t hint)
 {
 	eris_encoder *enc = NULL;
 	int rc = ERIS_E_NOMEM;
@@ -305,14 +322,16 @@ int eris_encoder_new(eris_encoder **out, uint32_t block_size, const uint8_t *sec
 	enc->ctx = ctx;
 	enc->threads = threads;
 	enc->batch_blocks = BATCH_BYTES / block_size;
-	enc->batch = malloc(BATCH_BYTES);
-	enc->cipher = malloc(BATCH_BYTES);
-	enc->pairs = sodium_malloc(enc->batch_blocks * ERIS_PAIR_SIZE);
+	if (hint / block_size + 1 < enc->batch_blocks)
+		enc->batch_blocks = (size_t)(hint / block_size) + 1;
+	enc->batch = malloc(enc->batch_blocks * block_size);
+	enc->cipher = malloc(enc->batch_blocks * block_size);
+	enc->pairs = malloc(enc->batch_blocks * ERIS_PAIR_SIZE);
 	enc->node_cipher = malloc(block_size);
 	/* worth it only where a batch holds whole level-1 nodes (1 KiB blocks) */
 	if (threads > 1 && enc->batch_blocks % enc->arity == 0) {
 		enc->l1_cipher = malloc(enc->batch_blocks / enc->arity * block_size);
-		enc->l1_pairs = sodium_malloc(enc->batch_blocks / enc->arity * ERIS_PAIR_SIZE);
+		enc->l1_pairs = malloc(enc->batch_blocks / enc->arity * ERIS_PAIR_SIZE);
 		if (!enc->l1_cipher || !enc->l1_pairs)
 			goto fail;
 	}
@@ -326,6 +345,12 @@ int eris_encoder_new(eris_encoder **out, uint32_t block_size, const uint8_t *sec
 fail:
 	eris_encoder_free(enc);
 	return rc;
+}
+
+int eris_encoder_new(eris_encoder **out, uint32_t block_size, const uint8_t *secret,
+		     int threads, eris_put_fn put, void *ctx)
+{
+	return encoder_create(out, block_size, secret, threads, put, ctx, UINT64_MAX);
 }
 
 int eris_encoder_update(eris_encoder *enc, const void *data, size_t len, eris_error *err)
@@ -435,16 +460,23 @@ void eris_encoder_free(eris_encoder *enc)
 	pthread_mutex_destroy(&enc->mu);
 	pthread_cond_destroy(&enc->go);
 	pthread_cond_destroy(&enc->done);
-	for (int l = 0; l <= ERIS_MAX_LEVEL; l++)
-		sodium_free(enc->pending[l]);
+	for (int l = 0; l <= ERIS_MAX_LEVEL; l++) {
+		if (enc->pending[l])
+			sodium_memzero(enc->pending[l], enc->bs);
+		free(enc->pending[l]);
+	}
 	if (enc->batch) /* plaintext may be secret content */
 		sodium_memzero(enc->batch, enc->batch_dirty);
 	free(enc->batch);
 	free(enc->cipher);
-	sodium_free(enc->pairs);
+	if (enc->pairs) /* block keys */
+		sodium_memzero(enc->pairs, enc->batch_blocks * ERIS_PAIR_SIZE);
+	free(enc->pairs);
 	free(enc->node_cipher);
 	free(enc->l1_cipher);
-	sodium_free(enc->l1_pairs);
+	if (enc->l1_pairs)
+		sodium_memzero(enc->l1_pairs, enc->batch_blocks / enc->arity * ERIS_PAIR_SIZE);
+	free(enc->l1_pairs);
 	sodium_memzero(enc->secret, sizeof enc->secret);
 	sodium_memzero(enc->keyed, sizeof enc->keyed);
 	free(enc);
@@ -454,7 +486,7 @@ int eris_encode(const void *data, size_t len, uint32_t block_size, const uint8_t
 		eris_put_fn put, void *ctx, eris_cap *cap, eris_error *err)
 {
 	eris_encoder *enc = NULL;
-	int rc = eris_encoder_new(&enc, block_size, secret, 1, put, ctx);
+	int rc = encoder_create(&enc, block_size, secret, 1, put, ctx, len);
 
 	if (rc != 0)
 		return eris_error_set(err, rc, "cannot create encoder: %s", eris_strerror(rc));

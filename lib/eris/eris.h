@@ -143,10 +143,22 @@ int eris_unpad_len(const uint8_t *block, size_t bs, size_t *len) ERIS_WARN_UNUSE
 /* ---- encoder ------------------------------------------------------------ */
 
 /* Receives every block the encoder produces, leaves in content order and
- * internal nodes as they complete; the same block may come more than once
- * (identical content). Return 0, or a negative value to abort encoding. */
+ * internal nodes as they complete: the leaves of a batch (up to 1 MiB of
+ * content) come first, then the nodes those leaves complete. The same block
+ * may come more than once (identical content). `block` is valid during the
+ * call only. Return 0, or a negative value to abort encoding. */
 typedef int (*eris_put_fn)(void *ctx, const uint8_t ref[ERIS_REF_SIZE], const uint8_t *block,
 			   size_t bs);
+
+/* Optionally (eris_encoder_set_place), says where the encoder should write
+ * the ciphertext of its next n leaves: returns n slots of bs bytes, *stride
+ * (>= bs) apart, or NULL for the encoder's own buffer. The encoder writes
+ * them (from any of its threads), then hands exactly those n leaves to put,
+ * in order, each `block` pointing into its slot, before any other block and
+ * before the next place call. The sink keeps the slots valid and untouched
+ * until then; it may keep a slot's bytes where they are instead of copying
+ * them. ctx is the put callback's. */
+typedef uint8_t *(*eris_place_fn)(void *ctx, size_t n, size_t bs, size_t *stride);
 
 typedef struct eris_encoder eris_encoder;
 
@@ -158,6 +170,11 @@ typedef struct eris_encoder eris_encoder;
  * Returns 0 and *out, which eris_encoder_free releases. */
 int eris_encoder_new(eris_encoder **out, uint32_t block_size, const uint8_t *secret,
 		     int threads, eris_put_fn put, void *ctx) ERIS_WARN_UNUSED;
+
+/* Lets `place` (NULL: none) choose where leaves are encrypted, so that a sink
+ * such as a store's write buffer receives them without a copy. Ignored for an
+ * encoder without a put callback. Call before the first update. */
+void eris_encoder_set_place(eris_encoder *enc, eris_place_fn place);
 
 /* Feeds content. After an error the encoder only accepts eris_encoder_free. */
 int eris_encoder_update(eris_encoder *enc, const void *data, size_t len,

@@ -105,6 +105,10 @@ const char *store_name(const store *s);
 int store_eris_get(void *ctx, const uint8_t ref[ERIS_REF_SIZE], uint8_t *buf, size_t size,
 		   const uint8_t **block, size_t *len, eris_error *err);
 int store_eris_put(void *ctx, const uint8_t ref[ERIS_REF_SIZE], const uint8_t *block, size_t bs);
+/* For eris_encoder_set_place beside store_eris_put: lets stores that buffer
+ * writes (pack) have leaves encrypted straight into their write buffer.
+ * Returns NULL (the encoder's own buffer) for the others. */
+uint8_t *store_eris_place(void *ctx, size_t n, size_t bs, size_t *stride);
 const eris_error *store_last_error(const store *s);
 
 #endif

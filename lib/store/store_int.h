@@ -27,6 +27,11 @@ struct store_ops {
 	/* Optional (NULL: the store cannot enumerate / collect). */
 	int (*list)(store *s, store_list_fn fn, void *ctx, eris_error *err);
 	int (*retain)(store *s, store_keep_fn keep, void *ctx, uint64_t *removed, eris_error *err);
+	/* Optional: room for the ciphertext of the next n blocks of size bs in
+	 * the write buffer, as eris_place_fn describes (NULL: no room). The
+	 * next puts are those blocks, in order; put takes a block from its slot
+	 * without copying it. */
+	uint8_t *(*place)(store *s, size_t n, size_t bs, size_t *stride);
 };
 
 struct store {

@@ -176,6 +176,24 @@ SIGIL_STORE_TOKEN_FILE=$T/token "$ERIS" put -s "http://$addr" new2 > /dev/null 2
 is $? 3 "it takes no puts, whatever the token"
 grep -q 'HTTP 403: this server takes no writes' err; ok $? "saying why: $(cat err)"
 kill "$pid"
+
+# ---- a pack served read-only: one mapped handle per thread -------------------
+"$ERIS" put -s pack:srv.pack -b 32KiB big > /dev/null && "$ERIS" put -s pack:srv.pack small > /dev/null
+ok $? "the contents put into a pack too"
+serve pk -s pack:srv.pack -j 3
+ok $? "a server of the pack with 3 threads starts"
+"$ERIS" get -s "http://$addr" "$ub" > got && cmp -s got big; ok $? "it serves the 3 MB content (blocks fetched in parallel)"
+pids_get=()
+for i in 1 2 3 4; do
+	"$ERIS" get -s "http://$addr" "$ub" > "got$i" 2> "err$i" & pids_get+=($!)
+done
+fails=0
+for i in 1 2 3 4; do
+	wait "${pids_get[$((i - 1))]}" && cmp -s "got$i" big || fails=$((fails + 1))
+done
+is "$fails" 0 "four clients at once all get the content whole"
+"$ERIS" get -s "http://$addr" "$us" > got && cmp -s got small; ok $? "and the one-block content"
+kill "$pid"
 "$ERIS" serve -s srv --listen 0.0.0.0:0 > out 2> err; is $? 2 "--listen 0.0.0.0:0 is refused without --public"
 grep -q 'not a loopback address' err; ok $? "saying why: $(cat err)"
 [ ! -s out ]; ok $? "and nothing listened"

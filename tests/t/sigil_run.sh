@@ -119,7 +119,7 @@ is "$(json iso/state.json '[s["server"] for s in c["a"]["services"]]')" "['srv']
 is "$(json iso/state.json 'c["srv"]["state"]')" running "the report says srv is running"
 [ -d "/sys/fs/cgroup/memory/sigil/iso-$initpid/a" ] || [ -d "/sys/fs/cgroup/sigil/iso-$initpid/a" ]
 ok $? "each child has its own cgroup"
-grep -q " $T/run/a " "/proc/$initpid/mountinfo" && ! grep -q "$T/run" /proc/self/mountinfo
+grep -Eq " $T/run/\.roots/[0-9]+ " "/proc/$initpid/mountinfo" && ! grep -q "$T/run" /proc/self/mountinfo
 ok $? "the children's roots are mounted in init's own namespace, not the host's"
 # every process of the system: each stub (host PID in the report) and its program
 pids=$(json iso/state.json '" ".join(str(x["pid"]) for x in r["children"])')

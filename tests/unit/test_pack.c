@@ -1,10 +1,13 @@
 /*
  * test_pack.c — the pack store: round trips across reopen (read-write and
  * read-only/mmap), checkpoints, a full pack, damaged payloads, commit slots
- * and headers, compaction by store_retain, and the crash test: a writer is
- * SIGKILLed at random moments 200 times, and after each kill every block it
- * had acknowledged (flush returned) must be there and every block the pack
- * serves must verify.
+ * and headers, compaction by store_retain, encoding straight into the write
+ * buffer (store_eris_place) with duplicates and reads while writes are in
+ * flight, and the crash test: a writer is SIGKILLed at random moments 200
+ * times (and 40 more times while it writes megabytes between flushes, so
+ * kills land in the background writer's writes), and after each kill every
+ * block it had acknowledged (flush returned) must be there and every block
+ * the pack serves must verify.
  */
 #include "tap.h"
 
@@ -16,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -273,20 +277,219 @@ static void full_and_damage(void)
 	free(all.ref);
 }
 
+/* A put sink that reads every block back (verified) the moment it is put,
+ * and now and then an earlier one: blocks in the write buffer, in a buffer
+ * the background writer is writing, and on file are all served. */
+struct echo {
+	store *s;
+	uint8_t (*refs)[ERIS_REF_SIZE];
+	size_t n, cap, bad, placed, calls;
+	uint64_t seed;
+};
+
+static int echo_put(void *ctx, const uint8_t ref[ERIS_REF_SIZE], const uint8_t *block, size_t bs)
+{
+	struct echo *e = ctx;
+	uint8_t buf[ERIS_BLOCK_MAX];
+	size_t len;
+	eris_error err = {0};
+
+	if (store_eris_put(e->s, ref, block, bs) != 0)
+		return -1;
+	e->bad += store_get(e->s, ref, buf, sizeof buf, &len, &err) != 0 || len != bs;
+	if (e->n == e->cap) {
+		e->cap = e->cap ? 2 * e->cap : 1024;
+		e->refs = realloc(e->refs, e->cap * sizeof *e->refs);
+	}
+	memcpy(e->refs[e->n++], ref, ERIS_REF_SIZE);
+	if (tap_rand(&e->seed) % 8 == 0) {
+		size_t i = (size_t)(tap_rand(&e->seed) % e->n);
+		e->bad += store_get(e->s, e->refs[i], buf, sizeof buf, &len, &err) != 0;
+	}
+	return 0;
+}
+
+static uint8_t *echo_place(void *ctx, size_t n, size_t bs, size_t *stride)
+{
+	struct echo *e = ctx;
+	uint8_t *at = store_eris_place(e->s, n, bs, stride);
+
+	e->calls++;
+	e->placed += at != NULL;
+	return at;
+}
+
+struct sink {
+	uint8_t *data;
+	size_t len, cap;
+};
+
+static int sink_write(void *ctx, const uint8_t *data, size_t len)
+{
+	struct sink *k = ctx;
+
+	if (k->len + len > k->cap)
+		return -1;
+	memcpy(k->data + k->len, data, len);
+	k->len += len;
+	return 0;
+}
+
+/* Content with repeats (so the encoder hands the pack duplicate leaves in
+ * the middle of a placed batch), encoded at both block sizes and 1 or 2
+ * threads straight into a pack's write buffer: the same capability as
+ * without placement, every block readable at once, and after reopening the
+ * content decodes byte for byte. */
+static void placed(void)
+{
+	size_t len = (5u << 20) + 12345;
+	uint8_t *data = malloc(len);
+	uint64_t seed = 21;
+	struct sink out = {malloc(len), 0, len};
+	int ok_cap = 1, ok_read = 1, ok_decode = 1, used = 1;
+	size_t blocks = 0;
+
+	tap_fill_random(data, len, &seed);
+	for (size_t i = 0; i + 2 * 1024 <= len; i += 9 * 1024) /* a repeated 1 KiB leaf */
+		memset(data + i, 0x5A, 1024);
+	for (size_t i = 3u << 20; i < (4u << 20); i++) /* a megabyte of repeated 32 KiB leaves */
+		data[i] = 0;
+	for (int v = 0; v < 3; v++) {
+		uint32_t bs = v == 0 ? ERIS_BLOCK_32K : ERIS_BLOCK_1K;
+		int threads = v == 2 ? 2 : 1;
+		char spec[320];
+		eris_error err = {0};
+		eris_encoder *enc = NULL;
+		eris_cap want, got;
+		struct echo e = {0};
+
+		e.seed = 77;
+		snprintf(spec, sizeof spec, "pack:%s/placed-%d.pack", dir, v);
+		if (eris_encode(data, len, bs, NULL, NULL, NULL, &want, &err) != 0 ||
+		    store_open(&e.s, spec, STORE_CREATE, &err) != 0 ||
+		    eris_encoder_new(&enc, bs, NULL, threads, echo_put, &e) != 0) {
+			tap_ok(0, "placed encoding %d: %s", v, err.msg);
+			return;
+		}
+		eris_encoder_set_place(enc, echo_place);
+		int rc = eris_encoder_update(enc, data, len, &err);
+		if (rc == 0)
+			rc = eris_encoder_final(enc, &got, &err);
+		eris_encoder_free(enc);
+		uint8_t pw[ERIS_CAP_SIZE], pg[ERIS_CAP_SIZE];
+		eris_cap_pack(&want, pw);
+		eris_cap_pack(&got, pg);
+		ok_cap &= rc == 0 && memcmp(pw, pg, sizeof pw) == 0;
+		ok_read &= e.bad == 0;
+		used &= e.calls > 0 && e.placed == e.calls;
+		blocks += e.n;
+		store_close(e.s);
+		free(e.refs);
+
+		store *r = NULL;
+		uint64_t total = 0;
+		out.len = 0;
+		ok_decode &= store_open(&r, spec, STORE_READ, &err) == 0 &&
+			     eris_decode(&got, store_eris_get, r, sink_write, &out, &total, &err) == 0 &&
+			     total == len && memcmp(out.data, data, len) == 0;
+		store_close(r);
+	}
+	tap_ok(used, "the pack took every batch in its write buffer");
+	tap_ok(ok_cap, "the same capabilities as encoding without placement (32 KiB, 1 KiB, 1 KiB "
+		       "with 2 threads)");
+	tap_ok(ok_read, "each of the %zu blocks put verifies when read back at once, and so do "
+			"earlier ones", blocks);
+	tap_ok(ok_decode, "after reopening, the content decodes byte for byte");
+	free(data);
+	free(out.data);
+}
+
+/* A write that fails in the background writer (the file may not grow past
+ * 3 MiB: EFBIG) fails the put or flush that comes next, and every later put
+ * and flush too — the log would have a hole — while the blocks flushed
+ * before it stay readable. Run in a child, which has the file size limit. */
+static void failed_write(void)
+{
+	char spec[320];
+	struct blocks early = {0};
+	uint64_t seed = 31;
+	int status = -1;
+
+	snprintf(spec, sizeof spec, "pack:%s/efbig.pack", dir);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct rlimit rl = {3u << 20, 3u << 20};
+		eris_error err = {0};
+		store *s = NULL;
+		uint8_t b[ERIS_BLOCK_32K], ref[ERIS_REF_SIZE];
+		int rc = 0, n = 0;
+		signal(SIGXFSZ, SIG_IGN);
+		if (setrlimit(RLIMIT_FSIZE, &rl) != 0 || store_open(&s, spec, STORE_CREATE, &err) != 0)
+			_exit(10);
+		for (int i = 0; i < 16; i++) { /* 512 KiB, flushed: acknowledged */
+			make_block(b, sizeof b, ref, &seed);
+			if (store_put(s, ref, b, sizeof b, &err) != 0)
+				_exit(11);
+		}
+		if (store_flush(s, &err) != 0)
+			_exit(12);
+		while (rc == 0 && n++ < 400) /* up to 12.5 MiB more */
+			rc = store_put(s, (make_block(b, sizeof b, ref, &seed), ref), b, sizeof b, &err);
+		if (rc == 0)
+			rc = store_flush(s, &err);
+		if (rc == 0 || !strstr(err.msg, "write"))
+			_exit(13); /* the failure was not seen, or not said */
+		make_block(b, sizeof b, ref, &seed);
+		if (store_put(s, ref, b, sizeof b, &err) == 0 || store_flush(s, &err) == 0)
+			_exit(14); /* not sticky */
+		store_close(s);
+		_exit(0);
+	}
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	       "a failed background write fails the next put or flush and every later one "
+	       "(child status %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	seed = 31;
+	{
+		uint8_t b[ERIS_BLOCK_32K], ref[ERIS_REF_SIZE];
+		for (int i = 0; i < 16; i++) {
+			make_block(b, sizeof b, ref, &seed);
+			early.ref = realloc(early.ref, (early.n + 1) * sizeof *early.ref);
+			memcpy(early.ref[early.n++], ref, ERIS_REF_SIZE);
+		}
+	}
+	store *s = NULL;
+	eris_error err = {0};
+	struct listing l = {0};
+	tap_ok(store_open(&s, spec, STORE_READ, &err) == 0 && count_good(s, &early) == 16,
+	       "the 16 blocks flushed before it are all there: %s", err.msg);
+	l.s = s;
+	int listed = s && store_list(s, check_listed, &l, &err) == 0;
+	tap_ok(listed && l.n >= 16 && l.bad == 0,
+	       "and nothing the pack lists fails verification (%zu listed)", l.n);
+	store_close(s);
+	free(early.ref);
+}
+
 /* The writer: puts and flushes until killed, reporting each acknowledged
- * reference on the pipe only after its flush returned. */
-static void writer(const char *spec, int ackfd, uint64_t seed)
+ * reference on the pipe only after its flush returned. A `big` writer puts
+ * up to 160 blocks (mostly 32 KiB: several write buffers) between flushes. */
+static void writer(const char *spec, int ackfd, uint64_t seed, int big)
 {
 	eris_error err = {0};
 	store *s = NULL;
-	uint8_t b[ERIS_BLOCK_32K], refs[16][ERIS_REF_SIZE];
+	uint8_t b[ERIS_BLOCK_32K], refs[160][ERIS_REF_SIZE];
 
 	if (store_open(&s, spec, STORE_CREATE, &err) != 0)
 		_exit(3);
 	for (;;) {
-		int k = (int)(tap_rand(&seed) % 16) + 1;
+		int k = (int)(tap_rand(&seed) % (big ? 160 : 16)) + 1;
 		for (int i = 0; i < k; i++) {
-			size_t len = tap_rand(&seed) % 5 == 0 ? ERIS_BLOCK_32K : ERIS_BLOCK_1K;
+			size_t len = tap_rand(&seed) % 5 == (big ? 4 : 0) ? ERIS_BLOCK_32K
+									   : ERIS_BLOCK_1K;
+			if (big && len == ERIS_BLOCK_1K)
+				len = tap_rand(&seed) % 5 ? ERIS_BLOCK_32K : ERIS_BLOCK_1K;
 			make_block(b, len, refs[i], &seed);
 			if (store_put(s, refs[i], b, len, &err) != 0)
 				_exit(4);
@@ -298,14 +501,15 @@ static void writer(const char *spec, int ackfd, uint64_t seed)
 	}
 }
 
-static void crash_test(void)
+static void crash_test(int big, int rounds)
 {
 	char spec[320];
 	struct blocks acked = {0};
 	uint64_t seed = (uint64_t)time(NULL) | 1;
 	int kills = 0, lost_total = 0, bad_total = 0, open_fail = 0;
+	long max_ns = big ? 60000000 : 12000000;
 
-	snprintf(spec, sizeof spec, "pack:%s/crash.pack", dir);
+	snprintf(spec, sizeof spec, "pack:%s/crash%s.pack", dir, big ? "-big" : "");
 	tap_diag("crash test seed %llu", (unsigned long long)seed);
 	{
 		/* the pack exists before the first writer, which may die before
@@ -316,17 +520,17 @@ static void crash_test(void)
 			tap_diag("cannot create %s: %s", spec, err.msg);
 		store_close(s);
 	}
-	for (int round = 0; round < 200; round++) {
+	for (int round = 0; round < rounds; round++) {
 		int fds[2];
 		if (pipe(fds) != 0)
 			break;
 		pid_t pid = fork();
 		if (pid == 0) {
 			close(fds[0]);
-			writer(spec, fds[1], seed + (uint64_t)round * 7919);
+			writer(spec, fds[1], seed + (uint64_t)round * 7919, big);
 		}
 		close(fds[1]);
-		struct timespec ts = {0, (long)(tap_rand(&seed) % 12000000)};
+		struct timespec ts = {0, (long)(tap_rand(&seed) % (uint64_t)max_ns)};
 		nanosleep(&ts, NULL);
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
@@ -352,8 +556,9 @@ static void crash_test(void)
 		bad_total += (int)l.bad;
 		store_close(s);
 	}
-	tap_ok(kills == 200 && open_fail == 0, "200 writers killed at random moments; every reopen "
-					       "worked (%d failed)", open_fail);
+	tap_ok(kills == rounds && open_fail == 0,
+	       "%d %swriters killed at random moments; every reopen worked (%d failed)", rounds,
+	       big ? "megabyte " : "", open_fail);
 	tap_ok(acked.n > 0 && lost_total == 0, "none of the %zu acknowledged blocks was lost (%d)",
 	       acked.n, lost_total);
 	tap_ok(bad_total == 0, "no block the pack lists fails verification (%d did)", bad_total);
@@ -372,7 +577,10 @@ int main(void)
 	round_trips();
 	compaction();
 	full_and_damage();
-	crash_test();
+	placed();
+	failed_write();
+	crash_test(0, 200);
+	crash_test(1, 40);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		tap_diag("cannot remove %s", dir);

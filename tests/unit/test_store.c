@@ -102,6 +102,22 @@ static void dir_specific(void)
 	tap_ok(truncate(path, 1000) == 0, "dir: block file truncated by hand");
 	tap_ok(store_get(s, ref1, buf, sizeof buf, &len, &err) == ERIS_E_SIZE,
 	       "dir: truncated block is the wrong size: %s", err.msg);
+	/* reads take no fstat: sizes come from what read() gives */
+	tap_ok(truncate(path, 1025) == 0 &&
+		       store_get(s, ref1, buf, sizeof buf, &len, &err) == ERIS_E_SIZE,
+	       "dir: a block file one byte too long is the wrong size: %s", err.msg);
+	block_file(ref2, path, sizeof path);
+	tap_ok(truncate(path, 32769) == 0 &&
+		       store_get(s, ref2, buf, sizeof buf, &len, &err) == ERIS_E_SIZE,
+	       "dir: so is a 32 KiB block file with a byte more: %s", err.msg);
+	tap_ok(store_get(s, ref2, buf, 1024, &len, &err) == ERIS_E_SIZE,
+	       "dir: a block larger than the caller's buffer: %s", err.msg);
+	tap_ok(unlink(path) == 0 && mkfifo(path, 0644) == 0, "dir: a FIFO in place of a block");
+	alarm(10); /* a reader that blocks on it fails the test, not hangs it */
+	tap_ok(store_get(s, ref2, buf, sizeof buf, &len, &err) != 0,
+	       "dir: reading it fails at once: %s", err.msg);
+	alarm(0);
+	unlink(path);
 	store_close(s);
 
 	/* no file in tmp/ after successful puts; stale tmp files of dead writers go */
