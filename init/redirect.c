@@ -97,14 +97,16 @@ static int16_t to(const struct prog *p, int target)
 	return (int16_t)(target - p->n - 1);
 }
 
-/* The program; the last four instructions: deny (r0 = 0, exit), allow
- * (r0 = 1, exit). A forward's block jumps over itself when its port does
- * not match; its length is fixed, so the offsets are known when emitted. */
+/* The program; after the forwards' blocks, a jump to allow (a port no
+ * forward names goes where it was going), then deny (r0 = 0, exit) and
+ * allow (r0 = 1, exit). A forward's block jumps over itself when its port
+ * does not match; its length is fixed, so the offsets are known when
+ * emitted. */
 static int build(const struct init *in, const uint16_t *host, const size_t *child,
 		 const uint16_t *port, size_t nf, uint64_t cookie, struct prog *p)
 {
 	enum { HEAD = 9, BLOCK = 21 };
-	int deny = HEAD + (int)nf * BLOCK, allow = deny + 2;
+	int deny = HEAD + (int)nf * BLOCK + 1, allow = deny + 2;
 	p->n = 0;
 	emit(p, MOV_R(BPF_REG_6, BPF_REG_1));
 	emit(p, LDX_W(BPF_REG_2, BPF_REG_6, CTX(type)));
@@ -141,6 +143,7 @@ static int build(const struct init *in, const uint16_t *host, const size_t *chil
 		if (p->n != next)
 			return -1; /* BLOCK is wrong: a bug here, not a runtime condition */
 	}
+	emit(p, JA(to(p, allow))); /* no forward's port: untouched */
 	emit(p, MOV_K(BPF_REG_0, 0));
 	emit(p, EXIT());
 	emit(p, MOV_K(BPF_REG_0, 1));

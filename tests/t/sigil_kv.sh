@@ -170,6 +170,19 @@ if [ -x "$R/usr/bin/redis-server" ] && [ -x "$R/usr/bin/redis-benchmark" ]; then
 	tr '\r' '\n' < bench.out | grep 'requests per second' > bench.rps
 	[ "$s" -eq 0 ] && [ "$(wc -l < bench.rps)" -ge 10 ] && ! grep -qi 'error' bench.out
 	ok $? "kv: redis-benchmark -p 16379 -q -n 20000 succeeds ($(wc -l < bench.rps) tests; $(grep -E '^(SET|GET):' bench.rps | tr -s ' ' | tr '\n' ';'))"
+	# the forward takes 127.0.0.1:16379 only: another loopback port of the
+	# host still reaches its own listener (a redirect that caught every
+	# 127.0.0.1 connect refused them with EPERM)
+	python3 - > other.out 2>&1 <<'PY'
+import socket, threading
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 0)); srv.listen(1)
+port = srv.getsockname()[1]
+threading.Thread(target=lambda: srv.accept()[0].sendall(b"host-listener"), daemon=True).start()
+c = socket.create_connection(("127.0.0.1", port), timeout=5)
+print(c.recv(64).decode(), c.getpeername()[0])
+PY
+	is "$(cat other.out)" "host-listener 127.0.0.1" "kv: while the forward is up, other 127.0.0.1 ports of the host are untouched"
 	mem=$(json kv/state.json 'c["redis"]["ram_used"] if "ram_used" in c["redis"] else 0')
 	pids=$(procs kv/state.json)
 	kill -TERM "$kpid"; wait "$kpid"; is $? 0 "kv: SIGTERM → sigil run exits 0"
