@@ -96,6 +96,10 @@ $(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard cli/$(1)/*.c)) $(CLI_COMMO
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
+# The dhall programs load libcurl only when a remote import needs it
+# (lib/dhall/remote.c) and use no other library but libsodium: linked
+# --as-needed and without -lcurl, a run maps nothing else (start-up RSS).
+$(B)/bin/dhall $(B)/bin/dhall-to-json: LIBS := -Wl,--as-needed $(filter-out -lcurl,$(LIBS))
 
 $(B)/bin/sigil-init: $(INIT_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)

@@ -5,8 +5,9 @@
  * objects with sorted keys, Optional → value or null (null fields left out),
  * unions → their payload or constructor name, mapKey/mapValue lists →
  * objects. The input is evaluated first: imports resolved (relative to the
- * file, or the working directory for stdin), type-checked and normalized
- * (lib/dhall: resolve.c, typecheck.c, eval.c). Exit codes as cli.h: 1 bad
+ * file, or the working directory for stdin), type-checked, then evaluated
+ * and rendered in one pass (dhall_eval_to_json: the normal form is never
+ * built; lib/dhall: resolve.c, typecheck.c, eval.c, json.c). Exit codes as cli.h: 1 bad
  * Dhall (syntax, import, type) or no JSON form, 2 usage, 3 system.
  */
 #include "common/cli.h"
@@ -120,8 +121,6 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 				   &err);
 	if (rc == 0)
 		rc = dhall_typeof(&ctx, &arena, e, &ty, &err);
-	if (rc == 0)
-		rc = dhall_normalize_ctx(&ctx, &arena, e, &e, &err);
 	if (rc == DHALL_ENOMEM) {
 		status = cli_fail(NULL, EXIT_SYSTEM, "out of memory");
 		goto out;
@@ -131,13 +130,19 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		status = EXIT_DATA;
 		goto out;
 	}
-	rc = dhall_to_json(e, cli_get(cmd, &a, "compact") ? 0 : 2, &out, &err);
+	/* normalized and rendered in one pass: no normal-form tree */
+	rc = dhall_eval_to_json(&ctx, e, cli_get(cmd, &a, "compact") ? 0 : 2, &out, &err);
 	if (rc == DHALL_ENOMEM) {
 		status = cli_fail(NULL, EXIT_SYSTEM, "out of memory");
 		goto out;
 	}
-	if (rc) {
+	if (rc == DHALL_ESYNTAX) { /* no JSON form */
 		status = cli_fail(NULL, EXIT_DATA, "%s: %s", file ? file : "(stdin)", err.msg);
+		goto out;
+	}
+	if (rc) {
+		dhall_err_print(&err, stderr);
+		status = EXIT_DATA;
 		goto out;
 	}
 	if (cli_write_all(1, out.data, out.len) < 0 || cli_write_all(1, "\n", 1) < 0)

@@ -6,6 +6,9 @@
  * mallocs and one free pass; dhall_arena_reset empties an arena for reuse
  * but keeps its last chunk. dhall_arena_alloc zeroes what it hands out
  * (nodes start with all fields empty); copies use the _uninit variant.
+ * A mmap'd chunk's pages start zero, so memory past its high-water mark
+ * (chunk->dirty: the most it ever handed out before a reset) is not
+ * zeroed again: the memset would fault in and clear every page twice.
  */
 #include "dhall_int.h"
 
@@ -23,8 +26,9 @@ void dhall_arena_init(struct dhall_arena *a)
 
 void *dhall_arena_alloc(struct dhall_arena *a, size_t size)
 {
-	void *p = dhall_arena_alloc_uninit(a, size);
-	if (p)
+	unsigned char *p = dhall_arena_alloc_uninit(a, size);
+	/* the newest chunk holds p: allocation never goes back to older ones */
+	if (p && (size_t)(p - a->head->data) < a->head->dirty)
 		memset(p, 0, size);
 	return p;
 }
@@ -47,11 +51,13 @@ static struct dhall_chunk *chunk_new(size_t want)
 			return NULL;
 		n = m;
 		n->mapped = total;
+		n->dirty = 0;
 	} else {
 		n = malloc(total);
 		if (!n)
 			return NULL;
 		n->mapped = 0;
+		n->dirty = want;
 	}
 	return n;
 }
@@ -113,6 +119,8 @@ void dhall_arena_reset(struct dhall_arena *a)
 	a->head = keep;
 	a->used = 0;
 	if (keep) {
+		if (keep->used > keep->dirty)
+			keep->dirty = keep->used;
 		keep->used = 0;
 		keep->next = NULL;
 	}

@@ -201,9 +201,12 @@ static int num_odd(const struct dhall_num *n)
 
 /* ---------------------------------------------------------------- text */
 
-struct sb { /* a growing string */
+struct sb { /* a growing string: in the caller's buffer `stack` (cap
+	     * bytes) until it outgrows it, then malloc'd (free s unless it
+	     * is still stack) */
 	char *s;
 	size_t len, cap;
+	char *stack;
 };
 
 static int sb_put(struct sb *b, const char *s, size_t n)
@@ -212,9 +215,11 @@ static int sb_put(struct sb *b, const char *s, size_t n)
 		size_t cap = b->cap ? b->cap : 64;
 		while (cap < b->len + n + 1)
 			cap *= 2;
-		char *p = realloc(b->s, cap);
+		char *p = realloc(b->s == b->stack ? NULL : b->s, cap);
 		if (!p)
 			return -1;
+		if (b->s == b->stack && b->len)
+			memcpy(p, b->stack, b->len);
 		b->s = p;
 		b->cap = cap;
 	}
@@ -244,7 +249,8 @@ int ev_text(struct ev *ev, struct dhall_str *chunks, struct dv **parts, size_t n
 	struct dv *v = ev_new(ev, DHALL_TEXT);
 	struct dhall_str *labels = ev_alloc(ev, (cap + 1) * sizeof *labels);
 	struct dv **items = cap ? ev_alloc(ev, cap * sizeof *items) : NULL;
-	struct sb b = {0};
+	char small[256];
+	struct sb b = {small, 0, sizeof small, small};
 	int rc = 0;
 	if (!v || !labels || (cap && !items))
 		return ev_nomem(ev);
@@ -286,7 +292,8 @@ int ev_text(struct ev *ev, struct dhall_str *chunks, struct dv **parts, size_t n
 nomem:
 	rc = ev_nomem(ev);
 out:
-	free(b.s);
+	if (b.s != small)
+		free(b.s);
 	return rc;
 }
 
@@ -453,6 +460,151 @@ static struct dv *empty_list(struct ev *ev, struct dv *elem)
 	return v;
 }
 
+/* ---------------------------------------------------------------- fold fusion
+ *
+ * The normal forms of Prelude's List/map, List/generate, List/replicate …
+ * fold with a quoted `cons`: List/fold A xs (List B) (λ(x : A) → λ(as :
+ * List B) → [E] # as) nil, or Natural/fold n (List B) (λ(as : List B) →
+ * [E] # as) nil. When E does not mention `as` and nil is a list, the fold
+ * is the list of E for each element (for x = each item; E once for
+ * Natural/fold) followed by nil's items: built directly, without a
+ * closure, an environment entry and an intermediate list per element.
+ * Every element still counts one step. */
+
+/* Whether e may refer to a variable called `name` (at any index);
+ * conservative: binders and kinds not listed answer yes. */
+static int may_mention(const struct dhall_expr *e, struct dhall_str name, unsigned depth)
+{
+	if (!e)
+		return 0;
+	if (depth > 32)
+		return 1;
+	switch ((enum dhall_kind)e->kind) {
+	case DHALL_VAR:
+		return ev_str_eq(e->label, name);
+	case DHALL_BUILTIN:
+	case DHALL_BOOL:
+	case DHALL_NATURAL:
+	case DHALL_INTEGER:
+	case DHALL_DOUBLE:
+	case DHALL_BYTES:
+	case DHALL_DATE:
+	case DHALL_TIME:
+	case DHALL_TIMEZONE:
+		return 0;
+	case DHALL_OP:
+	case DHALL_IF:
+		if (may_mention(e->a, name, depth + 1) || may_mention(e->b, name, depth + 1))
+			return 1;
+		return e->kind == DHALL_IF && may_mention(e->c, name, depth + 1);
+	case DHALL_FIELD:
+	case DHALL_SOME:
+		return may_mention(e->a, name, depth + 1);
+	case DHALL_APP:
+	case DHALL_TEXT:
+	case DHALL_LIST:
+	case DHALL_RECORD:
+		if (e->kind == DHALL_APP && may_mention(e->a, name, depth + 1))
+			return 1;
+		if (e->kind == DHALL_LIST && e->n == 0)
+			return may_mention(e->a, name, depth + 1);
+		for (size_t i = 0; i < e->n; i++)
+			if (may_mention(e->items[i], name, depth + 1))
+				return 1;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+/* E when body is `[E] # as` (as: the variable `name` bound just outside,
+ * index 0) and E does not mention `as`; else NULL. */
+static const struct dhall_expr *cons_elem(const struct dhall_expr *body, struct dhall_str name)
+{
+	if (body->kind != DHALL_OP || body->op != DHALL_OP_LIST_APPEND ||
+	    body->a->kind != DHALL_LIST || body->a->n != 1 || body->b->kind != DHALL_VAR ||
+	    body->b->index != 0 || !ev_str_eq(body->b->label, name) ||
+	    may_mention(body->a->items[0], name, 0))
+		return NULL;
+	return body->a->items[0];
+}
+
+/* *out = a list of n items (set by the caller) then nil's. 0, or
+ * DHALL_ELIMIT / DHALL_ENOMEM with the error set. */
+static int fused_list(struct ev *ev, size_t n, const struct dv *nil, struct dv **out)
+{
+	struct dv *o;
+	if (n > ev->max_bytes / sizeof *o->items || nil->n > ev->max_bytes / sizeof *o->items)
+		return dhall_err_set(ev->err, DHALL_ELIMIT,
+				     "a fold builds a list past the memory budget (limit)");
+	if (!(o = ev_new(ev, DHALL_LIST)) ||
+	    !(o->items = ev_alloc(ev, (n + nil->n) * sizeof *o->items)))
+		return ev_nomem(ev);
+	o->n = n + nil->n;
+	if (nil->n)
+		memcpy(o->items + n, nil->items, nil->n * sizeof *o->items);
+	*out = o;
+	return 0;
+}
+
+/* List/fold over the list value l with f = λ(x) → λ(as) → [E] # as and a
+ * list nil: *out = the result, or NULL when f is not of that shape. */
+static int fold_map(struct ev *ev, const struct dv *l, const struct dv *f, const struct dv *nil,
+		    struct dv **out)
+{
+	const struct dhall_expr *inner, *elem;
+	struct dv *o;
+	int rc;
+	*out = NULL;
+	if (nil->kind != DHALL_LIST || f->kind != DHALL_LAMBDA || f->a || !f->src ||
+	    f->src->b->kind != DHALL_LAMBDA)
+		return 0;
+	inner = f->src->b;
+	if (!(elem = cons_elem(inner->b, inner->label)) || l->n == 0)
+		return 0;
+	if ((rc = fused_list(ev, l->n, nil, &o)))
+		return rc;
+	for (size_t i = 0; i < l->n; i++) {
+		struct denv *env = ev_bind(ev, f->env, f->label, l->items[i]);
+		if ((rc = ev_tick(ev)))
+			return rc;
+		if (!env)
+			return ev_nomem(ev);
+		if ((rc = ev_eval(ev, env, elem, &o->items[i])))
+			return rc;
+	}
+	*out = o;
+	return 0;
+}
+
+/* Natural/fold count times f = λ(as) → [E] # as over a list nil: *out =
+ * the result, or NULL when f is not of that shape. */
+static int fold_replicate(struct ev *ev, uint64_t count, const struct dv *f, const struct dv *nil,
+			  struct dv **out)
+{
+	const struct dhall_expr *elem;
+	struct dv *o, *x;
+	int rc;
+	*out = NULL;
+	if (nil->kind != DHALL_LIST || f->kind != DHALL_LAMBDA || f->a || !f->src || count == 0 ||
+	    !(elem = cons_elem(f->src->b, f->label)))
+		return 0;
+	if (count > SIZE_MAX / sizeof *o->items)
+		return dhall_err_set(ev->err, DHALL_ELIMIT,
+				     "a fold builds a list past the memory budget (limit)");
+	if ((rc = fused_list(ev, (size_t)count, nil, &o)))
+		return rc;
+	if ((rc = ev_eval(ev, f->env, elem, &x)))
+		return rc;
+	for (size_t i = 0; i < count; i++) {
+		if ((rc = ev_tick(ev)))
+			return rc;
+		o->items[i] = x;
+	}
+	*out = o;
+	return 0;
+}
+
 /* Natural/build g = g Natural (λ(x : Natural) → x + 1) 0 */
 static int natural_build(struct ev *ev, struct dv *g, struct dv **out)
 {
@@ -499,6 +651,7 @@ static int list_build(struct ev *ev, struct dv *A, struct dv *g, struct dv **out
 	inner->a = lt;
 	inner->b = cat;
 	cons->label = (struct dhall_str){"a", 1};
+	cons->op = EV_CONS; /* ev_apply's short cut (eval_int.h) */
 	cons->a = A;
 	cons->body = inner;
 	cons->env = env;
@@ -527,18 +680,19 @@ static int list_indexed(struct ev *ev, struct dv *A, struct dv *l, struct dv **o
 		*out = o;
 		return 0;
 	}
-	if (!(o->items = ev_alloc(ev, l->n * sizeof *o->items)))
+	struct dhall_str *labels = ev_alloc(ev, 2 * sizeof *labels); /* shared by the records */
+	if (!labels || !(o->items = ev_alloc(ev, l->n * sizeof *o->items)))
 		return ev_nomem(ev);
+	labels[0] = (struct dhall_str){idx, 5};
+	labels[1] = (struct dhall_str){val, 5};
 	o->n = l->n;
 	for (size_t i = 0; i < l->n; i++) {
 		struct dv *r = ev_new(ev, DHALL_RECORD);
-		if (!r || !(r->labels = ev_alloc(ev, 2 * sizeof *r->labels)) ||
-		    !(r->items = ev_alloc(ev, 2 * sizeof *r->items)) ||
+		if (!r || !(r->items = ev_alloc(ev, 2 * sizeof *r->items)) ||
 		    !(r->items[0] = ev_nat(ev, i)))
 			return ev_nomem(ev);
 		r->n = 2;
-		r->labels[0] = (struct dhall_str){idx, 5};
-		r->labels[1] = (struct dhall_str){val, 5};
+		r->labels = labels;
 		r->items[1] = l->items[i];
 		o->items[i] = r;
 	}
@@ -587,6 +741,8 @@ int ev_builtin_reduce(struct ev *ev, unsigned b, struct dv **args, struct dv **o
 			return dhall_err_set(ev->err, DHALL_ELIMIT,
 					     "Natural/fold over a number past 2^64 (limit)");
 		struct dv *acc = args[3];
+		if ((rc = fold_replicate(ev, x->u.num.small, args[2], acc, out)) || *out)
+			return rc;
 		for (uint64_t i = 0; i < x->u.num.small; i++)
 			if ((rc = ev_apply(ev, args[2], acc, &acc)))
 				return rc;
@@ -598,11 +754,9 @@ int ev_builtin_reduce(struct ev *ev, unsigned b, struct dv **args, struct dv **o
 	case DHALL_B_NATURAL_ODD:
 		if (x->kind != DHALL_NATURAL)
 			return 0;
-		if (!(v = ev_new(ev, DHALL_BOOL)))
-			return ev_nomem(ev);
-		v->op = (uint8_t)(b == DHALL_B_NATURAL_ISZERO ? ev_num_zero(&x->u.num)
-				  : b == DHALL_B_NATURAL_EVEN ? !num_odd(&x->u.num)
-							      : num_odd(&x->u.num));
+		v = ev_bool(ev, b == DHALL_B_NATURAL_ISZERO ? ev_num_zero(&x->u.num)
+				: b == DHALL_B_NATURAL_EVEN ? !num_odd(&x->u.num)
+							    : num_odd(&x->u.num));
 		break;
 	case DHALL_B_NATURAL_TOINTEGER:
 		if (x->kind != DHALL_NATURAL)
@@ -613,6 +767,18 @@ int ev_builtin_reduce(struct ev *ev, unsigned b, struct dv **args, struct dv **o
 	case DHALL_B_NATURAL_SHOW:
 		if (x->kind != DHALL_NATURAL)
 			return 0;
+		if (!x->u.num.big) { /* the common case, without a heap buffer */
+			char digits[24], *p = digits + sizeof digits, *copy;
+			uint64_t n = x->u.num.small;
+			do
+				*--p = (char)('0' + n % 10);
+			while (n /= 10);
+			size_t len = (size_t)(digits + sizeof digits - p);
+			if (!(copy = dhall_arena_strdup(ev->arena, p, len)) ||
+			    !(*out = ev_text1(ev, copy, len)))
+				return ev_nomem(ev);
+			return 0;
+		}
 		return text_of_buf(ev, &buf, dhall_print_num(&buf, &x->u.num), out);
 	case DHALL_B_NATURAL_SUBTRACT: {
 		struct dv *y = args[1];
@@ -691,6 +857,8 @@ int ev_builtin_reduce(struct ev *ev, unsigned b, struct dv **args, struct dv **o
 		struct dv *l = args[1], *acc = args[4];
 		if (l->kind != DHALL_LIST)
 			return 0;
+		if ((rc = fold_map(ev, l, args[3], acc, out)) || *out)
+			return rc;
 		for (size_t i = l->n; i-- > 0;) {
 			struct dv *f;
 			if ((rc = ev_apply(ev, args[3], l->items[i], &f)) ||

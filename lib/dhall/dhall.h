@@ -105,7 +105,7 @@ enum dhall_kind {
 	DHALL_DATE,        /* u.date */
 	DHALL_TIME,        /* u.time */
 	DHALL_TIMEZONE,    /* u.tz */
-	DHALL_LAMBDA,      /* λ(label : a) → b */
+	DHALL_LAMBDA,      /* λ(label : a) → b (op, c: evaluator marks, see eval_int.h) */
 	DHALL_PI,          /* ∀(label : a) → b ("_" for a plain arrow a → b) */
 	DHALL_APP,         /* a applied to items[0..n-1], n >= 1 */
 	DHALL_LET,         /* let label : c = a in b; c may be NULL */
@@ -370,6 +370,17 @@ __attribute__((warn_unused_result)) int dhall_equivalent(const struct dhall_expr
 __attribute__((warn_unused_result)) int dhall_semantic_hash(const struct dhall_ctx *ctx,
 							    const struct dhall_expr *e,
 							    char out[72], struct dhall_err *err);
+
+/* dhall_normalize_ctx then dhall_to_json, without building the normal
+ * form: e (no imports left; type-check it first, as for normalization) is
+ * evaluated and the JSON appended to out straight from the values, so
+ * large outputs need no second, syntax-tree copy. Same output and errors
+ * as the two calls; scratch memory is freed before returning (out is the
+ * caller's; on failure it is left as it was). */
+__attribute__((warn_unused_result)) int dhall_eval_to_json(const struct dhall_ctx *ctx,
+							   const struct dhall_expr *e, int indent,
+							   struct dhall_buf *out,
+							   struct dhall_err *err);
 
 /* Resolves every import of e (standard/imports.md): local files relative
  * to `base` (the importing file's path; NULL: the current directory),

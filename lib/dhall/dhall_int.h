@@ -16,6 +16,9 @@ struct dhall_chunk {
 	struct dhall_chunk *next;
 	size_t size, used;
 	size_t mapped; /* bytes mmap'd for the chunk, 0 when malloc'd */
+	/* data[dirty..size) has never been handed out, so (mmap'd: zero
+	 * pages) needs no memset in dhall_arena_alloc; malloc'd: dirty = size */
+	size_t dirty;
 	_Alignas(16) unsigned char data[];
 };
 

@@ -21,6 +21,15 @@
  * that way) which lookup evaluates once, when first needed. A chain of
  * `let`s is evaluated with a loop, not recursion.
  *
+ * Allocation short cuts (same results): True and False are one shared
+ * value each (ev_bool), so is the value of each literal node (literal)
+ * and the sorted labels of a record literal (eval_fields); a λ's
+ * annotation is evaluated only when the closure is quoted (eval_int.h,
+ * struct dv's src); `[x] # r` puts x into r's list buffer without a
+ * one-element list (eval_cons), and so does applying List/build's cons
+ * (EV_CONS marks); `Natural/show n` in an interpolation is spelled
+ * straight into the text (eval_text).
+ *
  * Variables: an environment entry per binder; `x@n` skips n entries named
  * x. A variable past the end of the environment is free in the whole
  * expression; it becomes a neutral VAR with a negative level (-1 - the
@@ -113,6 +122,16 @@ struct dv *ev_var(struct ev *ev, struct dhall_str name, int64_t level)
 	if (v) {
 		v->label = name;
 		v->level = level;
+	}
+	return v;
+}
+
+struct dv *ev_bool(struct ev *ev, int b)
+{
+	struct dv *v = ev->bools[b != 0];
+	if (!v && (v = ev_new(ev, DHALL_BOOL))) {
+		v->op = b != 0;
+		ev->bools[b != 0] = v;
 	}
 	return v;
 }
@@ -251,7 +270,8 @@ static int merge_fields(struct ev *ev, unsigned op, struct dv *l, struct dv *r, 
 	return 0;
 }
 
-/* l # r for two non-empty list values: in place at an end of a shared
+/* l # r for two list values, l non-empty (r may be empty only for the
+ * cons short cuts, eval_cons and EV_CONS_TAIL): in place at an end of a shared
  * buffer when that end is free (see struct dvbuf), else into a new buffer
  * with room on both sides. */
 static int list_append(struct ev *ev, struct dv *l, struct dv *r, struct dv **out)
@@ -281,8 +301,10 @@ static int list_append(struct ev *ev, struct dv *l, struct dv *r, struct dv **ou
 		if (!(b->base = ev_alloc(ev, b->cap * sizeof *b->base)))
 			return ev_nomem(ev);
 		o->items = b->base + b->lo;
-		memcpy(o->items, l->items, l->n * sizeof *o->items);
-		memcpy(o->items + l->n, r->items, r->n * sizeof *o->items);
+		if (l->n) /* an empty list's items may be NULL (eval_cons: [x] # []) */
+			memcpy(o->items, l->items, l->n * sizeof *o->items);
+		if (r->n)
+			memcpy(o->items + l->n, r->items, r->n * sizeof *o->items);
 		o->lbuf = b;
 	}
 	*out = o;
@@ -321,19 +343,13 @@ int ev_op(struct ev *ev, unsigned op, struct dv *l, struct dv *r, struct dv **ou
 		else if (is_bool(r, unit))
 			*out = l;
 		else if (l->kind == DHALL_BOOL && r->kind == DHALL_BOOL) {
-			struct dv *b = ev_new(ev, DHALL_BOOL);
-			if (!b)
+			if (!(*out = ev_bool(ev, (l->op == r->op) == unit)))
 				return ev_nomem(ev);
-			b->op = (uint8_t)((l->op == r->op) == unit);
-			*out = b;
 		} else if ((eq = ev_equiv(ev, NULL, l, r)) < 0)
 			return eq;
 		else if (eq) {
-			struct dv *b = ev_new(ev, DHALL_BOOL);
-			if (!b)
+			if (!(*out = ev_bool(ev, unit)))
 				return ev_nomem(ev);
-			b->op = (uint8_t)unit;
-			*out = b;
 		}
 		break;
 	}
@@ -687,8 +703,19 @@ int ev_apply(struct ev *ev, struct dv *f, struct dv *x, struct dv **out)
 	int rc;
 	if ((rc = ev_tick(ev)))
 		return rc;
-	if (f->kind == DHALL_LAMBDA)
-		return ev_inst(ev, f, x, out);
+	if (f->kind == DHALL_LAMBDA) {
+		if (f->op == EV_CONS_TAIL && x->kind == DHALL_LIST) {
+			/* [a] # x with a the element f was made with */
+			struct dv *a = f->env->val;
+			struct dv one = {.kind = DHALL_LIST, .n = 1, .items = &a};
+			return list_append(ev, &one, x, out);
+		}
+		if ((rc = ev_inst(ev, f, x, out)))
+			return rc;
+		if (f->op == EV_CONS) /* a fresh closure: the body is a λ */
+			(*out)->op = EV_CONS_TAIL;
+		return 0;
+	}
 	struct dv *head = f, **args = &x;
 	size_t n = 1;
 	struct dv *tmp[8];
@@ -718,6 +745,29 @@ int ev_apply(struct ev *ev, struct dv *f, struct dv *x, struct dv **out)
 
 /* ---------------------------------------------------------------- eval */
 
+/* `[x] # r` (e): the cons of List/build's normal form, evaluated once per
+ * element of Prelude's List/map and friends. When r is a list the
+ * element goes straight into it (list_append), without a value for the
+ * one-element list. */
+static int eval_cons(struct ev *ev, struct denv *env, const struct dhall_expr *e, struct dv **out)
+{
+	struct dv *x, *r, *l;
+	int rc;
+	if ((rc = ev_eval(ev, env, e->a->items[0], &x)) || (rc = ev_eval(ev, env, e->b, &r)))
+		return rc;
+	if (r->kind == DHALL_LIST) {
+		struct dv one = {.kind = DHALL_LIST, .n = 1, .items = &x};
+		if ((rc = ev_tick(ev)))
+			return rc;
+		return list_append(ev, &one, r, out);
+	}
+	if (!(l = ev_new(ev, DHALL_LIST)) || !(l->items = ev_alloc(ev, sizeof *l->items)))
+		return ev_nomem(ev);
+	l->n = 1;
+	l->items[0] = x;
+	return ev_op(ev, DHALL_OP_LIST_APPEND, l, r, out);
+}
+
 static int lookup(struct ev *ev, struct denv *env, const struct dhall_expr *e, struct dv **out)
 {
 	uint64_t n = e->index;
@@ -745,7 +795,9 @@ static int lookup(struct ev *ev, struct denv *env, const struct dhall_expr *e, s
 
 /* Evaluates fields e->labels/items and sorts them by label. When the
  * expression's labels are already in order (normal forms, most literals)
- * the value shares its label array: values never write to one. */
+ * the value shares its label array: values never write to one; else the
+ * sorted labels are made once per literal (ev->sorted) and shared by the
+ * values it makes after. */
 __attribute__((noinline)) static int eval_fields(struct ev *ev, struct denv *env,
 						 const struct dhall_expr *e, struct dv **out)
 {
@@ -766,35 +818,123 @@ __attribute__((noinline)) static int eval_fields(struct ev *ev, struct denv *env
 		*out = o;
 		return rc;
 	}
-	o = new_fields(ev, (enum dhall_kind)e->kind, n);
-	if (n > 32)
-		ix = malloc(n * sizeof *ix);
-	if (!o || !ix) {
-		if (ix != small)
-			free(ix);
-		return ev_nomem(ev);
-	}
-	/* insertion sort: records are short */
-	for (size_t i = 0; i < n; i++)
-		ix[i] = i;
-	for (size_t i = 1; i < n; i++) {
-		size_t k = ix[i], j = i;
-		while (j > 0 && dhall_str_cmp(&e->labels[ix[j - 1]], &e->labels[k]) > 0) {
-			ix[j] = ix[j - 1];
-			j--;
+	/* the order, computed once per literal (ev->sorted) when it fits */
+	struct ev_sorted *memo =
+	    &ev->sorted[((uintptr_t)e >> 4) % (sizeof ev->sorted / sizeof ev->sorted[0])];
+	if (memo->e == e) {
+		if (!(o = ev_new(ev, (enum dhall_kind)e->kind)) ||
+		    !(o->items = ev_alloc(ev, n * sizeof *o->items)))
+			return ev_nomem(ev);
+		o->n = n;
+		o->labels = memo->labels;
+		ix = memo->ix;
+	} else {
+		o = new_fields(ev, (enum dhall_kind)e->kind, n);
+		if (n > 32)
+			ix = ev_alloc(ev, n * sizeof *ix);
+		if (!o || !ix)
+			return ev_nomem(ev);
+		/* insertion sort: records are short */
+		for (size_t i = 0; i < n; i++)
+			ix[i] = i;
+		for (size_t i = 1; i < n; i++) {
+			size_t k = ix[i], j = i;
+			while (j > 0 && dhall_str_cmp(&e->labels[ix[j - 1]], &e->labels[k]) > 0) {
+				ix[j] = ix[j - 1];
+				j--;
+			}
+			ix[j] = k;
 		}
-		ix[j] = k;
+		for (size_t i = 0; i < n; i++)
+			o->labels[i] = e->labels[ix[i]];
+		if (ix == small && (ix = ev_alloc(ev, n * sizeof *ix)))
+			memcpy(ix, small, n * sizeof *ix);
+		if (!ix)
+			return ev_nomem(ev);
+		*memo = (struct ev_sorted){e, o->labels, ix};
 	}
 	for (size_t i = 0; i < n && !rc; i++) {
-		o->labels[i] = e->labels[ix[i]];
 		o->items[i] = NULL;
 		if (e->items[ix[i]])
 			rc = ev_eval(ev, env, e->items[ix[i]], &o->items[i]);
 	}
-	if (ix != small)
-		free(ix);
 	*out = o;
 	return rc;
+}
+
+/* A Text literal with interpolations. The parts' values go to a stack
+ * array (up to TEXT_SMALL of them), and `Natural/show n` of a Natural
+ * that fits 64 bits is spelled into a stack buffer as a temporary plain
+ * Text: ev_text copies plain parts into the merged string and keeps no
+ * pointer to them, so the common "svc-${Natural/show i}" makes one
+ * value, not two. */
+enum { TEXT_SMALL = 8 };
+__attribute__((noinline)) static int eval_text(struct ev *ev, struct denv *env,
+					       const struct dhall_expr *e, struct dv **out)
+{
+	struct dv *small[TEXT_SMALL], tmp[TEXT_SMALL], **parts = small, *x, *show;
+	struct dhall_str chunk[TEXT_SMALL];
+	char digits[TEXT_SMALL][24];
+	int rc;
+	if (e->n > TEXT_SMALL && !(parts = ev_alloc(ev, e->n * sizeof *parts)))
+		return ev_nomem(ev);
+	for (size_t i = 0; i < e->n; i++) {
+		const struct dhall_expr *it = e->items[i];
+		if (i >= TEXT_SMALL || it->kind != DHALL_APP || it->n != 1 ||
+		    it->a->kind != DHALL_BUILTIN || it->a->op != DHALL_B_NATURAL_SHOW) {
+			if ((rc = ev_eval(ev, env, it, &parts[i])))
+				return rc;
+			continue;
+		}
+		if ((rc = ev_eval(ev, env, it->items[0], &x)))
+			return rc;
+		if (x->kind != DHALL_NATURAL || x->u.num.big) { /* the builtin's own way */
+			if (!(show = ev_builtin(ev, DHALL_B_NATURAL_SHOW)))
+				return ev_nomem(ev);
+			if ((rc = ev_apply(ev, show, x, &parts[i])))
+				return rc;
+			continue;
+		}
+		if ((rc = ev_tick(ev))) /* as the builtin's reduction */
+			return rc;
+		char *p = digits[i] + sizeof digits[i];
+		uint64_t n = x->u.num.small;
+		do
+			*--p = (char)('0' + n % 10);
+		while (n /= 10);
+		chunk[i] = (struct dhall_str){p, (size_t)(digits[i] + sizeof digits[i] - p)};
+		tmp[i] = (struct dv){.kind = DHALL_TEXT, .labels = &chunk[i]};
+		parts[i] = &tmp[i];
+	}
+	return ev_text(ev, e->labels, parts, e->n, out);
+}
+
+/* The value of the literal e (a number, plain Text, Bytes, a date or
+ * time): made once per node and shared after (ev->lits), as values are
+ * immutable; a literal in a function body is met once per call. */
+static int literal(struct ev *ev, const struct dhall_expr *e, struct dv **out)
+{
+	struct ev_lit *memo =
+	    &ev->lits[((uintptr_t)e >> 4) % (sizeof ev->lits / sizeof ev->lits[0])];
+	struct dv *v;
+	if (memo->e == e) {
+		*out = memo->v;
+		return 0;
+	}
+	if (e->kind == DHALL_TEXT) {
+		int rc = ev_text(ev, e->labels, NULL, 0, &v);
+		if (rc)
+			return rc;
+	} else if ((v = ev_new(ev, (enum dhall_kind)e->kind))) {
+		v->op = e->op;
+		v->label = e->label;
+		memcpy(&v->u, &e->u, sizeof e->u < sizeof v->u ? sizeof e->u : sizeof v->u);
+	} else {
+		return ev_nomem(ev);
+	}
+	*memo = (struct ev_lit){e, v};
+	*out = v;
+	return 0;
 }
 
 static int eval_main(struct ev *ev, struct denv *env, const struct dhall_expr *e, struct dv **out)
@@ -810,6 +950,8 @@ again:
 		v = ev_builtin(ev, e->op);
 		break;
 	case DHALL_BOOL:
+		v = ev_bool(ev, e->op);
+		break;
 	case DHALL_NATURAL:
 	case DHALL_INTEGER:
 	case DHALL_DOUBLE:
@@ -817,22 +959,19 @@ again:
 	case DHALL_DATE:
 	case DHALL_TIME:
 	case DHALL_TIMEZONE:
-		if ((v = ev_new(ev, (enum dhall_kind)e->kind))) {
-			v->op = e->op;
+		return literal(ev, e, out);
+	case DHALL_TEXT:
+		if (e->n == 0)
+			return literal(ev, e, out);
+		return eval_text(ev, env, e, out);
+	case DHALL_LAMBDA: /* the annotation stays unevaluated (struct dv) */
+		if ((v = ev_new(ev, DHALL_LAMBDA))) {
 			v->label = e->label;
-			memcpy(&v->u, &e->u, sizeof e->u < sizeof v->u ? sizeof e->u : sizeof v->u);
+			v->src = e;
+			v->body = e->b;
+			v->env = env;
 		}
 		break;
-	case DHALL_TEXT: {
-		struct dv **parts = e->n ? ev_alloc(ev, e->n * sizeof *parts) : NULL;
-		if (e->n && !parts)
-			return ev_nomem(ev);
-		for (size_t i = 0; i < e->n; i++)
-			if ((rc = ev_eval(ev, env, e->items[i], &parts[i])))
-				return rc;
-		return ev_text(ev, e->labels, parts, e->n, out);
-	}
-	case DHALL_LAMBDA:
 	case DHALL_PI:
 		if ((rc = ev_eval(ev, env, e->a, &a)))
 			return rc;
@@ -890,6 +1029,8 @@ again:
 		if (e->op == DHALL_OP_ALT)
 			return dhall_err_set(ev->err, DHALL_ETYPE,
 					     "unresolved import alternative `?` (resolve imports first)");
+		if (e->op == DHALL_OP_LIST_APPEND && e->a->kind == DHALL_LIST && e->a->n == 1)
+			return eval_cons(ev, env, e, out);
 		if ((rc = ev_eval(ev, env, e->a, &a)) || (rc = ev_eval(ev, env, e->b, &b)))
 			return rc;
 		return ev_op(ev, e->op, a, b, out);

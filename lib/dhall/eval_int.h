@@ -83,6 +83,11 @@ struct dv {
 	union {
 		struct dhall_str *labels;
 		struct dvbuf *lbuf; /* LIST: the buffer its items live in, or NULL */
+		/* LAMBDA made by eval: a is NULL and this is the λ expression
+		 * (body = src->b); its annotation src->a is evaluated (in env)
+		 * only when quoted: a closure is made per application of its
+		 * enclosing λ and quoted rarely. See also EV_SRC_CLOSED. */
+		const struct dhall_expr *src;
 	};
 	union {
 		struct dhall_str label;
@@ -96,6 +101,30 @@ struct dv {
 		} u;
 	};
 };
+
+/* `op` of a LAMBDA value (0 for every closure made from syntax): the
+ * `cons` that List/build hands its argument (builtins.c, list_build) is a
+ * real closure, λ(a : A) → λ(as : List A) → [a] # as, so that quoting,
+ * equivalence and type inference see an ordinary function; the marks only
+ * let ev_apply take a short cut with the same result. EV_CONS: the outer
+ * λ; its instance (λ(as …), a bound to the element in env) is marked
+ * EV_CONS_TAIL, and applying that to a list value prepends the element
+ * directly (no environment, no one-element list). */
+enum { EV_CONS = 1, EV_CONS_TAIL = 2 };
+
+/* `op` of a LAMBDA *expression* (0 from the parser and the decoder):
+ * EV_SRC_CLOSED marks a λ that is closed and in normal form with its
+ * names (resolve.c marks the functions of every import's normal form:
+ * the root, or the fields of root records). Quoting (mode 0) a closure
+ * made from it gives it back unchanged, so ev_quote returns the node
+ * itself instead of a copy: a package that re-exports the functions of
+ * the files it imports (the Prelude) then shares them instead of copying
+ * each at every level. Such a λ's `c` (unused by λ otherwise) is NULL or
+ * its type (closed, normal), recorded by resolve.c when the import was
+ * type-checked: the type checker evaluates it instead of inferring the
+ * function again in every file it is inlined into. Encoders and printers
+ * ignore `op` and `c` on λ. */
+enum { EV_SRC_CLOSED = 1 };
 
 /* A list buffer that list values may share (eval.c, list_append): slots
  * base[lo..hi) are claimed. A list value whose items end at base + hi may
@@ -123,6 +152,21 @@ struct ev {
 	unsigned depth;
 	/* one shared value per builtin (values are immutable), made on demand */
 	struct dv *builtin[DHALL_B_COUNT];
+	struct dv *bools[2]; /* False, True: shared the same way (ev_bool) */
+	/* record literals written out of label order: the sorted labels
+	 * (shared by every value of the literal) and the order, per
+	 * expression node (direct-mapped; eval.c, eval_fields) */
+	struct ev_sorted {
+		const struct dhall_expr *e;
+		struct dhall_str *labels;
+		size_t *ix;
+	} sorted[64];
+	/* the values of literals (numbers, plain Text, dates …) per expression
+	 * node, made once and shared (direct-mapped; eval.c, literal) */
+	struct ev_lit {
+		const struct dhall_expr *e;
+		struct dv *v;
+	} lits[64];
 	/* source of the tree being checked, for positions in type errors */
 	const char *name, *src;
 	size_t len;
@@ -160,6 +204,8 @@ struct dv *ev_builtin(struct ev *ev, unsigned b);
 struct dv *ev_var(struct ev *ev, struct dhall_str name, int64_t level);
 struct dv *ev_text1(struct ev *ev, const char *s, size_t len);
 struct dv *ev_nat(struct ev *ev, uint64_t n);
+/* The shared value False (b == 0) or True; NULL when out of memory. */
+struct dv *ev_bool(struct ev *ev, int b);
 
 /* ---- builtins.c */
 /* How many arguments builtin b takes before it can reduce (0: none). */
@@ -221,13 +267,20 @@ struct ev_remote {
 	char **acao;  /* Access-Control-Allow-Origin values of the response */
 	size_t nacao; /* how many there were (only the first 8 are kept) */
 };
-/* Fetches url (logical; rewritten through ctx->remote_map) sending hdrs.
+/* libcurl, loaded at run time by the first fetch of a session (remote.c) */
+struct ev_curl;
+/* Releases what ev_remote_fetch loaded into the session's struct ev_curl
+ * (NULL: nothing). */
+void ev_remote_close(struct ev_curl *c);
+/* Fetches url (logical; rewritten through ctx->remote_map) sending hdrs;
+ * *curl is the session's libcurl, NULL until the first fetch loads it.
  * 0 with *out filled (free with ev_remote_free), -1 when the fetch failed
  * (unreachable, HTTP status other than 200, refused by the map: a failure
  * `?` may recover from), -2 when the body is over the size cap; msg says
  * why. */
-int ev_remote_fetch(const struct dhall_ctx *ctx, const char *url, const struct ev_header *hdrs,
-		    size_t nhdrs, struct ev_remote *out, char *msg, size_t msglen);
+int ev_remote_fetch(const struct dhall_ctx *ctx, struct ev_curl **curl, const char *url,
+		    const struct ev_header *hdrs, size_t nhdrs, struct ev_remote *out, char *msg,
+		    size_t msglen);
 void ev_remote_free(struct ev_remote *r);
 
 static inline int ev_str_eq(struct dhall_str a, struct dhall_str b)

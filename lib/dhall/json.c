@@ -22,7 +22,19 @@
  * Layout: indent = 0 is compact ({"a":1,"b":[1,2]}); otherwise each member on
  * its own line, nested by `indent` spaces, "key": value, and {} / [] when
  * empty (aeson-pretty). Runs on dhall_run_deep's stack with depth counted.
+ *
+ * dhall_eval_to_json gives the same JSON without building the normal form:
+ * it evaluates the expression (eval.c) and walks the values, which for
+ * everything JSON shows (records, lists, literals, Some, None, union
+ * constructors) mirror the normal form node for node (quote.c maps those
+ * kinds one to one). A value of any other shape (a function, e.g. the
+ * Prelude's Church-encoded JSON; an empty list, whose annotation decides
+ * between [] and {}; anything stuck) is quoted on its own into a small
+ * arena, rendered by the expression walker above, and the arena emptied.
+ * A 50,000-record list then costs its values and the JSON text, not also
+ * a normal form as large as the values.
  */
+#include "eval_int.h"
 #include "print_int.h"
 
 #include <math.h>
@@ -43,6 +55,17 @@ struct json {
 	 * JSON, the way dhall-to-json does */
 	const struct dhall_str *church;
 };
+
+/* dhall_buf_putc with its common case inline: JSON is mostly single
+ * bytes (quotes, commas, colons, the characters of short strings). */
+static inline int jputc(struct dhall_buf *o, char c)
+{
+	if (o->len < o->cap) {
+		o->data[o->len++] = (uint8_t)c;
+		return 0;
+	}
+	return dhall_buf_putc(o, (uint8_t)c);
+}
 
 static const char *const kind_names[DHALL_KIND_COUNT] = {
 	[DHALL_VAR] = "a variable", [DHALL_BUILTIN] = "a builtin", [DHALL_LAMBDA] = "a function",
@@ -123,7 +146,7 @@ static int put_num(struct json *j, int neg, const struct dhall_num *num)
 	 * would print the same) */
 	if (!num->big && num->small < 10000000000000000000ull) {
 		if (neg && num->small)
-			DHALL_TRY(dhall_buf_putc(j->out, '-'));
+			DHALL_TRY(jputc(j->out, '-'));
 		return dhall_buf_put_u64(j->out, num->small);
 	}
 	struct dhall_buf d = {0};
@@ -177,11 +200,13 @@ static int put_double(struct json *j, const struct dhall_expr *e)
 static int put_string(struct json *j, const char *s, size_t len)
 {
 	struct dhall_buf *o = j->out;
-	DHALL_TRY(dhall_buf_putc(o, '"'));
+	DHALL_TRY(jputc(o, '"'));
 	size_t run = 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		char esc[8];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue; /* as it is: the common case */
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\', esc[1] = (char)c, esc[2] = 0;
 		} else if (c == '\n') {
@@ -200,7 +225,7 @@ static int put_string(struct json *j, const char *s, size_t len)
 		run = i + 1;
 	}
 	DHALL_TRY(dhall_buf_put(o, s + run, len - run));
-	return dhall_buf_putc(o, '"');
+	return jputc(o, '"');
 }
 
 /* ---------------------------------------------------------------- shapes */
@@ -292,8 +317,12 @@ static int newline(struct json *j, unsigned level)
 {
 	if (!j->indent)
 		return 0;
-	DHALL_TRY(dhall_buf_putc(j->out, '\n'));
-	return dhall_buf_put_n(j->out, ' ', (size_t)level * (unsigned)j->indent);
+	size_t n = (size_t)level * (unsigned)j->indent;
+	DHALL_TRY(dhall_buf_reserve(j->out, n + 1));
+	j->out->data[j->out->len] = '\n';
+	memset(j->out->data + j->out->len + 1, ' ', n);
+	j->out->len += n + 1;
+	return 0;
 }
 
 static int put_value(struct json *j, const struct dhall_expr *e, unsigned level, unsigned depth);
@@ -311,14 +340,14 @@ static int put_object(struct json *j, struct member *m, size_t n, unsigned level
 	if (sorted < n)
 		qsort(m, n, sizeof *m, cmp_member);
 	int any = 0;
-	DHALL_TRY(dhall_buf_putc(j->out, '{'));
+	DHALL_TRY(jputc(j->out, '{'));
 	for (size_t i = 0; i < n; i++) {
 		if (i + 1 < n && dhall_str_cmp(m[i].key, m[i + 1].key) == 0)
 			continue; /* a later duplicate wins */
 		if (church ? church_null(j, m[i].value) : is_null(m[i].value))
 			continue;
 		if (any)
-			DHALL_TRY(dhall_buf_putc(j->out, ','));
+			DHALL_TRY(jputc(j->out, ','));
 		any = 1;
 		DHALL_TRY(newline(j, level + 1));
 		DHALL_TRY(put_string(j, m[i].key->s, m[i].key->len));
@@ -327,7 +356,7 @@ static int put_object(struct json *j, struct member *m, size_t n, unsigned level
 	}
 	if (any)
 		DHALL_TRY(newline(j, level));
-	return dhall_buf_putc(j->out, '}');
+	return jputc(j->out, '}');
 }
 
 static int put_members(struct json *j, const struct dhall_expr *e, int is_map, unsigned level,
@@ -400,15 +429,15 @@ static int put_value(struct json *j, const struct dhall_expr *e, unsigned level,
 		}
 		if (is_map)
 			return put_members(j, e, 1, level, depth);
-		DHALL_TRY(dhall_buf_putc(j->out, '['));
+		DHALL_TRY(jputc(j->out, '['));
 		for (size_t i = 0; i < e->n; i++) {
 			if (i)
-				DHALL_TRY(dhall_buf_putc(j->out, ','));
+				DHALL_TRY(jputc(j->out, ','));
 			DHALL_TRY(newline(j, level + 1));
 			DHALL_TRY(put_value(j, e->items[i], level + 1, depth));
 		}
 		DHALL_TRY(newline(j, level));
-		return dhall_buf_putc(j->out, ']');
+		return jputc(j->out, ']');
 	}
 	case DHALL_FIELD:
 		if (is_constructor(e))
@@ -483,15 +512,15 @@ static int put_church(struct json *j, const struct dhall_expr *e, unsigned level
 			return cannot(j, arg, NULL);
 		if (arg->n == 0)
 			return dhall_buf_puts(j->out, "[]");
-		DHALL_TRY(dhall_buf_putc(j->out, '['));
+		DHALL_TRY(jputc(j->out, '['));
 		for (size_t i = 0; i < arg->n; i++) {
 			if (i)
-				DHALL_TRY(dhall_buf_putc(j->out, ','));
+				DHALL_TRY(jputc(j->out, ','));
 			DHALL_TRY(newline(j, level + 1));
 			DHALL_TRY(put_church(j, arg->items[i], level + 1, depth));
 		}
 		DHALL_TRY(newline(j, level));
-		return dhall_buf_putc(j->out, ']');
+		return jputc(j->out, ']');
 	}
 	return put_value(j, arg, level, depth); /* bool, double, integer, natural, string */
 }
@@ -506,6 +535,236 @@ static int json_main(void *arg)
 		return put_church(j, e->b->b, 0, 0);
 	}
 	return put_value(j, e, 0, 0);
+}
+
+/* ---------------------------------------------------------------- from values */
+
+struct vjson {
+	struct json j;
+	struct ev ev;
+	struct dhall_arena quoted; /* one quoted sub-value at a time */
+	const struct dhall_expr *in;
+};
+
+struct vmember {
+	const struct dhall_str *key;
+	const struct dv *value;
+	size_t order;
+};
+
+static int cmp_vmember(const void *pa, const void *pb)
+{
+	const struct vmember *a = pa, *b = pb;
+	int c = dhall_str_cmp(a->key, b->key);
+	if (c)
+		return c;
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
+static int v_is_builtin(const struct dv *v, unsigned b)
+{
+	return v && v->kind == DHALL_BUILTIN && v->op == b;
+}
+
+static int v_is_constructor(const struct dv *v)
+{
+	return v->kind == DHALL_FIELD && v->a->kind == DHALL_UNION;
+}
+
+/* is_null on values */
+static int v_is_null(const struct dv *v)
+{
+	while (v) {
+		if (v->kind == DHALL_SOME)
+			v = v->a;
+		else if (v->kind == DHALL_APP && v->n == 1 && v_is_constructor(v->a))
+			v = v->items[0];
+		else
+			return v->kind == DHALL_APP && v->n == 1 &&
+			       v_is_builtin(v->a, DHALL_B_NONE);
+	}
+	return 0;
+}
+
+/* map_entry on values */
+static int v_map_entry(const struct dv *v, const struct dhall_str **k, const struct dv **val)
+{
+	if (v->kind != DHALL_RECORD || v->n != 2)
+		return 0;
+	*k = NULL;
+	*val = NULL;
+	for (size_t i = 0; i < 2; i++) {
+		if (label_is(&v->labels[i], "mapKey") && v->items[i]->kind == DHALL_TEXT &&
+		    v->items[i]->n == 0)
+			*k = &v->items[i]->labels[0];
+		else if (label_is(&v->labels[i], "mapValue"))
+			*val = v->items[i];
+	}
+	return *k && *val;
+}
+
+/* Quotes v and renders the expression (at the root: with the Church
+ * encoding's detection, as dhall_to_json). */
+static int vput_quoted(struct vjson *vj, const struct dv *v, unsigned level, unsigned depth)
+{
+	struct dhall_expr *e;
+	int rc = ev_quote(&vj->ev, &vj->quoted, NULL, v, 0, &e);
+	if (!rc && depth == 0) {
+		vj->j.root = e;
+		rc = json_main(&vj->j);
+	} else if (!rc) {
+		rc = put_value(&vj->j, e, level, depth);
+	}
+	dhall_arena_reset(&vj->quoted);
+	return rc;
+}
+
+static int vput(struct vjson *vj, const struct dv *v, unsigned level, unsigned depth);
+
+/* An object from members m[0..n) (sorted here unless `sorted`; the last of
+ * duplicate keys wins; null values are left out): put_object on values. */
+static int vput_object(struct vjson *vj, struct vmember *m, size_t n, int sorted, unsigned level,
+		       unsigned depth)
+{
+	struct json *j = &vj->j;
+	int any = 0;
+	if (!sorted)
+		qsort(m, n, sizeof *m, cmp_vmember);
+	DHALL_TRY(jputc(j->out, '{'));
+	for (size_t i = 0; i < n; i++) {
+		if (i + 1 < n && dhall_str_cmp(m[i].key, m[i + 1].key) == 0)
+			continue;
+		if (v_is_null(m[i].value))
+			continue;
+		if (any)
+			DHALL_TRY(jputc(j->out, ','));
+		any = 1;
+		DHALL_TRY(newline(j, level + 1));
+		DHALL_TRY(put_string(j, m[i].key->s, m[i].key->len));
+		DHALL_TRY(dhall_buf_puts(j->out, j->indent ? ": " : ":"));
+		DHALL_TRY(vput(vj, m[i].value, level + 1, depth));
+	}
+	if (any)
+		DHALL_TRY(newline(j, level));
+	return jputc(j->out, '}');
+}
+
+/* A record (is_map 0: fields sorted and unique, a value's invariant) or a
+ * list of map entries (is_map 1). */
+static int vput_members(struct vjson *vj, const struct dv *v, int is_map, unsigned level,
+			unsigned depth)
+{
+	struct vmember small[16];
+	struct vmember *m = v->n <= 16 ? small : malloc(v->n * sizeof *m);
+	if (!m)
+		return dhall_err_set(vj->j.err, DHALL_ENOMEM, "out of memory");
+	for (size_t i = 0; i < v->n; i++) {
+		if (is_map)
+			v_map_entry(v->items[i], &m[i].key, &m[i].value);
+		else
+			m[i].key = &v->labels[i], m[i].value = v->items[i];
+		m[i].order = i;
+	}
+	int rc = vput_object(vj, m, v->n, !is_map, level, depth);
+	if (m != small)
+		free(m);
+	return rc;
+}
+
+static int vput(struct vjson *vj, const struct dv *v, unsigned level, unsigned depth)
+{
+	struct json *j = &vj->j;
+	struct dhall_expr lit;
+	if (depth >= DHALL_MAX_DEPTH)
+		return dhall_err_set(j->err, DHALL_ELIMIT, "nesting deeper than %d",
+				     DHALL_MAX_DEPTH);
+	switch (v->kind) {
+	case DHALL_BOOL:
+	case DHALL_NATURAL:
+	case DHALL_INTEGER:
+	case DHALL_DOUBLE:
+	case DHALL_DATE:
+	case DHALL_TIME:
+	case DHALL_TIMEZONE: /* a literal: the same fields as its expression */
+		memset(&lit, 0, sizeof lit);
+		lit.kind = v->kind;
+		lit.op = v->op;
+		memcpy(&lit.u, &v->u, sizeof lit.u < sizeof v->u ? sizeof lit.u : sizeof v->u);
+		return put_value(j, &lit, level, depth);
+	case DHALL_TEXT:
+		if (v->n)
+			break;
+		return put_string(j, v->labels[0].s, v->labels[0].len);
+	case DHALL_SOME:
+		return vput(vj, v->a, level, depth + 1);
+	case DHALL_RECORD:
+		return vput_members(vj, v, 0, level, depth + 1);
+	case DHALL_LIST: {
+		if (v->n == 0)
+			break;
+		int is_map = 1;
+		for (size_t i = 0; i < v->n && is_map; i++) {
+			const struct dhall_str *k;
+			const struct dv *x;
+			is_map = v_map_entry(v->items[i], &k, &x);
+		}
+		if (is_map)
+			return vput_members(vj, v, 1, level, depth + 1);
+		DHALL_TRY(jputc(j->out, '['));
+		for (size_t i = 0; i < v->n; i++) {
+			if (i)
+				DHALL_TRY(jputc(j->out, ','));
+			DHALL_TRY(newline(j, level + 1));
+			DHALL_TRY(vput(vj, v->items[i], level + 1, depth + 1));
+		}
+		DHALL_TRY(newline(j, level));
+		return jputc(j->out, ']');
+	}
+	case DHALL_FIELD:
+		if (v_is_constructor(v))
+			return put_string(j, v->label.s, v->label.len);
+		break;
+	case DHALL_APP:
+		if (v->n == 1 && v_is_builtin(v->a, DHALL_B_NONE))
+			return dhall_buf_puts(j->out, "null");
+		if (v->n == 1 && v_is_constructor(v->a))
+			return vput(vj, v->items[0], level, depth + 1);
+		break;
+	default:
+		break;
+	}
+	return vput_quoted(vj, v, level, depth);
+}
+
+static int vjson_main(void *arg)
+{
+	struct vjson *vj = arg;
+	struct dv *v;
+	int rc = ev_eval(&vj->ev, NULL, vj->in, &v);
+	if (!rc)
+		rc = vput(vj, v, 0, 0);
+	return rc;
+}
+
+int dhall_eval_to_json(const struct dhall_ctx *ctx, const struct dhall_expr *e, int indent,
+		       struct dhall_buf *out, struct dhall_err *err)
+{
+	struct vjson vj;
+	struct dhall_arena scratch;
+	size_t start = out->len;
+	dhall_arena_init(&scratch);
+	dhall_arena_init(&vj.quoted);
+	ev_setup(&vj.ev, &scratch, err, ctx);
+	vj.j = (struct json){e, out, err, indent < 0 ? 0 : indent, NULL};
+	vj.in = e;
+	int rc = dhall_run_deep(vjson_main, &vj);
+	if (rc == DHALL_ENOMEM && err && !err->msg[0])
+		dhall_err_set(err, rc, "out of memory");
+	if (rc)
+		out->len = start;
+	dhall_arena_free(&vj.quoted);
+	dhall_arena_free(&scratch);
+	return rc;
 }
 
 int dhall_to_json(const struct dhall_expr *e, int indent, struct dhall_buf *out,

@@ -19,7 +19,11 @@
  * Also here: syntactic α-normalization (dhall_alpha_normalize: renaming
  * only, no β), equivalence and semantic hashes, and the budget setup.
  * Quoting copies every string into the output arena, so the evaluator's
- * scratch arena can be freed afterwards.
+ * scratch arena can be freed afterwards. One exception, in mode 0: the
+ * closure of a λ marked EV_SRC_CLOSED (closed, already normal: resolve.c
+ * marks imported functions) quotes to that λ node itself, shared, not
+ * copied; the result then points into the tree the λ came from, which
+ * must outlive it (as for any input of the public entry points).
  */
 #include "eval_int.h"
 
@@ -104,9 +108,11 @@ static int quote_binder(struct quoter *q, const struct dnames *ctx, const struct
 	static const char us[] = "_";
 	struct dhall_str name = q->mode ? (struct dhall_str){us, 1} : v->label;
 	struct dnames inner = {name, ctx};
-	struct dv *fresh, *body;
+	struct dv *fresh, *body, *ty = v->a;
 	int rc;
-	if ((rc = quote(q, ctx, v->a, &e->a)))
+	if (!ty && (rc = ev_eval(q->ev, v->env, v->src->a, &ty))) /* a lazy λ annotation */
+		return rc;
+	if ((rc = quote(q, ctx, ty, &e->a)))
 		return rc;
 	if (!(fresh = ev_var(q->ev, name, ev_count(ctx, name))))
 		return ev_nomem(q->ev);
@@ -158,6 +164,7 @@ static int quote_main(struct quoter *q, const struct dnames *ctx, const struct d
 		return quote_items(q, ctx, v->items, v->n, &e->items);
 	case DHALL_LAMBDA:
 	case DHALL_PI:
+		e->op = 0; /* a closure's EV_CONS marks are not syntax */
 		return quote_binder(q, ctx, v, e);
 	case DHALL_APP:
 		e->n = v->n;
@@ -229,8 +236,10 @@ static int quote(struct quoter *q, const struct dnames *ctx, const struct dv *v,
 		return dhall_err_set(ev->err, DHALL_ELIMIT, "normal form nested deeper than %u",
 				     DHALL_EV_MAX_DEPTH);
 	}
-	struct dhall_expr *e = dhall_arena_alloc(q->out, sizeof *e);
-	if (!e)
+	struct dhall_expr *e = NULL;
+	if (q->mode == 0 && v->kind == DHALL_LAMBDA && !v->a && v->src->op == EV_SRC_CLOSED)
+		e = (struct dhall_expr *)v->src; /* its own normal form: shared */
+	else if (!(e = dhall_arena_alloc(q->out, sizeof *e)))
 		rc = ev_nomem(ev);
 	else
 		rc = quote_main(q, ctx, v, e);
@@ -524,6 +533,10 @@ static int alpha(struct dhall_arena *a, const struct anames *ctx, const struct d
 		    (rc = alpha_child(a, &inner, &o->b, depth)))
 			return rc;
 		o->label = (struct dhall_str){us, 1};
+		if (e->kind == DHALL_LAMBDA) { /* resolve.c's marks are not syntax */
+			o->op = 0;
+			o->c = NULL;
+		}
 		return 0;
 	}
 	case DHALL_APP:

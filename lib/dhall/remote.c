@@ -20,6 +20,18 @@
  * the environment. Header names and values with CR, LF or NUL are refused
  * (no header injection through Dhall text).
  *
+ * libcurl is not linked: it is loaded (dlopen "libcurl.so.4") by the
+ * first remote import of a resolve session, into a struct ev_curl that
+ * the session owns (resolve.c's struct rs) and releases with
+ * ev_remote_close. A program that never meets a remote import never maps
+ * libcurl and the TLS, Kerberos, LDAP … libraries it pulls in (~6 MB of
+ * resident memory, most of a small dhall-to-json run). The library is
+ * opened RTLD_NODELETE: closing the handle drops the session's reference
+ * but never unmaps code that libcurl's own process-wide set-up (TLS
+ * back-ends, atexit handlers) may still point to. Without libcurl on the
+ * system a remote import fails like an unreachable host (recoverable by
+ * `?`), naming dlerror()'s reason.
+ *
  * libcurl initialisation: curl_easy_init() calls curl_global_init() itself
  * when nothing has; since libcurl 7.84 that call is thread-safe when the
  * library reports CURL_VERSION_THREADSAFE (Debian 12 ships 7.88 built so),
@@ -31,6 +43,7 @@
 #include "eval_int.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +58,66 @@ enum {
 	REMOTE_MAX_REDIRS = 5,
 	REMOTE_MAX_ACAO = 8,
 };
+
+/* The entry points of libcurl this file uses, resolved by dlsym (the
+ * header gives their types and constants only). */
+struct ev_curl {
+	void *lib;
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	void (*easy_cleanup)(CURL *);
+	const char *(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+};
+
+void ev_remote_close(struct ev_curl *c)
+{
+	if (!c)
+		return;
+	if (c->lib)
+		dlclose(c->lib);
+	free(c);
+}
+
+/* *cp, loading libcurl into a new struct ev_curl on first use. 0, or -1
+ * with msg saying why it cannot be loaded. */
+static int curl_load(struct ev_curl **cp, char *msg, size_t msglen)
+{
+	struct ev_curl *c = *cp;
+	const char *why = "out of memory";
+	if (c)
+		return 0;
+	if (!(c = calloc(1, sizeof *c)))
+		goto fail;
+	c->lib = dlopen("libcurl.so.4", RTLD_LAZY | RTLD_LOCAL | RTLD_NODELETE);
+	if (!c->lib) {
+		why = dlerror();
+		goto fail;
+	}
+#define CURL_SYM(field, name)                                                                    \
+	if (!(*(void **)&c->field = dlsym(c->lib, name))) {                                      \
+		why = "libcurl.so.4 lacks " name;                                               \
+		goto fail;                                                                       \
+	}
+	CURL_SYM(easy_init, "curl_easy_init")
+	CURL_SYM(easy_setopt, "curl_easy_setopt")
+	CURL_SYM(easy_perform, "curl_easy_perform")
+	CURL_SYM(easy_getinfo, "curl_easy_getinfo")
+	CURL_SYM(easy_cleanup, "curl_easy_cleanup")
+	CURL_SYM(easy_strerror, "curl_easy_strerror")
+	CURL_SYM(slist_append, "curl_slist_append")
+	CURL_SYM(slist_free_all, "curl_slist_free_all")
+#undef CURL_SYM
+	*cp = c;
+	return 0;
+fail:
+	snprintf(msg, msglen, "remote imports need libcurl: %s", why ? why : "cannot load it");
+	ev_remote_close(c);
+	return -1;
+}
 
 struct sink {
 	struct dhall_buf body;
@@ -143,9 +216,11 @@ void ev_remote_free(struct ev_remote *r)
 	memset(r, 0, sizeof *r);
 }
 
-int ev_remote_fetch(const struct dhall_ctx *ctx, const char *url, const struct ev_header *hdrs,
-		    size_t nhdrs, struct ev_remote *out, char *msg, size_t msglen)
+int ev_remote_fetch(const struct dhall_ctx *ctx, struct ev_curl **curl, const char *url,
+		    const struct ev_header *hdrs, size_t nhdrs, struct ev_remote *out, char *msg,
+		    size_t msglen)
 {
+	struct ev_curl *c = NULL;
 	CURL *h = NULL;
 	struct curl_slist *list = NULL;
 	struct dhall_buf line = {0};
@@ -161,6 +236,9 @@ int ev_remote_fetch(const struct dhall_ctx *ctx, const char *url, const struct e
 					      : "out of memory", url);
 		goto out;
 	}
+	if (curl_load(curl, msg, msglen))
+		goto out;
+	c = *curl;
 	if (!(s.acao = calloc(REMOTE_MAX_ACAO, sizeof *s.acao))) {
 		snprintf(msg, msglen, "out of memory");
 		goto out;
@@ -178,36 +256,36 @@ int ev_remote_fetch(const struct dhall_ctx *ctx, const char *url, const struct e
 		if (dhall_buf_printf(&line, hdrs[i].value.len ? "%.*s: %.*s" : "%.*s;%.*s",
 				     (int)hdrs[i].name.len, hdrs[i].name.s, (int)hdrs[i].value.len,
 				     hdrs[i].value.s) ||
-		    dhall_buf_putc(&line, 0) || !(l = curl_slist_append(list, (char *)line.data))) {
+		    dhall_buf_putc(&line, 0) || !(l = c->slist_append(list, (char *)line.data))) {
 			snprintf(msg, msglen, "out of memory");
 			goto out;
 		}
 		list = l;
 	}
-	if (!(h = curl_easy_init())) {
+	if (!(h = c->easy_init())) {
 		snprintf(msg, msglen, "cannot start libcurl");
 		goto out;
 	}
-	curl_easy_setopt(h, CURLOPT_URL, real);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(h, CURLOPT_MAXREDIRS, (long)REMOTE_MAX_REDIRS);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+	c->easy_setopt(h, CURLOPT_URL, real);
+	c->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	c->easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	c->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	c->easy_setopt(h, CURLOPT_MAXREDIRS, (long)REMOTE_MAX_REDIRS);
+	c->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	c->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
 			 (long)(timeout < REMOTE_CONNECT_MS ? timeout : REMOTE_CONNECT_MS));
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout);
-	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s.cap);
-	curl_easy_setopt(h, CURLOPT_NOPROXY, "127.0.0.1,localhost,::1");
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "sigil-dhall/0.1");
-	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, &s);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	CURLcode cc = curl_easy_perform(h);
+	c->easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout);
+	c->easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s.cap);
+	c->easy_setopt(h, CURLOPT_NOPROXY, "127.0.0.1,localhost,::1");
+	c->easy_setopt(h, CURLOPT_USERAGENT, "sigil-dhall/0.1");
+	c->easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	c->easy_setopt(h, CURLOPT_HTTPHEADER, list);
+	c->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	c->easy_setopt(h, CURLOPT_WRITEDATA, &s);
+	c->easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	c->easy_setopt(h, CURLOPT_HEADERDATA, &s);
+	c->easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	CURLcode cc = c->easy_perform(h);
 	if (s.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
 		snprintf(msg, msglen, "'%s' is larger than %zu bytes", url, s.cap);
 		rc = -2;
@@ -215,10 +293,10 @@ int ev_remote_fetch(const struct dhall_ctx *ctx, const char *url, const struct e
 	}
 	if (cc != CURLE_OK) {
 		snprintf(msg, msglen, "cannot fetch '%s': %s", url,
-			 errbuf[0] ? errbuf : curl_easy_strerror(cc));
+			 errbuf[0] ? errbuf : c->easy_strerror(cc));
 		goto out;
 	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
+	c->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
 	if (out->status != 200) {
 		snprintf(msg, msglen, "cannot fetch '%s': HTTP %ld", url, out->status);
 		goto out;
@@ -241,9 +319,11 @@ out:
 	}
 	dhall_buf_free(&s.body);
 	dhall_buf_free(&line);
-	curl_slist_free_all(list);
-	if (h)
-		curl_easy_cleanup(h);
+	if (c) {
+		c->slist_free_all(list);
+		if (h)
+			c->easy_cleanup(h);
+	}
 	free(real);
 	return rc;
 }

@@ -12,10 +12,16 @@
  * parent continues the parent's directory; anything absolute stands on its
  * own; relative children of env: or missing parents stay relative.
  *
- * Memory: an imported file's parse tree and the walk's copies live in an
- * arena of their own, freed once the file's normal form (which copies
- * every string it keeps) is in the results; the type checker and the
- * evaluator reuse one scratch arena for all files (dhall_arena_reset).
+ * Memory: an imported file's source, parse tree, the walk's copies and
+ * its type live in an arena of their own, freed once the file's normal
+ * form (which copies every string it keeps) is in the results; the type
+ * checker and the evaluator reuse one scratch arena for all files
+ * (dhall_arena_reset). The functions of every normal form (the root, or
+ * fields of root records) are marked closed and get their type attached
+ * (mark_closed, learn_types; EV_SRC_CLOSED in eval_int.h): an importing
+ * file's normal form then shares them instead of copying them, and the
+ * type checker takes their type instead of inferring each function again
+ * in every file that inlines it (a package of packages, the Prelude).
  * Long `let` chains are walked with a loop (walk_lets), and the functions
  * with big buffers are kept out of walk's frame, so deep trees cost little
  * stack.
@@ -108,6 +114,7 @@ struct rs {
 	 * loaded yet, 1 being loaded (a remote import now is a cycle), 2 loaded */
 	int uh_state;
 	struct dhall_expr *user_hdrs; /* its normal form; NULL: none */
+	struct ev_curl *curl; /* libcurl, loaded by the first remote import */
 };
 
 /* ---------------------------------------------------------------- errors */
@@ -798,7 +805,7 @@ static int fetch_remote(struct rs *rs, const struct file *f, const struct dhall_
 			       "remote imports are disabled: '%s'", l->key);
 	if ((rc = load_user_headers(rs, e, f)) || (rc = request_headers(rs, l, &hdrs, &n)))
 		return rc;
-	if ((rc = ev_remote_fetch(rs->ctx, l->key, hdrs, n, &r, msg, sizeof msg)))
+	if ((rc = ev_remote_fetch(rs->ctx, &rs->curl, l->key, hdrs, n, &r, msg, sizeof msg)))
 		return fail_at(rs, rc == -1, f->name, f->src, f->len, e, "%s", msg);
 	if (!cors_ok(f->loc, l, &r)) {
 		rc = fail_at(rs, 0, f->name, f->src, f->len, e,
@@ -815,6 +822,45 @@ static int fetch_remote(struct rs *rs, const struct file *f, const struct dhall_
 	r.body = NULL;
 	ev_remote_free(&r);
 	return 0;
+}
+
+/* After mark_closed: gives r's marked λs their type (in their `c`, see
+ * EV_SRC_CLOSED), t being r's type (a record's field types are its
+ * type's fields of the same label) in a temporary arena: a λ's type is
+ * copied into the results (normalizing a normal form copies it). A λ
+ * shared with an earlier import has its type already: a package that
+ * re-exports other files' functions costs no copies of their types. */
+static int learn_types(struct rs *rs, const struct dhall_ctx *cx, struct dhall_expr *r,
+		       const struct dhall_expr *t, unsigned depth)
+{
+	if (r->kind == DHALL_LAMBDA && r->op == EV_SRC_CLOSED) {
+		if (r->c)
+			return 0;
+		return ev_normalize_scratch(cx, rs->arena, &rs->scratch, t, &r->c, rs->err);
+	}
+	if (r->kind != DHALL_RECORD || t->kind != DHALL_RECORD_TYPE || depth >= 8)
+		return 0;
+	for (size_t i = 0; i < r->n; i++)
+		for (size_t j = 0; j < t->n; j++)
+			if (ev_str_eq(r->labels[i], t->labels[j])) {
+				DHALL_TRY(learn_types(rs, cx, r->items[i], t->items[j], depth + 1));
+				break;
+			}
+	return 0;
+}
+
+/* Marks the functions of an import's normal form r (closed, in normal
+ * form: the root, and the fields of root records, nested) EV_SRC_CLOSED,
+ * so that quoting their closures shares them (eval_int.h). r is ours: it
+ * lives in the results arena. Bounded: only the top levels of a package
+ * matter. */
+static void mark_closed(struct dhall_expr *r, unsigned depth)
+{
+	if (r->kind == DHALL_LAMBDA)
+		r->op = EV_SRC_CLOSED;
+	else if (r->kind == DHALL_RECORD && depth < 8)
+		for (size_t i = 0; i < r->n; i++)
+			mark_closed(r->items[i], depth + 1);
 }
 
 /* noinline: walk recurses once per level of the tree (10,000 levels for a
@@ -853,6 +899,7 @@ __attribute__((noinline)) static int import_one(struct rs *rs, const struct file
 		return fail_at(rs, 0, f->name, f->src, f->len, e,
 			       "a remote import may not refer to '%s'", l.key);
 	if (im->hash && im->mode == DHALL_AS_CODE && (r = cache_get(rs, im->hash))) {
+		mark_closed(r, 0);
 		*out = r;
 		return 0;
 	}
@@ -898,32 +945,45 @@ __attribute__((noinline)) static int import_one(struct rs *rs, const struct file
 		free(path);
 	}
 	}
-	/* the data now lives in the arena (the tree points into it) */
-	char *copy = dhall_arena_strdup(rs->arena, data, len);
-	free(data);
-	if (!copy)
-		return nomem(rs);
-	if (im->mode == DHALL_AS_TEXT) {
-		if (!utf8_valid((const unsigned char *)copy, len))
-			return fail_at(rs, 0, f->name, f->src, f->len, e, "'%s' is not UTF-8 text", l.key);
-		if (!(r = text_node(rs, copy, len)))
+	if (im->mode == DHALL_AS_TEXT || im->mode == DHALL_AS_BYTES) {
+		/* the data now lives in the results */
+		char *copy = dhall_arena_strdup(rs->arena, data, len);
+		free(data);
+		if (!copy)
 			return nomem(rs);
-	} else if (im->mode == DHALL_AS_BYTES) {
-		if (!(r = node(rs, DHALL_BYTES)))
+		if (im->mode == DHALL_AS_BYTES) {
+			if (!(r = node(rs, DHALL_BYTES)))
+				return nomem(rs);
+			r->label = (struct dhall_str){copy, len};
+		} else if (!utf8_valid((const unsigned char *)copy, len)) {
+			return fail_at(rs, 0, f->name, f->src, f->len, e, "'%s' is not UTF-8 text",
+				       l.key);
+		} else if (!(r = text_node(rs, copy, len))) {
 			return nomem(rs);
-		r->label = (struct dhall_str){copy, len};
+		}
 	} else {
-		struct dhall_expr *parsed, *resolved;
+		struct dhall_expr *parsed, *resolved, *ty = NULL;
 		struct dhall_ctx cx = rs->ctx ? *rs->ctx : (struct dhall_ctx){0};
 		struct chain link = {l.key, f->chain};
+		struct dhall_arena tree, *outer = rs->tree;
+		/* the source, its parse tree and its type live in `tree`, freed
+		 * once the normal form (which copies every string it keeps) is
+		 * in the results */
+		dhall_arena_init(&tree);
+		char *copy = dhall_arena_strdup(&tree, data, len);
+		free(data);
+		if (!copy) {
+			dhall_arena_free(&tree);
+			return nomem(rs);
+		}
 		struct file child = {&l, l.key, copy, len, &link};
 		cx.name = l.key;
 		cx.src = copy;
 		cx.len = len;
-		if (++rs->depth > 1000) /* import nesting; cycles are caught above */
+		if (++rs->depth > 1000) { /* import nesting; cycles are caught above */
+			dhall_arena_free(&tree);
 			return fail_at(rs, 0, f->name, f->src, f->len, e, "imports nested too deeply");
-		struct dhall_arena tree, *outer = rs->tree;
-		dhall_arena_init(&tree);
+		}
 		rs->tree = &tree;
 		rc = dhall_parse(&tree, copy, len, l.key, &parsed, rs->err);
 		if (rc)
@@ -931,12 +991,17 @@ __attribute__((noinline)) static int import_one(struct rs *rs, const struct file
 		else
 			rc = walk(rs, &child, parsed, &resolved);
 		rs->depth--;
-		/* type-check, then the normal form (self-contained: quoting
-		 * copies every string) into the results; the tree goes */
-		if (!rc && ((rc = ev_typeof_scratch(&cx, NULL, &rs->scratch, resolved, NULL, rs->err)) ||
+		/* type-check, then the normal form into the results; its
+		 * functions are marked and given their types (copied) */
+		if (!rc && ((rc = ev_typeof_scratch(&cx, &tree, &rs->scratch, resolved, &ty,
+						    rs->err)) ||
 			    (rc = ev_normalize_scratch(&cx, rs->arena, &rs->scratch, resolved, &r,
 						       rs->err))))
 			rs->recoverable = 0;
+		if (!rc) {
+			mark_closed(r, 0);
+			rc = learn_types(rs, &cx, r, ty, 0);
+		}
 		rs->tree = outer;
 		dhall_arena_free(&tree);
 		if (rc)
@@ -1159,5 +1224,6 @@ int dhall_resolve(const struct dhall_ctx *ctx, struct dhall_arena *arena, const 
 	cache_dir_init(&rs);
 	int rc = dhall_run_deep(resolve_main, &j);
 	dhall_arena_free(&rs.scratch);
+	ev_remote_close(rs.curl);
 	return rc;
 }

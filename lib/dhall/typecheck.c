@@ -953,8 +953,13 @@ again:
 		*out = text;
 		return 0;
 	}
-	case DHALL_LAMBDA:
+	case DHALL_LAMBDA: {
+		/* a closed function checked before (an import's, with its
+		 * type recorded by resolve.c): the type holds in any context */
+		if (e->op == EV_SRC_CLOSED && e->c)
+			return ev_eval(ev, NULL, e->c, out);
 		return infer_lambda(tc, sc, e, out);
+	}
 	case DHALL_PI:
 		return infer_pi(tc, sc, e, out);
 	case DHALL_APP:

@@ -56,6 +56,41 @@ is $? 1 "a runaway fold is stopped: exit 1"
 grep -q 'limit' err; ok $? "by the budget: $(head -n 1 err)"
 "$D" normalize --help | grep -q -- '--file'; ok $? "normalize --help"
 
+# the evaluator's short cuts for folds that build lists (List/map's normal
+# form: builtins.c, fold fusion; eval.c, eval_cons) against the plain rules
+is "$(d 'List/fold Natural [ 1, 2 ] (List Natural) (λ(x : Natural) → λ(xs : List Natural) → [ x + 1 ] # xs) [ 9 ]')" \
+	'[ 2, 3, 9 ]' "List/fold with a cons-shaped function, onto a non-empty list"
+is "$(d 'List/fold Natural [ 1, 2 ] (List Natural) (λ(x : Natural) → λ(xs : List Natural) → [ List/length Natural xs ] # xs) ([] : List Natural)')" \
+	'[ 1, 0 ]' "List/fold whose element depends on the accumulator"
+is "$(d 'λ(y : Natural) → List/fold Natural [ 1, 2 ] (List Natural) (λ(x : Natural) → λ(xs : List Natural) → [ x + y ] # xs) ([] : List Natural)')" \
+	'λ(y : Natural) → [ 1 + y, 2 + y ]' "List/fold with a free variable in the element"
+is "$(d 'λ(xs : List Natural) → List/fold Natural [ 1, 2 ] (List Natural) (λ(x : Natural) → λ(xs : List Natural) → [ x ] # xs@1) ([] : List Natural)')" \
+	'λ(xs : List Natural) → [ 1 ] # xs' "List/fold appending to an outer variable of the same name"
+is "$(d 'Natural/fold 3 (List Text) (λ(xs : List Text) → [ "a" ] # xs) [ "z" ]')" \
+	'[ "a", "a", "a", "z" ]' "Natural/fold with a cons-shaped function"
+is "$(d 'Natural/fold 0 (List Text) (λ(xs : List Text) → [ "a" ] # xs) [ "z" ]')" '[ "z" ]' \
+	"Natural/fold zero times"
+is "$(d 'List/build Natural (λ(list : Type) → λ(cons : Natural → list → list) → λ(nil : list) → cons 1 (cons 2 nil))')" \
+	'[ 1, 2 ]' "List/build applying its cons"
+is "$(d '(λ(x : Natural) → [ x ] # ([] : List Natural)) 4')" '[ 4 ]' "[ x ] # an empty list"
+is "$(d '(λ(n : Natural) → "x${Natural/show n}y${Natural/show (n + 1)}") 41')" '"x41y42"' \
+	"Natural/show in an interpolation"
+is "$(d '"a${Natural/show 18446744073709551616}b"')" '"a18446744073709551616b"' \
+	"Natural/show of a number past 64 bits in an interpolation"
+is "$(d 'λ(n : Natural) → "x${Natural/show n}"')" 'λ(n : Natural) → "x${Natural/show n}"' \
+	"Natural/show of a variable in an interpolation stays"
+
+# libcurl is loaded by the first remote import only (lib/dhall/remote.c):
+# the programs are not linked with it, and a local run never maps it
+for prog in "$D" "$SIGIL_BUILD/bin/dhall-to-json"; do
+	ldd "$prog" > ldd.out 2>&1; is $? 0 "ldd $(basename "$prog")"
+	grep -q libcurl ldd.out; is $? 1 "$(basename "$prog") is not linked with libcurl"
+done
+LD_DEBUG=libs "$D" normalize <<< "$P/List/map.dhall Natural Bool Natural/even [ 1 ]" \
+	> out 2> ld.err
+is "$(cat out)" '[ False ]' "a run with local imports only"
+grep -q 'libcurl' ld.err; is $? 1 "does not load libcurl"
+
 # remote imports against tests/unit/dhall_remote_server.py on 127.0.0.1
 # (it stops when fd 9, its stdin, is closed)
 TOP=${SIGIL_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -65,7 +100,9 @@ spid=$!
 exec 9> ctl
 for _ in $(seq 50); do [ -s port ] && break; sleep 0.1; done
 U=http://127.0.0.1:$(head -n 1 port)
-is "$(d "$U/test/cors/AllowedAll.dhall + 0")" '42' "a remote import over http"
+LD_DEBUG=libs "$D" normalize <<< "$U/test/cors/AllowedAll.dhall + 0" > out 2> ld.err
+is "$(cat out)" '42' "a remote import over http"
+grep -q 'calling init: .*libcurl.so.4' ld.err; ok $? "loads libcurl (at run time)"
 is "$(d "$U/test/cors/SelfImportRelative.dhall")" '42' "a relative import inside a remote file is relative to its URL"
 is "$(d "$U/github/dhall-lang/dhall-lang/x/tests/import/data/simpleLocation.dhall")" \
 	"< Environment : Text | Local : Text | Missing | Remote : Text >.Remote

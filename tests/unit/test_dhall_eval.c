@@ -331,6 +331,35 @@ static char *b_path(const char *a_path, const char *b_suffix)
 
 enum suite { NORMALIZE, ALPHA, TYPE_OK, HASH, IMPORT_OK };
 
+/* dhall_eval_to_json (JSON straight from values) against dhall_to_json of
+ * the normal form, on every normalization and import input: the same
+ * bytes, or the same error. Counted here, reported by one test in main. */
+static int json_checked, json_rendered, json_mismatch;
+
+static void json_cross_check(const char *path, const struct dhall_ctx *ctx,
+			     const struct dhall_expr *in, const struct dhall_expr *nf)
+{
+	struct dhall_buf x = {0}, y = {0};
+	struct dhall_err ex = {0}, ey = {0};
+	int indent = json_checked % 2 ? 0 : 2;
+	int rx = dhall_to_json(nf, indent, &x, &ex);
+	int ry = dhall_eval_to_json(ctx, in, indent, &y, &ey);
+	json_checked++;
+	json_rendered += rx == 0;
+	if (rx != ry || x.len != y.len || (x.len && memcmp(x.data, y.data, x.len) != 0) ||
+	    (rx && strcmp(ex.msg, ey.msg) != 0)) {
+		if (json_mismatch++ < 5)
+			tap_diag("%s: dhall_eval_to_json gives %d '%.*s' (%s), the normal form %d "
+				 "'%.*s' (%s)",
+				 path, ry, (int)(y.len > 200 ? 200 : y.len),
+				 y.data ? (const char *)y.data : "", ey.msg, rx,
+				 (int)(x.len > 200 ? 200 : x.len),
+				 x.data ? (const char *)x.data : "", ex.msg);
+	}
+	dhall_buf_free(&x);
+	dhall_buf_free(&y);
+}
+
 static void pair_test(const char *path, enum suite s, const char *cat)
 {
 	if (!ends_with(path, "A.dhall"))
@@ -353,6 +382,8 @@ static void pair_test(const char *path, enum suite s, const char *cat)
 		what = "normalizes to B";
 		if (!rc)
 			rc = dhall_normalize_ctx(&a.ctx, &arena, a.e, &got, &err);
+		if (!rc)
+			json_cross_check(path, &a.ctx, a.e, got);
 		if (!rc && load(&arena, bp, &b, 0, &err) == 0) {
 			/* import tests' B files are not all in normal form */
 			struct dhall_expr *bn = b.e;
@@ -620,6 +651,10 @@ int main(void)
 		tap_diag("%-28s %d/%d", tallies[i].name, tallies[i].pass, tallies[i].total);
 	tap_diag("expected failures (listed with reasons in this file): %d", nxfail_seen);
 	tap_ok(ntallies >= 7, "the suites were found (%d categories)", ntallies);
+	tap_ok(json_checked > 100 && json_rendered > 50 && json_mismatch == 0,
+	       "dhall_eval_to_json agrees with dhall_normalize_ctx + dhall_to_json on %d inputs "
+	       "(%d with a JSON form, %d differ)",
+	       json_checked, json_rendered, json_mismatch);
 	direct_checks();
 	if (server > 0) {
 		int st = 0;
