@@ -57,17 +57,6 @@ const char *init_state_name(const struct init_child *c)
 	}
 }
 
-/* "exact \"a\", prefix \"b\"": a policy's label selectors. */
-static void label_text(const struct sys_label *l, char *buf, size_t size)
-{
-	const char *kind[3] = {"exact", "prefix", "suffix"}, *val[3] = {l->exact, l->prefix, l->suffix};
-	size_t n = 0;
-	buf[0] = 0;
-	for (int i = 0; i < 3; i++)
-		if (val[i] && n < size)
-			n += (size_t)snprintf(buf + n, size - n, "%s%s \"%s\"", n ? ", " : "", kind[i], val[i]);
-}
-
 static json_t *denied_json(const struct init *in, const struct init_child *c)
 {
 	json_t *list = json_array();
@@ -82,7 +71,7 @@ static json_t *denied_json(const struct init *in, const struct init_child *c)
 					continue;
 				json_t *pols = json_array();
 				for (size_t p = 0; pols && p < sv->npolicies; p++) {
-					label_text(&sv->policies[p].label, sel, sizeof sel);
+					sys_label_text(&sv->policies[p].label, sel, sizeof sel);
 					json_array_append_new(pols, json_string(sel));
 				}
 				json_array_append_new(cands, json_pack("{s:s,s:o}", "server", in->c[i].name,

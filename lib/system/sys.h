@@ -247,6 +247,10 @@ struct sys_route {
  * then an index into sys_system.parent. */
 #define SYS_PARENT (SIZE_MAX - 1)
 
+/* A policy's selectors as text for messages: `exact "a", prefix "b"`
+ * (route.c). Writes into buf (truncated to size) and returns it. */
+const char *sys_label_text(const struct sys_label *l, char *buf, size_t size);
+
 /* Every use of every child, in order (client, then use). *out is
  * malloc'd (the caller frees it; NULL with *n = 0 when there are no
  * uses). Returns 0, or DHALL_ENOMEM. */

@@ -64,8 +64,7 @@ void sys_providers_free(struct sys_providers *p);
 size_t sys_match_use(const struct sys_system *s, const struct sys_providers *p, size_t client,
 		     const struct sys_use *u, struct sys_route *m, size_t max, size_t *nproviders);
 
-/* A selector as text for messages: exact "a", prefix "b" (route.c). */
-const char *sys_label_text(const struct sys_label *l, char *buf, size_t size);
+
 
 /* Nested inits (model.c): "a -> b" is child b of the init child "a".
  * Sets base, parent and depth of every child of s; an enclosing entry that
