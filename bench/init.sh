@@ -88,7 +88,10 @@ if [ ! -x "$R/usr/bin/redis-server" ] || [ ! -x "$R/usr/bin/redis-benchmark" ]; 
 fi
 rb() { LD_LIBRARY_PATH=$RL timeout 300 "$R/usr/bin/redis-benchmark" "$@" -q -n "$nreq" -t set,get 2>&1 | tr '\r' '\n' | grep 'requests per second'; }
 # the median of every "T: N requests per second" line of stdin
-rps() { awk -v t="$1" '$1 == t":" {v[n++] = $2} END {if (n) {asort(v); print (n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2)}}'; }
+rps() {
+	awk -v t="$1" '$1 == t":" {print $2}' | sort -g |
+		awk '{v[NR] = $1} END {if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'
+}
 ping() { LD_LIBRARY_PATH=$RL timeout 5 "$R/usr/bin/redis-cli" "$@" ping 2>/dev/null; }
 
 # the same durability as examples/kv.dhall's redis (an append-only file,
