@@ -471,52 +471,6 @@ static struct dv *empty_list(struct ev *ev, struct dv *elem)
  * closure, an environment entry and an intermediate list per element.
  * Every element still counts one step. */
 
-/* Whether e may refer to a variable called `name` (at any index);
- * conservative: binders and kinds not listed answer yes. */
-static int may_mention(const struct dhall_expr *e, struct dhall_str name, unsigned depth)
-{
-	if (!e)
-		return 0;
-	if (depth > 32)
-		return 1;
-	switch ((enum dhall_kind)e->kind) {
-	case DHALL_VAR:
-		return ev_str_eq(e->label, name);
-	case DHALL_BUILTIN:
-	case DHALL_BOOL:
-	case DHALL_NATURAL:
-	case DHALL_INTEGER:
-	case DHALL_DOUBLE:
-	case DHALL_BYTES:
-	case DHALL_DATE:
-	case DHALL_TIME:
-	case DHALL_TIMEZONE:
-		return 0;
-	case DHALL_OP:
-	case DHALL_IF:
-		if (may_mention(e->a, name, depth + 1) || may_mention(e->b, name, depth + 1))
-			return 1;
-		return e->kind == DHALL_IF && may_mention(e->c, name, depth + 1);
-	case DHALL_FIELD:
-	case DHALL_SOME:
-		return may_mention(e->a, name, depth + 1);
-	case DHALL_APP:
-	case DHALL_TEXT:
-	case DHALL_LIST:
-	case DHALL_RECORD:
-		if (e->kind == DHALL_APP && may_mention(e->a, name, depth + 1))
-			return 1;
-		if (e->kind == DHALL_LIST && e->n == 0)
-			return may_mention(e->a, name, depth + 1);
-		for (size_t i = 0; i < e->n; i++)
-			if (may_mention(e->items[i], name, depth + 1))
-				return 1;
-		return 0;
-	default:
-		return 1;
-	}
-}
-
 /* E when body is `[E] # as` (as: the variable `name` bound just outside,
  * index 0) and E does not mention `as`; else NULL. */
 static const struct dhall_expr *cons_elem(const struct dhall_expr *body, struct dhall_str name)
@@ -524,7 +478,7 @@ static const struct dhall_expr *cons_elem(const struct dhall_expr *body, struct 
 	if (body->kind != DHALL_OP || body->op != DHALL_OP_LIST_APPEND ||
 	    body->a->kind != DHALL_LIST || body->a->n != 1 || body->b->kind != DHALL_VAR ||
 	    body->b->index != 0 || !ev_str_eq(body->b->label, name) ||
-	    may_mention(body->a->items[0], name, 0))
+	    ev_mentions(body->a->items[0], name))
 		return NULL;
 	return body->a->items[0];
 }

@@ -1180,3 +1180,41 @@ int ev_eval(struct ev *ev, struct denv *env, const struct dhall_expr *e, struct 
 	ev->depth--;
 	return rc;
 }
+
+static int mentions(const struct dhall_expr *e, struct dhall_str name, unsigned depth)
+{
+	if (!e)
+		return 0;
+	if (depth > 64)
+		return 1; /* conservative: no deep recursion for a yes/no question */
+	switch ((enum dhall_kind)e->kind) {
+	case DHALL_VAR:
+		return ev_str_eq(e->label, name);
+	case DHALL_APP:
+	case DHALL_TEXT:
+	case DHALL_LIST:
+	case DHALL_RECORD_TYPE:
+	case DHALL_RECORD:
+	case DHALL_UNION:
+		if (mentions(e->a, name, depth + 1))
+			return 1;
+		for (size_t i = 0; i < e->n; i++)
+			if (mentions(e->items[i], name, depth + 1))
+				return 1;
+		return 0;
+	case DHALL_LET:
+	case DHALL_IF:
+	case DHALL_MERGE:
+	case DHALL_TOMAP:
+		if (mentions(e->c, name, depth + 1))
+			return 1;
+		/* fall through */
+	default:
+		return mentions(e->a, name, depth + 1) || mentions(e->b, name, depth + 1);
+	}
+}
+
+int ev_mentions(const struct dhall_expr *e, struct dhall_str name)
+{
+	return mentions(e, name, 0);
+}

@@ -283,6 +283,11 @@ int ev_remote_fetch(const struct dhall_ctx *ctx, struct ev_curl **curl, const ch
 		    size_t msglen);
 void ev_remote_free(struct ev_remote *r);
 
+/* Whether expression e may mention the variable named `name` (at any
+ * index, bound or not): exact but for very deep expressions, where it
+ * answers yes (eval.c; the type checker's laziness, fold fusion). */
+int ev_mentions(const struct dhall_expr *e, struct dhall_str name);
+
 static inline int ev_str_eq(struct dhall_str a, struct dhall_str b)
 {
 	return a.len == b.len && (a.len == 0 || memcmp(a.s, b.s, a.len) == 0);

@@ -328,38 +328,6 @@ __attribute__((noinline)) static int builtin_type(struct tc *tc, unsigned b, str
 	return 0;
 }
 
-/* Does expression e mention the variable named `name` (at any index)? */
-static int mentions(const struct dhall_expr *e, struct dhall_str name)
-{
-	if (!e)
-		return 0;
-	switch ((enum dhall_kind)e->kind) {
-	case DHALL_VAR:
-		return ev_str_eq(e->label, name);
-	case DHALL_APP:
-	case DHALL_TEXT:
-	case DHALL_LIST:
-	case DHALL_RECORD_TYPE:
-	case DHALL_RECORD:
-	case DHALL_UNION:
-		if (mentions(e->a, name))
-			return 1;
-		for (size_t i = 0; i < e->n; i++)
-			if (mentions(e->items[i], name))
-				return 1;
-		return 0;
-	case DHALL_LET:
-	case DHALL_IF:
-	case DHALL_MERGE:
-	case DHALL_TOMAP:
-		if (mentions(e->c, name))
-			return 1;
-		/* fall through */
-	default:
-		return mentions(e->a, name) || mentions(e->b, name);
-	}
-}
-
 /* ---------------------------------------------------------------- records */
 
 /* The recursive combination of record types l and r (∧, ⩓): collisions
@@ -772,7 +740,7 @@ static int infer_merge(struct tc *tc, struct scope sc, const struct dhall_expr *
 				return rc ? rc : ev_nomem(tc->ev);
 			if ((rc = ev_quote(tc->ev, tc->ev->arena, sc.names, r, 0, &q)))
 				return rc;
-			if (mentions(q, (struct dhall_str){poison, 1}))
+			if (ev_mentions(q, (struct dhall_str){poison, 1}))
 				return fail(tc, &sc, e->a, NULL, t,
 					    "handler `%.*s`'s output type depends on its input",
 					    (int)alts->labels[i].len, alts->labels[i].s);
