@@ -378,25 +378,6 @@ void init_roots_teardown(struct init *in)
 	in->roots_mounted = 0;
 }
 
-struct fdw {
-	int fd;
-};
-
-static int fd_write(void *ctx, const uint8_t *data, size_t len)
-{
-	struct fdw *w = ctx;
-	while (len > 0) {
-		ssize_t n = write(w->fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int same_cap(const eris_cap *a, const eris_cap *b)
 {
 	return a->block_size == b->block_size && a->level == b->level &&
@@ -409,7 +390,7 @@ static int same_cap(const eris_cap *a, const eris_cap *b)
  * removes the partial copy. 0, or -1 with err set (or errno, err empty). */
 static int verified(struct init *in, store *st, const eris_cap *cap, char name[32], eris_error *err)
 {
-	struct fdw w = {-1};
+	int wfd = -1;
 	size_t i = 0;
 	int rc = -1;
 	for (; i < in->nfiles; i++)
@@ -422,21 +403,21 @@ static int verified(struct init *in, store *st, const eris_cap *cap, char name[3
 	if (!nf)
 		return -1;
 	in->files = nf;
-	w.fd = openat(in->files_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0555);
-	if (w.fd < 0)
+	wfd = openat(in->files_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0555);
+	if (wfd < 0)
 		return -1;
-	if (eris_decode(cap, store_eris_get, st, fd_write, &w, NULL, err) != 0)
+	if (eris_decode(cap, store_eris_get, st, eris_write_fd, &wfd, NULL, err) != 0)
 		goto out;
-	if (close(w.fd) != 0) {
-		w.fd = -1;
+	if (close(wfd) != 0) {
+		wfd = -1;
 		goto out;
 	}
-	w.fd = -1;
+	wfd = -1;
 	in->files[in->nfiles++] = *cap;
 	rc = 0;
 out:
-	if (w.fd >= 0)
-		close(w.fd);
+	if (wfd >= 0)
+		close(wfd);
 	if (rc != 0)
 		unlinkat(in->files_fd, name, 0);
 	return rc;

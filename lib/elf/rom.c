@@ -25,45 +25,25 @@
 
 #include "banned.h"
 
-struct fdw {
-	int fd;
-};
-
-static int fd_write(void *ctx, const uint8_t *data, size_t len)
-{
-	struct fdw *w = ctx;
-
-	while (len > 0) {
-		ssize_t n = write(w->fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Decodes one file; fills err (with file and block) on failure. */
 static int load_file(store *s, const elf_desc_file *f, int dirfd, elf_error *err)
 {
-	struct fdw w = {-1};
+	int wfd = -1;
 	int rc = 0;
 
-	w.fd = openat(dirfd, f->name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0555);
-	if (w.fd < 0) {
+	wfd = openat(dirfd, f->name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0555);
+	if (wfd < 0) {
 		elf_copy(err->file, sizeof err->file, f->name);
 		return elf_error_set(err, ELF_E_IO, "cannot create \"%s\": %s", f->name,
 				     strerror(errno));
 	}
 	memset(&err->eris, 0, sizeof err->eris);
-	rc = eris_decode(&f->cap, store_eris_get, s, fd_write, &w, NULL, &err->eris);
+	rc = eris_decode(&f->cap, store_eris_get, s, eris_write_fd, &wfd, NULL, &err->eris);
 	if (rc != 0) {
 		elf_copy(err->file, sizeof err->file, f->name);
 		rc = elf_error_set(err, ELF_E_ERIS, "file \"%s\": %s", f->name, err->eris.msg);
 	}
-	if (close(w.fd) != 0 && rc == 0)
+	if (close(wfd) != 0 && rc == 0)
 		rc = elf_error_set(err, ELF_E_IO, "cannot write \"%s\": %s", f->name, strerror(errno));
 	return rc;
 }

@@ -28,9 +28,11 @@
  */
 #include "eris_int.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "banned.h"
 
@@ -212,4 +214,19 @@ int eris_walk(const eris_cap *cap, eris_get_fn get, void *get_ctx, eris_visit_fn
 	if (blocks)
 		*blocks = w.blocks;
 	return rc;
+}
+
+int eris_write_fd(void *ctx, const uint8_t *data, size_t len)
+{
+	int fd = *(int *)ctx;
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }

@@ -212,6 +212,10 @@ typedef int (*eris_get_fn)(void *ctx, const uint8_t ref[ERIS_REF_SIZE], uint8_t 
 /* Receives decoded content in order. Return 0, or negative to stop. */
 typedef int (*eris_write_fn)(void *ctx, const uint8_t *data, size_t len);
 
+/* An eris_write_fn that writes everything to the file descriptor *(int *)ctx
+ * (retrying short writes and EINTR); -1 when a write fails (errno set). */
+int eris_write_fd(void *ctx, const uint8_t *data, size_t len);
+
 /* Decodes the whole content of `cap`, streaming it to `write` in order. Uses
  * O(level × block size) memory. Every block is length-, hash- and structure-
  * checked before any of its content is written; on error some earlier content
