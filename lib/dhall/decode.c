@@ -17,10 +17,13 @@
  *   - tag 55799 (self-describe) before any item, ignored;
  *   - every expression label 0-34 of the standard with its exact arities;
  *     12, 13, 17 and 20-23 (obsolete or unused) are errors;
- *   - map keys must be distinct. The standard leaves duplicate *record and
- *     union* fields to the type checker, but the tree's invariant is one field
- *     per label (the parser folds duplicate literal fields into `∧`), so a map
- *     that repeats a key is refused here (one check: map_dups_ok);
+ *   - the keys of a record *literal* must be distinct (the parser folds
+ *     duplicate literal fields into `∧`, so no encoding of a parsed
+ *     expression repeats one; map_dups_ok refuses it). Record and union
+ *     *types* may repeat a key: the standard makes `{ x : T, x : U }` and
+ *     `< y | y >` type errors, not syntax errors, so the parser keeps them,
+ *     their encoding repeats the key, and decoding that gives back the same
+ *     tree for the type checker to reject;
  *   - text strings must be valid UTF-8.
  *
  * Tree shapes produced (dhall.h is the contract): [0, f, a…] with f itself
@@ -396,8 +399,10 @@ static int map_dups_ok(struct dec *d, const struct dhall_str *l, size_t n, int *
 }
 
 /* { "k" = e | null, … } into labels/items of e (items NULL where null,
- * which only unions allow). */
-static int rd_map(struct dec *d, unsigned depth, int allow_null, struct dhall_expr *e)
+ * which only unions allow). A repeated key is refused unless allow_dups
+ * (record and union *types*: see the design comment). */
+static int rd_map(struct dec *d, unsigned depth, int allow_null, int allow_dups,
+		  struct dhall_expr *e)
 {
 	struct head h;
 	int rc = rd_head(d, &h);
@@ -421,6 +426,8 @@ static int rd_map(struct dec *d, unsigned depth, int allow_null, struct dhall_ex
 		if (rc)
 			return rc;
 	}
+	if (allow_dups)
+		return 0;
 	int ok = 0;
 	rc = map_dups_ok(d, e->labels, n, &ok);
 	if (rc)
@@ -748,7 +755,7 @@ static int decode_labelled(struct dec *d, unsigned depth, size_t off, uint64_t l
 	case 8: /* record type, record literal */
 		ARITY(n == 2, "a record is [7|8, {fields}]");
 		NEW(label == 7 ? DHALL_RECORD_TYPE : DHALL_RECORD);
-		if ((rc = rd_map(d, depth, 0, e)))
+		if ((rc = rd_map(d, depth, 0, label == 7, e)))
 			return rc;
 		break;
 	case 9: /* field access */
@@ -792,7 +799,7 @@ static int decode_labelled(struct dec *d, unsigned depth, size_t off, uint64_t l
 	case 11: /* union type */
 		ARITY(n == 2, "a union is [11, {alternatives}]");
 		NEW(DHALL_UNION);
-		if ((rc = rd_map(d, depth, 1, e)))
+		if ((rc = rd_map(d, depth, 1, 1, e)))
 			return rc;
 		break;
 	case 14:

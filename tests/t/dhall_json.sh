@@ -57,6 +57,15 @@ is "$("$D" decode --file r.cbor --json --compact)" '{"a":1,"b":true}' "decode --
 printf '\x83\x03\x00\x00' | "$D" decode 2> err; is $? 1 "decoding a malformed operator: exit 1"
 grep -q 'operator' err; ok $? "and says why: $(cat err)"
 printf '\x82\x0f' | "$D" decode 2> /dev/null; is $? 1 "truncated CBOR: exit 1"
+# Duplicate fields of record and union *types* are type errors, not syntax
+# errors: they encode (repeating the key) and decode back to the same tree,
+# which the type checker then refuses. A record *literal* never repeats one.
+for t in '< x : T | y | y >' '{ x : T, x : U }'; do
+	printf '%s' "$t" | "$D" encode > dup.cbor
+	is "$("$D" decode --file dup.cbor)" "$t" "a type with a duplicate field round-trips: $t"
+done
+printf '\x82\x08\xa2\x61\x61\xf5\x61\x61\xf4' | "$D" decode 2> err; is $? 1 "a record literal repeating a key: exit 1"
+grep -q 'repeats a key' err; ok $? "and says so: $(cat err)"
 
 # dhall format
 is "$(printf '\\(x : Bool) -> x && (True || x)' | "$D" format)" 'λ(x : Bool) → x && (True || x)' \

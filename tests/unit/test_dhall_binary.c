@@ -217,7 +217,9 @@ static void hand_made(void)
 	check_hex("8261 78 00 00", want, "a trailing byte");
 	check_hex("9f 0f 01 ff", want, "an indefinite-length array");
 	check_hex("820f 1bffffffffffffffff", "18446744073709551615", "the largest uint");
-	check_hex("82 07 a2 6161 00 6161 01", want, "a repeated map key");
+	check_hex("82 08 a2 6161 00 6161 01", want, "a record literal repeating a key");
+	check_hex("82 07 a2 6161 00 6161 01", "{ a : _, a : _@1 }",
+		  "a record type repeating a key (a type error, not a binary one)");
 	check_hex("82 6278ff 00", want, "a variable name that is not UTF-8");
 	check_hex("9b ffffffffffffffff 00", want, "an array claiming 2^64 elements");
 	check_hex("82 12 7b ffffffffffffffff", want, "text claiming 2^64 bytes");
