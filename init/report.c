@@ -30,6 +30,8 @@
  */
 #include "init.h"
 
+#include "cbor/cbor_head.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -156,18 +158,8 @@ static void cb_put(struct cbuf *b, const void *d, size_t len)
 
 static void cb_head(struct cbuf *b, unsigned major, uint64_t v)
 {
-	uint8_t h[9];
-	size_t len = 1;
-	if (v < 24) {
-		h[0] = (uint8_t)(major << 5 | v);
-	} else {
-		int bytes = v <= 0xff ? 1 : v <= 0xffff ? 2 : v <= 0xffffffffu ? 4 : 8;
-		h[0] = (uint8_t)(major << 5 | (bytes == 1 ? 24 : bytes == 2 ? 25 : bytes == 4 ? 26 : 27));
-		for (int i = 0; i < bytes; i++)
-			h[1 + i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
-		len += (size_t)bytes;
-	}
-	cb_put(b, h, len);
+	uint8_t h[CBOR_HEAD_MAX];
+	cb_put(b, h, cbor_head_put(h, major, v));
 }
 
 static void cb_value(struct cbuf *b, json_t *v)

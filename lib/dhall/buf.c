@@ -10,6 +10,8 @@
  */
 #include "dhall_int.h"
 
+#include "cbor/cbor_head.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,33 +104,9 @@ int dhall_buf_printf(struct dhall_buf *b, const char *fmt, ...)
 
 int dhall_cbor_head_slow(struct dhall_buf *b, unsigned major, uint64_t v)
 {
-	if (dhall_buf_reserve(b, 9))
+	if (dhall_buf_reserve(b, CBOR_HEAD_MAX))
 		return DHALL_ENOMEM;
-	uint8_t *p = b->data + b->len;
-	uint8_t m = (uint8_t)(major << 5);
-	if (v < 24) {
-		p[0] = m | (uint8_t)v;
-		b->len += 1;
-	} else if (v <= 0xff) {
-		p[0] = m | 24;
-		p[1] = (uint8_t)v;
-		b->len += 2;
-	} else if (v <= 0xffff) {
-		p[0] = m | 25;
-		p[1] = (uint8_t)(v >> 8);
-		p[2] = (uint8_t)v;
-		b->len += 3;
-	} else if (v <= 0xffffffffu) {
-		p[0] = m | 26;
-		for (int i = 0; i < 4; i++)
-			p[1 + i] = (uint8_t)(v >> (24 - 8 * i));
-		b->len += 5;
-	} else {
-		p[0] = m | 27;
-		for (int i = 0; i < 8; i++)
-			p[1 + i] = (uint8_t)(v >> (56 - 8 * i));
-		b->len += 9;
-	}
+	b->len += cbor_head_put(b->data + b->len, major, v);
 	return 0;
 }
 

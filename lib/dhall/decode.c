@@ -41,6 +41,7 @@
  * allocated, so a hostile length costs nothing.
  */
 #include "print_int.h"
+#include "cbor/cbor_head.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,30 +101,19 @@ static int rd_head(struct dec *d, struct head *h)
 {
 	for (;;) {
 		h->off = off_of(d);
-		if (d->p >= d->end)
+		struct cbor_head c;
+		int n = cbor_head_get(d->p, (size_t)(d->end - d->p), &c);
+		if (n == CBOR_HEAD_TRUNCATED)
 			return fail(d, DHALL_EBINARY, h->off, "unexpected end of input");
-		uint8_t ib = *d->p++;
-		h->major = ib >> 5;
-		h->ai = ib & 31;
-		unsigned n;
-		if (h->ai < 24) {
-			h->val = h->ai;
-			n = 0;
-		} else if (h->ai <= 27) {
-			n = 1u << (h->ai - 24);
-		} else if (h->ai == 31) {
+		if (n < 0)
+			return fail(d, DHALL_EBINARY, h->off, "malformed CBOR head 0x%02x", *d->p);
+		if (c.indefinite)
 			return fail(d, DHALL_EBINARY, h->off,
 				    "indefinite-length CBOR items are not allowed");
-		} else {
-			return fail(d, DHALL_EBINARY, h->off, "malformed CBOR head 0x%02x", ib);
-		}
-		if (n) {
-			if ((size_t)(d->end - d->p) < n)
-				return fail(d, DHALL_EBINARY, h->off, "unexpected end of input");
-			h->val = 0;
-			for (unsigned i = 0; i < n; i++)
-				h->val = h->val << 8 | *d->p++;
-		}
+		d->p += n;
+		h->major = (uint8_t)c.major;
+		h->ai = (uint8_t)c.ai;
+		h->val = c.arg;
 		if (h->major == CBOR_TAG && h->val == 55799)
 			continue;
 		return 0;

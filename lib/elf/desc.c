@@ -34,6 +34,8 @@
  */
 #include "elf_int.h"
 
+#include "cbor/cbor_head.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,18 +100,8 @@ static void o_put(struct obuf *o, const void *d, size_t len)
 /* A head of major type mt with argument v, in its shortest form. */
 static void o_head(struct obuf *o, unsigned mt, uint64_t v)
 {
-	uint8_t h[9];
-	size_t n = 1;
-	if (v < 24) {
-		h[0] = (uint8_t)(mt << 5 | v);
-	} else {
-		unsigned bytes = v <= 0xff ? 1 : v <= 0xffff ? 2 : v <= 0xffffffffu ? 4 : 8;
-		h[0] = (uint8_t)(mt << 5 | (bytes == 1 ? 24u : bytes == 2 ? 25u : bytes == 4 ? 26u : 27u));
-		for (unsigned i = 0; i < bytes; i++)
-			h[1 + i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
-		n += bytes;
-	}
-	o_put(o, h, n);
+	uint8_t h[CBOR_HEAD_MAX];
+	o_put(o, h, cbor_head_put(h, mt, v));
 }
 
 static void o_text(struct obuf *o, const char *t)
@@ -182,35 +174,19 @@ static int shape_ok(const uint8_t *data, size_t len)
 	need[0] = 1;
 	for (;;) {
 		uint64_t arg;
-		unsigned mt, ai, extra;
+		unsigned mt;
 		while (d >= 0 && need[d] == 0)
 			d--;
 		if (d < 0)
 			break;
 		need[d]--;
-		if (pos >= len)
-			return 0;
-		mt = data[pos] >> 5;
-		ai = data[pos] & 31;
-		pos++;
-		if (ai < 24) {
-			arg = ai;
-			extra = 0;
-		} else if (ai <= 27) {
-			extra = 1u << (ai - 24);
-			if (len - pos < extra)
-				return 0;
-			arg = 0;
-			for (unsigned i = 0; i < extra; i++)
-				arg = arg << 8 | data[pos + i];
-			pos += extra;
-			/* shortest form only */
-			if ((extra == 1 && arg < 24) || (extra == 2 && arg <= 0xff) ||
-			    (extra == 4 && arg <= 0xffff) || (extra == 8 && arg <= 0xffffffffu))
-				return 0;
-		} else {
-			return 0; /* reserved or indefinite */
-		}
+		struct cbor_head h;
+		int hn = cbor_head_get(data + pos, len - pos, &h);
+		if (hn < 0 || h.indefinite || !h.shortest)
+			return 0; /* truncated, reserved, indefinite or not shortest */
+		pos += (size_t)hn;
+		mt = h.major;
+		arg = h.arg;
 		switch (mt) {
 		case 2:
 		case 3:
@@ -244,17 +220,11 @@ struct cur {
 /* The next head: major type and argument. */
 static unsigned c_head(struct cur *c, uint64_t *arg)
 {
-	unsigned mt = c->p[c->pos] >> 5, ai = c->p[c->pos] & 31;
-	c->pos++;
-	*arg = ai;
-	if (ai >= 24) {
-		unsigned extra = 1u << (ai - 24);
-		*arg = 0;
-		for (unsigned i = 0; i < extra; i++)
-			*arg = *arg << 8 | c->p[c->pos + i];
-		c->pos += extra;
-	}
-	return mt;
+	struct cbor_head h = {0};
+	int n = cbor_head_get(c->p + c->pos, c->len - c->pos, &h);
+	c->pos += n > 0 ? (size_t)n : 1; /* the input was checked whole before */
+	*arg = h.arg;
+	return h.major;
 }
 
 /* The next item as a text string without NUL, malloc'ed; NULL when it is

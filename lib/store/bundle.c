@@ -58,6 +58,7 @@
 #include "bundle.h"
 #include "store_int.h"
 
+#include "cbor/cbor_head.h"
 #include "eris/eris_int.h"
 
 #include <errno.h>
@@ -324,41 +325,24 @@ static int truncated(struct rd *r, size_t at, const char *what)
  * and indefinite length where CBOR has none (integers, tags). */
 static int rd_head(struct rd *r, struct head *h, const char *what)
 {
-	uint8_t ib;
-	int ai, n;
+	struct cbor_head c;
+	int n;
 
 	h->at = r->off;
 	h->indefinite = 0;
 	h->arg = 0;
-	if (r->off >= r->len)
+	n = cbor_head_get(r->p + r->off, r->len - r->off, &c);
+	if (n == CBOR_HEAD_TRUNCATED)
 		return truncated(r, r->off, what);
-	ib = r->p[r->off];
-	h->major = ib >> 5;
-	ai = ib & 31;
-	if (ai < 24) {
-		h->arg = (uint64_t)ai;
-		r->off++;
-		return 0;
-	}
-	if (ai == AI_INDEFINITE) {
-		if (h->major == MAJOR_UINT || h->major == MAJOR_NINT || h->major == MAJOR_TAG)
-			return eris_error_set(r->err, BUNDLE_E_FORMAT,
-					      "offset %zu: malformed cbor (byte 0x%02x) in %s",
-					      h->at, ib, what);
-		h->indefinite = 1;
-		r->off++;
-		return 0;
-	}
-	if (ai > 27)
+	h->major = (int)c.major;
+	if (n < 0 || (c.indefinite && (c.major == MAJOR_UINT || c.major == MAJOR_NINT ||
+				       c.major == MAJOR_TAG)))
 		return eris_error_set(r->err, BUNDLE_E_FORMAT,
-				      "offset %zu: malformed cbor (reserved byte 0x%02x) in %s",
-				      h->at, ib, what);
-	n = 1 << (ai - 24);
-	if ((size_t)n > r->len - r->off - 1)
-		return truncated(r, h->at, what);
-	for (int i = 0; i < n; i++)
-		h->arg = h->arg << 8 | r->p[r->off + 1 + (size_t)i];
-	r->off += 1 + (size_t)n;
+				      "offset %zu: malformed cbor (%sbyte 0x%02x) in %s", h->at,
+				      n < 0 ? "reserved " : "", r->p[r->off], what);
+	h->indefinite = c.indefinite;
+	h->arg = c.arg;
+	r->off += (size_t)n;
 	return 0;
 }
 
@@ -939,21 +923,8 @@ static int out_bytes(struct out *o, const void *p, size_t len)
 /* A head in its shortest form. */
 static int out_head(struct out *o, int major, uint64_t arg)
 {
-	uint8_t h[9];
-	size_t n;
-
-	if (arg < 24) {
-		h[0] = (uint8_t)(major << 5 | (int)arg);
-		n = 1;
-	} else {
-		int ai = arg <= 0xFF ? 24 : arg <= 0xFFFF ? 25 : arg <= 0xFFFFFFFFu ? 26 : 27;
-		int k = 1 << (ai - 24);
-		h[0] = (uint8_t)(major << 5 | ai);
-		for (int i = 0; i < k; i++)
-			h[1 + i] = (uint8_t)(arg >> (8 * (k - 1 - i)));
-		n = 1 + (size_t)k;
-	}
-	return out_bytes(o, h, n);
+	uint8_t h[CBOR_HEAD_MAX];
+	return out_bytes(o, h, cbor_head_put(h, (unsigned)major, arg));
 }
 
 static int export_visit(void *ctx, const uint8_t *ref, const uint8_t *block, size_t len)

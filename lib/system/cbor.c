@@ -15,6 +15,7 @@
  * refused before anything is allocated.
  */
 #include "sys_int.h"
+#include "cbor/cbor_head.h"
 #include "dhall/dhall_int.h"
 
 #include <stdlib.h>
@@ -302,27 +303,17 @@ static int rd_fail(struct rd *r, const char *what)
 /* A head: major type and argument (shortest form required). */
 static int rd_head(struct rd *r, unsigned *major, uint64_t *arg)
 {
-	if (r->at >= r->len)
+	struct cbor_head h;
+	int n = cbor_head_get(r->p + r->at, r->len - r->at, &h);
+	if (n == CBOR_HEAD_TRUNCATED)
 		return rd_fail(r, "truncated");
-	uint8_t ib = r->p[r->at++];
-	*major = ib >> 5;
-	unsigned ai = ib & 31;
-	if (ai < 24) {
-		*arg = ai;
-		return 0;
-	}
-	if (ai > 27)
+	if (n < 0 || h.indefinite)
 		return rd_fail(r, "indefinite length or reserved value");
-	size_t n = (size_t)1 << (ai - 24);
-	if (r->len - r->at < n)
-		return rd_fail(r, "truncated");
-	uint64_t v = 0;
-	for (size_t i = 0; i < n; i++)
-		v = v << 8 | r->p[r->at++];
-	uint64_t min = ai == 24 ? 24 : ai == 25 ? 0x100 : ai == 26 ? 0x10000 : 0x100000000ull;
-	if (v < min)
+	if (!h.shortest)
 		return rd_fail(r, "a number not in its shortest form");
-	*arg = v;
+	r->at += (size_t)n;
+	*major = h.major;
+	*arg = h.arg;
 	return 0;
 }
 
