@@ -17,6 +17,9 @@
  *      same encoding (idempotence), and it has the same type (subject
  *      reduction, checked by judgmental equivalence).
  *   3. The semantic hash of the expression and of its normal form agree.
+ *   4. JSON straight from the values (dhall_eval_to_json, which streams a
+ *      list result element by element) equals the JSON of the normal form
+ *      (dhall_to_json), and each refuses what the other refuses.
  *
  * Seeds: fuzz/corpus/fuzz_dhall_eval/ (ours) plus the directories listed
  * in fuzz/corpus/fuzz_dhall_eval.shared (the standard's normalization and
@@ -46,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dhall_err err;
 	struct dhall_ctx ctx;
 	struct dhall_expr *e, *t, *nf, *nf2, *t2;
-	struct dhall_buf a = {0}, b = {0};
+	struct dhall_buf a = {0}, b = {0}, j1 = {0}, j2 = {0};
 	char h1[72], h2[72];
 	int rc, eq;
 
@@ -80,6 +83,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort(); /* normalization is idempotent */
 	} else if (!ok_code(rc) || rc == DHALL_ETYPE)
 		abort();
+	/* 4: JSON from values = JSON of the normal form */
+	{
+		int r1 = dhall_to_json(nf, 0, &j1, &err);
+		int r2 = dhall_eval_to_json(&ctx, e, 0, &j2, &err);
+		if (r2 != DHALL_ELIMIT && r2 != DHALL_ENOMEM && r1 != DHALL_ENOMEM) {
+			if (r1 != r2)
+				abort();
+			if (r1 == 0 && (j1.len != j2.len || memcmp(j1.data, j2.data, j1.len) != 0))
+				abort();
+		}
+	}
 	rc = dhall_typeof(&ctx, &arena, nf, &t2, &err);
 	if (rc == 0) {
 		if (dhall_equivalent(t, t2, &eq, &err) == 0 && !eq)
@@ -92,6 +106,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 out:
 	dhall_buf_free(&a);
 	dhall_buf_free(&b);
+	dhall_buf_free(&j1);
+	dhall_buf_free(&j2);
 	dhall_arena_free(&arena);
 	return 0;
 }
