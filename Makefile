@@ -100,6 +100,11 @@ $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 # (lib/dhall/remote.c) and use no other library but libsodium: linked
 # --as-needed and without -lcurl, a run maps nothing else (start-up RSS).
 $(B)/bin/dhall $(B)/bin/dhall-to-json: LIBS := -Wl,--as-needed $(filter-out -lcurl,$(LIBS))
+# The sigil binary: libfuse3 serves sigil exec's lazy /rom (lib/romfs; only
+# this binary links it — sigil-init is static, and Debian has no
+# libfuse3.a); libcurl and libxml2 are not linked but loaded on first use
+# (cli/sigil/lazylib.c), so that `sigil exec` starts like a small program.
+$(B)/bin/sigil: LIBS := -Wl,--as-needed $(filter-out -lcurl -lxml2,$(LIBS)) -lfuse3 -ldl
 
 $(B)/bin/sigil-init: $(INIT_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
