@@ -469,7 +469,12 @@ static struct dv *empty_list(struct ev *ev, struct dv *elem)
  * is the list of E for each element (for x = each item; E once for
  * Natural/fold) followed by nil's items: built directly, without a
  * closure, an environment entry and an intermediate list per element.
- * Every element still counts one step. */
+ * Every element still counts one step. Each element is evaluated in a
+ * region of the scratch arena (eval_int.h), given back when the element's
+ * value is older than it (E picks a part of x); over List/indexed (eval.c
+ * spots `List/fold T (List/indexed A ys) …`) the { index, value } records
+ * are made one per element inside that region, not as a list first. The
+ * JSON renderer streams such folds the same way (json.c). */
 
 /* E when body is `[E] # as` (as: the variable `name` bound just outside,
  * index 0) and E does not mention `as`; else NULL. */
@@ -501,31 +506,89 @@ static int fused_list(struct ev *ev, size_t n, const struct dv *nil, struct dv *
 	return 0;
 }
 
+const struct dhall_expr *ev_fold_elem(const struct dv *f, const struct dv *nil)
+{
+	if (nil->kind != DHALL_LIST || f->kind != DHALL_LAMBDA || f->a || !f->src ||
+	    f->src->b->kind != DHALL_LAMBDA)
+		return NULL;
+	return cons_elem(f->src->b->b, f->src->b->label);
+}
+
+int ev_fold_item(struct ev *ev, const struct dv *f, const struct dhall_expr *elem, struct dv *x,
+		 struct dv **out)
+{
+	struct denv *env = ev_bind(ev, f->env, f->label, x);
+	int rc;
+	if ((rc = ev_tick(ev)))
+		return rc;
+	if (!env)
+		return ev_nomem(ev);
+	return ev_eval(ev, env, elem, out);
+}
+
 /* List/fold over the list value l with f = λ(x) → λ(as) → [E] # as and a
- * list nil: *out = the result, or NULL when f is not of that shape. */
+ * list nil: *out = the result, or NULL when f is not of that shape. Each
+ * element is evaluated in a region (eval_int.h) when the evaluator has no
+ * lazy bindings: when E's value is older than the region (E selects a
+ * field of x, as Prelude's List/generate does), the environment entry and
+ * everything else made for it are given back at once. */
 static int fold_map(struct ev *ev, const struct dv *l, const struct dv *f, const struct dv *nil,
 		    struct dv **out)
 {
-	const struct dhall_expr *inner, *elem;
+	const struct dhall_expr *elem;
 	struct dv *o;
 	int rc;
 	*out = NULL;
-	if (nil->kind != DHALL_LIST || f->kind != DHALL_LAMBDA || f->a || !f->src ||
-	    f->src->b->kind != DHALL_LAMBDA)
-		return 0;
-	inner = f->src->b;
-	if (!(elem = cons_elem(inner->b, inner->label)) || l->n == 0)
+	if (!(elem = ev_fold_elem(f, nil)) || l->n == 0)
 		return 0;
 	if ((rc = fused_list(ev, l->n, nil, &o)))
 		return rc;
 	for (size_t i = 0; i < l->n; i++) {
-		struct denv *env = ev_bind(ev, f->env, f->label, l->items[i]);
-		if ((rc = ev_tick(ev)))
+		struct ev_region r;
+		ev_region_begin(ev, &r);
+		if ((rc = ev_fold_item(ev, f, elem, l->items[i], &o->items[i])))
 			return rc;
-		if (!env)
+		if (!ev->lazy && !dhall_arena_since(ev->arena, &r.mark, o->items[i]))
+			ev_region_end(ev, &r);
+	}
+	*out = o;
+	return 0;
+}
+
+int ev_fold_indexed(struct ev *ev, struct dv *ys, struct dv *f, struct dv *nil, struct dv **out)
+{
+	static const char idx[] = "index", val[] = "value";
+	const struct dhall_expr *elem;
+	struct dhall_str *labels;
+	struct dv *o;
+	int rc;
+	*out = NULL;
+	if (ys->kind != DHALL_LIST || ys->n == 0 || !(elem = ev_fold_elem(f, nil)))
+		return 0;
+	if ((rc = ev_tick(ev))) /* List/indexed's reduction */
+		return rc;
+	if ((rc = fused_list(ev, ys->n, nil, &o)))
+		return rc;
+	if (!(labels = ev_alloc(ev, 2 * sizeof *labels))) /* shared by the records */
+		return ev_nomem(ev);
+	labels[0] = (struct dhall_str){idx, 5};
+	labels[1] = (struct dhall_str){val, 5};
+	for (size_t i = 0; i < ys->n; i++) {
+		struct ev_region r;
+		struct dv *n = ev_nat(ev, i), *x; /* before the region: E may keep it */
+		if (!n)
 			return ev_nomem(ev);
-		if ((rc = ev_eval(ev, env, elem, &o->items[i])))
+		ev_region_begin(ev, &r);
+		if (!(x = ev_new(ev, DHALL_RECORD)) || !(x->items = ev_alloc(ev, 2 * sizeof *x->items)))
+			return ev_nomem(ev);
+		x->n = 2;
+		x->labels = labels;
+		x->items[0] = n;
+		x->items[1] = ys->items[i];
+		if ((rc = ev_fold_item(ev, f, elem, x, &o->items[i])))
 			return rc;
+		if (!ev->lazy && !dhall_arena_since(ev->arena, &r.mark, o->items[i]))
+			ev_region_end(ev, &r);
 	}
 	*out = o;
 	return 0;

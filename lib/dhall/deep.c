@@ -12,8 +12,11 @@
  *
  * The hot entry points (parse, encode) first try on the caller's own stack
  * with a budget (dhall_run_guarded) and move to the big thread only when
- * the input turns out to be deeper than the budget allows. A call made on
- * a big thread that still has half its stack runs right there.
+ * the input turns out to be deeper than the budget allows; the bounds of
+ * a thread's stack are looked up once per thread (they cost system calls,
+ * which parsing many small files would otherwise pay on every call). A
+ * call made on a big thread that still has half its stack runs right
+ * there.
  */
 #include "dhall_int.h"
 
@@ -56,28 +59,37 @@ static void *deep_main(void *p)
 extern void *__libc_stack_end;
 #define GUARD_MAX ((uintptr_t)64 * 1024 * 1024)
 
-static uintptr_t stack_left(uintptr_t here)
+/* This thread's lowest stack address as stack_left found it (0: not yet).
+ * A thread's stack does not move, so it is looked up once per thread:
+ * the look-up costs system calls, and parse and encode of many small
+ * files (the Prelude) would otherwise pay them on every call. */
+static _Thread_local uintptr_t stack_low;
+
+static uintptr_t stack_low_lookup(void)
 {
-	uintptr_t low = 0;
 	if (getpid() == gettid()) {
 		struct rlimit rl;
 		if (getrlimit(RLIMIT_STACK, &rl) != 0)
 			return 0;
 		uintptr_t size = rl.rlim_cur == RLIM_INFINITY ? (uintptr_t)8 << 20 : rl.rlim_cur;
 		uintptr_t top = (uintptr_t)__libc_stack_end;
-		low = top > size ? top - size : 0;
-	} else {
-		pthread_attr_t a;
-		void *addr;
-		size_t size;
-		if (pthread_getattr_np(pthread_self(), &a) != 0)
-			return 0;
-		int rc = pthread_attr_getstack(&a, &addr, &size);
-		pthread_attr_destroy(&a);
-		if (rc)
-			return 0;
-		low = (uintptr_t)addr;
+		return top > size ? top - size : 1;
 	}
+	pthread_attr_t a;
+	void *addr;
+	size_t size;
+	if (pthread_getattr_np(pthread_self(), &a) != 0)
+		return 0;
+	int rc = pthread_attr_getstack(&a, &addr, &size);
+	pthread_attr_destroy(&a);
+	return rc ? 0 : (uintptr_t)addr;
+}
+
+static uintptr_t stack_left(uintptr_t here)
+{
+	uintptr_t low = stack_low;
+	if (!low && !(low = stack_low = stack_low_lookup()))
+		return 0;
 	if (here <= low + 2 * GUARD_MARGIN)
 		return 0;
 	uintptr_t left = here - low - GUARD_MARGIN;

@@ -26,6 +26,9 @@
 struct dhall_arena {
 	struct dhall_chunk *head; /* newest chunk */
 	size_t used;              /* bytes handed out, over all chunks */
+	/* a chunk given back by a release to a mark, kept for the next chunk
+	 * the arena needs (arena.c); NULL: none */
+	struct dhall_chunk *spare;
 };
 
 void dhall_arena_init(struct dhall_arena *a);

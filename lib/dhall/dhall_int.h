@@ -28,6 +28,26 @@ struct dhall_chunk {
  * and unmap its memory each time. */
 void dhall_arena_reset(struct dhall_arena *a);
 
+/* A position in an arena to go back to: everything allocated after it is
+ * released at once (scoped scratch memory: the evaluator's regions). */
+struct dhall_arena_mark {
+	struct dhall_chunk *chunk; /* the newest chunk then (NULL: none) */
+	size_t used;               /* its bytes in use then */
+	size_t total;              /* the arena's `used` then */
+};
+static inline struct dhall_arena_mark dhall_arena_mark(const struct dhall_arena *a)
+{
+	struct dhall_arena_mark m = {a->head, a->head ? a->head->used : 0, a->used};
+	return m;
+}
+/* Gives back everything allocated since m (marks are released in the
+ * reverse order they were taken, with no dhall_arena_reset between): the
+ * chunks made since are freed but for one, kept as the arena's spare. */
+void dhall_arena_release(struct dhall_arena *a, const struct dhall_arena_mark *m);
+/* Whether p points into memory allocated since m (not yet released). */
+int dhall_arena_since(const struct dhall_arena *a, const struct dhall_arena_mark *m,
+		      const void *p);
+
 /* Like dhall_arena_alloc, but the memory is not zeroed (for copies); the
  * bump itself is inline, a new chunk is arena.c's business. */
 void *dhall_arena_alloc_slow(struct dhall_arena *a, size_t size);

@@ -28,7 +28,16 @@
  * struct dv's src); `[x] # r` puts x into r's list buffer without a
  * one-element list (eval_cons), and so does applying List/build's cons
  * (EV_CONS marks); `Natural/show n` in an interpolation is spelled
- * straight into the text (eval_text).
+ * straight into the text (eval_text); `List/fold T (List/indexed A ys) …`
+ * with a fusable function makes each { index, value } record only for its
+ * element (eval_fold_indexed).
+ *
+ * Regions (ev_region_end; eval_int.h says why they are sound): scoped
+ * evaluation whose values are garbage at its end gives its scratch memory
+ * back at once, and drops the cache entries (literals, sorted labels,
+ * builtins, booleans) made inside. Fold fusion evaluates each element in
+ * one (builtins.c), the JSON renderer each element of a streamed list
+ * (json.c), an interning quote each subtree (quote.c).
  *
  * Variables: an environment entry per binder; `x@n` skips n entries named
  * x. A variable past the end of the environment is free in the whole
@@ -68,6 +77,40 @@ struct dv *ev_new(struct ev *ev, enum dhall_kind kind)
 	return v;
 }
 
+/* Whether p was allocated in region r (not yet ended): a range test when
+ * the region has not left the chunk it began in (the common case), else
+ * the arena's walk over its chunks. */
+static int in_region(const struct ev *ev, const struct ev_region *r, const void *p)
+{
+	const struct dhall_chunk *c = ev->arena->head;
+	const unsigned char *q = p;
+	if (c == r->mark.chunk)
+		return c && q >= c->data + r->mark.used && q < c->data + c->used;
+	return dhall_arena_since(ev->arena, &r->mark, p);
+}
+
+void ev_region_end(struct ev *ev, struct ev_region *r)
+{
+	if (ev->cache_gen != r->cache_gen) { /* drop what points inside */
+		for (size_t i = 0; i < sizeof ev->lits / sizeof ev->lits[0]; i++)
+			if (ev->lits[i].e && (in_region(ev, r, ev->lits[i].e) ||
+					      in_region(ev, r, ev->lits[i].v)))
+				ev->lits[i].e = NULL;
+		for (size_t i = 0; i < sizeof ev->sorted / sizeof ev->sorted[0]; i++)
+			if (ev->sorted[i].e && (in_region(ev, r, ev->sorted[i].e) ||
+						in_region(ev, r, ev->sorted[i].labels) ||
+						in_region(ev, r, ev->sorted[i].ix)))
+				ev->sorted[i].e = NULL;
+		for (size_t i = 0; i < DHALL_B_COUNT; i++)
+			if (ev->builtin[i] && in_region(ev, r, ev->builtin[i]))
+				ev->builtin[i] = NULL;
+		for (size_t i = 0; i < 2; i++)
+			if (ev->bools[i] && in_region(ev, r, ev->bools[i]))
+				ev->bools[i] = NULL;
+	}
+	dhall_arena_release(ev->arena, &r->mark);
+}
+
 int ev_tick(struct ev *ev)
 {
 	if (++ev->steps > ev->max_steps)
@@ -94,6 +137,7 @@ struct denv *ev_bind_lazy(struct ev *ev, struct denv *env, struct dhall_str name
 			  const struct dhall_expr *e, struct denv *e_env)
 {
 	struct denv *n = ev_alloc(ev, sizeof *n);
+	ev->lazy = 1;
 	if (n) {
 		n->name = name;
 		n->next = env;
@@ -110,8 +154,10 @@ struct dv *ev_builtin(struct ev *ev, unsigned b)
 		return v;
 	if ((v = ev_new(ev, DHALL_BUILTIN))) {
 		v->op = (uint8_t)b;
-		if (b < DHALL_B_COUNT)
+		if (b < DHALL_B_COUNT) {
 			ev->builtin[b] = v;
+			ev->cache_gen++;
+		}
 	}
 	return v;
 }
@@ -132,6 +178,7 @@ struct dv *ev_bool(struct ev *ev, int b)
 	if (!v && (v = ev_new(ev, DHALL_BOOL))) {
 		v->op = b != 0;
 		ev->bools[b != 0] = v;
+		ev->cache_gen++;
 	}
 	return v;
 }
@@ -768,6 +815,41 @@ static int eval_cons(struct ev *ev, struct denv *env, const struct dhall_expr *e
 	return ev_op(ev, DHALL_OP_LIST_APPEND, l, r, out);
 }
 
+static int is_builtin_expr(const struct dhall_expr *e, unsigned b)
+{
+	return e->kind == DHALL_BUILTIN && e->op == b;
+}
+
+/* `List/fold T (List/indexed A ys) R f nil` (Prelude's List/generate and
+ * friends): the arguments are evaluated in order, but the indexed list
+ * is made only when the fold cannot be fused (ev_fold_indexed): fused,
+ * its records exist one at a time. */
+__attribute__((noinline)) static int eval_fold_indexed(struct ev *ev, struct denv *env,
+						       const struct dhall_expr *e, struct dv **out)
+{
+	const struct dhall_expr *ix = e->items[1];
+	struct dv *t, *a, *ys, *r, *f, *nil, *v;
+	int rc;
+	if ((rc = ev_eval(ev, env, e->items[0], &t)) || (rc = ev_eval(ev, env, ix->items[0], &a)) ||
+	    (rc = ev_eval(ev, env, ix->items[1], &ys)) || (rc = ev_eval(ev, env, e->items[2], &r)) ||
+	    (rc = ev_eval(ev, env, e->items[3], &f)) || (rc = ev_eval(ev, env, e->items[4], &nil)))
+		return rc;
+	if ((rc = ev_fold_indexed(ev, ys, f, nil, out)) || *out)
+		return rc;
+	struct dv *args[5] = {t, NULL, r, f, nil};
+	if (!(v = ev_builtin(ev, DHALL_B_LIST_INDEXED)))
+		return ev_nomem(ev);
+	if ((rc = ev_apply(ev, v, a, &v)) || (rc = ev_apply(ev, v, ys, &args[1])))
+		return rc;
+	if (!(v = ev_builtin(ev, DHALL_B_LIST_FOLD)))
+		return ev_nomem(ev);
+	for (size_t i = 0; i < 5; i++)
+		if ((rc = ev_apply(ev, v, args[i], &v)))
+			return rc;
+	*out = v;
+	return 0;
+}
+
 static int lookup(struct ev *ev, struct denv *env, const struct dhall_expr *e, struct dv **out)
 {
 	uint64_t n = e->index;
@@ -852,6 +934,7 @@ __attribute__((noinline)) static int eval_fields(struct ev *ev, struct denv *env
 		if (!ix)
 			return ev_nomem(ev);
 		*memo = (struct ev_sorted){e, o->labels, ix};
+		ev->cache_gen++;
 	}
 	for (size_t i = 0; i < n && !rc; i++) {
 		o->items[i] = NULL;
@@ -933,6 +1016,7 @@ static int literal(struct ev *ev, const struct dhall_expr *e, struct dv **out)
 		return ev_nomem(ev);
 	}
 	*memo = (struct ev_lit){e, v};
+	ev->cache_gen++;
 	*out = v;
 	return 0;
 }
@@ -983,6 +1067,10 @@ again:
 		}
 		break;
 	case DHALL_APP:
+		if (e->n == 5 && is_builtin_expr(e->a, DHALL_B_LIST_FOLD) &&
+		    e->items[1]->kind == DHALL_APP && e->items[1]->n == 2 &&
+		    is_builtin_expr(e->items[1]->a, DHALL_B_LIST_INDEXED))
+			return eval_fold_indexed(ev, env, e, out);
 		if ((rc = ev_eval(ev, env, e->a, &v)))
 			return rc;
 		for (size_t i = 0; i < e->n; i++) {

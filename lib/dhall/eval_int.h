@@ -24,7 +24,8 @@
  * interpolation that is itself a TEXT value, and no empty chunk between two
  * interpolations is merged away (chunks are just strings). Everything is
  * allocated from the evaluator's scratch arena; quote copies into the
- * caller's arena.
+ * caller's arena. Scoped work gives its scratch memory back early (struct
+ * ev_region, below).
  *
  * Limits (so that no input can run away with time or memory, e.g. under a
  * fuzzer): every evaluation step counts against ev->max_steps, the scratch
@@ -45,6 +46,7 @@
 #define DHALL_EV_DEFAULT_BYTES ((size_t)1 << 30)
 
 struct dv;
+struct ev_intern;
 
 /* An environment: a linked list of bindings, newest first. A binding is
  * either a value (val) or, made by ev_bind_lazy, a thunk: val is NULL
@@ -167,10 +169,36 @@ struct ev {
 		const struct dhall_expr *e;
 		struct dv *v;
 	} lits[64];
+	/* counts writes to the caches above (and builtin, bools), so that
+	 * ending a region without any skips looking for stale entries */
+	unsigned long cache_gen;
+	/* set by ev_bind_lazy: an environment entry may be written after it
+	 * is made, so regions (below) are not safe */
+	int lazy;
 	/* source of the tree being checked, for positions in type errors */
 	const char *name, *src;
 	size_t len;
 };
+
+/* A region of the scratch arena: scoped evaluation whose values are all
+ * garbage at its end (a list element once rendered, a subtree once
+ * quoted into another arena). ev_region_end releases the memory and drops
+ * the cache entries made inside. Sound because values older than the
+ * region never point into it: values are immutable once built; the
+ * exceptions are the caches (dropped), a list buffer's free slots (a
+ * value made inside may claim some; nobody older reads them: struct
+ * dvbuf) and lazy environment entries (ev_bind_lazy: the type checker's,
+ * which uses no regions). Regions nest, and end in reverse order. */
+struct ev_region {
+	struct dhall_arena_mark mark;
+	unsigned long cache_gen;
+};
+static inline void ev_region_begin(struct ev *ev, struct ev_region *r)
+{
+	r->mark = dhall_arena_mark(ev->arena);
+	r->cache_gen = ev->cache_gen;
+}
+void ev_region_end(struct ev *ev, struct ev_region *r);
 
 /* ---- eval.c */
 /* Allocation; NULL (with the error set) when out of memory or past the
@@ -213,6 +241,17 @@ unsigned ev_builtin_arity(unsigned b);
 /* Tries to reduce builtin b applied to args[0..n) (n == its arity).
  * *out = NULL when it is stuck (the caller builds the neutral). */
 int ev_builtin_reduce(struct ev *ev, unsigned b, struct dv **args, struct dv **out);
+/* The fold fusion of List/fold (builtins.c): E when f = λ(x) → λ(as) →
+ * [E] # as with E not mentioning `as` and nil is a list value, else NULL;
+ * ev_fold_item evaluates E with x bound (one step counted). */
+const struct dhall_expr *ev_fold_elem(const struct dv *f, const struct dv *nil);
+int ev_fold_item(struct ev *ev, const struct dv *f, const struct dhall_expr *elem, struct dv *x,
+		 struct dv **out);
+/* List/fold T (List/indexed A ys) R f nil with f of that shape: the
+ * fused list, each { index, value } record made only for its element (in
+ * the element's region); *out NULL (nothing done) when f or nil is not
+ * of that shape or ys is not a non-empty list value. */
+int ev_fold_indexed(struct ev *ev, struct dv *ys, struct dv *f, struct dv *nil, struct dv **out);
 /* Natural arithmetic (values of kind NATURAL). */
 int ev_num_add(struct ev *ev, const struct dhall_num *a, const struct dhall_num *b,
 	       struct dhall_num *out);
@@ -246,6 +285,27 @@ void ev_setup(struct ev *ev, struct dhall_arena *scratch, struct dhall_err *err,
 int ev_normalize_scratch(const struct dhall_ctx *ctx, struct dhall_arena *arena,
 			 struct dhall_arena *scratch, const struct dhall_expr *in,
 			 struct dhall_expr **out, struct dhall_err *err);
+/* The same, with the normal form hash-consed into intern's arena (which
+ * replaces `arena`): nodes equal to ones made before are shared. */
+int ev_normalize_interned(const struct dhall_ctx *ctx, struct ev_intern *intern,
+			  struct dhall_arena *scratch, const struct dhall_expr *in,
+			  struct dhall_expr **out, struct dhall_err *err);
+
+/* ---- intern.c: hash-consing of normal forms (see its design comment) */
+struct ev_intern {
+	struct dhall_arena *arena; /* where the shared nodes and strings live */
+	struct dhall_expr **nodes; /* open addressing; NULL: a free slot */
+	size_t ncap, nn;
+	struct dhall_str *strs; /* the same for strings; s NULL: free */
+	size_t scap, ns;
+};
+void ev_intern_init(struct ev_intern *t, struct dhall_arena *arena);
+/* Frees the tables (not the arena's nodes, which stay valid). */
+void ev_intern_free(struct ev_intern *t);
+/* *out = the table's node equal to e (made, as a copy into the table's
+ * arena, when there is none yet); e's children must be interned already.
+ * 0 or DHALL_ENOMEM. */
+int ev_intern_node(struct ev_intern *t, const struct dhall_expr *e, struct dhall_expr **out);
 
 /* ---- typecheck.c */
 /* dhall_typeof with scratch memory from `scratch` (as ev_normalize_scratch);

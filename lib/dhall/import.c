@@ -33,6 +33,14 @@ static bool is_sub_delim(int c)
 	       c == ';' || c == '=';
 }
 
+/* Hex digit values plus one; 0 for the other bytes. */
+static const uint8_t hexv1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
 static bool is_hex(int c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -285,17 +293,17 @@ struct dhall_expr *ps_import(struct ps *p)
 		uint8_t *h = dhall_arena_alloc(p->arena, 32);
 		if (!h)
 			return ps_nomem(p);
-		for (int i = 0; i < 64; i++)
-			if (!is_hex(ps_peek(p, i)))
-				return ps_fail(p, "a sha256 hash needs 64 hex digits");
-		if (is_hex(ps_peek(p, 64)) || ps_is_label_next(ps_peek(p, 64)))
-			return ps_fail(p, "a sha256 hash needs exactly 64 hex digits");
+		if (p->len - p->pos < 64)
+			return ps_fail(p, "a sha256 hash needs 64 hex digits");
+		const unsigned char *x = (const unsigned char *)p->src + p->pos;
 		for (int i = 0; i < 32; i++) {
-			int hi = ps_peek(p, 2 * i), lo = ps_peek(p, 2 * i + 1);
-			hi = hi <= '9' ? hi - '0' : (hi | 0x20) - 'a' + 10;
-			lo = lo <= '9' ? lo - '0' : (lo | 0x20) - 'a' + 10;
+			int hi = hexv1[x[2 * i]] - 1, lo = hexv1[x[2 * i + 1]] - 1;
+			if (hi < 0 || lo < 0)
+				return ps_fail(p, "a sha256 hash needs 64 hex digits");
 			h[i] = (uint8_t)(hi << 4 | lo);
 		}
+		if (is_hex(ps_peek(p, 64)) || ps_is_label_next(ps_peek(p, 64)))
+			return ps_fail(p, "a sha256 hash needs exactly 64 hex digits");
 		im->hash = h;
 		p->pos += 64;
 		save = p->pos;

@@ -33,6 +33,14 @@
  * arena, rendered by the expression walker above, and the arena emptied.
  * A 50,000-record list then costs its values and the JSON text, not also
  * a normal form as large as the values.
+ *
+ * Better still, a list built at the tail of the program by a fusable
+ * List/fold (Prelude's List/map, List/generate …: vstream) is never built:
+ * each element is evaluated in a region of the evaluator's scratch arena,
+ * rendered, and its memory given back (eval_int.h), so such a list costs
+ * its JSON text and one element's values. Its elements' type decides
+ * beforehand that it is an array (a list of map entries, which may be an
+ * object, is built whole).
  */
 #include "eval_int.h"
 #include "print_int.h"
@@ -736,14 +744,134 @@ static int vput(struct vjson *vj, const struct dv *v, unsigned level, unsigned d
 	return vput_quoted(vj, v, level, depth);
 }
 
+/* ---------------------------------------------------------------- streaming */
+
+/* Is t `List { mapKey : …, mapValue : … }` (a list that may render as an
+ * object), or not a List type at all? */
+static int maybe_map_list(const struct dv *t)
+{
+	if (t->kind != DHALL_APP || t->n != 1 || !v_is_builtin(t->a, DHALL_B_LIST))
+		return 1;
+	t = t->items[0];
+	return t->kind == DHALL_RECORD_TYPE && t->n == 2 &&
+	       (label_is(&t->labels[0], "mapKey") || label_is(&t->labels[1], "mapKey"));
+}
+
+/* `List/fold A xs (List B) g nil` (args: A, xs, List B, g) at the tail of
+ * the output, g of the shape fold fusion handles (λ(x) → λ(as) → [E] #
+ * as): renders E for each item of xs, then nil's items, each element
+ * evaluated and rendered in a region of its own (eval_int.h), so the
+ * list is never whole in memory. 1 (nothing done) when the fold is not of
+ * that shape, or when its elements might form an object (map entries:
+ * sorted and deduplicated over the whole list). Errors are those of
+ * evaluating everything first, as vput's caller does: an error rendering
+ * one element (no JSON form …) is reported only once the rest evaluate
+ * without one. */
+static int vstream_fold(struct vjson *vj, struct dv *const *args, struct dv *nil, unsigned level,
+			unsigned depth)
+{
+	struct json *j = &vj->j;
+	struct ev *ev = &vj->ev;
+	struct dv *xs = args[1], *g = args[3], *v;
+	const struct dhall_expr *elem;
+	struct dhall_err json_err = {0};
+	int rc, json_rc = 0;
+	if (xs->kind != DHALL_LIST || xs->n == 0 || !(elem = ev_fold_elem(g, nil)) ||
+	    maybe_map_list(args[2]))
+		return 1;
+	DHALL_TRY(jputc(j->out, '['));
+	for (size_t i = 0; i < xs->n + nil->n; i++) {
+		struct ev_region r;
+		ev_region_begin(ev, &r);
+		if (i < xs->n)
+			rc = ev_fold_item(ev, g, elem, xs->items[i], &v);
+		else
+			rc = 0, v = nil->items[i - xs->n];
+		if (!rc && !json_rc) {
+			if (i)
+				rc = jputc(j->out, ',');
+			if (!rc)
+				rc = newline(j, level + 1);
+			if (!rc)
+				rc = vput(vj, v, level + 1, depth + 1);
+			if (rc && rc != DHALL_ENOMEM) { /* e.g. no JSON form: evaluate the rest */
+				json_rc = rc;
+				if (j->err)
+					json_err = *j->err;
+				rc = 0;
+			}
+		}
+		ev_region_end(ev, &r);
+		if (rc)
+			return rc;
+	}
+	if (json_rc) {
+		if (j->err)
+			*j->err = json_err;
+		return json_rc;
+	}
+	DHALL_TRY(newline(j, level));
+	return jputc(j->out, ']');
+}
+
+/* Evaluates e and renders its value, streaming what it can: `let`s and
+ * annotations are looked through, and an application at the tail is
+ * evaluated up to its last step, which β-reduces into the function's body
+ * (the new tail) or is a List/fold that vstream_fold renders element by
+ * element: Prelude's List/map and List/generate of a long list. Anything
+ * else is evaluated whole and rendered (vput). */
+static int vstream(struct vjson *vj, const struct dhall_expr *e, unsigned level, unsigned depth)
+{
+	struct ev *ev = &vj->ev;
+	struct denv *env = NULL;
+	struct dv *f, *x, *v;
+	int rc;
+	for (;;) {
+		if ((rc = ev_tick(ev)))
+			return rc;
+		if (e->kind == DHALL_LET) {
+			if ((rc = ev_eval(ev, env, e->a, &x)))
+				return rc;
+			if (!(env = ev_bind(ev, env, e->label, x)))
+				return ev_nomem(ev);
+			e = e->b;
+			continue;
+		}
+		if (e->kind == DHALL_ANNOT) {
+			e = e->a;
+			continue;
+		}
+		if (e->kind != DHALL_APP || ev->lazy)
+			break;
+		if ((rc = ev_eval(ev, env, e->a, &f)))
+			return rc;
+		for (size_t i = 0; i + 1 < e->n; i++)
+			if ((rc = ev_eval(ev, env, e->items[i], &x)) || (rc = ev_apply(ev, f, x, &f)))
+				return rc;
+		if ((rc = ev_eval(ev, env, e->items[e->n - 1], &x)))
+			return rc;
+		if (f->kind == DHALL_LAMBDA && f->op == 0) { /* β: the body is the tail */
+			if (!(env = ev_bind(ev, f->env, f->label, x)))
+				return ev_nomem(ev);
+			e = f->body;
+			continue;
+		}
+		if (f->kind == DHALL_APP && f->n == 4 && v_is_builtin(f->a, DHALL_B_LIST_FOLD) &&
+		    (rc = vstream_fold(vj, f->items, x, level, depth)) <= 0)
+			return rc;
+		if ((rc = ev_apply(ev, f, x, &v)))
+			return rc;
+		return vput(vj, v, level, depth);
+	}
+	if ((rc = ev_eval(ev, env, e, &v)))
+		return rc;
+	return vput(vj, v, level, depth);
+}
+
 static int vjson_main(void *arg)
 {
 	struct vjson *vj = arg;
-	struct dv *v;
-	int rc = ev_eval(&vj->ev, NULL, vj->in, &v);
-	if (!rc)
-		rc = vput(vj, v, 0, 0);
-	return rc;
+	return vstream(vj, vj->in, 0, 0);
 }
 
 int dhall_eval_to_json(const struct dhall_ctx *ctx, const struct dhall_expr *e, int indent,

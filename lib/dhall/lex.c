@@ -6,11 +6,18 @@
  * The up-front check lets the rest of the parser treat bytes >= 0x80 as
  * opaque parts of valid characters: every terminal of the grammar allows
  * exactly the same set of non-ASCII code points (valid-non-ascii) or none.
+ * It reads 16 bytes at a time (SSE2) and stops only at the bytes that need
+ * a look: non-ASCII, CR and control characters. Character classes are one
+ * table (ps_cc); whitespace runs skip indentation eight spaces at a time
+ * and comments with memchr.
  */
 #include "parse_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "banned.h"
 
@@ -54,9 +61,9 @@ void *ps_nomem(struct ps *p)
 	return NULL;
 }
 
-bool ps_enter(struct ps *p)
+bool ps_enter_slow(struct ps *p)
 {
-	if (p->stack_floor && dhall_stack_here() < p->stack_floor) {
+	if (dhall_stack_here() < p->stack_floor) {
 		if (!p->rc)
 			p->rc = DHALL_ESTACK; /* start over on a bigger stack */
 		return false;
@@ -84,11 +91,13 @@ int ps_push_slow(struct ps *p, struct ps_stack *s, const void *elem)
 {
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
-		void *v = realloc(s->v, cap * s->elem);
+		void *v = s->v == s->fixed ? malloc(cap * s->elem) : realloc(s->v, cap * s->elem);
 		if (!v) {
 			ps_nomem(p);
 			return -1;
 		}
+		if (s->v == s->fixed && s->n)
+			memcpy(v, s->v, s->n * s->elem);
 		s->v = v;
 		s->cap = cap;
 	}
@@ -113,20 +122,28 @@ void *ps_take(struct ps *p, struct ps_stack *s, size_t base)
 
 /* CC_LABEL_FIRST: A-Z a-z _; CC_LABEL_NEXT: those, 0-9, - and /;
  * CC_TEXT_STOP: what ends the plain run of a "…" literal (" \ $ and the
- * control characters). */
+ * control characters); CC_WS: space, tab, CR, LF, '-' and '{'; CC_BLANK:
+ * space, tab, CR, LF; CC_LEAF: '"', digits, A-Z a-z _. */
 #define LF (CC_LABEL_FIRST | CC_LABEL_NEXT)
 #define LN CC_LABEL_NEXT
 #define TS CC_TEXT_STOP
+#define WS CC_WS
+#define BL CC_BLANK
+#define LE CC_LEAF
 const uint8_t ps_cc[256] = {
-	[0 ... 31] = TS,
-	['"'] = TS, ['$'] = TS, ['\\'] = TS,
-	['-'] = LN, ['/'] = LN,
-	['0' ... '9'] = LN,
-	['A' ... 'Z'] = LF, ['_'] = LF, ['a' ... 'z'] = LF,
+	[0 ... 8] = TS, ['\t'] = TS | WS | BL, ['\n'] = TS | WS | BL, [11 ... 12] = TS,
+	['\r'] = TS | WS | BL, [14 ... 31] = TS, [' '] = WS | BL,
+	['"'] = TS | LE, ['$'] = TS, ['\\'] = TS,
+	['-'] = LN | WS, ['/'] = LN, ['{'] = WS,
+	['0' ... '9'] = LN | LE,
+	['A' ... 'Z'] = LF | LE, ['_'] = LF | LE, ['a' ... 'z'] = LF | LE,
 };
 #undef LF
 #undef LN
 #undef TS
+#undef WS
+#undef BL
+#undef LE
 
 size_t dhall_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
@@ -163,8 +180,24 @@ bool ps_check_chars(struct ps *p)
 	const unsigned char *s = (const unsigned char *)p->src;
 	size_t n = p->len;
 	for (size_t i = 0; i < n;) {
-		/* fast path: 8 bytes of printable ASCII (no byte >= 0x80 and
-		 * none < 0x20) at a time */
+		/* fast path: printable ASCII (no byte >= 0x80 and none < 0x20),
+		 * 16 bytes at a time where SSE2 is there, then 8 */
+#ifdef __SSE2__
+		while (n - i >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+			/* bytes < 0x20 or >= 0x80 are the signed bytes < 0x20;
+			 * of those, tab and line feed are fine */
+			__m128i bad = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+			__m128i ok = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')),
+						  _mm_cmpeq_epi8(v, _mm_set1_epi8('\t')));
+			unsigned m = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(ok, bad));
+			if (m) { /* straight to the first byte to look at */
+				i += (size_t)__builtin_ctz(m);
+				break;
+			}
+			i += 16;
+		}
+#endif
 		while (n - i >= 8) {
 			uint64_t w;
 			memcpy(&w, s + i, 8);
@@ -213,58 +246,94 @@ bool ps_check_chars(struct ps *p)
 
 /* ---------------------------------------------------------------- whitespace */
 
-/* Skips a block comment starting at "{-" (nested); false on error. */
+/* Skips a block comment starting at "{-" (nested); false on error. Both
+ * "{-" and "-}" hold a '-', so the scan jumps from one '-' to the next. */
 static bool block_comment(struct ps *p)
 {
-	size_t start = p->pos, depth = 0;
-	while (p->pos < p->len) {
-		if (ps_at(p, "{-", 2)) {
+	const char *s = p->src;
+	size_t start = p->pos, n = p->len, i = p->pos + 2, depth = 1;
+	while (i < n) {
+		const char *q = memchr(s + i, '-', n - i);
+		if (!q)
+			break;
+		size_t j = (size_t)(q - s);
+		if (j > i && s[j - 1] == '{') { /* "{-" from j - 1 */
 			depth++;
-			p->pos += 2;
-		} else if (ps_at(p, "-}", 2)) {
-			p->pos += 2;
-			if (--depth == 0)
+			i = j + 1;
+		} else if (j + 1 < n && s[j + 1] == '}') { /* "-}" */
+			i = j + 2;
+			if (--depth == 0) {
+				p->pos = i;
 				return true;
+			}
 		} else {
-			p->pos++;
+			i = j + 1;
 		}
 	}
 	ps_fail_at(p, start, "unterminated block comment");
 	return false;
 }
 
+/* Blanks from i, indentation eight spaces at a time (CR is always
+ * followed by LF, checked up front: both are blanks). */
+static inline size_t skip_blanks(const char *s, size_t n, size_t i)
+{
+	for (;;) {
+		uint64_t w;
+		while (n - i >= 8 && (memcpy(&w, s + i, 8), w == 0x2020202020202020ull))
+			i += 8;
+		if (i >= n || !(ps_cc[(unsigned char)s[i]] & CC_BLANK))
+			return i;
+		i++;
+	}
+}
+
+/* The rest of ps_ws_slow once a comment starts at p->pos: comments and
+ * blanks up to the next token; start is where the run began. */
+static __attribute__((noinline)) long ws_comments(struct ps *p, size_t start)
+{
+	const char *s = p->src;
+	size_t i = p->pos, n = p->len;
+	while (i + 1 < n) {
+		if (s[i] == '-' && s[i + 1] == '-') {
+			/* a line comment, to the line feed; one that reaches
+			 * the end of the file is accepted by the caller that
+			 * meets it there (complete-dhall-file) */
+			const char *lf = memchr(s + i, '\n', n - i);
+			i = lf ? (size_t)(lf - s) : n;
+		} else if (s[i] == '{' && s[i + 1] == '-') {
+			p->pos = i;
+			if (!block_comment(p))
+				return -1;
+			i = p->pos;
+		} else {
+			break;
+		}
+		i = skip_blanks(s, n, i);
+	}
+	p->pos = i;
+	p->ws_from = start;
+	p->ws_to = i;
+	return (long)(i - start);
+}
+
 long ps_ws_slow(struct ps *p)
 {
-	size_t start = p->pos;
-	const char *s = p->src;
+	size_t start = p->pos, n = p->len;
 	if (start == p->ws_from && p->ws_to > start) {
 		p->pos = p->ws_to;
 		return (long)(p->pos - start);
 	}
-	for (;;) {
-		if (p->pos >= p->len)
-			break;
-		char c = s[p->pos];
-		if (c == ' ' || c == '\t' || c == '\n') {
-			p->pos++;
-		} else if (c == '\r') { /* checked: always followed by \n */
-			p->pos += 2;
-		} else if (c == '-' && ps_peek(p, 1) == '-') {
-			while (p->pos < p->len && s[p->pos] != '\n' && s[p->pos] != '\r')
-				p->pos++;
-			/* a line comment must end with a line ending, except at the
-			 * very end of the file (complete-dhall-file); the caller
-			 * that reaches EOF accepts that */
-		} else if (c == '{' && ps_peek(p, 1) == '-') {
-			if (!block_comment(p))
-				return -1;
-		} else {
-			break;
-		}
+	const char *s = p->src;
+	size_t i = skip_blanks(s, n, start);
+	if (i + 1 < n && s[i + 1] == '-' && (s[i] == '-' || s[i] == '{')) {
+		p->pos = i;
+		return ws_comments(p, start);
 	}
+	p->pos = i;
 	p->ws_from = start;
-	p->ws_to = p->pos;
-	return (long)(p->pos - start);
+	p->ws_to = i;
+	return (long)(i - start);
 }
 
 bool ps_ws1(struct ps *p)
@@ -282,12 +351,22 @@ bool ps_ws1(struct ps *p)
 /* ---------------------------------------------------------------- labels */
 
 
+/* Bit n of ps_kw_lens[c]: some keyword of length n starts with c (the
+ * filter for ps_keyword; keep it in step with the list there). */
+#define L(n) (1u << (n))
+const uint16_t ps_kw_lens[128] = {
+	['i'] = L(2), ['a'] = L(2) | L(6), ['l'] = L(3), ['N'] = L(3), ['t'] = L(4) | L(5),
+	['e'] = L(4), ['S'] = L(4), ['w'] = L(4), ['u'] = L(5), ['m'] = L(5) | L(7),
+	['f'] = L(6), ['I'] = L(8), ['s'] = L(15),
+};
+#undef L
+
 enum ps_kw ps_keyword(const char *s, size_t len)
 {
 	/* By length, then one comparison per candidate: this runs for every
 	 * label the parser meets. */
 #define IS(lit, kw)                                                                              \
-	if (s[0] == (lit)[0] && memcmp(s, lit, len) == 0)                                         \
+	if (s[0] == (lit)[0] && memcmp(s, lit, sizeof(lit) - 1) == 0)                              \
 		return kw;
 	switch (len) {
 	case 2:
@@ -327,20 +406,16 @@ enum ps_kw ps_word_slow(struct ps *p, size_t *len)
 	if (p->word_kw < 0 || p->word_pos != p->pos) {
 		p->word_pos = p->pos;
 		p->word_len = ps_simple_label_len(p);
-		p->word_kw = (int)ps_keyword(p->src + p->pos, p->word_len);
+		p->word_kw = ps_maybe_kw(p->src + p->pos, p->word_len)
+				     ? (int)ps_keyword(p->src + p->pos, p->word_len)
+				     : KW_NONE;
 	}
 	*len = p->word_len;
 	return (enum ps_kw)p->word_kw;
 }
 
-bool ps_at_kw(const struct ps *p, const char *kw)
-{
-	size_t n = strlen(kw);
-	return ps_at(p, kw, n) &&
-	       (p->pos + n >= p->len || !ps_is_label_next((unsigned char)p->src[p->pos + n]));
-}
 
-bool ps_label(struct ps *p, struct dhall_str *out, int kind)
+bool ps_label_slow(struct ps *p, struct dhall_str *out, int kind)
 {
 	size_t start = p->pos;
 	if (ps_peek(p, 0) == '`') {

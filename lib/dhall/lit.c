@@ -340,6 +340,37 @@ static size_t double_len(const struct ps *p)
 	return frac || exp ? i - p->pos : 0;
 }
 
+bool ps_plain_double(const char *q, size_t len, double *out)
+{
+	/* [+-]digits.digits, at most 15 digits and no exponent: mantissa and
+	 * 10^k are exact doubles, so one division is correctly rounded, as
+	 * strtod would be */
+	static const double pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+					 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+					 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+	const char *end = q + len;
+	bool neg = len && *q == '-';
+	q += len && (*q == '-' || *q == '+');
+	uint64_t m = 0;
+	int nd = 0, frac = -1;
+	for (; q < end && nd <= 15; q++) {
+		if (*q == '.') {
+			frac = 0;
+			continue;
+		}
+		if (!ps_is_digit((unsigned char)*q))
+			break;
+		m = m * 10 + (uint64_t)(*q - '0');
+		nd++;
+		frac += frac >= 0;
+	}
+	if (q != end || nd > 15 || frac <= 0 || frac > 22)
+		return false;
+	double d = (double)m / pow10[frac];
+	*out = neg ? -d : d;
+	return true;
+}
+
 struct dhall_expr *ps_number(struct ps *p)
 {
 	size_t pos = p->pos;
@@ -362,42 +393,25 @@ struct dhall_expr *ps_number(struct ps *p)
 			p->pos = i;
 			return e;
 		}
+		/* digits then '.' or an exponent: not a date (DDDD-) nor a
+		 * time (DD:), so straight to the double */
+		if (next == '.' || next == 'e' || next == 'E')
+			goto dbl;
 	}
 	if (ps_is_digit(c) || c == '+' || c == '-') {
 		struct dhall_expr *t = temporal(p);
 		if (t || p->rc)
 			return t;
 	}
+dbl:;
 	size_t dl = double_len(p);
 	if (dl) {
-		/* fast path: [+-]digits.digits, at most 15 significant digits and
-		 * no exponent: mantissa and 10^k are exact doubles, so one
-		 * division is correctly rounded, as strtod would be */
-		const char *q = p->src + pos, *end = q + dl;
-		bool neg = *q == '-';
-		q += *q == '-' || *q == '+';
-		uint64_t m = 0;
-		int nd = 0, frac = -1;
-		for (; q < end && nd <= 15; q++) {
-			if (*q == '.') {
-				frac = 0;
-				continue;
-			}
-			if (!ps_is_digit((unsigned char)*q))
-				break;
-			m = m * 10 + (uint64_t)(*q - '0');
-			nd++;
-			frac += frac >= 0;
-		}
-		if (q == end && nd <= 15 && frac > 0 && frac <= 22) {
-			static const double pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-							 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-							 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+		double d;
+		if (ps_plain_double(p->src + pos, dl, &d)) {
 			struct dhall_expr *e = ps_node(p, DHALL_DOUBLE, pos);
 			if (!e)
 				return NULL;
-			double d = (double)m / pow10[frac];
-			e->u.dbl = neg ? -d : d;
+			e->u.dbl = d;
 			p->pos += dl;
 			return e;
 		}
@@ -407,7 +421,7 @@ struct dhall_expr *ps_number(struct ps *p)
 		memcpy(buf, p->src + pos, dl);
 		buf[dl] = 0;
 		errno = 0;
-		double d = strtod(buf, NULL);
+		d = strtod(buf, NULL);
 		int range = errno == ERANGE && isinf(d);
 		if (buf != tmp)
 			free(buf);
@@ -598,7 +612,7 @@ static struct dhall_expr *double_quoted(struct ps *p)
 		struct dhall_expr *e = ps_node(p, DHALL_TEXT, pos);
 		if (!e)
 			return NULL;
-		e->labels = dhall_arena_alloc(p->arena, sizeof *e->labels);
+		e->labels = dhall_arena_alloc_uninit(p->arena, sizeof *e->labels);
 		if (!e->labels)
 			return ps_nomem(p);
 		e->labels[0].s = p->src + p->pos;

@@ -71,7 +71,9 @@ int dhall_builtin_lookup(const char *s, size_t len)
 	 * for the parser's hot path (most identifiers are variables). */
 	if (len < 4 || len > 17 || s[0] < 'B' || s[0] > 'T')
 		return -1;
-	for (unsigned i = 0; i < DHALL_B_COUNT; i++)
+	/* from the end: the types (Bool, Natural, Text, List, Type, …),
+	 * which source mentions most, are last */
+	for (unsigned i = DHALL_B_COUNT; i-- > 0;)
 		if (builtin_names[i].len == len && builtin_names[i].s[0] == s[0] &&
 		    memcmp(builtin_names[i].s, s, len) == 0)
 			return (int)i;

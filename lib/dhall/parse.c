@@ -10,9 +10,20 @@
  * `.{…}`, `.(T)`) → primitives. Desugaring happens here: dotted record
  * fields, duplicate fields (combined with ∧), punned fields.
  *
+ * Speed: most of a large file is plain data, so ps_expression first looks
+ * at one byte. A record, list, text or number goes straight to its parser
+ * (records and lists to parse_fast.c, which hands anything unusual back to
+ * the general loops ps_record_rest / ps_list_rest here) and, when a
+ * separator follows, is the whole expression; only otherwise do the
+ * levels above run (expression_rest), and everything else starts in
+ * expression_other. A plain variable as an application argument is
+ * likewise taken without the import/selector/completion levels.
+ *
  * Nesting depth is counted in ps_expression (every bracket, binder and
- * operand goes through it) against DHALL_MAX_DEPTH; dhall_parse runs the
- * whole parse on dhall_run_deep's big stack.
+ * operand goes through it, or parse_fast.c's equivalent) against
+ * DHALL_MAX_DEPTH; dhall_parse runs on the caller's stack while it lasts
+ * and starts over on dhall_run_deep's big stack when it does not
+ * (dhall_run_guarded).
  */
 #include "parse_int.h"
 
@@ -257,6 +268,35 @@ struct dhall_expr *ps_import_expression(struct ps *p)
 
 /* ---------------------------------------------------------------- application */
 
+/* The commonest argument, a variable without index, selector or
+ * completion after it (x, not x@1, x.a, x::T): its node, the cursor after
+ * it; or NULL (p->rc set on no memory) with the cursor unmoved, for
+ * anything else. The same node as ps_import_expression would make. */
+static struct dhall_expr *plain_variable(struct ps *p)
+{
+	const char *s = p->src;
+	size_t i = p->pos, n = p->len, j = i;
+	if (i >= n || !((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_'))
+		return NULL; /* builtins and True/False start with a capital */
+	while (j < n && ps_is_label_next((unsigned char)s[j]))
+		j++;
+	if (ps_maybe_kw(s + i, j - i) && ps_keyword(s + i, j - i) != KW_NONE)
+		return NULL;
+	size_t k = j;
+	while (k < n && (ps_cc[(unsigned char)s[k]] & CC_BLANK))
+		k++;
+	if (k < n && (s[k] == '.' || s[k] == '@' || s[k] == ':' ||
+		      ((s[k] == '-' || s[k] == '{') && k + 1 < n && s[k + 1] == '-')))
+		return NULL; /* a selector, index, completion, env:, http:, comment, … */
+	struct dhall_expr *v = ps_node(p, DHALL_VAR, i);
+	if (!v)
+		return NULL;
+	v->label.s = s + i;
+	v->label.len = j - i;
+	p->pos = j;
+	return v;
+}
+
 /* keyword whsp1 import-expression */
 static struct dhall_expr *kw_arg(struct ps *p, size_t kwlen)
 {
@@ -312,11 +352,20 @@ static struct dhall_expr *application(struct ps *p, struct dhall_expr *first)
 		long w = ps_ws(p);
 		if (w < 0)
 			return NULL;
-		if (w == 0 || !at_argument(p)) {
+		if (w == 0) {
 			p->pos = save;
 			break;
 		}
-		struct dhall_expr *arg = ps_import_expression(p);
+		struct dhall_expr *arg = plain_variable(p);
+		if (!arg) {
+			if (p->rc)
+				return NULL;
+			if (!at_argument(p)) {
+				p->pos = save;
+				break;
+			}
+			arg = ps_import_expression(p);
+		}
 		if (!arg || ps_push_expr(p, arg))
 			return NULL;
 	}
@@ -332,7 +381,7 @@ static struct dhall_expr *application(struct ps *p, struct dhall_expr *first)
 		return NULL;
 	app->a = f;
 	app->n = p->exprs.n - ebase;
-	if (!(app->items = ps_take(p, &p->exprs, ebase)))
+	if (!(app->items = ps_take_exprs(p, ebase)))
 		return NULL;
 	return app;
 }
@@ -416,6 +465,20 @@ static bool has_duplicates(struct ps *p, const struct dhall_str *labels, size_t 
 	if (n < 2)
 		return true;
 	if (n <= 16) {
+		/* labels with distinct first bytes (mod 64) are distinct: one
+		 * pass answers most records */
+		uint64_t seen = 0;
+		size_t k;
+		for (k = 0; k < n; k++) {
+			if (!labels[k].len)
+				break;
+			uint64_t bit = (uint64_t)1 << ((unsigned char)labels[k].s[0] & 63);
+			if (seen & bit)
+				break;
+			seen |= bit;
+		}
+		if (k == n)
+			return true;
 		for (size_t i = 1; i < n; i++)
 			for (size_t j = 0; j < i; j++)
 				if (dhall_str_cmp(&labels[i], &labels[j]) == 0)
@@ -435,19 +498,19 @@ static bool has_duplicates(struct ps *p, const struct dhall_str *labels, size_t 
 	return true;
 }
 
-/* One record-literal entry: label [.label…] = value | punned label. */
-static bool record_entry(struct ps *p)
+/* One record-literal entry: label [.label…] = value | punned label; the
+ * first label l (at pos) is already read, and the whitespace after it. */
+static bool record_entry(struct ps *p, size_t pos, struct dhall_str l)
 {
-	size_t pos = p->pos;
-	struct dhall_str l;
-	if (!ps_label(p, &l, 2))
-		return false;
-	size_t save = p->pos;
-	if (ps_ws(p) < 0)
-		return false;
 	int c = ps_peek(p, 0);
+	if (c == '=') { /* the commonest: label = value */
+		p->pos++;
+		if (ps_ws(p) < 0)
+			return false;
+		struct dhall_expr *v = ps_expression(p);
+		return v && !ps_push_label(p, &l) && !ps_push_expr(p, v);
+	}
 	if (c == ',' || c == '}') { /* pun: { x } is { x = x } */
-		p->pos = save;
 		struct dhall_expr *v = ps_node(p, DHALL_VAR, pos);
 		if (!v)
 			return false;
@@ -492,6 +555,69 @@ static bool record_entry(struct ps *p)
 	return !ps_push_expr(p, v);
 }
 
+/* One entry after its label l (at epos) and the whitespace after that:
+ * `: T` of a record type, or the rest of a literal's entry. */
+static bool record_field(struct ps *p, size_t epos, struct dhall_str l, bool is_type)
+{
+	if (!is_type)
+		return record_entry(p, epos, l);
+	if (ps_peek(p, 0) != ':')
+		return ps_fail(p, "expected ':' in the record type"), false;
+	p->pos++;
+	if (!ps_ws1(p))
+		return false;
+	struct dhall_expr *t = ps_expression(p);
+	return t && !ps_push_label(p, &l) && !ps_push_expr(p, t);
+}
+
+struct dhall_expr *ps_record_rest(struct ps *p, size_t pos, size_t lbase, size_t ebase,
+				  bool is_type)
+{
+	for (;;) {
+		if (ps_ws(p) < 0)
+			return NULL;
+		int sep = skip_sep(p, ',');
+		if (sep < 0)
+			return NULL;
+		if (ps_peek(p, 0) == '}')
+			break;
+		if (!sep)
+			return ps_fail(p, "expected ',' or '}' in the record");
+		size_t epos = p->pos;
+		struct dhall_str l;
+		if (!ps_label(p, &l, 2) || ps_ws(p) < 0 || !record_field(p, epos, l, is_type))
+			return NULL;
+	}
+	p->pos++;
+	return ps_record_node(p, pos, lbase, ebase, is_type);
+}
+
+/* Duplicate fields of the record literal r combined with ∧ (in place);
+ * false on no memory. */
+static __attribute__((noinline)) bool record_literal_dups(struct ps *p, struct dhall_expr *r)
+{
+	bool dup = false;
+	if (!has_duplicates(p, r->labels, r->n, &dup))
+		return false;
+	return !dup || record_duplicates(p, r);
+}
+
+struct dhall_expr *ps_record_node(struct ps *p, size_t pos, size_t lbase, size_t ebase,
+				  bool is_type)
+{
+	struct dhall_expr *r = ps_node(p, is_type ? DHALL_RECORD_TYPE : DHALL_RECORD, pos);
+	if (!r)
+		return NULL;
+	r->n = p->labels.n - lbase;
+	if (!(r->labels = ps_take_labels(p, lbase)) || !(r->items = ps_take_exprs(p, ebase)))
+		return NULL;
+	/* duplicate fields of a record literal are combined with ∧; those of a
+	 * record type are kept: rejecting them is the type checker's job */
+	if (!is_type && r->n > 1 && !record_literal_dups(p, r))
+		return NULL;
+	return r;
+}
+
 static struct dhall_expr *record(struct ps *p)
 {
 	size_t pos = p->pos, lbase = p->labels.n, ebase = p->exprs.n;
@@ -516,52 +642,14 @@ static struct dhall_expr *record(struct ps *p)
 		return ps_node(p, DHALL_RECORD, pos);
 	}
 	/* Decide type or literal from the first entry: label then ':' */
-	size_t start = p->pos;
+	size_t epos = p->pos;
 	struct dhall_str l;
 	if (!ps_label(p, &l, 2) || ps_ws(p) < 0)
 		return NULL;
 	bool is_type = ps_peek(p, 0) == ':';
-	p->pos = start;
-	for (;;) {
-		if (is_type) {
-			if (!ps_label(p, &l, 2) || ps_ws(p) < 0)
-				return NULL;
-			if (ps_peek(p, 0) != ':')
-				return ps_fail(p, "expected ':' in the record type");
-			p->pos++;
-			if (!ps_ws1(p))
-				return NULL;
-			struct dhall_expr *t = ps_expression(p);
-			if (!t || ps_push_label(p, &l) || ps_push_expr(p, t))
-				return NULL;
-		} else if (!record_entry(p)) {
-			return NULL;
-		}
-		if (ps_ws(p) < 0)
-			return NULL;
-		int sep = skip_sep(p, ',');
-		if (sep < 0)
-			return NULL;
-		if (ps_peek(p, 0) == '}')
-			break;
-		if (!sep)
-			return ps_fail(p, "expected ',' or '}' in the record");
-	}
-	p->pos++;
-	struct dhall_expr *r = ps_node(p, is_type ? DHALL_RECORD_TYPE : DHALL_RECORD, pos);
-	if (!r)
+	if (!record_field(p, epos, l, is_type))
 		return NULL;
-	r->n = p->labels.n - lbase;
-	if (!(r->labels = ps_take(p, &p->labels, lbase)) || !(r->items = ps_take(p, &p->exprs, ebase)))
-		return NULL;
-	bool dup = false;
-	if (!is_type && !has_duplicates(p, r->labels, r->n, &dup))
-		return NULL;
-	/* duplicate fields of a record literal are combined with ∧; those of a
-	 * record type are kept: rejecting them is the type checker's job */
-	if (dup && !is_type && !record_duplicates(p, r))
-		return NULL;
-	return r;
+	return ps_record_rest(p, pos, lbase, ebase, is_type);
 }
 
 static struct dhall_expr *union_type(struct ps *p)
@@ -600,10 +688,36 @@ static struct dhall_expr *union_type(struct ps *p)
 	if (!u)
 		return NULL;
 	u->n = p->labels.n - lbase;
-	if (!(u->labels = ps_take(p, &p->labels, lbase)) || !(u->items = ps_take(p, &p->exprs, ebase)))
+	if (!(u->labels = ps_take_labels(p, lbase)) || !(u->items = ps_take_exprs(p, ebase)))
 		return NULL;
 	/* duplicate alternatives are the type checker's to reject */
 	return u;
+}
+
+struct dhall_expr *ps_list_rest(struct ps *p, size_t pos, size_t ebase)
+{
+	for (;;) {
+		if (ps_ws(p) < 0)
+			return NULL;
+		int sep = skip_sep(p, ',');
+		if (sep < 0)
+			return NULL;
+		if (ps_peek(p, 0) == ']')
+			break;
+		if (!sep)
+			return ps_fail(p, "expected ',' or ']' in the list");
+		struct dhall_expr *e = ps_expression(p);
+		if (!e || ps_push_expr(p, e))
+			return NULL;
+	}
+	p->pos++;
+	struct dhall_expr *l = ps_node(p, DHALL_LIST, pos);
+	if (!l)
+		return NULL;
+	l->n = p->exprs.n - ebase;
+	if (!(l->items = ps_take_exprs(p, ebase)))
+		return NULL;
+	return l;
 }
 
 /* [ e, … ] (non-empty; `[] : T` is handled in ps_expression) */
@@ -617,26 +731,10 @@ static struct dhall_expr *list(struct ps *p)
 		return NULL;
 	if (ps_peek(p, 0) == ']')
 		return ps_fail_at(p, pos, "an empty list needs a type: write [] : List T");
-	for (;;) {
-		struct dhall_expr *e = ps_expression(p);
-		if (!e || ps_push_expr(p, e) || ps_ws(p) < 0)
-			return NULL;
-		int sep = skip_sep(p, ',');
-		if (sep < 0)
-			return NULL;
-		if (ps_peek(p, 0) == ']')
-			break;
-		if (!sep)
-			return ps_fail(p, "expected ',' or ']' in the list");
-	}
-	p->pos++;
-	struct dhall_expr *l = ps_node(p, DHALL_LIST, pos);
-	if (!l)
+	struct dhall_expr *e = ps_expression(p);
+	if (!e || ps_push_expr(p, e))
 		return NULL;
-	l->n = p->exprs.n - ebase;
-	if (!(l->items = ps_take(p, &p->exprs, ebase)))
-		return NULL;
-	return l;
+	return ps_list_rest(p, pos, ebase);
 }
 
 /* ---------------------------------------------------------------- primitives */
@@ -666,7 +764,8 @@ static struct dhall_expr *identifier(struct ps *p)
 			p->pos += n;
 			return b;
 		}
-		int bi = dhall_builtin_lookup(s, n);
+		/* builtins all start with a capital letter */
+		int bi = *s >= 'A' && *s <= 'Z' ? dhall_builtin_lookup(s, n) : -1;
 		if (bi >= 0) {
 			struct dhall_expr *b = ps_node(p, DHALL_BUILTIN, pos);
 			if (!b)
@@ -904,6 +1003,18 @@ static struct dhall_expr *with_clauses(struct ps *p, struct dhall_expr *e)
 static bool at_empty_list(const struct ps *p)
 {
 	size_t i = p->pos + 1;
+	/* the usual cases, "[]" and "[ x", without the copy below */
+	while (i < p->len && p->src[i] == ' ')
+		i++;
+	if (i < p->len) {
+		char c = p->src[i], c1 = i + 1 < p->len ? p->src[i + 1] : 0;
+		if (c == ']')
+			return true;
+		if (c != ',' && c != '\t' && c != '\n' && c != '\r' &&
+		    !((c == '-' || c == '{') && c1 == '-'))
+			return false;
+	}
+	i = p->pos + 1;
 	struct ps q = *p;
 	q.pos = i;
 	q.rc = 1; /* a lookahead: never records errors */
@@ -917,72 +1028,31 @@ static bool at_empty_list(const struct ps *p)
 	return ps_peek(&q, 0) == ']';
 }
 
-static struct dhall_expr *expression(struct ps *p)
+/* After a primitive: is it the whole expression, followed by a delimiter
+ * (`,` `}` `]` `)` `>`, `|`, `=`, `in`, `then`, `else`, the end)? 1 when
+ * it is, 0 when not, -1 on a malformed comment. The cursor stays. */
+static int leaf_done(struct ps *p)
 {
-	size_t pos = p->pos, len;
-	int c = ps_peek(p, 0);
-	size_t wlen;
-	enum ps_kw kw = ps_word(p, &wlen);
-	if (c == '\\' || ps_at(p, "\xce\xbb", 2)) {
-		p->pos += c == '\\' ? 1 : 2;
-		return binder(p, DHALL_LAMBDA, pos);
+	size_t save = p->pos, wlen;
+	if (ps_ws(p) < 0)
+		return -1;
+	int d = ps_peek(p, 0), d1 = ps_peek(p, 1);
+	bool done = d < 0 || d == ',' || d == '}' || d == ']' || d == ')' || d == '>' ||
+		    (d == '|' && d1 != '|') || (d == '=' && d1 != '=');
+	if (!done && ps_is_label_first(d)) {
+		enum ps_kw k = ps_word(p, &wlen);
+		done = k == KW_IN || k == KW_THEN || k == KW_ELSE;
 	}
-	if (ps_at(p, "\xe2\x88\x80", 3) || kw == KW_FORALL) {
-		p->pos += 3 + 3 * (c == 'f');
-		return binder(p, DHALL_PI, pos);
-	}
-	if (kw == KW_IF)
-		return if_expression(p, pos);
-	if (kw == KW_LET)
-		return let_expression(p);
-	if (kw == KW_ASSERT) {
-		struct dhall_expr *e = ps_node(p, DHALL_ASSERT, pos);
-		p->pos += 6;
-		if (!e || ps_ws(p) < 0)
-			return NULL;
-		if (ps_peek(p, 0) != ':')
-			return ps_fail(p, "expected ':' after assert");
-		p->pos++;
-		if (!ps_ws1(p) || !(e->a = ps_expression(p)))
-			return NULL;
-		return e;
-	}
-	if (c == '[' && at_empty_list(p)) {
-		while (ps_peek(p, 0) != ']')
-			p->pos++;
-		p->pos++;
-		if (ps_ws(p) < 0)
-			return NULL;
-		if (ps_peek(p, 0) != ':' || ps_peek(p, 1) == ':')
-			return ps_fail_at(p, pos, "an empty list needs a type: write [] : List T");
-		p->pos++;
-		struct dhall_expr *e = ps_node(p, DHALL_LIST, pos);
-		if (!e || !ps_ws1(p) || !(e->a = ps_expression(p)))
-			return NULL;
-		return e;
-	}
-	/* Fast path: a primitive followed by a delimiter (`,` `}` `]` `)` `>`,
-	 * `|`, `=`, `in`, `then`, `else`, the end) is the whole expression:
-	 * most leaves of a large configuration. Otherwise it is handed down as
-	 * the first operand of the usual chain. */
-	struct dhall_expr *first = NULL;
-	if (kw == KW_NONE && at_argument(p) && !ps_at_import(p)) {
-		if (!(first = primitive(p)))
-			return NULL;
-		size_t save = p->pos;
-		if (ps_ws(p) < 0)
-			return NULL;
-		int d = ps_peek(p, 0), d1 = ps_peek(p, 1);
-		bool done = d < 0 || d == ',' || d == '}' || d == ']' || d == ')' || d == '>' ||
-			    (d == '|' && d1 != '|') || (d == '=' && d1 != '=');
-		if (!done && ps_is_label_first(d)) {
-			enum ps_kw k = ps_word(p, &wlen);
-			done = k == KW_IN || k == KW_THEN || k == KW_ELSE;
-		}
-		p->pos = save;
-		if (done)
-			return first;
-	}
+	p->pos = save;
+	return done;
+}
+
+/* The expression from its first operand on (first: the primitive already
+ * parsed at pos, or NULL): operators, application, `with`, `->`, `:`. */
+static __attribute__((noinline)) struct dhall_expr *expression_rest(struct ps *p, size_t pos,
+								  struct dhall_expr *first)
+{
+	size_t len;
 	p->bare_kw = NULL;
 	p->lone_ie = NULL;
 	struct dhall_expr *e = operators(p, 0, first);
@@ -1032,6 +1102,115 @@ static struct dhall_expr *expression(struct ps *p)
 	}
 	p->pos = save;
 	return e;
+}
+
+/* Every expression that does not start with a plain primitive: keywords,
+ * binders, `[] : T`, imports, identifiers. */
+static __attribute__((noinline)) struct dhall_expr *expression_other(struct ps *p)
+{
+	size_t pos = p->pos;
+	int c = ps_peek(p, 0);
+	size_t wlen;
+	struct dhall_expr *first = NULL;
+	enum ps_kw kw = ps_word(p, &wlen);
+	if (c == '\\' || ps_at(p, "\xce\xbb", 2)) {
+		p->pos += c == '\\' ? 1 : 2;
+		return binder(p, DHALL_LAMBDA, pos);
+	}
+	if (ps_at(p, "\xe2\x88\x80", 3) || kw == KW_FORALL) {
+		p->pos += 3 + 3 * (c == 'f');
+		return binder(p, DHALL_PI, pos);
+	}
+	if (kw == KW_IF)
+		return if_expression(p, pos);
+	if (kw == KW_LET)
+		return let_expression(p);
+	if (kw == KW_ASSERT) {
+		struct dhall_expr *e = ps_node(p, DHALL_ASSERT, pos);
+		p->pos += 6;
+		if (!e || ps_ws(p) < 0)
+			return NULL;
+		if (ps_peek(p, 0) != ':')
+			return ps_fail(p, "expected ':' after assert");
+		p->pos++;
+		if (!ps_ws1(p) || !(e->a = ps_expression(p)))
+			return NULL;
+		return e;
+	}
+	if (c == '[' && at_empty_list(p)) {
+		while (ps_peek(p, 0) != ']')
+			p->pos++;
+		p->pos++;
+		if (ps_ws(p) < 0)
+			return NULL;
+		if (ps_peek(p, 0) != ':' || ps_peek(p, 1) == ':')
+			return ps_fail_at(p, pos, "an empty list needs a type: write [] : List T");
+		p->pos++;
+		struct dhall_expr *e = ps_node(p, DHALL_LIST, pos);
+		if (!e || !ps_ws1(p) || !(e->a = ps_expression(p)))
+			return NULL;
+		return e;
+	}
+	if (kw == KW_NONE && at_argument(p) && !ps_at_import(p)) {
+		if (!(first = primitive(p)))
+			return NULL;
+		int d = leaf_done(p);
+		if (d < 0)
+			return NULL;
+		if (d)
+			return first;
+	}
+	return expression_rest(p, pos, first);
+}
+
+struct dhall_expr *ps_expression_from(struct ps *p, size_t pos, struct dhall_expr *first)
+{
+	int d = leaf_done(p);
+	if (d < 0)
+		return NULL;
+	if (d)
+		return first;
+	return expression_rest(p, pos, first);
+}
+
+/* The shape of ps_expression: a plain primitive (record, list, text,
+ * number) that a delimiter follows is the whole expression, and the
+ * commonest by far; everything else is handed to the functions above. */
+static inline struct dhall_expr *expression(struct ps *p)
+{
+	size_t pos = p->pos;
+	struct dhall_expr *first;
+	switch (ps_peek(p, 0)) {
+	case '{':
+		if (!(first = ps_fast_record(p)) && (p->rc || !(first = record(p))))
+			return NULL;
+		break;
+	case '[':
+		if (!(first = ps_fast_list(p))) /* not taken: `[] : T`, comments, … */
+			return p->rc ? NULL : expression_other(p);
+		break;
+	case '"':
+	case '0': case '1': case '2': case '3': case '4':
+	case '5': case '6': case '7': case '8': case '9':
+		if (!(first = primitive(p)))
+			return NULL;
+		break;
+	default:
+		return expression_other(p);
+	}
+	/* the delimiter right there (or after one space): done */
+	const char *s = p->src + p->pos;
+	size_t left = p->len - p->pos;
+	if (left && *s == ' ')
+		s++, left--;
+	if (left && (*s == ',' || *s == '}' || *s == ']'))
+		return first;
+	int d = leaf_done(p);
+	if (d < 0)
+		return NULL;
+	if (d)
+		return first;
+	return expression_rest(p, pos, first);
 }
 
 struct dhall_expr *ps_expression(struct ps *p)
@@ -1094,24 +1273,32 @@ static int parse_main(void *arg, uintptr_t floor)
 int dhall_parse(struct dhall_arena *arena, const char *src, size_t len, const char *name,
 		struct dhall_expr **out, struct dhall_err *err)
 {
+	/* the stacks start in these (most files need no more), then move to
+	 * the heap */
+	struct dhall_expr *exprs0[128];
+	struct dhall_str labels0[64];
+	char bytes0[256];
 	struct ps p = {
 		.arena = arena,
 		.src = src,
 		.len = len,
 		.name = name ? name : "-",
 		.err = err,
-		.exprs = {.elem = sizeof(struct dhall_expr *)},
-		.labels = {.elem = sizeof(struct dhall_str)},
-		.bytes = {.elem = 1},
+		.exprs = {exprs0, 0, 128, sizeof(struct dhall_expr *), exprs0},
+		.labels = {labels0, 0, 64, sizeof(struct dhall_str), labels0},
+		.bytes = {bytes0, 0, sizeof bytes0, 1, bytes0},
 		.word_kw = -1,
 	};
 	struct parse_job job = {&p, NULL};
 	if (err)
 		memset(err, 0, sizeof *err);
 	int rc = dhall_run_guarded(parse_main, &job);
-	free(p.exprs.v);
-	free(p.labels.v);
-	free(p.bytes.v);
+	if (p.exprs.v != p.exprs.fixed)
+		free(p.exprs.v);
+	if (p.labels.v != p.labels.fixed)
+		free(p.labels.v);
+	if (p.bytes.v != p.bytes.fixed)
+		free(p.bytes.v);
 	if (rc == DHALL_ENOMEM && err && !err->msg[0])
 		snprintf(err->msg, sizeof err->msg, "out of memory");
 	if (rc)

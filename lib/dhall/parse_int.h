@@ -1,7 +1,10 @@
 /*
  * parse_int.h — the parser's state and the functions its files share
- * (parse.c: expressions; lex.c: whitespace, labels, keywords; lit.c:
- * numbers, text, temporal literals; import.c: imports).
+ * (parse.c: expressions; parse_fast.c: the fast path for plain records and
+ * lists; lex.c: whitespace, labels, keywords; lit.c: numbers, text,
+ * temporal literals; import.c: imports). The small helpers every level
+ * calls (character classes, whitespace, labels, node and stack bumps) are
+ * inline here, their rare cases out of line.
  *
  * Conventions: every parse_* function starts at the first character of its
  * construct (whitespace already skipped) and stops right after it, without
@@ -21,6 +24,7 @@
 struct ps_stack {
 	void *v;
 	size_t n, cap, elem;
+	void *fixed; /* the first buffer, not malloc'd (dhall_parse's), or NULL */
 };
 
 struct ps {
@@ -57,14 +61,56 @@ void *ps_fail_at(struct ps *p, size_t offset, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void *ps_fail(struct ps *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void *ps_nomem(struct ps *p);
-bool ps_enter(struct ps *p); /* depth check; false (error set) when too deep */
+/* The depth check before one more level of nesting: false (error set)
+ * when too deep, or when the stack is (then p->rc is DHALL_ESTACK). */
+bool ps_enter_slow(struct ps *p);
+static inline bool ps_enter(struct ps *p)
+{
+	if (p->depth < DHALL_MAX_DEPTH && dhall_stack_here() >= p->stack_floor)
+		return true;
+	return ps_enter_slow(p);
+}
 
 /* ---- allocation */
 struct dhall_expr *ps_node_slow(struct ps *p, enum dhall_kind kind, size_t pos);
 int ps_push_slow(struct ps *p, struct ps_stack *s, const void *elem);
 /* Copies s[base..n) into the arena and pops back to base; NULL on no memory
- * (or when the slice is empty, with *ok set). */
+ * (an empty slice gets a non-NULL pointer). */
 void *ps_take(struct ps *p, struct ps_stack *s, size_t base);
+/* The same for the two typed stacks, inline for the short slices of most
+ * records and lists (the longer ones go through ps_take). */
+static inline struct dhall_expr **ps_take_exprs(struct ps *p, size_t base)
+{
+	size_t n = p->exprs.n - base;
+	if (n > 8)
+		return ps_take(p, &p->exprs, base);
+	struct dhall_expr **out = dhall_arena_alloc_uninit(p->arena, n ? n * sizeof *out : 1);
+	if (!out)
+		return ps_nomem(p);
+	struct dhall_expr **from = (struct dhall_expr **)p->exprs.v + base;
+	if (n == 1)
+		out[0] = from[0];
+	else if (n)
+		memcpy(out, from, n * sizeof *out);
+	p->exprs.n = base;
+	return out;
+}
+static inline struct dhall_str *ps_take_labels(struct ps *p, size_t base)
+{
+	size_t n = p->labels.n - base;
+	if (n > 8)
+		return ps_take(p, &p->labels, base);
+	struct dhall_str *out = dhall_arena_alloc_uninit(p->arena, n ? n * sizeof *out : 1);
+	if (!out)
+		return ps_nomem(p);
+	struct dhall_str *from = (struct dhall_str *)p->labels.v + base;
+	if (n == 1)
+		out[0] = from[0];
+	else if (n)
+		memcpy(out, from, n * sizeof *out);
+	p->labels.n = base;
+	return out;
+}
 
 /* A zeroed node from the arena (inline bump; the rest in lex.c). */
 static inline struct dhall_expr *ps_node(struct ps *p, enum dhall_kind kind, size_t pos)
@@ -112,37 +158,41 @@ static inline bool ps_at(const struct ps *p, const char *s, size_t n)
 {
 	return p->len - p->pos >= n && memcmp(p->src + p->pos, s, n) == 0;
 }
+/* Character classes, one table lookup each (lex.c; c may be -1 for the
+ * end of input in the functions). CC_WS: what can start whitespace (a
+ * space, tab, line ending, or the '-' / '{' of a comment); CC_BLANK: the
+ * whitespace characters themselves; CC_LEAF: what can start a leaf of
+ * parse_fast.c (a digit, '"', a label's first letter). */
+enum { CC_LABEL_FIRST = 1, CC_LABEL_NEXT = 2, CC_TEXT_STOP = 4, CC_WS = 8, CC_BLANK = 16,
+       CC_LEAF = 32 };
+
 /* Skips whitespace and comments; returns the number of bytes skipped, or
  * -1 on a malformed comment (error set). The inline part answers the
  * commonest case (no whitespace here) without a call. */
 long ps_ws_slow(struct ps *p);
+extern const uint8_t ps_cc[256];
 static inline long ps_ws(struct ps *p)
 {
 	if (p->pos < p->len) {
 		unsigned char c = (unsigned char)p->src[p->pos];
-		if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '-' && c != '{')
+		if (!(ps_cc[c] & CC_WS))
 			return 0;
 		/* one space before a token: the next commonest case */
-		if (c == ' ' && p->pos + 1 < p->len) {
-			unsigned char d = (unsigned char)p->src[p->pos + 1];
-			if (d != ' ' && d != '\t' && d != '\n' && d != '\r' && d != '-' && d != '{') {
-				p->pos++;
-				return 1;
-			}
+		if (c == ' ' && p->pos + 1 < p->len &&
+		    !(ps_cc[(unsigned char)p->src[p->pos + 1]] & CC_WS)) {
+			p->pos++;
+			return 1;
 		}
 	}
 	return ps_ws_slow(p);
 }
+
 /* Skips at least one whitespace chunk; false (error "expected whitespace"). */
 bool ps_ws1(struct ps *p);
 /* Checks the whole input once: valid UTF-8, allowed code points, no control
  * characters but tab and line endings. */
 bool ps_check_chars(struct ps *p);
 
-/* Character classes, one table lookup each (lex.c; c may be -1 for the
- * end of input). */
-enum { CC_LABEL_FIRST = 1, CC_LABEL_NEXT = 2, CC_TEXT_STOP = 4 };
-extern const uint8_t ps_cc[256];
 static inline bool ps_is_label_first(int c)
 {
 	return c >= 0 && (ps_cc[c] & CC_LABEL_FIRST);
@@ -184,19 +234,57 @@ static inline enum ps_kw ps_word(struct ps *p, size_t *len)
 	return ps_word_slow(p, len);
 }
 
-/* True when the cursor is at keyword `kw` (not followed by a label char). */
-bool ps_at_kw(const struct ps *p, const char *kw);
+/* True when the cursor is at keyword `kw` (a string literal), not followed
+ * by a label character. */
+static inline bool ps_at_kw_n(const struct ps *p, const char *kw, size_t n)
+{
+	return ps_at(p, kw, n) &&
+	       (p->pos + n >= p->len || !ps_is_label_next((unsigned char)p->src[p->pos + n]));
+}
+#define ps_at_kw(p, kw) ps_at_kw_n(p, kw, sizeof(kw) - 1)
+
+/* Could s[0..len) (a simple label) be a keyword? One table lookup, by
+ * first letter and length, answers "no" for nearly every label. */
+extern const uint16_t ps_kw_lens[128];
+static inline bool ps_maybe_kw(const char *s, size_t len)
+{
+	return len < 16 && (ps_kw_lens[(unsigned char)s[0] & 127] >> len & 1);
+}
 
 /* Parses a label (simple or `quoted`) into *out. `kind`: 0 = any-label,
  * 1 = nonreserved (binders: no builtin names unless quoted), 2 =
- * any-label-or-some. Returns false with the error set. */
-bool ps_label(struct ps *p, struct dhall_str *out, int kind);
+ * any-label-or-some. Returns false with the error set. The inline part
+ * takes the commonest case: a simple label that cannot be a keyword (nor,
+ * for kind 1, a builtin: those all start with a capital). */
+bool ps_label_slow(struct ps *p, struct dhall_str *out, int kind);
+static inline bool ps_label(struct ps *p, struct dhall_str *out, int kind)
+{
+	const unsigned char *s = (const unsigned char *)p->src;
+	size_t i = p->pos, n = p->len;
+	if (i < n && (ps_cc[s[i]] & CC_LABEL_FIRST) &&
+	    (kind != 1 || !(s[i] >= 'A' && s[i] <= 'Z'))) {
+		size_t j = i + 1;
+		while (j < n && (ps_cc[s[j]] & CC_LABEL_NEXT))
+			j++;
+		if (!ps_maybe_kw(p->src + i, j - i) || ps_keyword(p->src + i, j - i) == KW_NONE) {
+			out->s = p->src + i;
+			out->len = j - i;
+			p->pos = j;
+			return true;
+		}
+	}
+	return ps_label_slow(p, out, kind);
+}
 
 /* ---- literals (lit.c): each is tried at the cursor; returns the node,
  * or NULL with p->rc set (error) or NULL with p->rc == 0 (not this form). */
 struct dhall_expr *ps_number(struct ps *p);   /* natural, integer, double, temporal */
 struct dhall_expr *ps_text(struct ps *p);     /* "…" or ''…'' */
 struct dhall_expr *ps_bytes(struct ps *p);    /* 0x"…" */
+/* The value of the double literal q[0..len) when it is [+-]digits.digits
+ * with at most 15 digits (exact, as strtod would round it); false when it
+ * is of another form (the caller then uses strtod). */
+bool ps_plain_double(const char *q, size_t len, double *out);
 
 /* ---- imports (import.c) */
 /* True when the cursor starts an import (path, URL, env:, missing). */
@@ -214,5 +302,28 @@ struct dhall_expr *ps_import(struct ps *p);
 /* ---- expressions (parse.c) */
 struct dhall_expr *ps_expression(struct ps *p);
 struct dhall_expr *ps_import_expression(struct ps *p);
+/* The rest of an expression whose first primitive (at pos) a fast path
+ * has parsed, the cursor after it: that primitive when a delimiter
+ * follows, else what the grammar makes of it (operators, application,
+ * selectors, annotation, …), as ps_expression would have. */
+struct dhall_expr *ps_expression_from(struct ps *p, size_t pos, struct dhall_expr *first);
+/* The general loops of a record and a list, resumed from just after an
+ * entry or element (pushed on p->labels / p->exprs above lbase / ebase,
+ * the separator not yet read) up to and including the closing bracket;
+ * pos is the opening one. The fast paths hand over to these. */
+struct dhall_expr *ps_record_rest(struct ps *p, size_t pos, size_t lbase, size_t ebase,
+				  bool is_type);
+struct dhall_expr *ps_list_rest(struct ps *p, size_t pos, size_t ebase);
+/* The record node of the entries above lbase / ebase (popped), duplicate
+ * fields of a literal combined; the cursor is past the closing brace. */
+struct dhall_expr *ps_record_node(struct ps *p, size_t pos, size_t lbase, size_t ebase,
+				  bool is_type);
+
+/* ---- the fast path for plain data (parse_fast.c): a record literal or a
+ * non-empty list at the cursor. Returns the node, or NULL with p->rc set
+ * (error), or NULL with p->rc == 0 and the cursor where it was: not taken
+ * (its first entry is not of the plain form), parse it the general way. */
+struct dhall_expr *ps_fast_record(struct ps *p);
+struct dhall_expr *ps_fast_list(struct ps *p);
 
 #endif

@@ -24,6 +24,17 @@
  * marks imported functions) quotes to that λ node itself, shared, not
  * copied; the result then points into the tree the λ came from, which
  * must outlive it (as for any input of the public entry points).
+ *
+ * Interning quotes (ev_normalize_interned, mode 0; resolve.c's normal
+ * forms): each node is built on the stack, its children already interned,
+ * and handed to intern.c, which returns the session's one node equal to
+ * it, so normal forms share every repeated subtree. The node's arrays go
+ * to the scratch arena and its strings are not copied (both stay valid
+ * until it is interned): intern.c copies what a new node needs. Each
+ * node's quote is a region of the scratch arena (eval_int.h): the values
+ * made to quote a subtree are dropped once it is interned, so the scratch
+ * memory of an interning quote is that of one path from the root, not of
+ * the whole (unshared) normal form.
  */
 #include "eval_int.h"
 
@@ -45,13 +56,14 @@ int64_t ev_count(const struct dnames *ctx, struct dhall_str name)
 
 struct quoter {
 	struct ev *ev;
-	struct dhall_arena *out;
+	struct dhall_arena *out; /* interning: the scratch arena (arrays only) */
 	int mode;
+	struct ev_intern *intern; /* NULL: plain copies into out */
 };
 
 static int copy_str(struct quoter *q, struct dhall_str *s)
 {
-	if (!s->len)
+	if (!s->len || q->intern)
 		return 0;
 	char *p = dhall_arena_strdup(q->out, s->s, s->len);
 	if (!p)
@@ -62,7 +74,7 @@ static int copy_str(struct quoter *q, struct dhall_str *s)
 
 static int copy_num(struct quoter *q, struct dhall_num *n)
 {
-	if (!n->big)
+	if (!n->big || q->intern)
 		return 0;
 	uint8_t *p = dhall_arena_alloc_uninit(q->out, n->big_len);
 	if (!p)
@@ -224,6 +236,26 @@ static int quote_main(struct quoter *q, const struct dnames *ctx, const struct d
 	}
 }
 
+/* quote's interning mode: the node on the stack, then its shared copy.
+ * The values made to quote the subtree, and its arrays, are garbage once
+ * it is interned: a region. noinline: the node stays out of quote's frame
+ * in the other modes. */
+__attribute__((noinline)) static int quote_interned(struct quoter *q, const struct dnames *ctx,
+						   const struct dv *v, struct dhall_expr **out)
+{
+	struct ev *ev = q->ev;
+	struct dhall_expr tmp;
+	struct ev_region r;
+	int rc;
+	memset(&tmp, 0, sizeof tmp);
+	ev_region_begin(ev, &r);
+	if (!(rc = quote_main(q, ctx, v, &tmp)) && ev_intern_node(q->intern, &tmp, out))
+		rc = ev_nomem(ev);
+	if (!ev->lazy)
+		ev_region_end(ev, &r);
+	return rc;
+}
+
 static int quote(struct quoter *q, const struct dnames *ctx, const struct dv *v,
 		 struct dhall_expr **out)
 {
@@ -237,9 +269,11 @@ static int quote(struct quoter *q, const struct dnames *ctx, const struct dv *v,
 				     DHALL_EV_MAX_DEPTH);
 	}
 	struct dhall_expr *e = NULL;
-	if (q->mode == 0 && v->kind == DHALL_LAMBDA && !v->a && v->src->op == EV_SRC_CLOSED)
+	if (q->mode == 0 && v->kind == DHALL_LAMBDA && !v->a && v->src->op == EV_SRC_CLOSED) {
 		e = (struct dhall_expr *)v->src; /* its own normal form: shared */
-	else if (!(e = dhall_arena_alloc(q->out, sizeof *e)))
+	} else if (q->intern) {
+		rc = quote_interned(q, ctx, v, &e);
+	} else if (!(e = dhall_arena_alloc(q->out, sizeof *e)))
 		rc = ev_nomem(ev);
 	else
 		rc = quote_main(q, ctx, v, e);
@@ -252,7 +286,7 @@ static int quote(struct quoter *q, const struct dnames *ctx, const struct dv *v,
 int ev_quote(struct ev *ev, struct dhall_arena *arena, const struct dnames *ctx,
 	     const struct dv *v, int alpha, struct dhall_expr **out)
 {
-	struct quoter q = {ev, arena, alpha};
+	struct quoter q = {ev, arena, alpha, NULL};
 	return quote(&q, ctx, v, out);
 }
 
@@ -305,7 +339,7 @@ int ev_equiv(struct ev *ev, const struct dnames *ctx, const struct dv *a, const 
 	struct dhall_arena tmp;
 	struct dhall_expr *x, *y;
 	struct dhall_buf ea = {0}, eb = {0};
-	struct quoter q = {ev, &tmp, 2};
+	struct quoter q = {ev, &tmp, 2, NULL};
 	int rc;
 	(void)ctx;
 	if ((rc = quick_equiv(a, b, 0)) >= 0)
@@ -364,6 +398,7 @@ struct job {
 	int mode, equal;
 	char *hash;
 	struct dhall_arena *scratch; /* NULL: a fresh one, freed after */
+	struct ev_intern *intern; /* mode 0 into intern's arena (out_arena unused) */
 };
 
 /* normalizes job->in into job->out (mode 0 or 1) */
@@ -376,8 +411,12 @@ static int normalize_in(struct job *j, struct dhall_arena *out_arena, struct dha
 		dhall_arena_init(&own);
 	ev_setup(&ev, scratch, j->err, j->ctx);
 	int rc = ev_eval(&ev, NULL, j->in, &v);
-	if (!rc)
+	if (!rc && j->intern) {
+		struct quoter q = {&ev, scratch, 0, j->intern};
+		rc = quote(&q, NULL, v, out);
+	} else if (!rc) {
 		rc = ev_quote(&ev, out_arena, NULL, v, j->mode, out);
+	}
 	if (j->scratch)
 		dhall_arena_reset(scratch);
 	else
@@ -404,6 +443,15 @@ int ev_normalize_scratch(const struct dhall_ctx *ctx, struct dhall_arena *arena,
 {
 	struct job j = {.ctx = ctx, .arena = arena, .in = in, .out = out, .err = err,
 			.scratch = scratch};
+	return dhall_run_deep(normalize_main, &j);
+}
+
+int ev_normalize_interned(const struct dhall_ctx *ctx, struct ev_intern *intern,
+			  struct dhall_arena *scratch, const struct dhall_expr *in,
+			  struct dhall_expr **out, struct dhall_err *err)
+{
+	struct job j = {.ctx = ctx, .arena = intern->arena, .in = in, .out = out, .err = err,
+			.scratch = scratch, .intern = intern};
 	return dhall_run_deep(normalize_main, &j);
 }
 

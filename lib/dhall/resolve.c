@@ -16,7 +16,11 @@
  * its type live in an arena of their own, freed once the file's normal
  * form (which copies every string it keeps) is in the results; the type
  * checker and the evaluator reuse one scratch arena for all files
- * (dhall_arena_reset). The functions of every normal form (the root, or
+ * (dhall_arena_reset). Normal forms are hash-consed into the results
+ * (intern.c): a subtree that recurs, within a file's normal form or
+ * across files, is kept once (the Prelude's JSON renderers inline the
+ * same helpers dozens of times). The α-normal copy a hash check encodes
+ * is temporary too. The functions of every normal form (the root, or
  * fields of root records) are marked closed and get their type attached
  * (mark_closed, learn_types; EV_SRC_CLOSED in eval_int.h): an importing
  * file's normal form then shares them instead of copying them, and the
@@ -105,6 +109,7 @@ struct rs {
 	struct dhall_arena *tree;
 	/* the evaluator's scratch memory, reused from one import to the next */
 	struct dhall_arena scratch;
+	struct ev_intern intern; /* the normal forms' nodes, in `arena` */
 	struct dhall_err *err;
 	struct memo *memo;
 	char cache[4096]; /* "" when there is none */
@@ -443,9 +448,12 @@ static int hash_of(struct rs *rs, const struct dhall_expr *e, struct dhall_buf *
 {
 	struct dhall_expr *a;
 	struct dhall_err err;
-	int rc = dhall_alpha_normalize(rs->arena, e, &a, &err);
+	struct dhall_arena tmp;
+	dhall_arena_init(&tmp);
+	int rc = dhall_alpha_normalize(&tmp, e, &a, &err);
 	if (!rc)
 		rc = dhall_encode(a, enc);
+	dhall_arena_free(&tmp);
 	if (rc)
 		return rc == DHALL_ENOMEM ? nomem(rs) : dhall_err_set(rs->err, rc, "expression too deep to hash");
 	crypto_hash_sha256(h, enc->data, enc->len);
@@ -836,7 +844,7 @@ static int learn_types(struct rs *rs, const struct dhall_ctx *cx, struct dhall_e
 	if (r->kind == DHALL_LAMBDA && r->op == EV_SRC_CLOSED) {
 		if (r->c)
 			return 0;
-		return ev_normalize_scratch(cx, rs->arena, &rs->scratch, t, &r->c, rs->err);
+		return ev_normalize_interned(cx, &rs->intern, &rs->scratch, t, &r->c, rs->err);
 	}
 	if (r->kind != DHALL_RECORD || t->kind != DHALL_RECORD_TYPE || depth >= 8)
 		return 0;
@@ -995,8 +1003,8 @@ __attribute__((noinline)) static int import_one(struct rs *rs, const struct file
 		 * functions are marked and given their types (copied) */
 		if (!rc && ((rc = ev_typeof_scratch(&cx, &tree, &rs->scratch, resolved, &ty,
 						    rs->err)) ||
-			    (rc = ev_normalize_scratch(&cx, rs->arena, &rs->scratch, resolved, &r,
-						       rs->err))))
+			    (rc = ev_normalize_interned(&cx, &rs->intern, &rs->scratch, resolved, &r,
+							rs->err))))
 			rs->recoverable = 0;
 		if (!rc) {
 			mark_closed(r, 0);
@@ -1221,8 +1229,10 @@ int dhall_resolve(const struct dhall_ctx *ctx, struct dhall_arena *arena, const 
 	if (err)
 		memset(err, 0, sizeof *err);
 	dhall_arena_init(&rs.scratch);
+	ev_intern_init(&rs.intern, arena);
 	cache_dir_init(&rs);
 	int rc = dhall_run_deep(resolve_main, &j);
+	ev_intern_free(&rs.intern);
 	dhall_arena_free(&rs.scratch);
 	ev_remote_close(rs.curl);
 	return rc;

@@ -641,8 +641,17 @@ static int infer_fields(struct tc *tc, struct scope sc, const struct dhall_expr 
 		if (!types)
 			return ev_nomem(tc->ev);
 		for (size_t i = 0; i < e->n; i++) {
-			if ((rc = infer(tc, sc, e->items[i], &types[i])))
+			const struct dhall_expr *x = e->items[i];
+			if ((rc = infer(tc, sc, x, &types[i])))
 				return rc;
+			/* the type of a record literal (its fields' types were
+			 * checked just now) or of a function checked before
+			 * (an import's) is a type: no need to infer it again,
+			 * which for a package of packages means quoting and
+			 * checking every function type once per level */
+			if (x->kind == DHALL_RECORD || (x->kind == DHALL_LAMBDA &&
+							 x->op == EV_SRC_CLOSED && x->c))
+				continue;
 			if ((rc = type_of_type(tc, &sc, types[i], &k)))
 				return rc;
 			if (!is_const(k))
