@@ -275,6 +275,28 @@ static int type_of_type(struct tc *tc, const struct scope *sc, const struct dv *
 		*out = ev_builtin(tc->ev, DHALL_B_TYPE);
 		return *out ? 0 : ev_nomem(tc->ev);
 	}
+	/* a record or union type: the largest of its fields' (the rule for
+	 * record and union types), found on the values. Quoting and inferring
+	 * it instead walks the whole type, once per enclosing literal: a list
+	 * of records of lists d deep took O(d^2). */
+	if (t->kind == DHALL_RECORD_TYPE || t->kind == DHALL_UNION) {
+		struct dv *c = ev_builtin(tc->ev, DHALL_B_TYPE), *k;
+		if (!c)
+			return ev_nomem(tc->ev);
+		for (size_t i = 0; i < t->n; i++) {
+			if (!t->items[i])
+				continue;
+			if ((rc = type_of_type(tc, sc, t->items[i], &k)))
+				return rc;
+			if (!is_const(k))
+				return fail(tc, sc, NULL, NULL, t->items[i],
+					    t->kind == DHALL_UNION ? "a union alternative's type is not a type"
+								   : "a record field's type is not a type");
+			c = const_max(c, k);
+		}
+		*out = c;
+		return 0;
+	}
 	if ((rc = ev_quote(tc->ev, tc->ev->arena, sc->names, t, 0, &e)))
 		return rc;
 	return infer(tc, *sc, e, out);

@@ -91,6 +91,16 @@ LD_DEBUG=libs "$D" normalize <<< "$P/List/map.dhall Natural Bool Natural/even [ 
 is "$(cat out)" '[ False ]' "a run with local imports only"
 grep -q 'libcurl' ld.err; is $? 1 "does not load libcurl"
 
+# A list of records of lists 2,000 levels deep: each literal's type is
+# checked on the values, not re-inferred from the whole type below it (that
+# was O(depth^2) per element and ran out of the default step budget).
+python3 -c '
+d = 2000
+item = lambda i: "{ a = [ " * d + str(i) + " ] }" * d
+print("[ " + ", ".join(item(i) for i in range(50)) + " ]")' > deep.dhall
+"$D" type --file deep.dhall > deep.type 2> err; is $? 0 "a 2,000-deep list of records of lists type-checks: $(head -c 200 err)"
+grep -c 'List' deep.type > /dev/null; ok $? "and its type names List"
+
 # remote imports against tests/unit/dhall_remote_server.py on 127.0.0.1
 # (it stops when fd 9, its stdin, is closed)
 TOP=${SIGIL_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
