@@ -9,6 +9,12 @@
  * and rendered in one pass (dhall_eval_to_json: the normal form is never
  * built; lib/dhall: resolve.c, typecheck.c, eval.c, json.c). Exit codes as cli.h: 1 bad
  * Dhall (syntax, import, type) or no JSON form, 2 usage, 3 system.
+ *
+ * Nothing is printed unless all of it can be: the JSON is built in memory
+ * and written at the end. When stdout is a regular file (not O_APPEND),
+ * output past DHALL_BUF_SPILL bytes is written as it is made instead (the
+ * buffer spills), so a large output needs no memory of its size; if the
+ * render then fails, the file is cut back to where it stood.
  */
 #include "common/cli.h"
 #include "dhall/dhall.h"
@@ -18,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "banned.h"
@@ -82,11 +89,42 @@ out:
 	return status;
 }
 
+/* Spilling to stdout: where it started, and why a write failed. */
+struct spill_out {
+	off_t start;
+	int err;
+};
+
+static int spill_write(void *ctx, const uint8_t *data, size_t len)
+{
+	struct spill_out *s = ctx;
+	if (cli_write_all(1, data, len) < 0) {
+		s->err = errno ? errno : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+/* Lets out spill into stdout when it is a regular file we can cut back. */
+static void spill_to_stdout(struct dhall_buf *out, struct spill_out *s)
+{
+	struct stat st;
+	int fl = fcntl(1, F_GETFL);
+	if (fl < 0 || (fl & O_APPEND) || fstat(1, &st) != 0 || !S_ISREG(st.st_mode))
+		return;
+	s->start = lseek(1, 0, SEEK_CUR);
+	if (s->start < 0)
+		return;
+	out->spill = spill_write;
+	out->spill_ctx = s;
+}
+
 static int run(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct cli_args a;
 	struct dhall_arena arena;
 	struct dhall_buf out = {0};
+	struct spill_out spill = {0, 0};
 	struct dhall_err err = {0};
 	struct dhall_expr *e = NULL;
 	char *src = NULL;
@@ -131,7 +169,16 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		goto out;
 	}
 	/* normalized and rendered in one pass: no normal-form tree */
+	spill_to_stdout(&out, &spill);
 	rc = dhall_eval_to_json(&ctx, e, cli_get(cmd, &a, "compact") ? 0 : 2, &out, &err);
+	if (rc && out.spilled && (ftruncate(1, spill.start) != 0 ||
+				  lseek(1, spill.start, SEEK_SET) != spill.start))
+		cli_fail(NULL, EXIT_SYSTEM, "cannot take back the partial output: %s",
+			 strerror(errno));
+	if (rc && spill.err) {
+		status = cli_fail(NULL, EXIT_SYSTEM, "cannot write output: %s", strerror(spill.err));
+		goto out;
+	}
 	if (rc == DHALL_ENOMEM) {
 		status = cli_fail(NULL, EXIT_SYSTEM, "out of memory");
 		goto out;

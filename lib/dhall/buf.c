@@ -30,6 +30,14 @@ int dhall_buf_reserve(struct dhall_buf *b, size_t extra)
 {
 	if (b->cap - b->len >= extra)
 		return 0;
+	if (b->spill && b->len >= DHALL_BUF_SPILL) {
+		if (b->spill(b->spill_ctx, b->data, b->len))
+			return DHALL_ENOMEM;
+		b->spilled += b->len;
+		b->len = 0;
+		if (b->cap >= extra)
+			return 0;
+	}
 	size_t cap = b->cap ? b->cap : 256;
 	while (cap - b->len < extra) {
 		if (cap > SIZE_MAX / 2)

@@ -244,10 +244,20 @@ __attribute__((warn_unused_result)) int dhall_parse(struct dhall_arena *arena, c
 
 /* ---------------------------------------------------------------- binary */
 
-/* A growable byte buffer (malloc'd). */
+/* A growable byte buffer (malloc'd). Optionally it spills: with `spill`
+ * set, a buffer holding DHALL_BUF_SPILL bytes or more that must grow hands
+ * its bytes to spill(spill_ctx, …) instead, adds their count to `spilled`
+ * and starts again empty; a non-zero return fails the write (DHALL_ENOMEM;
+ * the spill function keeps its own reason). Output then needs no memory of
+ * its size, but a failed render cannot take back what was spilled: the
+ * owner of the sink does (dhall-to-json truncates its output file). */
+#define DHALL_BUF_SPILL ((size_t)4 << 20)
 struct dhall_buf {
 	uint8_t *data;
 	size_t len, cap;
+	int (*spill)(void *spill_ctx, const uint8_t *data, size_t len);
+	void *spill_ctx;
+	size_t spilled;
 };
 void dhall_buf_free(struct dhall_buf *b);
 

@@ -879,7 +879,7 @@ int dhall_eval_to_json(const struct dhall_ctx *ctx, const struct dhall_expr *e, 
 {
 	struct vjson vj;
 	struct dhall_arena scratch;
-	size_t start = out->len;
+	size_t start = out->len, spilled = out->spilled;
 	dhall_arena_init(&scratch);
 	dhall_arena_init(&vj.quoted);
 	ev_setup(&vj.ev, &scratch, err, ctx);
@@ -888,8 +888,8 @@ int dhall_eval_to_json(const struct dhall_ctx *ctx, const struct dhall_expr *e, 
 	int rc = dhall_run_deep(vjson_main, &vj);
 	if (rc == DHALL_ENOMEM && err && !err->msg[0])
 		dhall_err_set(err, rc, "out of memory");
-	if (rc)
-		out->len = start;
+	if (rc) /* what was spilled is the sink owner's to take back */
+		out->len = out->spilled != spilled ? 0 : start;
 	dhall_arena_free(&vj.quoted);
 	dhall_arena_free(&scratch);
 	return rc;
@@ -899,13 +899,13 @@ int dhall_to_json(const struct dhall_expr *e, int indent, struct dhall_buf *out,
 		  struct dhall_err *err)
 {
 	struct json j = {e, out, err, indent < 0 ? 0 : indent, NULL};
-	size_t start = out->len;
+	size_t start = out->len, spilled = out->spilled;
 	if (err)
 		memset(err, 0, sizeof *err);
 	int rc = dhall_run_deep(json_main, &j);
 	if (rc == DHALL_ENOMEM && err && !err->msg[0])
 		dhall_err_set(err, rc, "out of memory");
-	if (rc)
-		out->len = start;
+	if (rc) /* what was spilled is the sink owner's to take back */
+		out->len = out->spilled != spilled ? 0 : start;
 	return rc;
 }
