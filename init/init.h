@@ -154,6 +154,7 @@ struct init_opts {
 	const char *fwd_dev; /* and take only what arrives on this interface
 	                      * (SO_BINDTODEVICE); NULL: any */
 	int proxy;           /* tcp forwards through the proxy only (no redirect.c) */
+	int verify_jobs;     /* init_verify's processes; 0: one per CPU */
 };
 
 struct init {
@@ -188,8 +189,14 @@ struct init {
  * is a built system (binaries and ROMs are URNs) and passes sys_check, and
  * loads every child's closure description. Prints what is wrong; 0 or -1. */
 int init_load(struct init *in, store *st);
-/* Builds child c's root under in->rundir: a tmpfs with /rom (closure and
- * ROM modules, decoded and verified), /dev, /proc, /tmp, mount targets,
+/* Decodes every distinct file of every closure once (every block verified)
+ * into the run's shared tmpfs, on one process per CPU, before any root is
+ * made (in->o.verify_jobs of them); needs in->rundir and in->order. 0 or
+ * -1 (printed, naming the
+ * child, the file and the block). */
+int init_verify(struct init *in, store *st);
+/* Builds child c's root under in->rundir: a tmpfs with /rom (closure, from
+ * init_verify's files, and ROM modules, decoded and verified), /dev, /proc, /tmp, mount targets,
  * state and service binds; then makes it read-only. 0 or -1 (printed). */
 int init_prepare(struct init *in, store *st, struct init_child *c);
 /* Unmounts everything under c->root and removes it. */

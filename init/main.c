@@ -10,12 +10,15 @@
  *                before their clients)
  *   2 namespace  init's own mount namespace, every mount private: nothing
  *                init mounts is seen by the host, and it all goes when init
- *                does
+ *                does; then every closure decoded and verified, once per
+ *                distinct file, on one process per CPU (rom.c: a missing
+ *                or tampered block stops here); as PID 1, then the NIC
+ *                and the state partition (pid1.c)
  *   3 signals    SIGCHLD, SIGTERM, SIGINT blocked and read from a signalfd
  *   4 cgroups    the run's memory and pids groups (cgroup.c)
- *   5 prepare    every child's root: ROM decoded and verified, /dev, mounts,
- *                services (rom.c). A missing or tampered block stops here,
- *                before any child runs.
+ *   5 prepare    every child's root: its verified files, ROM modules
+ *                decoded and verified, /dev, mounts, services (rom.c);
+ *                nothing runs before every child is prepared
  *   6 supervise  the poll loop (supervisor.c) until stopped or all exited
  *   7 teardown   cgroups, mounts, directories, the last report
  *
@@ -236,8 +239,6 @@ int main(int argc, char **argv)
 	}
 	if (init_load(&in, st) != 0 || start_order(&in) != 0)
 		goto out;
-	if (pid1 && init_pid1_state(&in) != 0)
-		goto out;
 
 	/* 2 namespace */
 	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
@@ -249,6 +250,16 @@ int main(int argc, char **argv)
 		in.rundir[0] = 0;
 		goto out;
 	}
+	/* 2b verify every closure; as PID 1 meanwhile the modules still load
+	 * (pid1.c), and only then the NIC and the state partition come up */
+	if (pid1)
+		in.o.verify_jobs = init_pid1_verify_jobs();
+	if (init_verify(&in, st) != 0) {
+		init_say("nothing started");
+		goto out;
+	}
+	if (pid1 && init_pid1_state(&in) != 0)
+		goto out;
 
 	/* 3 signals */
 	sigemptyset(&set);

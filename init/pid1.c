@@ -8,31 +8,36 @@
  * (or --pid1), init_pid1_setup() brings the machine up in named phases,
  * each failing closed with one console line saying why:
  *
- *   1 modules   every path in /etc/sigil/modules loaded with finit_module,
- *               in order (the image wrote them after their dependencies);
- *               each file is unlinked once loaded (RAM)
- *   2 root      pivot_root refuses a root that is rootfs itself (it has
+ *   1 root      pivot_root refuses a root that is rootfs itself (it has
  *               no parent mount: EINVAL), and the children's sandbox
  *               pivots; so rootfs is bind-mounted onto a directory of its
  *               own, that mount moved onto / and chroot'ed into. The
  *               root is then a mount with a parent, nothing is copied.
- *   3 mounts    devtmpfs /dev, proc, sysfs, cgroup2 at /sys/fs/cgroup
+ *   2 mounts    devtmpfs /dev, proc, sysfs, cgroup2 at /sys/fs/cgroup
  *               (or, when the unified hierarchy has no memory controller,
  *               v1 memory and pids hierarchies under a tmpfs there, which
  *               is what cgroup.c expects)
+ *   3 modules   every path in /etc/sigil/modules loaded with finit_module,
+ *               in order (the image wrote them after their dependencies,
+ *               the disk's first), by a child of ours, the loader, while
+ *               the phases below and the verification go on; each file
+ *               is unlinked once loaded (RAM)
  *   4 system    sigil.system=URN from /proc/cmdline, else
  *               /etc/sigil/cmdline
- *   5 store     /dev/vda (waited for), its GPT read with lib/disk, the
- *               partition whose unique GUID is gpt_guid_derive("store",
- *               URN) and whose type is ours; argv becomes
+ *   5 store     /dev/vda (waited for until it opens, or the loader has
+ *               failed), its GPT read with lib/disk, the partition whose
+ *               unique GUID is gpt_guid_derive("store", URN) and whose
+ *               type is ours; argv becomes
  *               "sigil-init -s pack:/dev/vdaN --run /run/sigil URN"
  *
  * main.c then runs the system exactly as hosted: every block read from the
  * partition is verified, and a tampered or missing block stops the boot
- * with the block named before any child starts. After the description is
- * loaded, init_pid1_state() mounts the state partition (ext4, GUID
- * derived with "state") at /state when some child has a state mount, and
- * when some child has an uplink brings up the VM's network:
+ * with the block named before any child starts. The closures are verified
+ * (init_verify) on one process per CPU but one, left to the loader while it
+ * runs (init_pid1_verify_jobs). Then init_pid1_state() waits for the
+ * loader, mounts the state partition (ext4, GUID derived with "state") at
+ * /state when some child has a state mount, and when some child has an
+ * uplink brings up the VM's network:
  *
  *   lo     up (the root namespace's loopback starts down)
  *   eth0   the virtio NIC (virtio_net, loaded in phase 1; waited for),
@@ -52,7 +57,8 @@
  * reaches. The uplinks themselves (veth pairs into the children) are
  * exactly the hosted ones.
  * When the run ends — every child exited, or SIGTERM/SIGINT (ctrl-alt-del
- * is turned into SIGINT) — init_pid1_poweroff() syncs, unmounts /state,
+ * is turned into SIGINT) — init_pid1_poweroff() waits for the loader if it
+ * still runs, syncs, unmounts /state,
  * writes status + 1 to the isa-debug-exit port 0xf4 and powers off. QEMU
  * exits with (value << 1) | 1 for a value written there, so with
  * 2 * status + 3: distinct from 1 (QEMU's own errors) and 0 (no value
@@ -87,6 +93,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -101,6 +109,8 @@
 
 static char sys_urn[ERIS_URN_LEN + 1];
 static int state_mounted;
+static pid_t loader = -1;   /* phase 1's process while it runs */
+static int loader_failed;
 
 int init_pid1_wanted(int argc, char **argv)
 {
@@ -112,7 +122,7 @@ static int mkdir_p(const char *p)
 	return mkdir(p, 0755) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-/* ---- 1 modules ------------------------------------------------------------ */
+/* ---- 3 modules ------------------------------------------------------------ */
 
 static int load_modules(void)
 {
@@ -145,7 +155,45 @@ out:
 	return rc;
 }
 
-/* ---- 2 root --------------------------------------------------------------- */
+/* Phase 3 in a child of ours, so that the disk's modules (first in the
+ * list) are followed by the rest (ext4, the NIC's) while the store is
+ * found and the closures verified. */
+static int start_modules(void)
+{
+	if ((loader = fork()) < 0) {
+		init_say("boot: cannot fork the module loader: %s", strerror(errno));
+		return -1;
+	}
+	if (loader == 0)
+		_exit(load_modules() == 0 ? 0 : 1);
+	return 0;
+}
+
+/* Reaps the loader (options: 0 waits, WNOHANG does not): -1 once it has
+ * failed (it said why), else 0. */
+static int reap_loader(int options)
+{
+	int ws;
+	if (loader > 0 && waitpid(loader, &ws, options) == loader) {
+		loader = -1;
+		loader_failed = !WIFEXITED(ws) || WEXITSTATUS(ws) != 0;
+	}
+	return loader_failed ? -1 : 0;
+}
+
+int init_pid1_verify_jobs(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cpus < 1)
+		cpus = 1;
+	/* the loader keeps a CPU while it runs: with every CPU verifying,
+	 * finit_module stalled (under TCG) until the verification was done */
+	if (reap_loader(WNOHANG) == 0 && loader > 0)
+		cpus--;
+	return cpus < 1 ? 1 : (int)(cpus > 64 ? 64 : cpus);
+}
+
+/* ---- 1 root --------------------------------------------------------------- */
 
 static int switch_root(void)
 {
@@ -159,7 +207,7 @@ static int switch_root(void)
 	return 0;
 }
 
-/* ---- 3 mounts ------------------------------------------------------------- */
+/* ---- 2 mounts ------------------------------------------------------------- */
 
 static int mount_at(const char *src, const char *dir, const char *type, unsigned long flags,
 		    const char *data)
@@ -243,15 +291,20 @@ static int urn_from(const char *file)
 
 /* ---- 5 store -------------------------------------------------------------- */
 
-/* Waits up to 10 s for a device node (the virtio disk appears a few ms
- * after virtio_blk loads; its partitions right after). */
+/* Waits up to 10 s for a device node to open (the virtio disk appears
+ * while virtio_blk loads, in the loader: its node exists a moment before
+ * it opens; its partitions come right after), or a directory to exist. */
 static int wait_for(const char *path)
 {
 	struct timespec ts = {0, 10 * 1000 * 1000};
-	struct stat st;
 	for (int i = 0; i < 1000; i++) {
-		if (stat(path, &st) == 0)
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			close(fd);
 			return 0;
+		}
+		if (reap_loader(WNOHANG) != 0)
+			return -1;
 		nanosleep(&ts, NULL);
 	}
 	init_say("boot: %s did not appear in 10 s (no virtio disk? the modules in "
@@ -312,12 +365,12 @@ int init_pid1_setup(int *argc, char ***argv)
 		init_say("boot: cannot make a private mount namespace: %s", strerror(errno));
 		return -1;
 	}
-	init_say("boot: PID 1, loading modules");
-	if (load_modules() != 0)
-		return -1;
 	if (getpid() == 1 && switch_root() != 0)
 		return -1;
 	if (mount_all() != 0)
+		return -1;
+	init_say("boot: PID 1, loading modules");
+	if (start_modules() != 0)
 		return -1;
 	if ((r = urn_from("/proc/cmdline")) == -1)
 		r = urn_from("/etc/sigil/cmdline");
@@ -395,6 +448,8 @@ int init_pid1_state(struct init *in)
 {
 	char dev[32];
 	int want = 0, uplinks = 0;
+	if (reap_loader(0) != 0)
+		return -1;
 	for (size_t i = 0; i < in->n; i++) {
 		uplinks |= in->c[i].sys->uplink.present != 0;
 		for (size_t m = 0; m < in->c[i].sys->nmounts; m++)
@@ -416,10 +471,12 @@ int init_pid1_state(struct init *in)
 
 int init_pid1_poweroff(int status)
 {
+	reap_loader(0); /* no module half loaded at power-off */
 	sync();
 	/* read-only first: the superblock is shared with the namespaces the
-	 * mount was copied into (main.c's, the kernel's own), so the unmount
-	 * below may not be the last; the remount leaves the journal clean */
+	 * mount was copied into (the children's, main.c mounts it in its own
+	 * after unshare), so the unmount below may not be the last; the
+	 * remount leaves the journal clean */
 	if (state_mounted && mount(NULL, "/state", NULL, MS_REMOUNT | MS_RDONLY, NULL) != 0)
 		init_say("cannot remount /state read-only: %s", strerror(errno));
 	if (state_mounted && umount2("/state", 0) != 0)
@@ -428,6 +485,7 @@ int init_pid1_poweroff(int status)
 	if (getpid() != 1)
 		return status;
 	init_say("powering off (exit status %d)", status);
+	tcdrain(2); /* the console's last lines out of the UART before QEMU exits */
 	if (ioperm(DEBUG_EXIT_PORT, 4, 1) == 0)
 		outb((unsigned char)((status < 0 || status > 126 ? 126 : status) + 1), DEBUG_EXIT_PORT);
 	reboot(RB_POWER_OFF);

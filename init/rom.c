@@ -9,12 +9,15 @@
  *   3. every child's closure description (elf_desc_load, verified);
  *   4. the routes (sys_routes): which server's service each use reaches.
  *
- * Prepare (init_prepare), once per child, in init's private mount
- * namespace; the child later pivots into it. Every root is a directory
- * RUNDIR/.roots/INDEX of one tmpfs (nosuid, nodev) that also holds
- * RUNDIR/.roots/files/N: every file of every closure, decoded and verified
- * once per distinct capability (the same capability is the same bytes),
- * so children sharing a closure share its verified copy. Layout of
+ * Verify (init_verify), once, in init's private mount namespace: every file
+ * of every closure decoded and verified into RUNDIR/.roots/files/N, once
+ * per distinct capability (the same capability is the same bytes), so
+ * children sharing a closure share its verified copy; on one process per
+ * CPU (see "verification" below).
+ *
+ * Prepare (init_prepare), once per child, after that; the child later
+ * pivots into its root. Every root is a directory RUNDIR/.roots/INDEX of
+ * the same tmpfs (nosuid, nodev) as files/. Layout of
  * RUNDIR/NAME, a bind of the child's directory:
  *
  *   /            made read-only when filled (nosuid, nodev)
@@ -57,8 +60,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "banned.h"
@@ -378,48 +383,173 @@ void init_roots_teardown(struct init *in)
 	in->roots_mounted = 0;
 }
 
+/* ------------------------------------------------------------ verification
+ *
+ * init_verify decodes every distinct capability of every closure once, into
+ * files/N (N its index in in->files), before any root is made. It is the
+ * costly part of a start (every block hashed and decrypted; under TCG about
+ * 10 MB/s), so it runs on one process per CPU (at most VERIFY_MAX; as
+ * PID 1, one CPU is left to the module loader while it runs): the
+ * files go to whichever worker is free next, through a counter in a shared
+ * page, the largest (by block size, then tree level) first. Each worker
+ * decodes into the shared tmpfs with its own copy of the store (fork; a
+ * pack is read through its mapping or pread, nothing shared is written).
+ * The first failure stops the others at their next file and is printed by
+ * the worker that met it, naming the child, the file and the block. */
+
+enum { VERIFY_MAX = 4 };
+
+struct vjob {
+	size_t child, file; /* who first names it: in->c[child].desc.files[file] */
+};
+
+struct vshared {
+	size_t next; /* the next job to take (atomic) */
+	int failed;  /* a worker failed: the others stop (atomic) */
+};
+
 static int same_cap(const eris_cap *a, const eris_cap *b)
 {
 	return a->block_size == b->block_size && a->level == b->level &&
 	       memcmp(a->ref, b->ref, sizeof a->ref) == 0 && memcmp(a->key, b->key, sizeof a->key) == 0;
 }
 
-/* The verified copy of cap: files/N, its name N in `name`. Decoded (every
- * block verified) on first use only, so a file that several closures
- * share (the same capability: the same bytes) is decoded once; a failure
- * removes the partial copy. 0, or -1 with err set (or errno, err empty). */
-static int verified(struct init *in, store *st, const eris_cap *cap, char name[32], eris_error *err)
+/* The index of cap in in->files, or in->nfiles. */
+static size_t file_index(const struct init *in, const eris_cap *cap)
 {
-	int wfd = -1;
 	size_t i = 0;
-	int rc = -1;
-	for (; i < in->nfiles; i++)
-		if (same_cap(&in->files[i], cap))
-			break;
-	snprintf(name, 32, "%zu", i);
-	if (i < in->nfiles)
-		return 0;
-	eris_cap *nf = realloc(in->files, (in->nfiles + 1) * sizeof *nf);
-	if (!nf)
-		return -1;
-	in->files = nf;
+	while (i < in->nfiles && !same_cap(&in->files[i], cap))
+		i++;
+	return i;
+}
+
+/* Decodes file k (every block verified) into files/k; a failure removes the
+ * partial copy and prints what is wrong. 0 or -1. */
+static int verify_one(struct init *in, store *st, const struct vjob *j, size_t k)
+{
+	const struct init_child *c = &in->c[j->child];
+	const elf_desc_file *f = &c->desc.files[j->file];
+	eris_error err = {0};
+	char name[32];
+	int wfd, rc = -1;
+	snprintf(name, sizeof name, "%zu", k);
 	wfd = openat(in->files_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0555);
 	if (wfd < 0)
-		return -1;
-	if (eris_decode(cap, store_eris_get, st, eris_write_fd, &wfd, NULL, err) != 0)
 		goto out;
-	if (close(wfd) != 0) {
-		wfd = -1;
+	if (eris_decode(&in->files[k], store_eris_get, st, eris_write_fd, &wfd, NULL, &err) != 0)
 		goto out;
-	}
+	rc = close(wfd);
 	wfd = -1;
-	in->files[in->nfiles++] = *cap;
-	rc = 0;
 out:
 	if (wfd >= 0)
 		close(wfd);
+	if (rc == 0)
+		return 0;
+	if (err.msg[0]) {
+		init_say("child '%s': its closure %s does not load: file \"%s\": %s", c->name,
+			 c->sys->binary, f->name, err.msg);
+		say_block(&err);
+	} else {
+		init_say("child '%s': cannot write its file \"%s\": %s", c->name, f->name,
+			 strerror(errno));
+	}
+	unlinkat(in->files_fd, name, 0);
+	return -1;
+}
+
+/* One worker: jobs from the shared counter until none is left or one failed. */
+static int verify_worker(struct init *in, store *st, const struct vjob *jobs, const size_t *order,
+			 struct vshared *sh)
+{
+	for (;;) {
+		if (__atomic_load_n(&sh->failed, __ATOMIC_RELAXED))
+			return 0;
+		size_t k = __atomic_fetch_add(&sh->next, 1, __ATOMIC_RELAXED);
+		if (k >= in->nfiles)
+			return 0;
+		if (verify_one(in, st, &jobs[order[k]], order[k]) != 0) {
+			__atomic_store_n(&sh->failed, 1, __ATOMIC_RELAXED);
+			return -1;
+		}
+	}
+}
+
+/* Larger trees first: by block size, then level (a stable insertion sort). */
+static void order_jobs(const struct init *in, size_t *order)
+{
+	for (size_t i = 0; i < in->nfiles; i++) {
+		size_t k = i;
+		const eris_cap *a = &in->files[i];
+		for (; k > 0; k--) {
+			const eris_cap *b = &in->files[order[k - 1]];
+			if (b->block_size > a->block_size ||
+			    (b->block_size == a->block_size && b->level >= a->level))
+				break;
+			order[k] = order[k - 1];
+		}
+		order[k] = i;
+	}
+}
+
+int init_verify(struct init *in, store *st)
+{
+	struct vjob *jobs = NULL;
+	size_t *order = NULL, total = 0;
+	struct vshared *sh = MAP_FAILED;
+	pid_t pids[VERIFY_MAX];
+	int nw = 0, rc = -1;
+
+	if (roots_setup(in) != 0) {
+		init_say("cannot make the verified files' directory under %s: %s", in->rundir,
+			 strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < in->n; i++)
+		total += in->c[i].desc.n_files;
+	free(in->files);
+	in->nfiles = 0;
+	in->files = calloc(total + 1, sizeof *in->files);
+	jobs = calloc(total + 1, sizeof *jobs);
+	order = calloc(total + 1, sizeof *order);
+	sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (!in->files || !jobs || !order || sh == MAP_FAILED) {
+		init_say("out of memory");
+		goto out;
+	}
+	for (size_t k = 0; k < in->n; k++) { /* distinct capabilities, in start order */
+		const struct init_child *c = &in->c[in->order[k]];
+		for (size_t f = 0; f < c->desc.n_files; f++)
+			if (file_index(in, &c->desc.files[f].cap) == in->nfiles) {
+				jobs[in->nfiles] = (struct vjob){in->order[k], f};
+				in->files[in->nfiles++] = c->desc.files[f].cap;
+			}
+	}
+	order_jobs(in, order);
+	long cpus = in->o.verify_jobs > 0 ? in->o.verify_jobs : sysconf(_SC_NPROCESSORS_ONLN);
+	int want = cpus < 1 ? 1 : cpus > VERIFY_MAX ? VERIFY_MAX : (int)cpus;
+	for (; nw + 1 < want && (size_t)nw + 1 < in->nfiles; nw++) {
+		if ((pids[nw] = fork()) < 0)
+			break; /* fewer workers: slower, not wrong */
+		if (pids[nw] == 0)
+			_exit(verify_worker(in, st, jobs, order, sh) == 0 ? 0 : 1);
+	}
+	rc = verify_worker(in, st, jobs, order, sh);
+	for (int w = 0; w < nw; w++) {
+		int ws;
+		while (waitpid(pids[w], &ws, 0) < 0 && errno == EINTR)
+			;
+		if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+			rc = -1;
+	}
+	if (rc == 0 && __atomic_load_n(&sh->failed, __ATOMIC_RELAXED))
+		rc = -1;
+out:
 	if (rc != 0)
-		unlinkat(in->files_fd, name, 0);
+		in->nfiles = 0; /* nothing is trusted; the tmpfs goes in teardown */
+	if (sh != MAP_FAILED)
+		munmap(sh, sizeof *sh);
+	free(jobs);
+	free(order);
 	return rc;
 }
 
@@ -427,12 +557,12 @@ out:
  * verified copy (the link count tells a child how many names a file has
  * in the run: nothing else of the others), in its directories, which are
  * then set to 0555 (deepest first). Prints what is wrong; 0 or -1. */
-static int fill_rom(struct init *in, store *st, struct init_child *c, int romfd)
+static int fill_rom(struct init *in, struct init_child *c, int romfd)
 {
 	char dir[4096], name[32];
 	for (size_t i = 0; i < c->desc.n_files; i++) {
 		const elf_desc_file *f = &c->desc.files[i];
-		eris_error err = {0};
+		size_t k = file_index(in, &f->cap);
 		if (pathf(dir, sizeof dir, "%s", f->name) != 0)
 			goto fail;
 		for (char *s = strchr(dir, '/'); s; s = strchr(s + 1, '/')) {
@@ -441,14 +571,11 @@ static int fill_rom(struct init *in, store *st, struct init_child *c, int romfd)
 				goto fail;
 			*s = '/';
 		}
-		if (verified(in, st, &f->cap, name, &err) != 0) {
-			if (!err.msg[0])
-				goto fail;
-			init_say("child '%s': its closure %s does not load: file \"%s\": %s", c->name,
-				 c->sys->binary, f->name, err.msg);
-			say_block(&err);
-			return -1;
+		if (k == in->nfiles) { /* init_verify was not called: a bug */
+			errno = ENOENT;
+			goto fail;
 		}
+		snprintf(name, sizeof name, "%zu", k);
 		if (linkat(in->files_fd, name, romfd, f->name, 0) != 0)
 			goto fail;
 	}
@@ -813,7 +940,7 @@ int init_prepare(struct init *in, store *st, struct init_child *c)
 	c->prepared = 1;
 
 	step = "fill /rom";
-	if (fill_rom(in, st, c, romfd) != 0)
+	if (fill_rom(in, c, romfd) != 0)
 		goto out;
 	for (size_t k = 0; k < c->sys->nroms; k++)
 		if (write_rom(st, romfd, &c->sys->roms[k], c->name) != 0)
