@@ -711,6 +711,11 @@ struct dhall_expr *ps_list_rest(struct ps *p, size_t pos, size_t ebase)
 			return NULL;
 	}
 	p->pos++;
+	return ps_list_node(p, pos, ebase);
+}
+
+struct dhall_expr *ps_list_node(struct ps *p, size_t pos, size_t ebase)
+{
 	struct dhall_expr *l = ps_node(p, DHALL_LIST, pos);
 	if (!l)
 		return NULL;

@@ -291,13 +291,7 @@ struct dhall_expr *ps_fast_list(struct ps *p)
 			goto rest;
 	}
 	p->pos = i + 1;
-	struct dhall_expr *l = ps_node(p, DHALL_LIST, pos);
-	if (!l)
-		return NULL;
-	l->n = p->exprs.n - ebase;
-	if (!(l->items = ps_take_exprs(p, ebase)))
-		return NULL;
-	return l;
+	return ps_list_node(p, pos, ebase);
 rest:
 	p->pos = resume;
 	return ps_list_rest(p, pos, ebase);

@@ -314,6 +314,9 @@ struct dhall_expr *ps_expression_from(struct ps *p, size_t pos, struct dhall_exp
 struct dhall_expr *ps_record_rest(struct ps *p, size_t pos, size_t lbase, size_t ebase,
 				  bool is_type);
 struct dhall_expr *ps_list_rest(struct ps *p, size_t pos, size_t ebase);
+/* The list literal at pos whose items are the expressions pushed since
+ * ebase (taken off the stack); p->pos is past its `]`. */
+struct dhall_expr *ps_list_node(struct ps *p, size_t pos, size_t ebase);
 /* The record node of the entries above lbase / ebase (popped), duplicate
  * fields of a literal combined; the cursor is past the closing brace. */
 struct dhall_expr *ps_record_node(struct ps *p, size_t pos, size_t lbase, size_t ebase,
