@@ -65,6 +65,13 @@ ls -lA --time-style=+%s tree > ls.want # -A: ".." is $T, whose mtime the test it
 cmp -s ls.out ls.want; ok $? "ls output is the original's"
 "$SIGIL" exec -s store "$U_LS" --version | head -1 > v1; /bin/ls --version | head -1 > v2
 cmp -s v1 v2; ok $? "options after the urn are the program's (--version)"
+# the program runs in exec's own process: its exit status and its death by
+# a signal are what the caller sees, lazy and eager alike
+/bin/ls /nonexistent-sigil 2> /dev/null; want=$?
+"$SIGIL" exec -s store "$U_LS" /nonexistent-sigil 2> /dev/null; is $? "$want" "exec: the program's exit status ($want)"
+"$SIGIL" exec --eager -s store "$U_LS" /nonexistent-sigil 2> /dev/null; is $? "$want" "exec --eager: the program's exit status"
+out=$("$SIGIL" import -s store /bin/dash); ok $? "import /bin/dash"
+"$SIGIL" exec -s store "${out%% *}" -c 'kill -SEGV $$' 2> /dev/null; is $? 139 "exec: death by SIGSEGV is the program's (128 + 11)"
 is "$(grep -c 'urn:eris:' ls.json)" 5 "manifest of ls: ls and 4 closure files"
 grep -q '"/lib64/ld-linux-x86-64.so.2"' ls.json && grep -q '"/lib/x86_64-linux-gnu/libc.so.6"' ls.json
 ok $? "the closure holds the interpreter and libc"
