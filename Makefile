@@ -34,7 +34,7 @@ endif
 CPPFLAGS += -D_GNU_SOURCE -Ilib -Icli -I/usr/include/libxml2
 CFLAGS   += $(OPT) -g $(WARN) $(SANFLAGS) -MMD -MP
 LDFLAGS  += $(SANFLAGS)
-LIBS      = -lsodium -lcbor -lcurl -lmicrohttpd -lelf -ljansson -lxml2 -lseccomp -lpthread
+LIBS      = -lsodium -lcbor -lmicrohttpd -lelf -ljansson -lxml2 -lseccomp -lpthread
 TEST_LIBS = -ljansson
 
 LIB_SRC   = $(wildcard lib/*/*.c)
@@ -96,15 +96,15 @@ $(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard cli/$(1)/*.c)) $(CLI_COMMO
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
-# The dhall programs load libcurl only when a remote import needs it
-# (lib/dhall/remote.c) and use no other library but libsodium: linked
-# --as-needed and without -lcurl, a run maps nothing else (start-up RSS).
-$(B)/bin/dhall $(B)/bin/dhall-to-json: LIBS := -Wl,--as-needed $(filter-out -lcurl,$(LIBS))
+# No program links libcurl: its users load it when they first need it
+# (lib/dlcurl). The dhall programs use no other library but libsodium:
+# linked --as-needed, a run maps nothing else (start-up RSS).
+$(B)/bin/dhall $(B)/bin/dhall-to-json: LIBS := -Wl,--as-needed $(LIBS)
 # The sigil binary: libfuse3 serves sigil exec's lazy /rom (lib/romfs; only
 # this binary links it — sigil-init is static, and Debian has no
-# libfuse3.a); libcurl and libxml2 are not linked but loaded on first use
+# libfuse3.a); libxml2 is not linked but loaded on first use
 # (cli/sigil/lazylib.c), so that `sigil exec` starts like a small program.
-$(B)/bin/sigil: LIBS := -Wl,--as-needed $(filter-out -lcurl -lxml2,$(LIBS)) -lfuse3 -ldl
+$(B)/bin/sigil: LIBS := -Wl,--as-needed $(filter-out -lxml2,$(LIBS)) -lfuse3 -ldl
 
 $(B)/bin/sigil-init: $(INIT_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)

@@ -328,17 +328,17 @@ struct ev_remote {
 	size_t nacao; /* how many there were (only the first 8 are kept) */
 };
 /* libcurl, loaded at run time by the first fetch of a session (remote.c) */
-struct ev_curl;
-/* Releases what ev_remote_fetch loaded into the session's struct ev_curl
+struct dlcurl;
+/* Releases what ev_remote_fetch loaded into the session's struct dlcurl
  * (NULL: nothing). */
-void ev_remote_close(struct ev_curl *c);
+void ev_remote_close(struct dlcurl *c);
 /* Fetches url (logical; rewritten through ctx->remote_map) sending hdrs;
  * *curl is the session's libcurl, NULL until the first fetch loads it.
  * 0 with *out filled (free with ev_remote_free), -1 when the fetch failed
  * (unreachable, HTTP status other than 200, refused by the map: a failure
  * `?` may recover from), -2 when the body is over the size cap; msg says
  * why. */
-int ev_remote_fetch(const struct dhall_ctx *ctx, struct ev_curl **curl, const char *url,
+int ev_remote_fetch(const struct dhall_ctx *ctx, struct dlcurl **curl, const char *url,
 		    const struct ev_header *hdrs, size_t nhdrs, struct ev_remote *out, char *msg,
 		    size_t msglen);
 void ev_remote_free(struct ev_remote *r);

@@ -20,30 +20,19 @@
  * the environment. Header names and values with CR, LF or NUL are refused
  * (no header injection through Dhall text).
  *
- * libcurl is not linked: it is loaded (dlopen "libcurl.so.4") by the
- * first remote import of a resolve session, into a struct ev_curl that
- * the session owns (resolve.c's struct rs) and releases with
- * ev_remote_close. A program that never meets a remote import never maps
- * libcurl and the TLS, Kerberos, LDAP … libraries it pulls in (~6 MB of
- * resident memory, most of a small dhall-to-json run). The library is
- * opened RTLD_NODELETE: closing the handle drops the session's reference
- * but never unmaps code that libcurl's own process-wide set-up (TLS
- * back-ends, atexit handlers) may still point to. Without libcurl on the
- * system a remote import fails like an unreachable host (recoverable by
- * `?`), naming dlerror()'s reason.
- *
- * libcurl initialisation: curl_easy_init() calls curl_global_init() itself
- * when nothing has; since libcurl 7.84 that call is thread-safe when the
- * library reports CURL_VERSION_THREADSAFE (Debian 12 ships 7.88 built so),
- * which is what makes it safe here, on the resolver's own thread, without
- * any process-wide set-up by the caller. Without that feature a program
- * that resolves remote imports from several threads at once must call
- * curl_global_init() first. No global state of our own.
+ * libcurl is not linked: the first remote import of a resolve session
+ * loads it (dlcurl_open, lib/dlcurl) into a table the session owns
+ * (resolve.c's struct rs) and releases with ev_remote_close. A program
+ * that never meets a remote import never maps libcurl and the TLS,
+ * Kerberos, LDAP … libraries it pulls in (~6 MB of resident memory, most of
+ * a small dhall-to-json run). Without libcurl on the system a remote import
+ * fails like an unreachable host (recoverable by `?`), naming dlerror()'s
+ * reason. No global state of our own (on libcurl's: dlcurl.h).
  */
 #include "eval_int.h"
 
-#include <curl/curl.h>
-#include <dlfcn.h>
+#include "dlcurl/dlcurl.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,64 +48,9 @@ enum {
 	REMOTE_MAX_ACAO = 8,
 };
 
-/* The entry points of libcurl this file uses, resolved by dlsym (the
- * header gives their types and constants only). */
-struct ev_curl {
-	void *lib;
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
-	CURLcode (*easy_perform)(CURL *);
-	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
-	void (*easy_cleanup)(CURL *);
-	const char *(*easy_strerror)(CURLcode);
-	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
-	void (*slist_free_all)(struct curl_slist *);
-};
-
-void ev_remote_close(struct ev_curl *c)
+void ev_remote_close(struct dlcurl *c)
 {
-	if (!c)
-		return;
-	if (c->lib)
-		dlclose(c->lib);
-	free(c);
-}
-
-/* *cp, loading libcurl into a new struct ev_curl on first use. 0, or -1
- * with msg saying why it cannot be loaded. */
-static int curl_load(struct ev_curl **cp, char *msg, size_t msglen)
-{
-	struct ev_curl *c = *cp;
-	const char *why = "out of memory";
-	if (c)
-		return 0;
-	if (!(c = calloc(1, sizeof *c)))
-		goto fail;
-	c->lib = dlopen("libcurl.so.4", RTLD_LAZY | RTLD_LOCAL | RTLD_NODELETE);
-	if (!c->lib) {
-		why = dlerror();
-		goto fail;
-	}
-#define CURL_SYM(field, name)                                                                    \
-	if (!(*(void **)&c->field = dlsym(c->lib, name))) {                                      \
-		why = "libcurl.so.4 lacks " name;                                               \
-		goto fail;                                                                       \
-	}
-	CURL_SYM(easy_init, "curl_easy_init")
-	CURL_SYM(easy_setopt, "curl_easy_setopt")
-	CURL_SYM(easy_perform, "curl_easy_perform")
-	CURL_SYM(easy_getinfo, "curl_easy_getinfo")
-	CURL_SYM(easy_cleanup, "curl_easy_cleanup")
-	CURL_SYM(easy_strerror, "curl_easy_strerror")
-	CURL_SYM(slist_append, "curl_slist_append")
-	CURL_SYM(slist_free_all, "curl_slist_free_all")
-#undef CURL_SYM
-	*cp = c;
-	return 0;
-fail:
-	snprintf(msg, msglen, "remote imports need libcurl: %s", why ? why : "cannot load it");
-	ev_remote_close(c);
-	return -1;
+	dlcurl_close(c);
 }
 
 struct sink {
@@ -216,11 +150,11 @@ void ev_remote_free(struct ev_remote *r)
 	memset(r, 0, sizeof *r);
 }
 
-int ev_remote_fetch(const struct dhall_ctx *ctx, struct ev_curl **curl, const char *url,
+int ev_remote_fetch(const struct dhall_ctx *ctx, struct dlcurl **curl, const char *url,
 		    const struct ev_header *hdrs, size_t nhdrs, struct ev_remote *out, char *msg,
 		    size_t msglen)
 {
-	struct ev_curl *c = NULL;
+	struct dlcurl *c = NULL;
 	CURL *h = NULL;
 	struct curl_slist *list = NULL;
 	struct dhall_buf line = {0};
@@ -236,7 +170,7 @@ int ev_remote_fetch(const struct dhall_ctx *ctx, struct ev_curl **curl, const ch
 					      : "out of memory", url);
 		goto out;
 	}
-	if (curl_load(curl, msg, msglen))
+	if (!*curl && dlcurl_open(curl, msg, msglen) != 0)
 		goto out;
 	c = *curl;
 	if (!(s.acao = calloc(REMOTE_MAX_ACAO, sizeof *s.acao))) {

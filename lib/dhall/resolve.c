@@ -119,7 +119,7 @@ struct rs {
 	 * loaded yet, 1 being loaded (a remote import now is a cycle), 2 loaded */
 	int uh_state;
 	struct dhall_expr *user_hdrs; /* its normal form; NULL: none */
-	struct ev_curl *curl; /* libcurl, loaded by the first remote import */
+	struct dlcurl *curl; /* libcurl, loaded by the first remote import */
 };
 
 /* ---------------------------------------------------------------- errors */

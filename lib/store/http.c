@@ -34,11 +34,14 @@
  * "METHOD URL: <curl's error>". In a batch, a missing or oversized block is
  * that block's own rc; a transport failure stops the batch.
  *
+ * libcurl is loaded when the store opens (lib/dlcurl: no program links it,
+ * so those that never speak HTTP never map it and its ~35 libraries).
+ *
  * Not thread-safe, as no store is: one thread at a time per store handle.
  */
 #include "store_int.h"
 
-#include <curl/curl.h>
+#include "dlcurl/dlcurl.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -61,6 +64,7 @@ static const char n2r_path[] = "/uri-res/N2R?urn:blake2b:";
 
 /* What a transfer's body goes into. */
 struct sink {
+	const struct dlcurl *cu;
 	CURL *h;
 	uint8_t *buf;
 	size_t cap;
@@ -74,6 +78,7 @@ struct sink {
 
 /* One transfer slot: an easy handle, its URL and, in batches, its buffer. */
 struct xfer {
+	const struct dlcurl *cu;
 	CURL *h;
 	char *url;
 	struct sink sink;
@@ -91,6 +96,7 @@ struct source {
 
 struct http_store {
 	struct store base;
+	struct dlcurl *cu; /* libcurl, loaded when the store opens */
 	char *base_url; /* without a trailing '/' */
 	int loopback;
 	struct xfer one; /* single requests */
@@ -108,7 +114,7 @@ static void keep_note(struct sink *s, const char *data, size_t n)
 
 	if (s->note_done)
 		return;
-	curl_easy_getinfo(s->h, CURLINFO_CONTENT_TYPE, &type);
+	s->cu->easy_getinfo(s->h, CURLINFO_CONTENT_TYPE, &type);
 	if (!type || strncmp(type, "text/plain", 10) != 0) {
 		s->note_done = 1;
 		return;
@@ -130,7 +136,7 @@ static size_t sink_write(char *data, size_t size, size_t nmemb, void *ctx)
 	long code = 0;
 
 	if (s->buf)
-		curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &code);
+		s->cu->easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &code);
 	if (code != 200) { /* an error page, or a PUT's answer: drop it, within reason */
 		keep_note(s, data, n);
 		s->dropped += n;
@@ -166,34 +172,36 @@ static int xfer_init(struct http_store *h, struct xfer *x, eris_error *err)
 
 	if (!x->url)
 		x->url = malloc(url_len);
+	x->cu = h->cu;
 	if (!x->h)
-		x->h = curl_easy_init();
+		x->h = h->cu->easy_init();
 	if (!x->url || !x->h)
 		return eris_error_set(err, ERIS_E_NOMEM, "%s: cannot set up a connection",
 				      h->base_url);
 	memcpy(x->url, h->base_url, strlen(h->base_url) + 1);
+	x->sink.cu = h->cu;
 	x->sink.h = x->h;
 	x->errbuf[0] = '\0';
-	curl_easy_setopt(x->h, CURLOPT_PROTOCOLS_STR, "http");
-	curl_easy_setopt(x->h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(x->h, CURLOPT_CONNECTTIMEOUT_MS, (long)HTTP_CONNECT_MS);
-	curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, (long)HTTP_TIMEOUT_MS);
-	curl_easy_setopt(x->h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-	curl_easy_setopt(x->h, CURLOPT_USERAGENT, "sigil-eris/0.1");
-	curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, sink_write);
-	curl_easy_setopt(x->h, CURLOPT_WRITEDATA, &x->sink);
-	curl_easy_setopt(x->h, CURLOPT_ERRORBUFFER, x->errbuf);
-	curl_easy_setopt(x->h, CURLOPT_PRIVATE, (void *)x);
-	curl_easy_setopt(x->h, CURLOPT_TCP_NODELAY, 1L);
+	h->cu->easy_setopt(x->h, CURLOPT_PROTOCOLS_STR, "http");
+	h->cu->easy_setopt(x->h, CURLOPT_NOSIGNAL, 1L);
+	h->cu->easy_setopt(x->h, CURLOPT_CONNECTTIMEOUT_MS, (long)HTTP_CONNECT_MS);
+	h->cu->easy_setopt(x->h, CURLOPT_TIMEOUT_MS, (long)HTTP_TIMEOUT_MS);
+	h->cu->easy_setopt(x->h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	h->cu->easy_setopt(x->h, CURLOPT_USERAGENT, "sigil-eris/0.1");
+	h->cu->easy_setopt(x->h, CURLOPT_WRITEFUNCTION, sink_write);
+	h->cu->easy_setopt(x->h, CURLOPT_WRITEDATA, &x->sink);
+	h->cu->easy_setopt(x->h, CURLOPT_ERRORBUFFER, x->errbuf);
+	h->cu->easy_setopt(x->h, CURLOPT_PRIVATE, (void *)x);
+	h->cu->easy_setopt(x->h, CURLOPT_TCP_NODELAY, 1L);
 	if (h->loopback)
-		curl_easy_setopt(x->h, CURLOPT_PROXY, "");
+		h->cu->easy_setopt(x->h, CURLOPT_PROXY, "");
 	return 0;
 }
 
 static void xfer_free(struct xfer *x)
 {
 	if (x->h)
-		curl_easy_cleanup(x->h);
+		x->cu->easy_cleanup(x->h);
 	free(x->url);
 	free(x->own);
 }
@@ -206,7 +214,7 @@ static void xfer_target(struct http_store *h, struct xfer *x, const uint8_t *ref
 
 	memcpy(x->url + base, n2r_path, sizeof n2r_path);
 	eris_ref_to_b32(ref, x->url + base + sizeof n2r_path - 1);
-	curl_easy_setopt(x->h, CURLOPT_URL, x->url);
+	h->cu->easy_setopt(x->h, CURLOPT_URL, x->url);
 	x->sink.buf = buf;
 	x->sink.cap = cap;
 	x->sink.len = 0;
@@ -229,8 +237,8 @@ static int xfer_result(struct xfer *x, CURLcode res, const char *method, eris_er
 				      method, x->url, x->sink.cap);
 	if (res != CURLE_OK)
 		return eris_error_set(err, ERIS_E_IO, "%s %s: %s", method, x->url,
-				      x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
-	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &code);
+				      x->errbuf[0] ? x->errbuf : x->cu->easy_strerror(res));
+	x->cu->easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &code);
 	if (code == 200)
 		return 0;
 	if (code == 404)
@@ -249,9 +257,9 @@ static int http_get(store *s, const uint8_t *ref, uint8_t *buf, size_t size,
 	int rc;
 
 	xfer_target(h, x, ref, buf, size);
-	curl_easy_setopt(x->h, CURLOPT_HTTPGET, 1L);
-	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
-	rc = xfer_result(x, curl_easy_perform(x->h), "GET", err);
+	h->cu->easy_setopt(x->h, CURLOPT_HTTPGET, 1L);
+	h->cu->easy_setopt(x->h, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+	rc = xfer_result(x, h->cu->easy_perform(x->h), "GET", err);
 	if (rc != 0)
 		return rc;
 	*block = buf;
@@ -266,10 +274,10 @@ static int http_has(store *s, const uint8_t *ref, eris_error *err)
 	int rc;
 
 	xfer_target(h, x, ref, NULL, 0);
-	curl_easy_setopt(x->h, CURLOPT_HTTPGET, 1L);
-	curl_easy_setopt(x->h, CURLOPT_NOBODY, 1L);
-	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
-	rc = xfer_result(x, curl_easy_perform(x->h), "HEAD", err);
+	h->cu->easy_setopt(x->h, CURLOPT_HTTPGET, 1L);
+	h->cu->easy_setopt(x->h, CURLOPT_NOBODY, 1L);
+	h->cu->easy_setopt(x->h, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+	rc = xfer_result(x, h->cu->easy_perform(x->h), "HEAD", err);
 	return rc == 0 ? 1 : rc == ERIS_E_MISSING ? 0 : rc;
 }
 
@@ -283,19 +291,19 @@ static int http_put(store *s, const uint8_t *ref, const uint8_t *block, size_t l
 	CURLcode res;
 
 	xfer_target(h, x, ref, NULL, 0);
-	curl_easy_setopt(x->h, CURLOPT_HTTPGET, 1L);
-	curl_easy_setopt(x->h, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(x->h, CURLOPT_READFUNCTION, source_read);
-	curl_easy_setopt(x->h, CURLOPT_READDATA, &src);
-	curl_easy_setopt(x->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
-	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, h->put_headers);
-	res = curl_easy_perform(x->h);
-	curl_easy_setopt(x->h, CURLOPT_HTTPGET, 1L);
-	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+	h->cu->easy_setopt(x->h, CURLOPT_HTTPGET, 1L);
+	h->cu->easy_setopt(x->h, CURLOPT_UPLOAD, 1L);
+	h->cu->easy_setopt(x->h, CURLOPT_READFUNCTION, source_read);
+	h->cu->easy_setopt(x->h, CURLOPT_READDATA, &src);
+	h->cu->easy_setopt(x->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+	h->cu->easy_setopt(x->h, CURLOPT_HTTPHEADER, h->put_headers);
+	res = h->cu->easy_perform(x->h);
+	h->cu->easy_setopt(x->h, CURLOPT_HTTPGET, 1L);
+	h->cu->easy_setopt(x->h, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
 	if (res != CURLE_OK)
 		return eris_error_set(err, ERIS_E_IO, "PUT %s: %s", x->url,
-				      x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
-	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &code);
+				      x->errbuf[0] ? x->errbuf : h->cu->easy_strerror(res));
+	h->cu->easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &code);
 	if (code >= 200 && code < 300)
 		return 0;
 	if (code == 401 && !h->token)
@@ -335,12 +343,12 @@ static int pool_ready(struct http_store *h, eris_error *err)
 		if (!x->own)
 			return eris_error_set(err, ERIS_E_NOMEM, "out of memory");
 	}
-	h->multi = curl_multi_init();
+	h->multi = h->cu->multi_init();
 	if (!h->multi)
 		return eris_error_set(err, ERIS_E_NOMEM, "%s: cannot set up connections",
 				      h->base_url);
-	curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)HTTP_PARALLEL);
-	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)HTTP_PARALLEL);
+	h->cu->multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)HTTP_PARALLEL);
+	h->cu->multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)HTTP_PARALLEL);
 	return 0;
 }
 
@@ -359,11 +367,11 @@ static int run_batch(struct http_store *h, const uint8_t (*refs)[ERIS_REF_SIZE],
 			if (x->busy)
 				continue;
 			xfer_target(h, x, refs[next], x->own, ERIS_BLOCK_MAX);
-			curl_easy_setopt(x->h, CURLOPT_HTTPGET, 1L);
+			h->cu->easy_setopt(x->h, CURLOPT_HTTPGET, 1L);
 			if (head)
-				curl_easy_setopt(x->h, CURLOPT_NOBODY, 1L);
+				h->cu->easy_setopt(x->h, CURLOPT_NOBODY, 1L);
 			x->i = next++;
-			if (curl_multi_add_handle(h->multi, x->h) != CURLM_OK) {
+			if (h->cu->multi_add_handle(h->multi, x->h) != CURLM_OK) {
 				rc = eris_error_set(err, ERIS_E_IO, "%s: cannot start a transfer",
 						    h->base_url);
 				break;
@@ -373,22 +381,22 @@ static int run_batch(struct http_store *h, const uint8_t (*refs)[ERIS_REF_SIZE],
 		}
 		if (rc != 0)
 			break;
-		CURLMcode mc = curl_multi_perform(h->multi, &running);
+		CURLMcode mc = h->cu->multi_perform(h->multi, &running);
 		if (mc != CURLM_OK) {
 			rc = eris_error_set(err, ERIS_E_IO, "%s: %s", h->base_url,
-					    curl_multi_strerror(mc));
+					    h->cu->multi_strerror(mc));
 			break;
 		}
 		int finished = 0, left;
 		CURLMsg *msg;
-		while (rc == 0 && (msg = curl_multi_info_read(h->multi, &left)) != NULL) {
+		while (rc == 0 && (msg = h->cu->multi_info_read(h->multi, &left)) != NULL) {
 			char *priv = NULL;
 			if (msg->msg != CURLMSG_DONE)
 				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+			h->cu->easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
 			struct xfer *x = (struct xfer *)(void *)priv;
 			CURLcode res = msg->data.result;
-			curl_multi_remove_handle(h->multi, x->h);
+			h->cu->multi_remove_handle(h->multi, x->h);
 			x->busy = 0;
 			active--;
 			finished++;
@@ -401,15 +409,15 @@ static int run_batch(struct http_store *h, const uint8_t (*refs)[ERIS_REF_SIZE],
 				rc = eris_error_set(err, ERIS_E_IO, "batch stopped by its receiver");
 		}
 		if (rc == 0 && finished == 0 && running > 0) {
-			mc = curl_multi_poll(h->multi, NULL, 0, 1000, NULL);
+			mc = h->cu->multi_poll(h->multi, NULL, 0, 1000, NULL);
 			if (mc != CURLM_OK)
 				rc = eris_error_set(err, ERIS_E_IO, "%s: %s", h->base_url,
-						    curl_multi_strerror(mc));
+						    h->cu->multi_strerror(mc));
 		}
 	}
 	for (int k = 0; h->multi && k < HTTP_PARALLEL; k++) {
 		if (h->pool[k].busy) {
-			curl_multi_remove_handle(h->multi, h->pool[k].h);
+			h->cu->multi_remove_handle(h->multi, h->pool[k].h);
 			h->pool[k].busy = 0;
 		}
 	}
@@ -451,16 +459,18 @@ static void http_close(store *s)
 	for (int k = 0; k < HTTP_PARALLEL; k++)
 		xfer_free(&h->pool[k]);
 	if (h->multi)
-		curl_multi_cleanup(h->multi);
+		h->cu->multi_cleanup(h->multi);
 	xfer_free(&h->one);
 	for (struct curl_slist *l = h->put_headers; l; l = l->next)
 		sodium_memzero(l->data, strlen(l->data));
-	curl_slist_free_all(h->put_headers);
+	if (h->put_headers)
+		h->cu->slist_free_all(h->put_headers);
 	if (h->token) {
 		sodium_memzero(h->token, strlen(h->token));
 		free(h->token);
 	}
 	free(h->base_url);
+	dlcurl_close(h->cu);
 	free(h);
 }
 
@@ -479,21 +489,21 @@ static int is_loopback(const char *host)
 /* Checks the URL's shape: http, a host, no user, query or fragment. */
 static int check_url(struct http_store *h, const char *url, eris_error *err)
 {
-	CURLU *u = curl_url();
+	CURLU *u = h->cu->url();
 	char *host = NULL, *user = NULL, *query = NULL, *frag = NULL;
 	int rc = 0;
 
 	if (!u)
 		return eris_error_set(err, ERIS_E_NOMEM, "out of memory");
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host[0]) {
+	if (h->cu->url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    h->cu->url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host[0]) {
 		rc = eris_error_set(err, ERIS_E_ARG, "\"%s\" is not a url (want http://HOST:PORT[/prefix])",
 				    url);
 		goto out;
 	}
-	curl_url_get(u, CURLUPART_USER, &user, 0);
-	curl_url_get(u, CURLUPART_QUERY, &query, 0);
-	curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0);
+	h->cu->url_get(u, CURLUPART_USER, &user, 0);
+	h->cu->url_get(u, CURLUPART_QUERY, &query, 0);
+	h->cu->url_get(u, CURLUPART_FRAGMENT, &frag, 0);
 	if (user || query || frag) {
 		rc = eris_error_set(err, ERIS_E_ARG,
 				    "\"%s\": a store url has no user, query or fragment "
@@ -503,11 +513,11 @@ static int check_url(struct http_store *h, const char *url, eris_error *err)
 	}
 	h->loopback = is_loopback(host);
 out:
-	curl_free(host);
-	curl_free(user);
-	curl_free(query);
-	curl_free(frag);
-	curl_url_cleanup(u);
+	h->cu->free(host);
+	h->cu->free(user);
+	h->cu->free(query);
+	h->cu->free(frag);
+	h->cu->url_cleanup(u);
 	return rc;
 }
 
@@ -562,19 +572,19 @@ static int load_token(char **token, eris_error *err)
 
 static int put_headers(struct http_store *h, eris_error *err)
 {
-	struct curl_slist *l = curl_slist_append(NULL, "Expect:"), *l2 = NULL;
+	struct curl_slist *l = h->cu->slist_append(NULL, "Expect:"), *l2 = NULL;
 
 	if (l && h->token) {
 		size_t n = strlen(h->token) + sizeof "Authorization: Bearer ";
 		char *line = malloc(n);
 		if (line) {
 			snprintf(line, n, "Authorization: Bearer %s", h->token);
-			l2 = curl_slist_append(l, line);
+			l2 = h->cu->slist_append(l, line);
 			sodium_memzero(line, n);
 			free(line);
 		}
 		if (!l2) {
-			curl_slist_free_all(l);
+			h->cu->slist_free_all(l);
 			l = NULL;
 		}
 	}
@@ -588,6 +598,7 @@ int store_http_open(store **out, const char *url, int flags, eris_error *err)
 {
 	struct http_store *h = calloc(1, sizeof *h);
 	size_t len = strlen(url);
+	char why[200];
 	int rc;
 
 	*out = NULL;
@@ -599,6 +610,10 @@ int store_http_open(store **out, const char *url, int flags, eris_error *err)
 	h->base_url = strndup(url, len);
 	if (!h->base_url) {
 		rc = eris_error_set(err, ERIS_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	if (dlcurl_open(&h->cu, why, sizeof why) != 0) {
+		rc = eris_error_set(err, ERIS_E_IO, "%s: %s", h->base_url, why);
 		goto fail;
 	}
 	rc = check_url(h, h->base_url, err);
