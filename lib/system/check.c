@@ -207,7 +207,8 @@ struct edge {
 /* Returns the route for use u of child ci (server SIZE_MAX when there is
  * none; the finding is reported). */
 static struct sys_route route(const struct sys_system *s, const struct sys_providers *p, size_t ci,
-			      const struct sys_use *u, struct sys_report *r)
+			      const struct sys_use *u, struct sys_report *r, struct sys_route *all,
+			      size_t *nall)
 {
 	const struct sys_child *c = &s->children[ci];
 	struct sys_route m[8], none = {ci, SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX};
@@ -221,6 +222,8 @@ static struct sys_route route(const struct sys_system *s, const struct sys_provi
 			 "child '%s': the label \"%.60s…\" is %zu characters, over the limit of %d", c->name,
 			 label, strlen(label), SYS_LABEL_MAX);
 	size_t nfound = sys_match_use(s, p, ci, u, m, sizeof m / sizeof *m, &providers);
+	*nall = nfound < sizeof m / sizeof *m ? nfound : sizeof m / sizeof *m;
+	memcpy(all, m, *nall * sizeof *m);
 	if (nfound == 0) {
 		if (providers == 0)
 			snprintf(hint, sizeof hint, "add a child that provides \"%s\", or drop the use",
@@ -253,6 +256,17 @@ static struct sys_route route(const struct sys_system *s, const struct sys_provi
 		return none;
 	}
 	return m[0];
+}
+
+/* 1 when a service of this name comes before sv[j] in the list: then the
+ * list is refused ("provides twice") and sv[j]'s policies are not told
+ * apart as unused. */
+static int provided_before(const struct sys_service *sv, size_t j)
+{
+	for (size_t k = 0; k < j; k++)
+		if (strcmp(sv[k].name, sv[j].name) == 0)
+			return 1;
+	return 0;
 }
 
 /* The services of one child (`owner`), or of the parent (owner NULL):
@@ -327,10 +341,16 @@ static void check_services(const struct sys_system *s, struct sys_report *r)
 	for (size_t i = 0; i < n; i++) {
 		const struct sys_child *c = &s->children[i];
 		for (size_t u = 0; u < c->nuses; u++) {
-			struct sys_route rt = route(s, &prov, i, &c->uses[u], r);
+			struct sys_route all[8], rt;
+			size_t nall = 0;
+			rt = route(s, &prov, i, &c->uses[u], r, all, &nall);
+			/* a policy that matches a use is not unused, also when the
+			 * route fails for another reason (ambiguous, the client itself) */
+			for (size_t k = 0; k < nall; k++)
+				pused[pidx[all[k].server == SYS_PARENT ? n : all[k].server][all[k].service] +
+				      all[k].policy] = 1;
 			if (rt.server == SIZE_MAX)
 				continue;
-			pused[pidx[rt.server == SYS_PARENT ? n : rt.server][rt.service] + rt.policy] = 1;
 			if (rt.server != SYS_PARENT)
 				edges[nedges++] = (struct edge){i, rt.server};
 		}
@@ -342,7 +362,8 @@ static void check_services(const struct sys_system *s, struct sys_report *r)
 			for (size_t p = 0; p < sv[j].npolicies; p++) {
 				const struct sys_policy *pol = &sv[j].policies[p];
 				char sel[512];
-				if (pused[pidx[i][j] + p] || !(pol->label.exact || pol->label.prefix || pol->label.suffix))
+				if (pused[pidx[i][j] + p] || !(pol->label.exact || pol->label.prefix || pol->label.suffix) ||
+				    provided_before(sv, j))
 					continue;
 				if (i < n)
 					sys_diag(r, SYS_WARNING, pol->pos, "remove the policy or fix its label",

@@ -10,6 +10,9 @@
 
 #include "banned.h"
 
+static int dhall_value(struct dhall_arena *arena, const char *file, const char *data, size_t len,
+		       struct dhall_expr **out, struct dhall_expr **written, struct sys_report *r);
+
 static int ends_with(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
@@ -26,15 +29,16 @@ int sys_load_any(struct dhall_arena *arena, const char *file, const char *data, 
 		out->src = NULL; /* binary: no source positions */
 		return rc;
 	}
-	struct dhall_expr *e;
+	struct dhall_expr *e, *written;
 	memset(out, 0, sizeof *out);
 	out->file = file;
 	out->src = data;
 	out->srclen = len;
-	int rc = sys_dhall_value(arena, file, data, len, &e, r);
+	int rc = dhall_value(arena, file, data, len, &e, &written, r);
 	if (rc)
 		return rc;
-	return sys_load_dhall(arena, e, file, data, len, out, r);
+	/* an evaluated value has lost its positions: srcpos.c finds them */
+	return sys_load_dhall_src(arena, e, e == written ? NULL : written, file, data, len, out, r);
 }
 
 /* A plain value: what load.c turns into the value tree directly (records,
@@ -77,10 +81,20 @@ static int plain(const struct dhall_expr *e, unsigned depth)
 int sys_dhall_value(struct dhall_arena *arena, const char *file, const char *data, size_t len,
 		    struct dhall_expr **out, struct sys_report *r)
 {
+	struct dhall_expr *written;
+	return dhall_value(arena, file, data, len, out, &written, r);
+}
+
+/* sys_dhall_value, also giving the parsed tree (*written; *out is the same
+ * tree when it was a plain value). */
+static int dhall_value(struct dhall_arena *arena, const char *file, const char *data, size_t len,
+		       struct dhall_expr **out, struct dhall_expr **written, struct sys_report *r)
+{
 	struct dhall_err err;
 	struct dhall_expr *e, *resolved, *type, *nf;
 	struct dhall_ctx ctx;
 	int rc = dhall_parse(arena, data, len, file, &e, &err);
+	*written = e;
 	if (rc == DHALL_ENOMEM)
 		return rc;
 	if (rc)

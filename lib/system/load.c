@@ -142,12 +142,21 @@ not_value:
 int sys_load_dhall(struct dhall_arena *arena, const struct dhall_expr *e, const char *file,
 		   const char *src, size_t srclen, struct sys_system *out, struct sys_report *r)
 {
+	return sys_load_dhall_src(arena, e, NULL, file, src, srclen, out, r);
+}
+
+int sys_load_dhall_src(struct dhall_arena *arena, const struct dhall_expr *e,
+		       const struct dhall_expr *written, const char *file, const char *src,
+		       size_t srclen, struct sys_system *out, struct sys_report *r)
+{
 	struct sval *v;
 	memset(out, 0, sizeof *out);
 	out->file = file;
 	out->src = src;
 	out->srclen = srclen;
 	int rc = from_dhall(arena, e, &v, r, 0);
+	if (rc == 0 && written)
+		rc = sys_srcpos(v, written);
 	if (rc)
 		return rc;
 	return sys_from_value(arena, v, out, r);

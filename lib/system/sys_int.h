@@ -78,6 +78,16 @@ int sys_nesting(struct sys_system *s, struct sys_report *r);
 int sys_json_value(struct dhall_arena *a, const char *text, size_t len, struct sval **out,
 		   struct sys_report *r);
 
+/* sys_load_dhall for an evaluated system: `written` is the file's own
+ * parsed tree, whose record fields give the value's nodes their positions
+ * back (srcpos.c). */
+int sys_load_dhall_src(struct dhall_arena *arena, const struct dhall_expr *e,
+		       const struct dhall_expr *written, const char *file, const char *src,
+		       size_t srclen, struct sys_system *out, struct sys_report *r);
+/* Positions for an evaluated value tree from the file's parsed tree:
+ * 0 or DHALL_ENOMEM (srcpos.c). */
+int sys_srcpos(struct sval *v, const struct dhall_expr *written);
+
 /* Builds the model from a value tree (model.c). */
 int sys_from_value(struct dhall_arena *a, const struct sval *v, struct sys_system *out,
 		   struct sys_report *r);

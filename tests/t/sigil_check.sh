@@ -60,8 +60,9 @@ while IFS='|' read -r file sev text; do
 	"$SIGIL" check "$data/$file" > out 2> err; s=$?
 	want=1; [ "$sev" = warning ] && want=0
 	is "$s" "$want" "$file: exit $want"
-	n=$(grep -cE ": $sev: " err)
-	is "$n" 1 "$file: exactly one $sev"
+	n=$(grep -cE ": (error|warning): " err)
+	is "$n" 1 "$file: exactly one finding, and it is an $sev$( [ "$n" = 1 ] || echo ": $(grep -E ': (error|warning): ' err | head -n 3 | tr '\n' ' ')")"
+	grep -qE ": $sev: " err; ok $? "$file: the finding is an $sev"
 	grep -F -- "$sev: " err | grep -qF -- "$text"; ok $? "$file: $sev: …$text…"
 	if [ "$sev" = warning ]; then
 		"$SIGIL" check --werror "$data/$file" > /dev/null 2>&1; is "$?" 1 "$file: --werror fails on it"
@@ -89,6 +90,61 @@ DH
 is "$s" 1 "a Dhall system with too little RAM fails"
 grep -q "^pos.dhall:7:29: error: child 'a' has 1024 bytes of RAM" err; ok $? "pointing at the value (7:29): $(head -n 1 err)"
 grep -q "hint: raise children.a.resources.ram to at least 2097152" err; ok $? "hint names the value and the minimum"
+
+# Positions survive evaluation: a system written with the package (a
+# function, completions, defaults, toMap) is normalized before it is
+# checked, and each finding still points at what the file wrote
+# (lib/system/srcpos.c): a value made by a function at the function's
+# field, each list element at itself, a default at the record it was left
+# out of.
+cat > pk.dhall <<DH
+let Sigil = $top/dhall/Sigil/package.dhall
+
+let worker =
+      \\(name : Text) ->
+        Sigil.Child::{
+        , binary = "/usr/bin/worker"
+        , resources = Sigil.Resources::{ ram = 1024 }
+        , uses = [ Sigil.Use::{ service = "Log" } ]
+        }
+
+in  Sigil.System::{
+    , name = "pk"
+    , ram = Sigil.units.MiB 64
+    , children = toMap
+        { log = Sigil.Child::{
+          , binary = "/usr/bin/logger"
+          , resources = Sigil.Resources::{ ram = Sigil.units.MiB 16 }
+          , provides =
+            [ Sigil.Service::{
+              , name = "Log"
+              , policies = [ Sigil.Policy::{ label = Sigil.label.exact "nobody" } ]
+              }
+            ]
+          }
+        , web = Sigil.Child::{
+          , binary = "/usr/sbin/nginx"
+          , resources = Sigil.Resources::{ ram = Sigil.units.MiB 64, caps = 3 }
+          , uses = [ Sigil.Use::{ service = "Timer" }, Sigil.Use::{ service = "Log" } ]
+          }
+        , a = worker "a"
+        , b = Sigil.Child::{ binary = "/usr/bin/b", resources = Sigil.Resources::{ caps = 4 } }
+        }
+    }
+DH
+"$SIGIL" check pk.dhall 2> err; s=$?
+is "$s" 1 "a package-style system with errors fails"
+for want in "7:48: error: child 'a' has 1024 bytes of RAM" \
+	"27:77: error: child 'web' has 3 caps" \
+	"13:18: error: the children's RAM" \
+	"8:29: error: child 'a' uses \"Log\" (label \"a\") but no server's policy names it" \
+	"28:31: error: child 'web' uses \"Timer\"" \
+	"28:65: error: child 'web' uses \"Log\" (label \"web\") but no server's policy" \
+	"21:42: warning: child 'log', service \"Log\": the policy (exact \"nobody\") matches no client" \
+	"31:91: error: child 'b' has 4 caps"; do
+	grep -qF "pk.dhall:$want" err; ok $? "package style: pk.dhall:$want"
+done
+! grep -q '^pk.dhall:1:1:' err; ok $? "package style: no finding at 1:1 ($(grep -c '^pk.dhall:1:1:' err) there)"
 
 printf '{ name = "x", ram = 1, caps = 1, children = toMap { a = { binary = "/b", resourcs = 1 } } }' > typo.dhall
 "$SIGIL" check typo.dhall 2> err
