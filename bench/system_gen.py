@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
-"""bench/system_gen.py OUT.json [CHILDREN] [POLICIES] — a generated system
-for the checker benchmark (deterministic): CHILDREN children (default 1000),
-a tenth of them servers, each providing one service whose policies (POLICIES
-in all, default 5000) name clients exactly or by prefix; every client uses
-as many services as policies name it, each use matched by exactly one policy."""
+"""bench/system_gen.py OUT.json [CHILDREN] [POLICIES] [PACKAGE OUT.dhall] — a
+generated system for the checker benchmark (deterministic): CHILDREN children
+(default 1000), a tenth of them servers, each providing one service whose
+policies (POLICIES in all, default 5000) name clients exactly or by prefix;
+every client uses as many services as policies name it, each use matched by
+exactly one policy. With PACKAGE (the path of dhall/Sigil/package.dhall) the
+same system is also written to OUT.dhall as a person would write it with the
+package: a completion (Sigil.Child::{ … }) per child, policy, service and use,
+so that checking it includes evaluating it."""
 import json
 import sys
 
@@ -32,3 +36,33 @@ for c in range(clients):
                            "uses": uses.get(c, [])}
 system = {"name": "bench", "ram": 16 << 30, "caps": 100000, "children": children}
 json.dump(system, open(out, "w"))
+
+
+def dhall(system, package):
+    q = json.dumps  # a JSON string without control characters is a Dhall text literal
+    lines = ["let Sigil = %s" % package, "", "in  Sigil.System::{",
+             "    , name = %s" % q(system["name"]), "    , ram = %d" % system["ram"],
+             "    , caps = %d" % system["caps"], "    , children = toMap"]
+    for i, (name, c) in enumerate(system["children"].items()):
+        fields = ["binary = %s" % q(c["binary"]),
+                  "resources = Sigil.Resources::{ ram = %d, caps = %d }"
+                  % (c["resources"]["ram"], c["resources"]["caps"])]
+        if "provides" in c:
+            services = []
+            for sv in c["provides"]:
+                pols = ", ".join(
+                    "Sigil.Policy::{ label = Sigil.label.%s %s, attributes = toMap { %s } }"
+                    % (kind, q(value), ", ".join("%s = %s" % (k, q(v)) for k, v in p["attributes"].items()))
+                    for p in sv["policies"] for kind, value in p["label"].items())
+                services.append("Sigil.Service::{ name = %s, policies = [ %s ] }" % (q(sv["name"]), pols))
+            fields.append("provides = [ %s ]" % ", ".join(services))
+        if c.get("uses"):
+            fields.append("uses = [ %s ]" % ", ".join(
+                "Sigil.Use::{ service = %s, label = %s }" % (q(u["service"]), q(u["label"])) for u in c["uses"]))
+        lines.append("        %s %s = Sigil.Child::{ %s }" % ("," if i else "{", name, ", ".join(fields)))
+    lines += ["        }", "    }"]
+    return "\n".join(lines) + "\n"
+
+
+if len(sys.argv) > 5:
+    open(sys.argv[5], "w").write(dhall(system, sys.argv[4]))

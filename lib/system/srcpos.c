@@ -19,8 +19,8 @@
  *
  * Matching, top down over the value. A node reached by label L, whose
  * parent node matched the written field P:
- *   1. the fields labelled L written inside P (nearest first) — the value
- *      was written where it is used;
+ *   1. the field labelled L written right inside P — the value was
+ *      written where it is used;
  *   2. else every field labelled L in the file: the one whose chain of
  *      labels shares the longest tail with the node's path, when exactly
  *      one does (a value built by a function or bound by `let` elsewhere);
@@ -35,10 +35,12 @@
  * spell out still points at the nearest thing it does. Positions in other
  * files (imports) are not used; the report prints this file's name.
  *
- * Cost: the walk is linear in the file; a lookup scans the fields with the
- * same label (a hash table by label), so a file with k fields of one label
- * costs O(k) per node with that label: the 1,000-child benchmark system
- * written out is fine, as are generated ones through a function (k = 1).
+ * Cost: the walk is linear in the file. A field right inside the parent's
+ * match is found by hash (parent, label). Only a node the file did not
+ * write there scans the fields of its label
+ * anywhere (hash by label), each for as long as its chain of labels
+ * agrees with the path: the 1,000-child benchmark system written with the
+ * package adds about as much time as reading its value tree.
  */
 #include "sys_int.h"
 
@@ -48,7 +50,7 @@
 
 #include "banned.h"
 
-enum { SP_MAX_DEPTH = 200, SP_BUCKETS = 1024 };
+enum { SP_MAX_DEPTH = 200 };
 
 struct sp_field {
 	const char *label; /* NULL: a list element */
@@ -58,22 +60,31 @@ struct sp_field {
 	int elem;                     /* list element index, or -1 */
 	int anchored;                 /* inside the file's own result (not a let or function) */
 	const struct dhall_expr *val; /* the written value */
-	int next;                     /* next field in the same hash bucket */
+	int next;                     /* next field with a label in the same hash bucket */
+	int kid, sib;                 /* first field inside it; the next one beside it */
+	int next_in;                  /* next field in the same (parent, label) bucket */
 };
 
 struct sp {
 	struct sp_field *f;
 	int n, cap;
-	int bucket[SP_BUCKETS];
+	int *bucket;    /* by label */
+	int *bucket_in; /* by parent and label */
+	unsigned mask;  /* buckets - 1: a power of two, at least twice the fields */
 	int oom;
 };
 
-static unsigned sp_hash(const char *s, size_t len)
+static unsigned sp_hash(const struct sp *sp, const char *s, size_t len)
 {
 	unsigned h = 2166136261u;
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h % SP_BUCKETS;
+	return h & sp->mask;
+}
+
+static unsigned sp_hash_in(const struct sp *sp, int parent, const char *s, size_t len)
+{
+	return (sp_hash(sp, s, len) + (unsigned)(parent + 1) * 2654435761u) & sp->mask;
 }
 
 static int sp_add(struct sp *sp, const char *label, size_t len, const struct dhall_expr *val,
@@ -97,12 +108,8 @@ static int sp_add(struct sp *sp, const char *label, size_t len, const struct dha
 	x->elem = elem;
 	x->anchored = parent >= 0 ? sp->f[parent].anchored : anchor;
 	x->val = val;
-	x->next = -1;
-	if (label) {
-		unsigned b = sp_hash(label, len);
-		x->next = sp->bucket[b];
-		sp->bucket[b] = sp->n;
-	}
+	x->next = x->next_in = -1;
+	x->kid = x->sib = -1;
 	return sp->n++;
 }
 
@@ -224,18 +231,6 @@ static int same(const char *a, size_t alen, const char *b, size_t blen)
 	return alen == blen && memcmp(a, b, alen) == 0;
 }
 
-/* How far up from field i its ancestor `anc` is (1 = parent), or 0. */
-static int distance(const struct sp *sp, int i, int anc)
-{
-	int d = 0;
-	for (int p = sp->f[i].parent; p >= 0 && d < SP_MAX_DEPTH; p = sp->f[p].parent) {
-		d++;
-		if (p == anc)
-			return d;
-	}
-	return 0;
-}
-
 /* How many labels of path p, from its end, field i's chain of labels
  * repeats (unlabelled list elements are skipped) — when the whole chain
  * does; else 0. A chain that starts in the file's own result must be the
@@ -256,23 +251,34 @@ static unsigned shared_tail(const struct sp *sp, int i, const struct path *p)
 	return sp->f[top].anchored && k != p->n ? 0 : k;
 }
 
+/* The field labelled l written right inside field `parent` (the first in
+ * source order), or -1: found by hash, so that one child of a thousand is
+ * found without looking at the others. */
+static int inside(const struct sp *sp, int parent, const char *l, size_t len)
+{
+	for (int k = sp->bucket_in[sp_hash_in(sp, parent, l, len)]; k >= 0; k = sp->f[k].next_in)
+		if (sp->f[k].parent == parent && same(sp->f[k].label, sp->f[k].len, l, len))
+			return k; /* chains run in source order */
+	return -1;
+}
+
 /* The written field for the node at the end of path p (label last) whose
  * parent matched `parent`; -1 when no single one fits. */
 static int find(const struct sp *sp, const struct path *p, int parent)
 {
 	const char *l = p->label[p->n - 1];
 	size_t len = p->len[p->n - 1];
-	int best = -1, best_d = 0, tail_best = -1, tie = 0;
+	int tail_best = -1, tie = 0;
 	unsigned tail = 0;
 
-	for (int i = sp->bucket[sp_hash(l, len)]; i >= 0; i = sp->f[i].next) {
+	if (parent >= 0) {
+		int k = inside(sp, parent, l, len);
+		if (k >= 0)
+			return k;
+	}
+	for (int i = sp->bucket[sp_hash(sp, l, len)]; i >= 0; i = sp->f[i].next) {
 		if (!same(sp->f[i].label, sp->f[i].len, l, len))
 			continue;
-		int d = parent >= 0 ? distance(sp, i, parent) : 0;
-		if (d > 0 && (best < 0 || d < best_d)) {
-			best = i;
-			best_d = d;
-		}
 		unsigned t = shared_tail(sp, i, p);
 		if (t == 0)
 			continue;
@@ -284,8 +290,6 @@ static int find(const struct sp *sp, const struct path *p, int parent)
 			tie = 1;
 		}
 	}
-	if (best >= 0)
-		return best;
 	return tie ? -1 : tail_best;
 }
 
@@ -299,9 +303,9 @@ static int element(const struct sp *sp, int list, size_t index, size_t count)
 		v = v->a;
 	if (!v || v->kind != DHALL_LIST || v->n != count)
 		return -1;
-	for (int i = list + 1; i < sp->n; i++)
-		if (sp->f[i].parent == list && sp->f[i].elem == (int)index)
-			return i;
+	for (int k = sp->f[list].kid; k >= 0; k = sp->f[k].sib)
+		if (sp->f[k].elem == (int)index)
+			return k;
 	return -1;
 }
 
@@ -353,19 +357,43 @@ static void assign(const struct sp *sp, struct sval *v, int match, size_t pos, s
 int sys_srcpos(struct sval *v, const struct dhall_expr *src)
 {
 	struct sp sp = {0};
-	struct path *p;
+	struct path *p = NULL;
+	int rc = DHALL_ENOMEM;
 
-	memset(sp.bucket, -1, sizeof sp.bucket);
 	collect(&sp, src, -1, 1, 0);
-	if (sp.oom || !(p = calloc(1, sizeof *p))) {
-		free(sp.f);
-		return DHALL_ENOMEM;
+	for (sp.mask = 63; sp.mask < 2 * (unsigned)sp.n; sp.mask = sp.mask * 2 + 1)
+		;
+	if (sp.oom || !(p = calloc(1, sizeof *p)) ||
+	    !(sp.bucket = malloc((sp.mask + 1) * sizeof *sp.bucket)) ||
+	    !(sp.bucket_in = malloc((sp.mask + 1) * sizeof *sp.bucket_in)))
+		goto out;
+	memset(sp.bucket, -1, (sp.mask + 1) * sizeof *sp.bucket);
+	memset(sp.bucket_in, -1, (sp.mask + 1) * sizeof *sp.bucket_in);
+	/* the fields inside each field, in source order; the two hash tables */
+	for (int i = sp.n - 1; i >= 0; i--) {
+		struct sp_field *x = &sp.f[i];
+		if (x->parent >= 0) {
+			x->sib = sp.f[x->parent].kid;
+			sp.f[x->parent].kid = i;
+		}
+		if (x->label) {
+			unsigned b = sp_hash(&sp, x->label, x->len);
+			x->next = sp.bucket[b];
+			sp.bucket[b] = i;
+			b = sp_hash_in(&sp, x->parent, x->label, x->len);
+			x->next_in = sp.bucket_in[b];
+			sp.bucket_in[b] = i;
+		}
 	}
 	const struct dhall_expr *body = src; /* the result: past lets and annotations */
 	while (body->kind == DHALL_LET || body->kind == DHALL_ANNOT)
 		body = body->kind == DHALL_LET ? body->b : body->a;
 	assign(&sp, v, -1, body->pos, p);
+	rc = 0;
+out:
+	free(sp.bucket);
+	free(sp.bucket_in);
 	free(p);
 	free(sp.f);
-	return 0;
+	return rc;
 }
