@@ -114,6 +114,8 @@ else
 		[ "$s" -le 1 ] && ! grep -q "could not be loaded" err; ok $? "$b: the import loads in sigil check (exit $s)"
 		"$SIGIL" genode 1.dhall > x.xml 2> err; is "$?" 0 "$b: the import renders"
 		validate x.xml init-config.genode-21.05.xsd "$b: its rendering validates"
+		python3 "$top/tests/t/genode_starts.py" "$f" x.xml > cmp.out
+		ok $? "$b: the rendering starts what the original does, with its RAM, caps and services ($(tail -n 1 cmp.out)$( [ "$(wc -l < cmp.out)" -gt 1 ] && echo ": $(head -n 2 cmp.out | tr '\n' ' ')"))"
 		"$SIGIL" genode --import --name rt x.xml > 2.dhall
 		diff <(grep -v '^--' 1.dhall) <(grep -v '^--' 2.dhall) > d.out; ok $? "$b: round trip keeps starts, quotas and resolved routes$( [ -s d.out ] && echo ": $(head -n 4 d.out | tr '\n' ' ')")"
 	done
