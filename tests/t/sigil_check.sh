@@ -179,4 +179,45 @@ is "$got" "hello ['cron', 'log', 'web'] 67108864 Always" "cbor2 reads it, and it
 head -c 20 d.cbor > cut.cbor
 "$SIGIL" check cut.cbor 2> err; is "$?" 1 "a truncated description is refused"
 grep -q 'bad system description at byte' err; ok $? "saying where: $(head -n 1 err)"
+# The descriptions match the CDDL of docs/system-format.md, read by
+# tests/t/cddl_check.py (an independent CBOR reader, python3-cbor2); a
+# description broken in each of eight ways does not.
+PY=
+for p in python3 /usr/bin/python3; do
+	if command -v "$p" > /dev/null && "$p" -c 'import cbor2' 2>/dev/null; then PY=$p; break; fi
+done
+if [ -z "$PY" ]; then
+	skip "python3-cbor2 is not installed" "descriptions against the CDDL"
+else
+	"$SIGIL" check -q -o full.cbor "$data/full.json" 2> err; is "$?" 0 "full.json (every optional field) passes$( [ -s err ] && echo ": $(head -n 2 err)")"
+	descs="full.cbor"
+	for f in "$top"/examples/systems/*.dhall; do
+		n=$(basename "$f" .dhall)
+		descs="$descs $n.cbor$( [ -f "$n.peer.cbor" ] && echo " $n.peer.cbor")"
+	done
+	# shellcheck disable=SC2086
+	"$PY" "$top/tests/t/cddl_check.py" "$top/docs/system-format.md" system $descs > cddl.out
+	ok $? "$(grep -c ': ok$' cddl.out) descriptions match the CDDL$(grep -v ': ok$' cddl.out | head -n 2 | sed 's/^/: /')"
+	"$PY" - full.cbor <<'PY'
+import cbor2, copy, sys
+d = cbor2.load(open(sys.argv[1], "rb"))
+def bad(name, change):
+    x = copy.deepcopy(d)
+    change(x, next(iter(x["children"].values())))
+    cbor2.dump(x, open("bad-" + name + ".cbor.x", "wb"))
+bad("noram", lambda s, c: s.pop("ram"))
+bad("extra", lambda s, c: s.update(extra=1))
+bad("ramtext", lambda s, c: c["resources"].update(ram="1"))
+bad("mount2", lambda s, c: c.update(mounts=[{"target": "/a", "state": "s", "tmpfs": 1, "writable": True}]))
+bad("mount0", lambda s, c: c.update(mounts=[{"target": "/a", "writable": True}]))
+bad("rom2", lambda s, c: c.update(roms=[{"name": "a", "path": "/x", "text": "y"}]))
+bad("restart", lambda s, c: c.update(restart="Sometimes"))
+bad("initfalse", lambda s, c: c.update(init=False))
+PY
+	for f in bad-*.cbor.x; do
+		"$PY" "$top/tests/t/cddl_check.py" "$top/docs/system-format.md" system "$f" > cddl.out
+		is "$?" 1 "${f%.cbor.x} does not match the CDDL: $(cut -c1-100 cddl.out)"
+	done
+fi
+
 done_testing
