@@ -3,8 +3,10 @@
  * index, tail records). The input is the whole pack image, placed in a memfd.
  *
  * Properties (abort on violation):
- *   - opening read-only (mmap) and read-write (pread) never crashes, hangs or
- *     leaks, whatever the bytes;
+ *   - opening read-only (the whole image mapped) and read-write (only the
+ *     index mapped, records read with pread) never crashes, hangs or leaks,
+ *     whatever the bytes; seeds come in both header versions (v2-*: with the
+ *     block-size field, some for one size only);
  *   - every block the pack lists is either served and hashes to its reference
  *     (store_get verifies), or refused — never served wrong;
  *   - a pack that opened for writing accepts a new block and, after close and

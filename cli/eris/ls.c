@@ -1,7 +1,9 @@
 /*
  * ls.c — `eris ls` (every block a store holds) and `eris stat` (how many,
  * how big). Both enumerate through store_list; neither verifies (that is
- * `eris verify`).
+ * `eris verify`). For a pack, stat adds what its header and commit say
+ * (store_info): format version, the block sizes it may hold, capacity, log
+ * end, UUID, index entries, and whether the open mapped it.
  */
 #include "eris_cli.h"
 
@@ -43,6 +45,25 @@ static int count_block(void *ctx, const uint8_t *ref, size_t len)
 	return 0;
 }
 
+static void print_info(store *s)
+{
+	struct store_info in;
+	char uuid[33];
+
+	if (store_info(s, &in, NULL) != 0 || !in.kind)
+		return;
+	for (int i = 0; i < 16; i++)
+		snprintf(uuid + 2 * i, 3, "%02x", in.uuid[i]);
+	printf("format version: %u\nblock sizes:%s%s\ncapacity: %llu\nlog end: %llu\n"
+	       "uuid: %s\nindex entries: %llu\nmapped: %s\n",
+	       in.format_version, (in.block_sizes & STORE_SIZE_1K) ? " 1KiB" : "",
+	       (in.block_sizes & STORE_SIZE_32K) ? " 32KiB" : "", (unsigned long long)in.capacity,
+	       (unsigned long long)in.log_end, uuid, (unsigned long long)in.index_entries,
+	       in.mapped ? "whole pack" : in.index_mapped ? "index only" : "no");
+	if (in.damaged)
+		printf("damage seen on open: %llu\n", (unsigned long long)in.damaged);
+}
+
 static int run_list(const struct cli_cmd *cmd, int argc, char **argv, int stat)
 {
 	struct cli_args a;
@@ -70,6 +91,7 @@ static int run_list(const struct cli_cmd *cmd, int argc, char **argv, int stat)
 		       (unsigned long long)t.k1, (unsigned long long)t.k32);
 		if (t.other)
 			printf("damaged (wrong size): %llu\n", (unsigned long long)t.other);
+		print_info(s);
 	}
 	status = fflush(stdout) == 0 ? EXIT_OK : cli_fail(cmd, EXIT_SYSTEM, "cannot write output");
 out:

@@ -25,6 +25,12 @@
  *
  * A leaf's key cannot be checked (it is keyed with the convergence secret,
  * which readers do not have); at level 0 only the padding guards the key.
+ *
+ * eris_check walks the same way but does not stop at a bad block: each one
+ * (any of the failures above, naming its reference and position) goes to a
+ * callback, and the walk goes on with the next sibling; below a bad internal
+ * node nothing can be reached, so its subtree is skipped (the callback sees
+ * its level). Only a failure that is not a block's (out of memory) stops it.
  */
 #include "eris_int.h"
 
@@ -47,7 +53,27 @@ struct walk {
 	eris_visit_fn visit; /* NULL unless walking */
 	void *visit_ctx;
 	const uint8_t *last_block; /* what the source returned last (for visit) */
+	eris_bad_fn bad; /* eris_check: each bad block, and go on */
+	void *bad_ctx;
+	uint64_t nbad;
+	int first_bad; /* the code of the first */
 };
+
+/* In eris_check, hands the bad block err names to the callback and returns
+ * 0 so the walk goes on; otherwise (or for a failure that is not a block's)
+ * returns rc. */
+static int bad_block(struct walk *w, int rc, eris_error *err)
+{
+	if (!w->bad || rc == 0 || rc == ERIS_E_NOMEM || !err->has_ref)
+		return rc;
+	if (w->nbad++ == 0)
+		w->first_bad = rc;
+	err->code = rc;
+	if (w->bad(w->bad_ctx, err) != 0)
+		return eris_error_set(err, ERIS_E_IO, "check stopped by its caller");
+	err->has_ref = 0; /* the next failure names its own block */
+	return 0;
+}
 
 /* Stands between the decoder and the source when visiting, to see the bytes. */
 static int visiting_get(void *ctx, const uint8_t ref[ERIS_REF_SIZE], uint8_t *buf, size_t size,
@@ -124,15 +150,19 @@ static int walk_tree(struct walk *w, eris_error *err)
 			     top > 0, err);
 	if (rc == 0)
 		rc = fetched(w, cap->ref, top, err);
+	else if ((rc = bad_block(w, rc, err)) == 0)
+		rc = 1; /* reported (eris_check); nothing below it can be reached */
 	if (rc != 0)
 		goto out;
 	if (top == 0) {
-		rc = write_leaf(w, node[0], 1, cap->ref, pos, err);
+		rc = bad_block(w, write_leaf(w, node[0], 1, cap->ref, pos, err), err);
 		goto out;
 	}
 	rc = eris_node_pairs(node[top], bs, pos, cap->ref, 0, 2, &fr[top].count, err);
-	if (rc != 0)
+	if (rc != 0) {
+		rc = bad_block(w, rc, err);
 		goto out;
+	}
 	fr[top].next = 0;
 	fr[top].rightmost = 1;
 	fr[top].index = 0;
@@ -153,14 +183,12 @@ static int walk_tree(struct walk *w, eris_error *err)
 			int decrypt = w->write != NULL || last;
 			rc = eris_fetch_node(get, get_ctx, pair, pair + ERIS_REF_SIZE, cpos, bs, node[0],
 					     scratch, decrypt, 0, err);
-			if (rc == 0)
-				rc = fetched(w, pair, 0, err);
-			if (rc == 0) {
+			if (rc == 0 && (rc = fetched(w, pair, 0, err)) == 0) {
 				rc = decrypt ? write_leaf(w, node[0], last, pair, cpos, err) : 0;
 				if (!decrypt)
 					w->total += bs;
 			}
-			if (rc != 0)
+			if (rc != 0 && (rc = bad_block(w, rc, err)) != 0)
 				goto out;
 			continue;
 		}
@@ -168,10 +196,14 @@ static int walk_tree(struct walk *w, eris_error *err)
 				     scratch, 1, 0, err);
 		if (rc == 0)
 			rc = fetched(w, pair, l - 1, err);
+		else if ((rc = bad_block(w, rc, err)) == 0)
+			continue; /* a bad node: its subtree cannot be reached */
 		if (rc != 0)
 			goto out;
 		l--;
 		rc = eris_node_pairs(node[l], bs, cpos, pair, !last, 1, &fr[l].count, err);
+		if (rc != 0 && (rc = bad_block(w, rc, err)) == 0)
+			fr[l].count = 0; /* reported: skip what it names */
 		if (rc != 0)
 			goto out;
 		fr[l].next = 0;
@@ -203,6 +235,33 @@ int eris_verify(const eris_cap *cap, eris_get_fn get, void *get_ctx, uint64_t *b
 		eris_error *err)
 {
 	return eris_walk(cap, get, get_ctx, NULL, NULL, blocks, err);
+}
+
+int eris_check(const eris_cap *cap, eris_get_fn get, void *get_ctx, eris_bad_fn bad,
+	       void *bad_ctx, uint64_t *blocks, uint64_t *nbad, eris_error *err)
+{
+	struct walk w = {cap, get, get_ctx, NULL, NULL, 0, 0, NULL, NULL, NULL, bad, bad_ctx, 0, 0};
+	eris_error one = {0};
+	int rc;
+
+	if (!bad)
+		return eris_error_set(err, ERIS_E_ARG, "eris_check needs a callback");
+	rc = walk_tree(&w, &one);
+	if (rc == 1)
+		rc = 0; /* a bad root, reported */
+	if (blocks)
+		*blocks = w.blocks;
+	if (nbad)
+		*nbad = w.nbad;
+	if (rc != 0) {
+		if (err)
+			*err = one;
+		return rc;
+	}
+	if (w.nbad > 0)
+		return eris_error_set(err, w.first_bad, "%llu bad block%s",
+				      (unsigned long long)w.nbad, w.nbad == 1 ? "" : "s");
+	return 0;
 }
 
 int eris_walk(const eris_cap *cap, eris_get_fn get, void *get_ctx, eris_visit_fn visit,

@@ -229,6 +229,20 @@ int eris_decode(const eris_cap *cap, eris_get_fn get, void *get_ctx, eris_write_
 int eris_verify(const eris_cap *cap, eris_get_fn get, void *get_ctx, uint64_t *blocks,
 		eris_error *err) ERIS_WARN_UNUSED;
 
+/* Receives each bad block eris_check finds: bad->code and bad->msg say what
+ * is wrong, bad->ref, level and index which block (bad->has_ref is 1). A bad
+ * internal node (level > 0) hides its whole subtree, which is not checked.
+ * Return 0 to go on, non-zero to stop the check with ERIS_E_IO. */
+typedef int (*eris_bad_fn)(void *ctx, const eris_error *bad);
+
+/* eris_verify that does not stop at the first bad block: every bad block it
+ * can reach goes to `bad`, and the walk goes on. Returns 0 when the tree is
+ * whole; else the code of the first bad block (err says how many), or the
+ * error that stopped the walk (out of memory, `bad` asking to stop). *blocks
+ * counts the good blocks visited, *nbad the bad ones (either may be NULL). */
+int eris_check(const eris_cap *cap, eris_get_fn get, void *get_ctx, eris_bad_fn bad,
+	       void *bad_ctx, uint64_t *blocks, uint64_t *nbad, eris_error *err) ERIS_WARN_UNUSED;
+
 /* Receives each block of a tree as eris_walk verifies it: its reference, its
  * (encrypted) bytes and its level. Blocks shared within the tree come once
  * per use. Return 0 to go on, or negative to stop the walk with ERIS_E_IO. */

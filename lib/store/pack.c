@@ -8,11 +8,16 @@
  * to the reference in the header) and index records (a sorted array of
  * reference → record offset covering every block before it).
  *
- * In memory: the current index (mapped or read, searched by bisection, never
- * loaded into a table), and a hash table of the "tail" — block records after
- * the index, found by scanning on open and added by puts. Writes gather in a
- * 1 MiB buffer; store_flush writes it, syncs, possibly writes a new index,
- * and commits. Read-only opens mmap the region and hand out blocks in place.
+ * In memory: the current index (mapped read-only — with the whole region on
+ * read-only opens, alone on read-write ones — and searched by bisection in
+ * place, never read or loaded into a table on open, so opening a clean pack
+ * is O(1); after a checkpoint, the new index stays in the memory it was built
+ * in), and a hash table of the "tail" — block records after the index, found
+ * by scanning on open and added by puts. Writes gather in a 1 MiB buffer;
+ * store_flush writes it, syncs, possibly writes a new index, and commits.
+ * Read-only opens mmap the region and hand out blocks in place. The header
+ * names the block sizes the pack may hold (version 2; version 1 packs, which
+ * do not, hold both and still open).
  *
  * A full buffer is written by a short-lived writer thread while puts fill
  * the other buffer (double buffering), so the write overlaps the encoding
@@ -64,6 +69,8 @@ enum {
 	WBUF_ROOM = WBUF + WBUF / 16, /* an encoder batch (1 MiB) as 1 KiB records */
 	DIO_ALIGN = 4096, /* offset, length and memory alignment of direct writes */
 	CHECKPOINT_TAIL = 65536,
+	VERSION = 2, /* written; version 1 packs open too (see read_header) */
+	ALL_SIZES = STORE_SIZE_1K | STORE_SIZE_32K,
 };
 
 #define DEFAULT_CAPACITY (1ull << 40)
@@ -85,13 +92,18 @@ struct pack_store {
 	int writable;
 	uint64_t capacity;
 	uint8_t uuid[16];
+	uint32_t version;     /* of the header */
+	uint32_t block_sizes; /* STORE_SIZE_* bits: the record lengths allowed */
 
 	/* the current commit */
 	uint64_t seq;
 	uint64_t committed_end;
 	uint64_t index_off, index_count;
-	const uint8_t *index; /* index_count entries, in the map or index_mem */
+	const uint8_t *index; /* index_count entries, in map, imap or index_mem */
 	uint8_t *index_mem;
+	uint8_t *imap; /* a read-only mapping of just the index record, or NULL */
+	size_t imap_len;
+	uint64_t imap_skew; /* index record offset - the mapping's (page-aligned) offset */
 
 	/* the tail */
 	struct tail_entry *tail;
@@ -120,6 +132,7 @@ struct pack_store {
 	size_t map_len;
 
 	uint64_t blocks, bytes, damaged;
+	uint64_t read_bytes, open_read_bytes; /* by pack_pread; those of the open */
 };
 
 static void put64(uint8_t *p, uint64_t v)
@@ -151,6 +164,26 @@ static uint32_t get32(const uint8_t *p)
 static uint64_t rec_size(uint64_t payload)
 {
 	return REC_HDR + ((payload + 63) & ~(uint64_t)63);
+}
+
+/* pread that counts what the open costs (store_info.open_read_bytes). */
+static int pack_pread(struct pack_store *p, void *buf, size_t len, uint64_t off)
+{
+	p->read_bytes += len;
+	return store_io_pread(p->fd, buf, len, off);
+}
+
+/* Is a block record of this length allowed here? */
+static int size_ok(const struct pack_store *p, uint64_t len)
+{
+	return (len == ERIS_BLOCK_1K && (p->block_sizes & STORE_SIZE_1K)) ||
+	       (len == ERIS_BLOCK_32K && (p->block_sizes & STORE_SIZE_32K));
+}
+
+/* "1 KiB and 32 KiB", "1 KiB" or "32 KiB". */
+static const char *sizes_text(uint32_t sizes)
+{
+	return sizes == ALL_SIZES ? "1 KiB and 32 KiB" : sizes == STORE_SIZE_1K ? "1 KiB" : "32 KiB";
 }
 
 /* ---- lookup ---------------------------------------------------------------- */
@@ -422,7 +455,7 @@ static uint8_t *pack_place(store *s, size_t n, size_t bs, size_t *stride)
 	uint64_t need = (uint64_t)n * rec_size(bs);
 
 	p->resv_lo = p->resv_hi = 0;
-	if (!p->writable || p->write_errno || bs % 64 != 0 || need > WBUF_ROOM)
+	if (!p->writable || p->write_errno || bs % 64 != 0 || need > WBUF_ROOM || !size_ok(p, bs))
 		return NULL;
 	if (p->wlen + need > WBUF_ROOM && write_buffer(p, 0, NULL) != 0)
 		return NULL; /* the next put reports it */
@@ -449,6 +482,11 @@ static int pack_put(store *s, const uint8_t *ref, const uint8_t *block, size_t l
 		return eris_error_set(err, ERIS_E_ARG, "%s: pack is open read-only", p->path);
 	if (p->write_errno)
 		return settle(p, err);
+	if (!size_ok(p, len))
+		return eris_error_set(err, ERIS_E_SIZE,
+				      "%s: a %zu-byte block does not belong in this pack (it holds %s "
+				      "blocks)",
+				      p->path, len, sizes_text(p->block_sizes));
 	if (holds(p, ref))
 		return 0;
 	if (p->log_end + need > p->capacity)
@@ -543,6 +581,10 @@ static int write_index(struct pack_store *p, eris_error *err)
 	p->index_mem = pay;
 	p->index = pay;
 	pay = NULL;
+	if (p->imap) { /* the old index, no longer used */
+		munmap(p->imap, p->imap_len);
+		p->imap = NULL;
+	}
 	p->index_off = off;
 	p->index_count = n;
 	p->log_end = off + need;
@@ -608,6 +650,8 @@ static void pack_close(store *s)
 	(void)settle(p, NULL); /* when the commit failed before waiting */
 	if (p->map)
 		munmap(p->map, p->map_len);
+	if (p->imap)
+		munmap(p->imap, p->imap_len);
 	if (p->fd >= 0)
 		close(p->fd);
 	if (p->dfd >= 0)
@@ -627,12 +671,13 @@ static int write_header(struct pack_store *p, eris_error *err)
 	uint8_t h[HEADER_SIZE] = {0}, slot[128] = {0};
 
 	memcpy(h, hdr_magic, 8);
-	put32(h + 8, 1);
+	put32(h + 8, VERSION);
 	put32(h + 12, HEADER_SIZE);
 	memcpy(h + 16, p->uuid, 16);
 	put64(h + 32, p->capacity);
 	put64(h + 40, LOG_START);
-	crypto_generichash(h + 48, ERIS_REF_SIZE, h, 48, NULL, 0);
+	put32(h + 48, p->block_sizes);
+	crypto_generichash(h + 64, ERIS_REF_SIZE, h, 64, NULL, 0);
 	/* slot A: sequence 0, an empty log */
 	memcpy(slot, cmt_magic, 8);
 	put64(slot + 16, LOG_START);
@@ -644,18 +689,33 @@ static int write_header(struct pack_store *p, eris_error *err)
 	return 0;
 }
 
+/* Version 2 headers checksum bytes 0-63 (block sizes at 48); version 1
+ * headers, which have no block-size field, bytes 0-47, and hold both sizes.
+ * Both open, for reading and writing; the header is never rewritten, so a
+ * version 1 pack stays version 1 (until gc rewrites it). */
 static int read_header(struct pack_store *p, const uint8_t *h, uint64_t region, eris_error *err)
 {
 	uint8_t sum[ERIS_REF_SIZE];
+	uint32_t version = get32(h + 8);
+	size_t covered = version == 1 ? 48 : 64;
 
 	if (memcmp(h, hdr_magic, 8) != 0)
 		return eris_error_set(err, ERIS_E_IO, "%s: not a sigil pack (bad magic)", p->path);
-	crypto_generichash(sum, sizeof sum, h, 48, NULL, 0);
-	if (memcmp(sum, h + 48, sizeof sum) != 0)
+	if (version != 1 && version != VERSION)
+		return eris_error_set(err, ERIS_E_IO,
+				      "%s: unsupported pack format version %u (this build reads 1 "
+				      "and %u), or a damaged header",
+				      p->path, version, VERSION);
+	crypto_generichash(sum, sizeof sum, h, covered, NULL, 0);
+	if (memcmp(sum, h + covered, sizeof sum) != 0)
 		return eris_error_set(err, ERIS_E_IO, "%s: pack header is damaged (checksum)", p->path);
-	if (get32(h + 8) != 1 || get32(h + 12) != HEADER_SIZE || get64(h + 40) != LOG_START)
-		return eris_error_set(err, ERIS_E_IO, "%s: unsupported pack version %u", p->path,
-				      get32(h + 8));
+	p->version = version;
+	p->block_sizes = version == 1 ? ALL_SIZES : get32(h + 48);
+	if (get32(h + 12) != HEADER_SIZE || get64(h + 40) != LOG_START ||
+	    p->block_sizes == 0 || (p->block_sizes & ~(uint32_t)ALL_SIZES) != 0)
+		return eris_error_set(err, ERIS_E_IO,
+				      "%s: unsupported pack layout (version %u, block sizes 0x%x)",
+				      p->path, version, (unsigned)p->block_sizes);
 	memcpy(p->uuid, h + 16, 16);
 	p->capacity = get64(h + 32);
 	if (p->capacity < LOG_START || (region && p->capacity > region && region < DEFAULT_CAPACITY))
@@ -696,7 +756,12 @@ static int read_commit(struct pack_store *p, const uint8_t *a, const uint8_t *b,
 	return 0;
 }
 
-/* Makes the index usable: in the map, or read into memory. */
+/* Makes the index usable in place: in the region's map (read-only opens), or
+ * in a read-only mapping of just the index record (read-write opens, or when
+ * the region could not be mapped) — either way nothing of it is read now, so
+ * opening costs the same for any number of blocks. Only when no mapping can
+ * be made is it read into memory. Mapping it is safe for writers too: an
+ * index record lies below log_end and is never written again. */
 static int load_index(struct pack_store *p, uint64_t limit, eris_error *err)
 {
 	uint8_t h[REC_HDR];
@@ -706,7 +771,7 @@ static int load_index(struct pack_store *p, uint64_t limit, eris_error *err)
 		p->index_count = 0; /* a commit naming entries but no index: none */
 		return 0;
 	}
-	if (store_io_pread(p->fd, h, REC_HDR, p->index_off) != 0 || memcmp(h, idx_magic, 4) != 0)
+	if (pack_pread(p, h, REC_HDR, p->index_off) != 0 || memcmp(h, idx_magic, 4) != 0)
 		return eris_error_set(err, ERIS_E_IO, "%s: index record at %llu is damaged", p->path,
 				      (unsigned long long)p->index_off);
 	bytes = p->index_count * ENTRY;
@@ -718,8 +783,21 @@ static int load_index(struct pack_store *p, uint64_t limit, eris_error *err)
 		p->index = p->map + p->index_off + REC_HDR;
 		return 0;
 	}
+	if (bytes > 0) {
+		uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+		uint64_t start = p->index_off & ~(page - 1);
+		size_t len = (size_t)(p->index_off + REC_HDR + bytes - start);
+		void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, p->fd, (off_t)start);
+		if (m != MAP_FAILED) {
+			p->imap = m;
+			p->imap_len = len;
+			p->imap_skew = p->index_off - start;
+			p->index = p->imap + p->imap_skew + REC_HDR;
+			return 0;
+		}
+	}
 	p->index_mem = malloc(bytes ? bytes : 1);
-	if (!p->index_mem || store_io_pread(p->fd, p->index_mem, bytes, p->index_off + REC_HDR) != 0)
+	if (!p->index_mem || pack_pread(p, p->index_mem, bytes, p->index_off + REC_HDR) != 0)
 		return eris_error_set(err, ERIS_E_IO, "%s: cannot read the index", p->path);
 	p->index = p->index_mem;
 	return 0;
@@ -736,15 +814,15 @@ static int scan_tail(struct pack_store *p, uint64_t limit, eris_error *err)
 	if (!buf)
 		return eris_error_set(err, ERIS_E_NOMEM, "out of memory");
 	while (pos + REC_HDR <= limit) {
-		int sane = store_io_pread(p->fd, buf, REC_HDR, pos) == 0;
+		int sane = pack_pread(p, buf, REC_HDR, pos) == 0;
 		uint32_t len = sane ? get32(buf + 4) : 0;
 		int is_blk = sane && memcmp(buf, blk_magic, 4) == 0;
 		int is_idx = sane && memcmp(buf, idx_magic, 4) == 0;
-		sane = sane && ((is_blk && (len == ERIS_BLOCK_1K || len == ERIS_BLOCK_32K)) ||
+		sane = sane && ((is_blk && size_ok(p, len)) ||
 				(is_idx && len % ENTRY == 0)) &&
 		       pos + rec_size(len) <= limit;
 		if (sane && is_blk) {
-			sane = store_io_pread(p->fd, buf + REC_HDR, len, pos + REC_HDR) == 0;
+			sane = pack_pread(p, buf + REC_HDR, len, pos + REC_HDR) == 0;
 			if (sane) {
 				crypto_generichash(sum, sizeof sum, buf + REC_HDR, len, NULL, 0);
 				sane = memcmp(sum, buf + 8, sizeof sum) == 0;
@@ -780,9 +858,37 @@ static int pack_list(store *s, store_list_fn fn, void *ctx, eris_error *err);
 static int pack_retain(store *s, store_keep_fn keep, void *ctx, uint64_t *removed,
 		       eris_error *err);
 
+static int pack_info(store *s, struct store_info *info)
+{
+	struct pack_store *p = (struct pack_store *)s;
+
+	info->kind = "pack";
+	info->format_version = p->version;
+	info->block_sizes = p->block_sizes;
+	info->capacity = p->capacity;
+	memcpy(info->uuid, p->uuid, sizeof info->uuid);
+	info->log_end = p->log_end;
+	info->index_entries = p->index_count;
+	info->damaged = p->damaged;
+	info->mapped = p->map != NULL;
+	info->index_mapped = p->index_count > 0 && p->index != p->index_mem;
+	info->open_read_bytes = p->open_read_bytes;
+	return 0;
+}
+
+static int pack_locate(store *s, const uint8_t *ref, uint64_t *offset)
+{
+	uint64_t off = lookup((struct pack_store *)s, ref);
+
+	if (!off)
+		return ERIS_E_MISSING;
+	*offset = off;
+	return 0;
+}
+
 static const struct store_ops pack_ops = {
-	pack_get, pack_put, pack_has, pack_flush, pack_close, NULL, NULL, pack_list, pack_retain,
-	pack_place};
+	pack_get, pack_put,    pack_has,   pack_flush, pack_close, NULL,
+	NULL,	  pack_list,   pack_retain, pack_place, pack_info,  pack_locate};
 
 int store_pack_open(store **out, const char *path, int flags, eris_error *err)
 {
@@ -834,13 +940,14 @@ int store_pack_open(store **out, const char *path, int flags, eris_error *err)
 	}
 
 	memset(head, 0, sizeof head);
-	if (region >= sizeof head && store_io_pread(p->fd, head, sizeof head, 0) != 0) {
+	if (region >= sizeof head && pack_pread(p, head, sizeof head, 0) != 0) {
 		rc = eris_error_set(err, ERIS_E_IO, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if ((flags & STORE_CREATE) && sodium_is_zero(head, HEADER_SIZE)) {
 		/* a new file, or a zeroed device */
 		p->capacity = S_ISBLK(st.st_mode) ? region : DEFAULT_CAPACITY;
+		p->block_sizes = ALL_SIZES;
 		randombytes_buf(p->uuid, sizeof p->uuid);
 		if ((rc = write_header(p, err)) != 0)
 			goto fail;
@@ -879,6 +986,7 @@ int store_pack_open(store **out, const char *path, int flags, eris_error *err)
 	}
 	if ((rc = scan_tail(p, limit, err)) != 0)
 		goto fail;
+	p->open_read_bytes = p->read_bytes;
 	if (writable) {
 		/* room for WBUF bytes from any offset within the first page */
 		p->wbase = aligned_alloc(DIO_ALIGN, WBUF_ROOM + DIO_ALIGN);
@@ -938,6 +1046,12 @@ static int pack_list(store *s, store_list_fn fn, void *ctx, eris_error *err)
 
 int store_pack_format(const char *path, uint64_t capacity, const uint8_t *uuid, eris_error *err)
 {
+	return store_pack_format_sizes(path, capacity, uuid, 0, err);
+}
+
+int store_pack_format_sizes(const char *path, uint64_t capacity, const uint8_t *uuid,
+			    uint32_t block_sizes, eris_error *err)
+{
 	struct pack_store p = {0};
 	struct stat st;
 	uint8_t head[HEADER_SIZE];
@@ -945,6 +1059,10 @@ int store_pack_format(const char *path, uint64_t capacity, const uint8_t *uuid, 
 	int rc = 0;
 
 	p.path = (char *)path;
+	p.block_sizes = block_sizes ? block_sizes : ALL_SIZES;
+	if ((p.block_sizes & ~(uint32_t)ALL_SIZES) != 0)
+		return eris_error_set(err, ERIS_E_ARG, "%s: block sizes 0x%x: only 1 KiB and 32 KiB",
+				      path, (unsigned)block_sizes);
 	p.fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (p.fd < 0)
 		return eris_error_set(err, ERIS_E_IO, "%s: %s", path, strerror(errno));
@@ -1023,7 +1141,7 @@ static int pack_retain(store *s, store_keep_fn keep, void *ctx, uint64_t *remove
 	if (asprintf(&tmp, "%s.gc.tmp", p->path) < 0)
 		return eris_error_set(err, ERIS_E_NOMEM, "out of memory");
 	unlink(tmp);
-	if ((rc = store_pack_format(tmp, p->capacity, p->uuid, err)) != 0 ||
+	if ((rc = store_pack_format_sizes(tmp, p->capacity, p->uuid, p->block_sizes, err)) != 0 ||
 	    (rc = store_pack_open(&fresh, tmp, STORE_WRITE, err)) != 0)
 		goto out;
 	c.to = fresh;

@@ -290,3 +290,17 @@ const eris_error *store_last_error(const store *s)
 {
 	return &s->put_error;
 }
+
+int store_info(store *s, struct store_info *info, eris_error *err)
+{
+	memset(info, 0, sizeof *info);
+	if (!s->ops->info)
+		return eris_error_set(err, ERIS_E_ARG, "%s: this store has no details to give",
+				      store_name(s));
+	return s->ops->info(s, info);
+}
+
+int store_locate(store *s, const uint8_t ref[ERIS_REF_SIZE], uint64_t *offset)
+{
+	return s->ops->locate ? s->ops->locate(s, ref, offset) : ERIS_E_ARG;
+}

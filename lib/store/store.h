@@ -90,6 +90,41 @@ int store_retain(store *s, store_keep_fn keep, void *ctx, uint64_t *removed,
 int store_pack_format(const char *path, uint64_t capacity, const uint8_t *uuid,
 		      eris_error *err) ERIS_WARN_UNUSED;
 
+/* The same, with the block sizes the pack may hold: a set of STORE_SIZE_*
+ * bits (0: both). The header records them; a put of another size is refused. */
+int store_pack_format_sizes(const char *path, uint64_t capacity, const uint8_t *uuid,
+			    uint32_t block_sizes, eris_error *err) ERIS_WARN_UNUSED;
+
+/* Block-size sets (bit n: blocks of 2^n bytes), as a pack header stores them. */
+enum {
+	STORE_SIZE_1K = 1u << 10,
+	STORE_SIZE_32K = 1u << 15,
+};
+
+/* What a store says about itself (`eris stat`). Fields a backend does not
+ * have are 0. */
+struct store_info {
+	const char *kind;	  /* "pack", or NULL: no details */
+	uint32_t format_version;  /* pack: the header's format version */
+	uint32_t block_sizes;	  /* pack: the sizes it may hold (STORE_SIZE_*) */
+	uint64_t capacity;	  /* pack: bytes of the region */
+	uint8_t uuid[16];	  /* pack */
+	uint64_t log_end;	  /* pack: where the next record goes */
+	uint64_t index_entries;	  /* pack: entries in the current index */
+	uint64_t damaged;	  /* pack: damage seen on open */
+	int mapped;		  /* pack: the whole region is mmapped (read-only opens) */
+	int index_mapped;	  /* pack: the index is searched in place in a mapping */
+	uint64_t open_read_bytes; /* pack: bytes read with pread while opening */
+};
+
+/* Fills *info (zeroed first). Returns 0, or ERIS_E_ARG for a store that has
+ * no details to give (kind stays NULL). */
+int store_info(store *s, struct store_info *info, eris_error *err) ERIS_WARN_UNUSED;
+
+/* Where the block's record lies: 0 and *offset for a pack, ERIS_E_MISSING
+ * when the store does not hold it, ERIS_E_ARG for stores without offsets. */
+int store_locate(store *s, const uint8_t ref[ERIS_REF_SIZE], uint64_t *offset);
+
 /* Makes every put so far durable. */
 int store_flush(store *s, eris_error *err) ERIS_WARN_UNUSED;
 

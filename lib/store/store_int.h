@@ -32,6 +32,9 @@ struct store_ops {
 	 * next puts are those blocks, in order; put takes a block from its slot
 	 * without copying it. */
 	uint8_t *(*place)(store *s, size_t n, size_t bs, size_t *stride);
+	/* Optional: store_info (info is zeroed) and store_locate. */
+	int (*info)(store *s, struct store_info *info);
+	int (*locate)(store *s, const uint8_t *ref, uint64_t *offset);
 };
 
 struct store {

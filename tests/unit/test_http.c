@@ -12,20 +12,32 @@
  * put (with and without the token), get_many, has_many, a whole tree put
  * through the encoder and fetched back through a mem:+http:// chain, and the
  * errors once the server is gone. Skipped when SIGIL_BUILD is not set.
+ *
+ * The client's connection handling is watched through a counting TCP proxy
+ * in a thread (127.0.0.1 only) between the store and the server: it counts
+ * the connections it accepts, and the requests in flight at once (a request
+ * forwarded whose answer has not started yet). A hundred single gets must
+ * share one connection, a batch use at most HTTP_PARALLEL (16) with several
+ * requests in flight together, the next batch reuse them, and a whole tree
+ * fetched through a chain keep several requests in flight too.
  */
 #include "tap.h"
 
 #include "eris/fetch.h"
 #include "store/store.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -396,6 +408,189 @@ static int to_mem(void *ctx, const uint8_t *data, size_t len)
 	return 0;
 }
 
+/* ---- the counting proxy ------------------------------------------------- */
+
+struct proxy {
+	int lfd;
+	struct sockaddr_in up;
+	pthread_t acceptor;
+	pthread_mutex_t mu;
+	int accepted, inflight, max_inflight;
+	char url[64];
+};
+
+struct conn {
+	struct proxy *px;
+	int cfd, ufd;
+};
+
+/* Moves bytes both ways until either side closes; counts requests in flight. */
+static void *proxy_conn(void *arg)
+{
+	struct conn *c = arg;
+	struct proxy *px = c->px;
+	char buf[65536];
+	int busy = 0;
+
+	for (;;) {
+		struct pollfd p[2] = {{c->cfd, POLLIN, 0}, {c->ufd, POLLIN, 0}};
+		if (poll(p, 2, 30000) <= 0)
+			break;
+		int from = (p[0].revents & (POLLIN | POLLHUP | POLLERR)) ? 0 : 1;
+		int in = from ? c->ufd : c->cfd, out = from ? c->cfd : c->ufd;
+		ssize_t n = read(in, buf, sizeof buf);
+		if (n <= 0)
+			break;
+		pthread_mutex_lock(&px->mu);
+		if (from == 0 && !busy) { /* a request goes up */
+			busy = 1;
+			if (++px->inflight > px->max_inflight)
+				px->max_inflight = px->inflight;
+		} else if (from == 1 && busy) { /* its answer comes back */
+			busy = 0;
+			px->inflight--;
+		}
+		pthread_mutex_unlock(&px->mu);
+		for (ssize_t done = 0; done < n;) {
+			ssize_t w = write(out, buf + done, (size_t)(n - done));
+			if (w <= 0)
+				goto out;
+			done += w;
+		}
+	}
+out:
+	if (busy) {
+		pthread_mutex_lock(&px->mu);
+		px->inflight--;
+		pthread_mutex_unlock(&px->mu);
+	}
+	close(c->cfd);
+	close(c->ufd);
+	free(c);
+	return NULL;
+}
+
+static void *proxy_accept(void *arg)
+{
+	struct proxy *px = arg;
+
+	for (;;) {
+		int cfd = accept(px->lfd, NULL, NULL);
+		if (cfd < 0)
+			break; /* shut down */
+		int ufd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct conn *c = malloc(sizeof *c);
+		pthread_t t;
+		if (ufd < 0 || !c || connect(ufd, (struct sockaddr *)&px->up, sizeof px->up) != 0) {
+			close(cfd);
+			if (ufd >= 0)
+				close(ufd);
+			free(c);
+			continue;
+		}
+		*c = (struct conn){px, cfd, ufd};
+		pthread_mutex_lock(&px->mu);
+		px->accepted++;
+		pthread_mutex_unlock(&px->mu);
+		if (pthread_create(&t, NULL, proxy_conn, c) != 0) {
+			close(cfd);
+			close(ufd);
+			free(c);
+			continue;
+		}
+		pthread_detach(t);
+	}
+	return NULL;
+}
+
+/* Listens on 127.0.0.1 (any free port) in front of the server at `url`. */
+static int proxy_start(struct proxy *px, const char *url)
+{
+	struct sockaddr_in a = {0};
+	socklen_t alen = sizeof a;
+	int port = 0;
+
+	if (sscanf(url, "http://127.0.0.1:%d", &port) != 1)
+		return -1;
+	px->up.sin_family = AF_INET;
+	px->up.sin_port = htons((uint16_t)port);
+	px->up.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	pthread_mutex_init(&px->mu, NULL);
+	px->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (px->lfd < 0 || bind(px->lfd, (struct sockaddr *)&a, sizeof a) != 0 ||
+	    listen(px->lfd, 64) != 0 || getsockname(px->lfd, (struct sockaddr *)&a, &alen) != 0)
+		return -1;
+	snprintf(px->url, sizeof px->url, "http://127.0.0.1:%d/", ntohs(a.sin_port));
+	return pthread_create(&px->acceptor, NULL, proxy_accept, px) == 0 ? 0 : -1;
+}
+
+static void proxy_stop(struct proxy *px)
+{
+	shutdown(px->lfd, SHUT_RDWR);
+	pthread_join(px->acceptor, NULL);
+	close(px->lfd);
+}
+
+/* Snapshot of the counters; resets the in-flight maximum. */
+static void proxy_take(struct proxy *px, int *accepted, int *max_inflight)
+{
+	pthread_mutex_lock(&px->mu);
+	*accepted = px->accepted;
+	*max_inflight = px->max_inflight;
+	px->max_inflight = px->inflight;
+	pthread_mutex_unlock(&px->mu);
+}
+
+/* Keep-alive and parallel transfers, seen from the proxy. The server holds
+ * the nb blocks of refs and the tree of cap. */
+static void keepalive(const char *url, const uint8_t (*refs)[ERIS_REF_SIZE], size_t nb,
+		      const eris_cap *cap)
+{
+	static struct proxy px; /* its connection threads may outlive this call */
+	struct batch_seen bs = {NULL, 0, 0, 0, 0, 0};
+	eris_error err = {0};
+	store *s = NULL, *c = NULL;
+	uint8_t buf[ERIS_BLOCK_MAX];
+	size_t len, good = 0;
+	int a0, a1, a2, a3, a4, m;
+	char spec[100];
+
+	if (!tap_ok(proxy_start(&px, url) == 0, "a counting proxy on %s", px.url))
+		return;
+	if (!tap_ok(store_open(&s, px.url, STORE_READ, &err) == 0, "opens the store through it"))
+		goto out;
+	proxy_take(&px, &a0, &m);
+	for (size_t i = 0; i < nb; i++)
+		good += store_get(s, refs[i], buf, sizeof buf, &len, &err) == 0;
+	proxy_take(&px, &a1, &m);
+	tap_ok(good == nb && a1 - a0 == 1, "%zu single gets over one store handle: %d connection(s)",
+	       nb, a1 - a0);
+	int rc = store_get_many(s, refs, nb, batch_got, &bs, &err);
+	proxy_take(&px, &a2, &m);
+	tap_ok(rc == 0 && bs.other == 0 && bs.missing == 0 && a2 - a1 <= 16 && m >= 2,
+	       "a batch of %zu: %d new connection(s) (at most 16), %d requests in flight at once",
+	       nb, a2 - a1, m);
+	rc = store_get_many(s, refs, nb, batch_got, &bs, &err);
+	proxy_take(&px, &a3, &m);
+	tap_ok(rc == 0 && a3 - a2 <= 1, "the next batch reuses them: %d new connection(s)",
+	       a3 - a2);
+	snprintf(spec, sizeof spec, "mem:+%s", px.url);
+	if (tap_ok(store_open(&c, spec, STORE_READ, &err) == 0, "opens %s", spec)) {
+		rc = eris_fetch_tree(cap, store_batch, c, NULL, NULL, &err);
+		proxy_take(&px, &a4, &m);
+		tap_ok(rc == 0 && a4 - a3 <= 16 && m >= 2,
+		       "a tree fetched through the chain: %d connection(s), %d requests in flight "
+		       "at once: %s",
+		       a4 - a3, m, rc ? err.msg : "ok");
+	}
+out:
+	store_close(s);
+	store_close(c);
+	proxy_stop(&px);
+}
+
 static void http_store(const char *dir)
 {
 	const char *build = getenv("SIGIL_BUILD");
@@ -506,6 +701,7 @@ static void http_store(const char *dir)
 		rc = eris_fetch_tree(&cap, store_batch, c, NULL, NULL, &err);
 		tap_ok(rc == 0, "eris_fetch_tree through the chain: %s", rc ? err.msg : "ok");
 	}
+	keepalive(sv.url, q, NB, &cap);
 	/* stop the server: from here on only the chain's cache can answer */
 	tap_ok(stop_server(&sv) == 0, "eris serve exits 0 on SIGTERM");
 	if (c) {
