@@ -1,11 +1,13 @@
 /*
  * arena.c — the bump allocator every Dhall tree lives in.
  *
- * Chunks grow geometrically (64 KiB doubling to 4 MiB; a request larger than
- * a chunk gets a chunk of its own), so a tree of N nodes costs O(log N)
- * mallocs and one free pass; dhall_arena_reset empties an arena for reuse
- * but keeps its last chunk. dhall_arena_alloc zeroes what it hands out
- * (nodes start with all fields empty); copies use the _uninit variant.
+ * Chunks grow geometrically (64 KiB doubling to 512 KiB, then 4 MiB: a
+ * mapped chunk is two huge pages, not 1 or 2 MiB of small pages, a fault
+ * each; a request larger than a chunk gets a chunk of its own), so a tree
+ * of N nodes costs O(log N) mallocs and one free pass; dhall_arena_reset
+ * empties an arena for reuse but keeps its last chunk. dhall_arena_alloc
+ * zeroes what it hands out (nodes start with all fields empty); copies use
+ * the _uninit variant.
  * A mmap'd chunk's pages start zero, so memory past its high-water mark
  * (chunk->dirty: the most it ever handed out before a reset) is not
  * zeroed again: the memset would fault in and clear every page twice.
@@ -106,7 +108,7 @@ static struct dhall_chunk *chunk_new(size_t *wantp)
 void *dhall_arena_alloc_slow(struct dhall_arena *a, size_t size)
 {
 	struct dhall_chunk *c = a->head;
-	size = (size + 15) & ~(size_t)15;
+	size = (size + 7) & ~(size_t)7;
 	if ((!c || c->size - c->used < size) && a->spare && a->spare->size >= size) {
 		struct dhall_chunk *n = a->spare; /* a release's: reuse it */
 		a->spare = NULL;
@@ -115,6 +117,8 @@ void *dhall_arena_alloc_slow(struct dhall_arena *a, size_t size)
 		a->head = c = n;
 	} else if (!c || c->size - c->used < size) {
 		size_t want = c ? c->size * 2 : 64 * 1024;
+		if (want >= MAP_MIN) /* mapped: two huge pages (see above) */
+			want = CHUNK_MAX;
 		if (want > CHUNK_MAX)
 			want = CHUNK_MAX;
 		if (want < size)

@@ -945,7 +945,7 @@ int ev_builtin_reduce(struct ev *ev, unsigned b, struct dv **args, struct dv **o
 	case DHALL_B_TIME_SHOW:
 		if (x->kind != DHALL_TIME)
 			return 0;
-		return text_of_buf(ev, &buf, show_time(&buf, &x->u.time), out);
+		return text_of_buf(ev, &buf, show_time(&buf, x->u.time), out);
 	case DHALL_B_TIMEZONE_SHOW:
 		if (x->kind != DHALL_TIMEZONE)
 			return 0;

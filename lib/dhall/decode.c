@@ -574,13 +574,15 @@ static int decode_time(struct dec *d, size_t off, struct dhall_expr *e)
 	uint64_t hh, mm;
 	struct head h;
 	int rc, neg;
+	if (!(e->u.time = dhall_arena_alloc(d->arena, sizeof *e->u.time)))
+		return nomem(d);
 	if ((rc = rd_uint(d, &hh, "an hour")) || (rc = rd_uint(d, &mm, "a minute")))
 		return rc;
 	if (hh > 23 || mm > 59)
 		return fail(d, DHALL_EBINARY, off, "time %llu:%llu out of range",
 			    (unsigned long long)hh, (unsigned long long)mm);
-	e->u.time.hour = (uint8_t)hh;
-	e->u.time.minute = (uint8_t)mm;
+	e->u.time->hour = (uint8_t)hh;
+	e->u.time->minute = (uint8_t)mm;
 	if ((rc = rd_head(d, &h)))
 		return rc;
 	if (h.major != CBOR_TAG || h.val != 4)
@@ -605,16 +607,16 @@ static int decode_time(struct dec *d, size_t off, struct dhall_expr *e)
 			    (unsigned long long)exp, DECODE_MAX_FRAC);
 	if ((rc = rd_head(d, &h)))
 		return rc;
-	if ((rc = rd_integer(d, &h, &neg, &e->u.time.sec_mantissa)))
+	if ((rc = rd_integer(d, &h, &neg, &e->u.time->sec_mantissa)))
 		return rc;
 	if (neg)
 		return fail(d, DHALL_EBINARY, h.off, "seconds cannot be negative");
 	int ok = 0;
-	if ((rc = seconds_ok(d, &e->u.time.sec_mantissa, exp, &ok)))
+	if ((rc = seconds_ok(d, &e->u.time->sec_mantissa, exp, &ok)))
 		return rc;
 	if (!ok)
 		return fail(d, DHALL_EBINARY, h.off, "seconds must be below 60");
-	e->u.time.sec_exp = (uint32_t)exp;
+	e->u.time->sec_exp = (uint32_t)exp;
 	return 0;
 }
 

@@ -32,7 +32,7 @@ struct dhall_arena {
 };
 
 void dhall_arena_init(struct dhall_arena *a);
-/* Returns zeroed memory aligned to 16, or NULL when out of memory. */
+/* Returns zeroed memory aligned to 8, or NULL when out of memory. */
 void *dhall_arena_alloc(struct dhall_arena *a, size_t size);
 /* Copies len bytes (and adds a NUL after them); NULL when out of memory. */
 char *dhall_arena_strdup(struct dhall_arena *a, const char *s, size_t len);
@@ -89,11 +89,14 @@ struct dhall_str {
 
 /* A natural number (or an integer's magnitude): `small` when it fits in 64
  * bits (big == NULL), else `big`: the big-endian bytes of the value, without
- * leading zero bytes. */
+ * leading zero bytes, big_len of them (which shares storage with small: a
+ * number is one or the other, and 16 bytes keep the node small). */
 struct dhall_num {
-	uint64_t small;
+	union {
+		uint64_t small;
+		size_t big_len;
+	};
 	const uint8_t *big;
-	size_t big_len;
 };
 
 enum dhall_kind {
@@ -106,7 +109,7 @@ enum dhall_kind {
 	DHALL_TEXT,        /* n interpolations: labels[0..n] (n+1 strings), items[0..n-1] */
 	DHALL_BYTES,       /* the raw bytes in label.s[0..label.len) */
 	DHALL_DATE,        /* u.date */
-	DHALL_TIME,        /* u.time */
+	DHALL_TIME,        /* u.time (allocated with the node: rare) */
 	DHALL_TIMEZONE,    /* u.tz */
 	DHALL_LAMBDA,      /* λ(label : a) → b (op, c: evaluator marks, see eval_int.h) */
 	DHALL_PI,          /* ∀(label : a) → b ("_" for a plain arrow a → b) */
@@ -203,7 +206,8 @@ struct dhall_tz { uint8_t negative, hour, minute; };
 
 /* Which fields a kind uses is listed at enum dhall_kind; fields that no
  * kind uses together share storage (anonymous unions), which keeps a node
- * at 80 bytes: large inputs are mostly nodes. */
+ * at 64 bytes: large inputs are mostly nodes, and fresh memory costs the
+ * kernel's zeroing of its pages as well as our stores. */
 struct dhall_expr {
 	uint8_t kind;              /* enum dhall_kind */
 	uint8_t op;                /* builtin, operator, Bool value, Integer sign */
@@ -225,7 +229,7 @@ struct dhall_expr {
 			struct dhall_num num;
 			double dbl;
 			struct dhall_date date;
-			struct dhall_time time;
+			struct dhall_time *time;
 			struct dhall_tz tz;
 			struct dhall_import *import;
 		} u;

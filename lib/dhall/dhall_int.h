@@ -54,7 +54,7 @@ void *dhall_arena_alloc_slow(struct dhall_arena *a, size_t size);
 static inline void *dhall_arena_alloc_uninit(struct dhall_arena *a, size_t size)
 {
 	struct dhall_chunk *c = a->head;
-	size = (size + 15) & ~(size_t)15;
+	size = (size + 7) & ~(size_t)7;
 	if (c && c->size - c->used >= size) {
 		void *p = c->data + c->used;
 		c->used += size;
@@ -151,6 +151,20 @@ int dhall_err_set(struct dhall_err *err, int code, const char *fmt, ...)
 /* Fills file, line, col, offset and context from a source position. */
 void dhall_err_locate(struct dhall_err *err, const char *name, const char *src, size_t len,
 		      size_t offset);
+
+/* Whether c may appear in an unquoted path component (the grammar's
+ * path-character: %x21 / %x24-27 / %x2A-2B / %x2D-2E / %x30-3B / %x3D /
+ * %x40-5A / %x5E-7A / %x7C / %x7E): the parser reads, the formatter
+ * writes by it. */
+static inline bool dhall_is_path_char(int c)
+{
+	return c == 0x21 || (c >= 0x24 && c <= 0x27) || c == 0x2a || c == 0x2b || c == 0x2d ||
+	       c == 0x2e || (c >= 0x30 && c <= 0x3b) || c == 0x3d || (c >= 0x40 && c <= 0x5a) ||
+	       (c >= 0x5e && c <= 0x7a) || c == 0x7c || c == 0x7e;
+}
+
+/* The length of dhall_builtin_name(b) (0 when out of range). */
+size_t dhall_builtin_name_len(unsigned b);
 
 /* Compares two labels as the binary encoding sorts record fields (by
  * UTF-8 bytes, shorter first when one is a prefix). */

@@ -5,9 +5,19 @@
  * The encoding flattens what the AST keeps nested: application chains
  * `(f a) b` become [0, f, a, b] and chains of `let` become one [25, …]
  * array. Record and union fields are sorted by their UTF-8 bytes (code
- * point order) here, since the AST keeps source order. Heads, short labels
- * and the fixed start of the commonest nodes (naturals, texts, lists,
- * records) are written in place after one check for room each.
+ * point order) here, since the AST keeps source order.
+ *
+ * The writers work on a cursor held in a local variable (uint8_t *o) and
+ * return it advanced, or NULL on failure (the reason in w->rc): a cursor
+ * in the buffer's struct would be reloaded after every byte stored, since
+ * a byte store may alias it. Each write checks for room against w->end
+ * once; the rare writers shared with other modules (floats, big numbers,
+ * byte strings) run on the struct dhall_buf after the cursor is synced
+ * back. The last child of a node (a list's last item, a record's last
+ * field, a binder's or let's body, an operator's right side) is encoded by
+ * looping rather than a call: deep right-nested input does not recurse.
+ * The commonest leaves (Bool, small Natural, short Text, variable,
+ * builtin) in item positions are written in place without a call (leaf).
  */
 #include "dhall_int.h"
 
@@ -17,39 +27,91 @@
 #include "banned.h"
 
 struct enc {
-	struct dhall_buf *out;
-	int rc;
+	struct dhall_buf *b;
+	uint8_t *end;    /* b->data + b->cap */
+	uintptr_t floor; /* the stack floor (dhall_run_guarded), 0: none */
+	int rc;          /* why a writer returned NULL */
 };
 
-static int enc(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth, uintptr_t floor);
+static uint8_t *enc(struct enc *w, uint8_t *o, const struct dhall_expr *e, unsigned depth);
 
-/* The fast writers: a head in its shortest form, checked for room once
- * (the most any head takes), and a short label copied with fixed-size
- * moves instead of a byte loop or a memcpy call. */
-static inline __attribute__((always_inline)) int hd(struct dhall_buf *b, unsigned major,
-						      uint64_t v)
+/* Failure: the reason, and NULL for the writer to return. */
+static uint8_t *fail(struct enc *w, int rc)
 {
-	if (b->cap - b->len < 9)
-		return dhall_cbor_head_slow(b, major, v);
-	uint8_t *o = b->data + b->len, m = (uint8_t)(major << 5);
+	w->rc = rc;
+	return NULL;
+}
+
+/* Syncs the cursor back into the buffer (its length). */
+static inline void sync(struct enc *w, const uint8_t *o)
+{
+	w->b->len = (size_t)(o - w->b->data);
+}
+
+/* The cursor after a writer of dhall_int.h has appended to the buffer (it
+ * may have moved the buffer or spilled it); NULL with w->rc on failure. */
+static uint8_t *resume(struct enc *w, int rc)
+{
+	if (rc)
+		return fail(w, rc);
+	w->end = w->b->data + w->b->cap;
+	return w->b->data + w->b->len;
+}
+
+static __attribute__((noinline)) uint8_t *grow(struct enc *w, uint8_t *o, size_t k)
+{
+	sync(w, o);
+	return resume(w, dhall_buf_reserve(w->b, k));
+}
+
+/* Room for k more bytes at o: o, or where the cursor moved to. */
+static inline __attribute__((always_inline)) uint8_t *need(struct enc *w, uint8_t *o, size_t k)
+{
+	return (size_t)(w->end - o) >= k ? o : grow(w, o, k);
+}
+
+/* A head in its shortest form, room known (9 bytes). */
+static inline __attribute__((always_inline)) uint8_t *put_hd(uint8_t *o, unsigned major,
+							      uint64_t v)
+{
+	uint8_t m = (uint8_t)(major << 5);
 	if (v < 24) {
 		o[0] = (uint8_t)(m | v);
-		b->len += 1;
-	} else if (v <= 0xff) {
+		return o + 1;
+	}
+	if (v <= 0xff) {
 		o[0] = m | 24;
 		o[1] = (uint8_t)v;
-		b->len += 2;
-	} else if (v <= 0xffff) {
+		return o + 2;
+	}
+	if (v <= 0xffff) {
 		o[0] = m | 25;
 		o[1] = (uint8_t)(v >> 8);
 		o[2] = (uint8_t)v;
-		b->len += 3;
-	} else {
-		return dhall_cbor_head_slow(b, major, v);
+		return o + 3;
 	}
-	return 0;
+	if (v <= 0xffffffff) {
+		o[0] = m | 26;
+		for (int i = 0; i < 4; i++)
+			o[1 + i] = (uint8_t)(v >> (24 - 8 * i));
+		return o + 5;
+	}
+	o[0] = m | 27;
+	for (int i = 0; i < 8; i++)
+		o[1 + i] = (uint8_t)(v >> (56 - 8 * i));
+	return o + 9;
 }
 
+static inline __attribute__((always_inline)) uint8_t *hd(struct enc *w, uint8_t *o,
+							  unsigned major, uint64_t v)
+{
+	if (!(o = need(w, o, 9)))
+		return NULL;
+	return put_hd(o, major, v);
+}
+
+/* A short string copied with fixed-size moves instead of a byte loop or
+ * a memcpy call. */
 static inline void copy_short(uint8_t *d, const char *s, size_t n) /* n < 24 */
 {
 	if (n >= 8) {
@@ -67,55 +129,79 @@ static inline void copy_short(uint8_t *d, const char *s, size_t n) /* n < 24 */
 	}
 }
 
-static inline int text(struct dhall_buf *b, const char *s, size_t len)
+/* A text string (CBOR major 3): short ones inline, the rest here. */
+static __attribute__((noinline)) uint8_t *text_long(struct enc *w, uint8_t *o, const char *s,
+						    size_t len)
 {
-	if (len < 24 && b->cap - b->len > 24) {
-		uint8_t *o = b->data + b->len;
-		o[0] = (uint8_t)(CBOR_TEXT << 5 | len);
-		copy_short(o + 1, s, len);
-		b->len += 1 + len;
-		return 0;
-	}
-	return dhall_cbor_text_slow(b, s, len);
+	if (!(o = need(w, o, len + 9)))
+		return NULL;
+	o = put_hd(o, CBOR_TEXT, len);
+	memcpy(o, s, len);
+	return o + len;
+}
+static inline __attribute__((always_inline)) uint8_t *text(struct enc *w, uint8_t *o,
+							    const char *s, size_t len)
+{
+	if (len >= 24 || (size_t)(w->end - o) < 24)
+		return text_long(w, o, s, len);
+	o[0] = (uint8_t)(CBOR_TEXT << 5 | len);
+	copy_short(o + 1, s, len);
+	return o + 1 + len;
 }
 
-static int label(struct dhall_buf *b, const struct dhall_str *s)
+static inline __attribute__((always_inline)) uint8_t *label(struct enc *w, uint8_t *o, const struct dhall_str *s)
 {
-	return text(b, s->s, s->len);
+	return text(w, o, s->s, s->len);
 }
 
-/* null, false, true: CBOR simple values 22, 20, 21 */
-#define NUL(b) hd(b, CBOR_SIMPLE, 22)
-#define BOOL(b, v) hd(b, CBOR_SIMPLE, (v) ? 21 : 20)
-
-/* Room for k more bytes; false when out of memory. */
-static inline bool room(struct dhall_buf *b, size_t k)
+/* Up to 3 fixed bytes (the start of the commonest nodes). */
+static inline __attribute__((always_inline)) uint8_t *put3(struct enc *w, uint8_t *o, uint8_t x,
+							    uint8_t y, uint8_t z)
 {
-	return b->cap - b->len >= k || dhall_buf_reserve(b, k) == 0;
-}
-
-/* Three bytes, the fixed start of the commonest nodes. */
-static inline int put3(struct dhall_buf *b, uint8_t x, uint8_t y, uint8_t z)
-{
-	if (!room(b, 3))
-		return DHALL_ENOMEM;
-	uint8_t *o = b->data + b->len;
+	if (!(o = need(w, o, 3)))
+		return NULL;
 	o[0] = x;
 	o[1] = y;
 	o[2] = z;
-	b->len += 3;
-	return 0;
+	return o + 3;
 }
 
-static inline int num(struct dhall_buf *b, const struct dhall_num *n)
+static inline __attribute__((always_inline)) uint8_t *put2(struct enc *w, uint8_t *o, uint8_t x,
+							    uint8_t y)
 {
-	return n->big ? dhall_cbor_num(b, n) : hd(b, CBOR_UINT, n->small);
+	if (!(o = need(w, o, 2)))
+		return NULL;
+	o[0] = x;
+	o[1] = y;
+	return o + 2;
 }
 
-static bool is_underscore(const struct dhall_str *s)
+/* null, false, true: CBOR simple values 22, 20, 21 */
+#define NUL 0xf6
+static inline uint8_t *byte(struct enc *w, uint8_t *o, uint8_t x)
 {
-	return s->len == 1 && s->s[0] == '_';
+	if (!(o = need(w, o, 1)))
+		return NULL;
+	*o = x;
+	return o + 1;
 }
+
+/* Stops the calling writer when o is NULL (failed). */
+#define PUT(x)                                                                                   \
+	do {                                                                                     \
+		if (!(o = (x)))                                                                  \
+			return NULL;                                                             \
+	} while (0)
+
+/* The rare writers: through the struct dhall_buf. */
+static uint8_t *num(struct enc *w, uint8_t *o, const struct dhall_num *n)
+{
+	if (!n->big)
+		return hd(w, o, CBOR_UINT, n->small);
+	sync(w, o);
+	return resume(w, dhall_cbor_num(w->b, n));
+}
+
 
 /* Record/union fields in sorted order: ix gets a permutation of 0..n-1
  * (insertion sort: records are small, and often already sorted). */
@@ -142,51 +228,113 @@ static int ix_lab_cmp(const void *a, const void *b)
 	return dhall_str_cmp(x->l, y->l);
 }
 
-/* The map of a record or union's fields (its head already written). */
-static int fields(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth, bool nullable,
-		  uintptr_t floor)
+static bool is_underscore(const struct dhall_str *s)
 {
-	if (e->n == 1) { /* nothing to sort */
-		DHALL_TRY(label(b, &e->labels[0]));
-		return nullable && !e->items[0] ? NUL(b) : enc(e->items[0], b, depth + 1, floor);
+	return s->len == 1 && s->s[0] == '_';
+}
+
+/* The commonest leaves (Bool, a small Natural, a short plain Text, a
+ * variable x@n with n < 24, a builtin), written without a call: the
+ * cursor after e, or NULL when e is not one of them (or room is short):
+ * then enc writes it. */
+static inline __attribute__((always_inline)) uint8_t *leaf(struct enc *w, uint8_t *o,
+							    const struct dhall_expr *e)
+{
+	if ((size_t)(w->end - o) < 32)
+		return NULL;
+	switch (e->kind) {
+	case DHALL_BOOL:
+		*o = e->op ? 0xf5 : 0xf4;
+		return o + 1;
+	case DHALL_NATURAL:
+		if (e->u.num.big || e->u.num.small >= 24)
+			return NULL;
+		o[0] = 0x82;
+		o[1] = 15;
+		o[2] = (uint8_t)e->u.num.small;
+		return o + 3;
+	case DHALL_TEXT:
+		if (e->n || e->labels[0].len >= 24)
+			return NULL;
+		o[0] = 0x82;
+		o[1] = 18;
+		o[2] = (uint8_t)(CBOR_TEXT << 5 | e->labels[0].len);
+		copy_short(o + 3, e->labels[0].s, e->labels[0].len);
+		return o + 3 + e->labels[0].len;
+	case DHALL_VAR:
+		if (e->index >= 24 || e->label.len >= 24)
+			return NULL;
+		if (is_underscore(&e->label)) {
+			*o = (uint8_t)e->index;
+			return o + 1;
+		}
+		o[0] = 0x82;
+		o[1] = (uint8_t)(CBOR_TEXT << 5 | e->label.len);
+		copy_short(o + 2, e->label.s, e->label.len);
+		o[2 + e->label.len] = (uint8_t)e->index;
+		return o + 3 + e->label.len;
+	case DHALL_BUILTIN: {
+		size_t len = dhall_builtin_name_len(e->op);
+		if (!len)
+			return NULL;
+		*o = (uint8_t)(CBOR_TEXT << 5 | len);
+		copy_short(o + 1, dhall_builtin_name(e->op), len);
+		return o + 1 + len;
 	}
+	default:
+		return NULL;
+	}
+}
+
+/* A subexpression at depth: a leaf right here, else by enc (which also
+ * reports a leaf too deep). */
+static inline __attribute__((always_inline)) uint8_t *item(struct enc *w, uint8_t *o,
+							    const struct dhall_expr *e,
+							    unsigned depth)
+{
+	uint8_t *q = depth <= DHALL_WALK_DEPTH ? leaf(w, o, e) : NULL;
+	return q ? q : enc(w, o, e, depth);
+}
+
+/* One field: its label and value (null for a union's empty alternative). */
+static inline uint8_t *field(struct enc *w, uint8_t *o, const struct dhall_expr *e, size_t i,
+			     unsigned depth)
+{
+	PUT(label(w, o, &e->labels[i]));
+	return e->items[i] ? item(w, o, e->items[i], depth + 1) : byte(w, o, NUL);
+}
+
+/* The map of a record or union's fields but the last in sorted order (its
+ * head already written); *last gets the last one's index. */
+static uint8_t *fields(struct enc *w, uint8_t *o, const struct dhall_expr *e, unsigned depth,
+		       size_t *last)
+{
 	if (e->n > 256) {
 		struct ix_lab *ix = malloc(e->n * sizeof *ix);
 		if (!ix)
-			return DHALL_ENOMEM;
+			return fail(w, DHALL_ENOMEM);
 		for (size_t i = 0; i < e->n; i++)
 			ix[i] = (struct ix_lab){&e->labels[i], i};
 		qsort(ix, e->n, sizeof *ix, ix_lab_cmp);
-		int rc = 0;
-		for (size_t k = 0; k < e->n && !rc; k++) {
-			size_t i = ix[k].i;
-			rc = label(b, &e->labels[i]);
-			if (!rc)
-				rc = nullable && !e->items[i] ? NUL(b)
-							      : enc(e->items[i], b, depth + 1, floor);
-		}
+		for (size_t k = 0; k + 1 < e->n && o; k++)
+			o = field(w, o, e, ix[k].i, depth);
+		*last = ix[e->n - 1].i;
 		free(ix);
-		return rc;
+		return o;
 	}
 	size_t small[32], *ix = e->n <= 32 ? small : malloc(e->n * sizeof *ix);
 	if (!ix)
-		return DHALL_ENOMEM;
+		return fail(w, DHALL_ENOMEM);
 	sorted_order(e, ix);
-	int rc = 0;
-	for (size_t k = 0; k < e->n && !rc; k++) {
-		size_t i = ix[k];
-		rc = label(b, &e->labels[i]);
-		if (!rc)
-			rc = nullable && !e->items[i] ? NUL(b)
-						      : enc(e->items[i], b, depth + 1, floor);
-	}
+	for (size_t k = 0; k + 1 < e->n && o; k++)
+		o = field(w, o, e, ix[k], depth);
+	*last = ix[e->n - 1];
 	if (ix != small)
 		free(ix);
-	return rc;
+	return o;
 }
 
-static int import(const struct dhall_import *im, struct dhall_buf *b, unsigned depth,
-		  uintptr_t floor)
+static uint8_t *import(struct enc *w, uint8_t *o, const struct dhall_import *im, unsigned depth)
 {
 	size_t n = 3;
 	switch (im->type) {
@@ -203,127 +351,138 @@ static int import(const struct dhall_import *im, struct dhall_buf *b, unsigned d
 	default:
 		n += 1 + im->npath;
 	}
-	DHALL_TRY(hd(b, CBOR_ARRAY, n));
-	DHALL_TRY(hd(b, CBOR_UINT, 24));
+	PUT(hd(w, o, CBOR_ARRAY, n));
+	PUT(hd(w, o, CBOR_UINT, 24));
 	if (im->hash) {
 		uint8_t mh[34] = {0x12, 0x20};
 		memcpy(mh + 2, im->hash, 32);
-		DHALL_TRY(dhall_cbor_bytes(b, mh, sizeof mh));
+		sync(w, o);
+		PUT(resume(w, dhall_cbor_bytes(w->b, mh, sizeof mh)));
 	} else {
-		DHALL_TRY(NUL(b));
+		PUT(byte(w, o, NUL));
 	}
-	DHALL_TRY(hd(b, CBOR_UINT, im->mode));
-	DHALL_TRY(hd(b, CBOR_UINT, im->type));
+	PUT(hd(w, o, CBOR_UINT, im->mode));
+	PUT(hd(w, o, CBOR_UINT, im->type));
 	switch (im->type) {
 	case DHALL_IMPORT_HTTP:
 	case DHALL_IMPORT_HTTPS:
-		DHALL_TRY(im->headers ? enc(im->headers, b, depth + 1, floor) : NUL(b));
-		DHALL_TRY(label(b, &im->authority));
+		PUT(im->headers ? enc(w, o, im->headers, depth + 1) : byte(w, o, NUL));
+		PUT(label(w, o, &im->authority));
 		for (size_t i = 0; i < im->npath; i++)
-			DHALL_TRY(label(b, &im->path[i]));
-		return im->has_query ? label(b, &im->query) : NUL(b);
+			PUT(label(w, o, &im->path[i]));
+		return im->has_query ? label(w, o, &im->query) : byte(w, o, NUL);
 	case DHALL_IMPORT_ENV:
-		return label(b, &im->env);
+		return label(w, o, &im->env);
 	case DHALL_IMPORT_MISSING:
-		return 0;
+		return o;
 	default:
 		for (size_t i = 0; i < im->npath; i++)
-			DHALL_TRY(label(b, &im->path[i]));
-		return 0;
+			PUT(label(w, o, &im->path[i]));
+		return o;
 	}
 }
 
-/* [label, (name,)? A, b] for λ and ∀ */
-static int binder(const struct dhall_expr *e, unsigned tag, struct dhall_buf *b, unsigned depth,
-		  uintptr_t floor)
+/* The arguments of an application chain whose head is written: innermost
+ * link first. */
+static uint8_t *app_args(struct enc *w, uint8_t *o, const struct dhall_expr *e, size_t links,
+			 unsigned depth)
 {
-	bool anon = is_underscore(&e->label);
-	DHALL_TRY(hd(b, CBOR_ARRAY, anon ? 3 : 4));
-	DHALL_TRY(hd(b, CBOR_UINT, tag));
-	if (!anon)
-		DHALL_TRY(label(b, &e->label));
-	DHALL_TRY(enc(e->a, b, depth + 1, floor));
-	return enc(e->b, b, depth + 1, floor);
+	/* collect the chain (on the stack when it is short, as it nearly
+	 * always is) */
+	const struct dhall_expr *chain0[8];
+	const struct dhall_expr **chain = links <= 8 ? chain0 : malloc(links * sizeof *chain);
+	if (!chain)
+		return fail(w, DHALL_ENOMEM);
+	size_t k = links;
+	for (const struct dhall_expr *g = e; g->kind == DHALL_APP; g = g->a)
+		chain[--k] = g;
+	for (k = 0; k < links && o; k++)
+		for (size_t i = 0; i < chain[k]->n && o; i++)
+			o = item(w, o, chain[k]->items[i], depth + 1);
+	if (chain != chain0)
+		free(chain);
+	return o;
 }
 
-static int enc(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth, uintptr_t floor)
+static uint8_t *enc(struct enc *w, uint8_t *o, const struct dhall_expr *e, unsigned depth)
 {
+again:
 	if (depth > DHALL_WALK_DEPTH)
-		return DHALL_ELIMIT;
-	if (floor && (depth & 15) == 0 && dhall_stack_here() < floor)
-		return DHALL_ESTACK;
+		return fail(w, DHALL_ELIMIT);
+	if (w->floor && (depth & 15) == 0 && dhall_stack_here() < w->floor)
+		return fail(w, DHALL_ESTACK);
 	switch (e->kind) {
 	case DHALL_VAR:
 		if (is_underscore(&e->label))
-			return hd(b, CBOR_UINT, e->index);
-		DHALL_TRY(hd(b, CBOR_ARRAY, 2));
-		DHALL_TRY(label(b, &e->label));
-		return hd(b, CBOR_UINT, e->index);
+			return hd(w, o, CBOR_UINT, e->index);
+		PUT(byte(w, o, 0x82));
+		PUT(label(w, o, &e->label));
+		return hd(w, o, CBOR_UINT, e->index);
 	case DHALL_BUILTIN: {
 		const char *n = dhall_builtin_name(e->op);
-		return n ? text(b, n, strlen(n)) : DHALL_EBINARY;
+		return n ? text(w, o, n, dhall_builtin_name_len(e->op)) : fail(w, DHALL_EBINARY);
 	}
 	case DHALL_BOOL:
-		return BOOL(b, e->op);
+		return byte(w, o, e->op ? 0xf5 : 0xf4);
 	case DHALL_NATURAL: /* [15, n] */
 		if (!e->u.num.big && e->u.num.small < 24)
-			return put3(b, 0x82, 15, (uint8_t)e->u.num.small);
-		DHALL_TRY(hd(b, CBOR_ARRAY, 2));
-		DHALL_TRY(hd(b, CBOR_UINT, 15));
-		return num(b, &e->u.num);
+			return put3(w, o, 0x82, 15, (uint8_t)e->u.num.small);
+		PUT(put2(w, o, 0x82, 15));
+		return num(w, o, &e->u.num);
 	case DHALL_INTEGER:
-		DHALL_TRY(hd(b, CBOR_ARRAY, 2));
-		DHALL_TRY(hd(b, CBOR_UINT, 16));
-		return dhall_cbor_int(b, e->op, &e->u.num);
+		PUT(put2(w, o, 0x82, 16));
+		sync(w, o);
+		return resume(w, dhall_cbor_int(w->b, e->op, &e->u.num));
 	case DHALL_DOUBLE:
-		return dhall_cbor_double(b, e->u.dbl);
+		sync(w, o);
+		return resume(w, dhall_cbor_double(w->b, e->u.dbl));
 	case DHALL_TEXT: /* [18, chunk, e, chunk, …] */
 		if (!e->n) {
-			if (!room(b, 2))
-				return DHALL_ENOMEM;
-			b->data[b->len++] = 0x82;
-			b->data[b->len++] = 18;
-			return label(b, &e->labels[0]);
+			PUT(put2(w, o, 0x82, 18));
+			return label(w, o, &e->labels[0]);
 		}
-		DHALL_TRY(hd(b, CBOR_ARRAY, 2 + 2 * e->n));
-		DHALL_TRY(hd(b, CBOR_UINT, 18));
+		PUT(hd(w, o, CBOR_ARRAY, 2 + 2 * e->n));
+		PUT(byte(w, o, 18));
 		for (size_t i = 0; i < e->n; i++) {
-			DHALL_TRY(label(b, &e->labels[i]));
-			DHALL_TRY(enc(e->items[i], b, depth + 1, floor));
+			PUT(label(w, o, &e->labels[i]));
+			PUT(enc(w, o, e->items[i], depth + 1));
 		}
-		return label(b, &e->labels[e->n]);
+		return label(w, o, &e->labels[e->n]);
 	case DHALL_BYTES:
-		DHALL_TRY(hd(b, CBOR_ARRAY, 2));
-		DHALL_TRY(hd(b, CBOR_UINT, 33));
-		return dhall_cbor_bytes(b, e->label.s, e->label.len);
+		PUT(put3(w, o, 0x82, 24, 33));
+		sync(w, o);
+		return resume(w, dhall_cbor_bytes(w->b, e->label.s, e->label.len));
 	case DHALL_DATE:
-		DHALL_TRY(hd(b, CBOR_ARRAY, 4));
-		DHALL_TRY(hd(b, CBOR_UINT, 30));
-		DHALL_TRY(hd(b, CBOR_UINT, e->u.date.year));
-		DHALL_TRY(hd(b, CBOR_UINT, e->u.date.month));
-		return hd(b, CBOR_UINT, e->u.date.day);
+		PUT(put3(w, o, 0x84, 24, 30));
+		PUT(hd(w, o, CBOR_UINT, e->u.date.year));
+		PUT(hd(w, o, CBOR_UINT, e->u.date.month));
+		return hd(w, o, CBOR_UINT, e->u.date.day);
 	case DHALL_TIME:
-		DHALL_TRY(hd(b, CBOR_ARRAY, 4));
-		DHALL_TRY(hd(b, CBOR_UINT, 31));
-		DHALL_TRY(hd(b, CBOR_UINT, e->u.time.hour));
-		DHALL_TRY(hd(b, CBOR_UINT, e->u.time.minute));
-		DHALL_TRY(hd(b, CBOR_TAG, 4));
-		DHALL_TRY(hd(b, CBOR_ARRAY, 2));
-		if (e->u.time.sec_exp)
-			DHALL_TRY(hd(b, CBOR_NEGINT, (uint64_t)e->u.time.sec_exp - 1));
+		PUT(put3(w, o, 0x84, 24, 31));
+		PUT(hd(w, o, CBOR_UINT, e->u.time->hour));
+		PUT(hd(w, o, CBOR_UINT, e->u.time->minute));
+		PUT(put2(w, o, 0xc4, 0x82)); /* tag 4, [exponent, mantissa] */
+		if (e->u.time->sec_exp)
+			PUT(hd(w, o, CBOR_NEGINT, (uint64_t)e->u.time->sec_exp - 1));
 		else
-			DHALL_TRY(hd(b, CBOR_UINT, 0));
-		return num(b, &e->u.time.sec_mantissa);
+			PUT(byte(w, o, 0));
+		return num(w, o, &e->u.time->sec_mantissa);
 	case DHALL_TIMEZONE:
-		DHALL_TRY(hd(b, CBOR_ARRAY, 4));
-		DHALL_TRY(hd(b, CBOR_UINT, 32));
-		DHALL_TRY(BOOL(b, !e->u.tz.negative));
-		DHALL_TRY(hd(b, CBOR_UINT, e->u.tz.hour));
-		return hd(b, CBOR_UINT, e->u.tz.minute);
+		PUT(put3(w, o, 0x84, 24, 32));
+		PUT(byte(w, o, e->u.tz.negative ? 0xf4 : 0xf5));
+		PUT(hd(w, o, CBOR_UINT, e->u.tz.hour));
+		return hd(w, o, CBOR_UINT, e->u.tz.minute);
 	case DHALL_LAMBDA:
-		return binder(e, 1, b, depth, floor);
-	case DHALL_PI:
-		return binder(e, 2, b, depth, floor);
+	case DHALL_PI: { /* [1 | 2, label?, A, b]; no label when it is "_" */
+		bool anon = is_underscore(&e->label);
+		PUT(put2(w, o, anon ? 0x83 : 0x84, e->kind == DHALL_LAMBDA ? 1 : 2));
+		if (!anon)
+			PUT(label(w, o, &e->label));
+		PUT(item(w, o, e->a, depth + 1));
+		e = e->b;
+		depth++;
+		goto again;
+	}
 	case DHALL_APP: {
 		/* flatten (f a) b: count the arguments along the chain */
 		size_t total = 0, links = 0;
@@ -332,154 +491,165 @@ static int enc(const struct dhall_expr *e, struct dhall_buf *b, unsigned depth, 
 			total += f->n;
 			f = f->a;
 			if (++links > DHALL_WALK_DEPTH)
-				return DHALL_ELIMIT;
+				return fail(w, DHALL_ELIMIT);
 		}
-		DHALL_TRY(hd(b, CBOR_ARRAY, 2 + total));
-		DHALL_TRY(hd(b, CBOR_UINT, 0));
-		DHALL_TRY(enc(f, b, depth + 1, floor));
-		/* arguments innermost first: collect the chain (on the stack
-		 * when it is short, as it nearly always is) */
-		const struct dhall_expr *chain0[8];
-		const struct dhall_expr **chain =
-			links <= 8 ? chain0 : malloc(links * sizeof *chain);
-		if (!chain)
-			return DHALL_ENOMEM;
-		size_t k = links;
-		for (const struct dhall_expr *g = e; g->kind == DHALL_APP; g = g->a)
-			chain[--k] = g;
-		int rc = 0;
-		for (k = 0; k < links && !rc; k++)
-			for (size_t i = 0; i < chain[k]->n && !rc; i++)
-				rc = enc(chain[k]->items[i], b, depth + 1, floor);
-		if (chain != chain0)
-			free(chain);
-		return rc;
+		PUT(hd(w, o, CBOR_ARRAY, 2 + total));
+		PUT(byte(w, o, 0));
+		PUT(item(w, o, f, depth + 1));
+		return app_args(w, o, e, links, depth);
 	}
 	case DHALL_LET: {
 		size_t n = 0;
 		const struct dhall_expr *l = e;
 		for (; l->kind == DHALL_LET; l = l->b)
 			n++;
-		DHALL_TRY(hd(b, CBOR_ARRAY, 2 + 3 * n));
-		DHALL_TRY(hd(b, CBOR_UINT, 25));
+		PUT(hd(w, o, CBOR_ARRAY, 2 + 3 * n));
+		PUT(put2(w, o, 24, 25));
 		for (l = e; l->kind == DHALL_LET; l = l->b) {
-			DHALL_TRY(label(b, &l->label));
-			DHALL_TRY(l->c ? enc(l->c, b, depth + 1, floor) : NUL(b));
-			DHALL_TRY(enc(l->a, b, depth + 1, floor));
+			PUT(label(w, o, &l->label));
+			PUT(l->c ? enc(w, o, l->c, depth + 1) : byte(w, o, NUL));
+			PUT(enc(w, o, l->a, depth + 1));
 		}
-		return enc(l, b, depth + 1, floor);
+		e = l;
+		depth++;
+		goto again;
 	}
 	case DHALL_ANNOT:
-		DHALL_TRY(hd(b, CBOR_ARRAY, 3));
-		DHALL_TRY(hd(b, CBOR_UINT, 26));
-		DHALL_TRY(enc(e->a, b, depth + 1, floor));
-		return enc(e->b, b, depth + 1, floor);
+		PUT(put3(w, o, 0x83, 24, 26));
+		PUT(enc(w, o, e->a, depth + 1));
+		e = e->b;
+		depth++;
+		goto again;
 	case DHALL_IF:
-		DHALL_TRY(hd(b, CBOR_ARRAY, 4));
-		DHALL_TRY(hd(b, CBOR_UINT, 14));
-		DHALL_TRY(enc(e->a, b, depth + 1, floor));
-		DHALL_TRY(enc(e->b, b, depth + 1, floor));
-		return enc(e->c, b, depth + 1, floor);
+		PUT(put2(w, o, 0x84, 14));
+		PUT(enc(w, o, e->a, depth + 1));
+		PUT(enc(w, o, e->b, depth + 1));
+		e = e->c;
+		depth++;
+		goto again;
 	case DHALL_OP:
-		DHALL_TRY(hd(b, CBOR_ARRAY, 4));
-		DHALL_TRY(hd(b, CBOR_UINT, 3));
-		DHALL_TRY(hd(b, CBOR_UINT, e->op));
-		DHALL_TRY(enc(e->a, b, depth + 1, floor));
-		return enc(e->b, b, depth + 1, floor);
+		PUT(put2(w, o, 0x84, 3));
+		PUT(hd(w, o, CBOR_UINT, e->op));
+		PUT(item(w, o, e->a, depth + 1));
+		e = e->b;
+		depth++;
+		goto again;
 	case DHALL_LIST:
 		if (e->n == 0) {
 			const struct dhall_expr *t = e->a;
+			PUT(byte(w, o, 0x82));
 			if (t->kind == DHALL_APP && t->n == 1 && t->a->kind == DHALL_BUILTIN &&
 			    t->a->op == DHALL_B_LIST) {
-				DHALL_TRY(hd(b, CBOR_ARRAY, 2));
-				DHALL_TRY(hd(b, CBOR_UINT, 4));
-				return enc(t->items[0], b, depth + 1, floor);
+				PUT(byte(w, o, 4));
+				e = t->items[0];
+			} else {
+				PUT(put2(w, o, 24, 28));
+				e = t;
 			}
-			DHALL_TRY(hd(b, CBOR_ARRAY, 2));
-			DHALL_TRY(hd(b, CBOR_UINT, 28));
-			return enc(t, b, depth + 1, floor);
+			depth++;
+			goto again;
 		}
 		if (e->n < 22) { /* [4, null, items…] */
-			DHALL_TRY(put3(b, (uint8_t)(0x80 | (2 + e->n)), 4, 0xf6));
+			PUT(put3(w, o, (uint8_t)(0x80 | (2 + e->n)), 4, NUL));
 		} else {
-			DHALL_TRY(hd(b, CBOR_ARRAY, 2 + e->n));
-			DHALL_TRY(hd(b, CBOR_UINT, 4));
-			DHALL_TRY(NUL(b));
+			PUT(hd(w, o, CBOR_ARRAY, 2 + e->n));
+			PUT(put2(w, o, 4, NUL));
 		}
-		for (size_t i = 0; i < e->n; i++)
-			DHALL_TRY(enc(e->items[i], b, depth + 1, floor));
-		return 0;
+		for (size_t i = 0; i + 1 < e->n; i++)
+			PUT(item(w, o, e->items[i], depth + 1));
+		e = e->items[e->n - 1];
+		depth++;
+		goto again;
 	case DHALL_SOME:
-		DHALL_TRY(hd(b, CBOR_ARRAY, 3));
-		DHALL_TRY(hd(b, CBOR_UINT, 5));
-		DHALL_TRY(NUL(b));
-		return enc(e->a, b, depth + 1, floor);
+		PUT(put3(w, o, 0x83, 5, NUL));
+		e = e->a;
+		depth++;
+		goto again;
 	case DHALL_RECORD_TYPE: /* [7 | 8 | 11, {fields}] */
 	case DHALL_RECORD:
 	case DHALL_UNION: {
 		uint8_t tag = e->kind == DHALL_RECORD_TYPE ? 7 : e->kind == DHALL_RECORD ? 8 : 11;
+		size_t last = 0;
 		if (e->n < 24) {
-			DHALL_TRY(put3(b, 0x82, tag, (uint8_t)(0xa0 | e->n)));
+			PUT(put3(w, o, 0x82, tag, (uint8_t)(0xa0 | e->n)));
 		} else {
-			DHALL_TRY(hd(b, CBOR_ARRAY, 2));
-			DHALL_TRY(hd(b, CBOR_UINT, tag));
-			DHALL_TRY(hd(b, CBOR_MAP, e->n));
+			PUT(put2(w, o, 0x82, tag));
+			PUT(hd(w, o, CBOR_MAP, e->n));
 		}
-		return fields(e, b, depth, e->kind == DHALL_UNION, floor);
+		if (e->n == 0)
+			return o;
+		if (e->n > 1)
+			PUT(fields(w, o, e, depth, &last));
+		PUT(label(w, o, &e->labels[last]));
+		if (!e->items[last])
+			return byte(w, o, NUL);
+		e = e->items[last];
+		depth++;
+		goto again;
 	}
 	case DHALL_FIELD:
-		DHALL_TRY(hd(b, CBOR_ARRAY, 3));
-		DHALL_TRY(hd(b, CBOR_UINT, 9));
-		DHALL_TRY(enc(e->a, b, depth + 1, floor));
-		return label(b, &e->label);
+		PUT(put2(w, o, 0x83, 9));
+		PUT(item(w, o, e->a, depth + 1));
+		return label(w, o, &e->label);
 	case DHALL_PROJECT:
-		DHALL_TRY(hd(b, CBOR_ARRAY, 2 + e->n));
-		DHALL_TRY(hd(b, CBOR_UINT, 10));
-		DHALL_TRY(enc(e->a, b, depth + 1, floor));
+		PUT(hd(w, o, CBOR_ARRAY, 2 + e->n));
+		PUT(byte(w, o, 10));
+		PUT(enc(w, o, e->a, depth + 1));
 		for (size_t i = 0; i < e->n; i++)
-			DHALL_TRY(label(b, &e->labels[i]));
-		return 0;
+			PUT(label(w, o, &e->labels[i]));
+		return o;
 	case DHALL_PROJECT_TYPE:
-		DHALL_TRY(hd(b, CBOR_ARRAY, 3));
-		DHALL_TRY(hd(b, CBOR_UINT, 10));
-		DHALL_TRY(enc(e->a, b, depth + 1, floor));
-		DHALL_TRY(hd(b, CBOR_ARRAY, 1));
-		return enc(e->b, b, depth + 1, floor);
+		PUT(put2(w, o, 0x83, 10));
+		PUT(enc(w, o, e->a, depth + 1));
+		PUT(byte(w, o, 0x81));
+		e = e->b;
+		depth++;
+		goto again;
 	case DHALL_MERGE:
-		DHALL_TRY(hd(b, CBOR_ARRAY, e->c ? 4 : 3));
-		DHALL_TRY(hd(b, CBOR_UINT, 6));
-		DHALL_TRY(enc(e->a, b, depth + 1, floor));
-		DHALL_TRY(enc(e->b, b, depth + 1, floor));
-		return e->c ? enc(e->c, b, depth + 1, floor) : 0;
+		PUT(put2(w, o, e->c ? 0x84 : 0x83, 6));
+		PUT(enc(w, o, e->a, depth + 1));
+		if (!e->c) {
+			e = e->b;
+		} else {
+			PUT(enc(w, o, e->b, depth + 1));
+			e = e->c;
+		}
+		depth++;
+		goto again;
 	case DHALL_TOMAP:
-		DHALL_TRY(hd(b, CBOR_ARRAY, e->c ? 3 : 2));
-		DHALL_TRY(hd(b, CBOR_UINT, 27));
-		DHALL_TRY(enc(e->a, b, depth + 1, floor));
-		return e->c ? enc(e->c, b, depth + 1, floor) : 0;
+		PUT(put3(w, o, e->c ? 0x83 : 0x82, 24, 27));
+		if (e->c)
+			PUT(enc(w, o, e->a, depth + 1));
+		e = e->c ? e->c : e->a;
+		depth++;
+		goto again;
 	case DHALL_SHOWCONS:
-		DHALL_TRY(hd(b, CBOR_ARRAY, 2));
-		DHALL_TRY(hd(b, CBOR_UINT, 34));
-		return enc(e->a, b, depth + 1, floor);
+		PUT(put3(w, o, 0x82, 24, 34));
+		e = e->a;
+		depth++;
+		goto again;
 	case DHALL_WITH:
-		DHALL_TRY(hd(b, CBOR_ARRAY, 4));
-		DHALL_TRY(hd(b, CBOR_UINT, 29));
-		DHALL_TRY(enc(e->a, b, depth + 1, floor));
-		DHALL_TRY(hd(b, CBOR_ARRAY, e->n));
+		PUT(put3(w, o, 0x84, 24, 29));
+		PUT(enc(w, o, e->a, depth + 1));
+		PUT(hd(w, o, CBOR_ARRAY, e->n));
 		for (size_t i = 0; i < e->n; i++) {
 			if (i < 64 && (e->with_opt >> i & 1))
-				DHALL_TRY(hd(b, CBOR_UINT, 0));
+				PUT(byte(w, o, 0));
 			else
-				DHALL_TRY(label(b, &e->labels[i]));
+				PUT(label(w, o, &e->labels[i]));
 		}
-		return enc(e->b, b, depth + 1, floor);
+		e = e->b;
+		depth++;
+		goto again;
 	case DHALL_ASSERT:
-		DHALL_TRY(hd(b, CBOR_ARRAY, 2));
-		DHALL_TRY(hd(b, CBOR_UINT, 19));
-		return enc(e->a, b, depth + 1, floor);
+		PUT(put2(w, o, 0x82, 19));
+		e = e->a;
+		depth++;
+		goto again;
 	case DHALL_IMPORT:
-		return import(e->u.import, b, depth, floor);
+		return import(w, o, e->u.import, depth);
 	}
-	return DHALL_EBINARY;
+	return fail(w, DHALL_EBINARY);
 }
 
 struct enc_job {
@@ -491,8 +661,16 @@ struct enc_job {
 static int enc_main(void *arg, uintptr_t floor)
 {
 	struct enc_job *j = arg;
+	struct enc w = {j->out, NULL, floor, 0};
 	j->out->len = j->len0; /* a retry on the big stack starts over */
-	return enc(j->e, j->out, 0, floor);
+	/* a first block, so that the cursor is never a null pointer */
+	uint8_t *o = resume(&w, dhall_buf_reserve(j->out, 256));
+	if (o)
+		o = enc(&w, o, j->e, 0);
+	if (!o)
+		return w.rc;
+	sync(&w, o);
+	return 0;
 }
 
 int dhall_encode(const struct dhall_expr *e, struct dhall_buf *out)

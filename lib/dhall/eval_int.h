@@ -64,7 +64,7 @@ struct denv {
 /* Which fields a kind uses mirrors struct dhall_expr (label, with_opt and
  * the literals share storage; a VAR's level shares it with n; a closure's
  * body and environment share it with b and items; a list's buffer with
- * labels), which keeps a value at 80 bytes: evaluation makes millions. */
+ * labels), which keeps a value at 64 bytes: evaluation makes millions. */
 struct dv {
 	uint8_t kind; /* enum dhall_kind */
 	uint8_t op;
@@ -98,7 +98,7 @@ struct dv {
 			struct dhall_num num;
 			double dbl;
 			struct dhall_date date;
-			struct dhall_time time;
+			struct dhall_time *time;
 			struct dhall_tz tz;
 		} u;
 	};

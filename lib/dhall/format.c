@@ -248,10 +248,8 @@ static int put_path_component(struct fmt *f, const struct dhall_str *c)
 {
 	int plain = c->len > 0;
 	for (size_t i = 0; i < c->len && plain; i++) {
-		unsigned char ch = (unsigned char)c->s[i];
-		/* path-character: printable ASCII except " # ( ) , / < > [ \ ] { }
-		 * and space */
-		plain = ch > 0x20 && ch < 0x7f && !strchr("\"#(),/<>[\\]{}", ch);
+		/* the grammar's path-character (not ? nor the brackets, …) */
+		plain = dhall_is_path_char((unsigned char)c->s[i]);
 	}
 	if (plain)
 		return putn(f, c->s, c->len);
@@ -595,7 +593,7 @@ static int fmt_body(struct fmt *f, const struct dhall_expr *e, unsigned depth)
 			 e->u.date.day);
 		return put(f, tmp);
 	case DHALL_TIME:
-		if (put_time(f, &e->u.time))
+		if (put_time(f, e->u.time))
 			return DHALL_ENOMEM;
 		return put(f, "");
 	case DHALL_TIMEZONE:

@@ -8,15 +8,6 @@
 
 #include "banned.h"
 
-static bool is_path_char(int c)
-{
-	/* path-character: %x21 / %x24-27 / %x2A-2B / %x2D-2E / %x30-3B / %x3D /
-	 * %x40-5A / %x5E-7A / %x7C / %x7E */
-	return c == 0x21 || (c >= 0x24 && c <= 0x27) || c == 0x2a || c == 0x2b || c == 0x2d ||
-	       c == 0x2e || (c >= 0x30 && c <= 0x3b) || c == 0x3d || (c >= 0x40 && c <= 0x5a) ||
-	       (c >= 0x5e && c <= 0x7a) || c == 0x7c || c == 0x7e;
-}
-
 static bool is_alnum(int c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -92,7 +83,7 @@ static bool path(struct ps *p, size_t lbase)
 			p->pos++;
 		} else {
 			size_t start = p->pos;
-			while (p->pos < p->len && is_path_char((unsigned char)p->src[p->pos]))
+			while (p->pos < p->len && dhall_is_path_char((unsigned char)p->src[p->pos]))
 				p->pos++;
 			if (p->pos == start)
 				return ps_fail(p, "empty path component"), false;

@@ -294,7 +294,7 @@ static struct dhall_expr *copy_node(struct ev_intern *t, const struct dhall_expr
 }
 
 /* A node the table does not share: a Time literal (the only such kind a
- * normal form holds), copied with its number. */
+ * normal form holds), copied with its time fields and number. */
 static struct dhall_expr *copy_plain(struct ev_intern *t, const struct dhall_expr *e)
 {
 	struct dhall_expr *o = dhall_arena_alloc_uninit(t->arena, sizeof *o);
@@ -302,13 +302,20 @@ static struct dhall_expr *copy_plain(struct ev_intern *t, const struct dhall_exp
 		return NULL;
 	*o = *e;
 	o->pos = 0;
-	if (e->kind == DHALL_TIME && e->u.time.sec_mantissa.big) {
-		const struct dhall_num *m = &e->u.time.sec_mantissa;
-		uint8_t *p = dhall_arena_alloc_uninit(t->arena, m->big_len);
-		if (!p)
+	if (e->kind == DHALL_TIME) {
+		struct dhall_time *tm = dhall_arena_alloc_uninit(t->arena, sizeof *tm);
+		if (!tm)
 			return NULL;
-		memcpy(p, m->big, m->big_len);
-		o->u.time.sec_mantissa.big = p;
+		*tm = *e->u.time;
+		o->u.time = tm;
+		const struct dhall_num *m = &tm->sec_mantissa;
+		if (m->big) {
+			uint8_t *p = dhall_arena_alloc_uninit(t->arena, m->big_len);
+			if (!p)
+				return NULL;
+			memcpy(p, m->big, m->big_len);
+			tm->sec_mantissa.big = p;
+		}
 	}
 	return o;
 }

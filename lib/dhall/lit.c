@@ -280,7 +280,9 @@ static struct dhall_expr *temporal(struct ps *p)
 	}
 	if (looks_time(p, p->pos)) {
 		t = ps_node(p, DHALL_TIME, p->pos);
-		if (!t || !time_lit(p, &t->u.time))
+		if (!t || !(t->u.time = dhall_arena_alloc(p->arena, sizeof *t->u.time)))
+			return ps_nomem(p);
+		if (!time_lit(p, t->u.time))
 			return NULL;
 		int c = ps_peek(p, 0);
 		if (c == 'Z' || c == 'z') {

@@ -196,6 +196,38 @@ static inline __attribute__((always_inline)) struct dhall_expr *fast_value(struc
 	return ps_expression(p);
 }
 
+/* The record literal { l = v } at pos: one field, so no duplicates to
+ * look for, and its label and value share one allocation. */
+static struct dhall_expr *record1(struct ps *p, size_t pos, const struct dhall_str *l,
+				  struct dhall_expr *v)
+{
+	struct dhall_expr *r = ps_node(p, DHALL_RECORD, pos);
+	if (!r)
+		return NULL;
+	char *m = dhall_arena_alloc_uninit(p->arena, sizeof(struct dhall_str) + sizeof v);
+	if (!m)
+		return ps_nomem(p);
+	r->n = 1;
+	r->labels = (struct dhall_str *)(void *)m;
+	r->items = (struct dhall_expr **)(void *)(m + sizeof(struct dhall_str));
+	r->labels[0] = *l;
+	r->items[0] = v;
+	return r;
+}
+
+/* The list [ e ] at pos: one element, straight into its node. */
+static struct dhall_expr *list1(struct ps *p, size_t pos, struct dhall_expr *e)
+{
+	struct dhall_expr *l = ps_node(p, DHALL_LIST, pos);
+	if (!l)
+		return NULL;
+	if (!(l->items = dhall_arena_alloc_uninit(p->arena, sizeof *l->items)))
+		return ps_nomem(p);
+	l->n = 1;
+	l->items[0] = e;
+	return l;
+}
+
 struct dhall_expr *ps_fast_record(struct ps *p)
 {
 	const char *s = p->src;
@@ -218,11 +250,17 @@ struct dhall_expr *ps_fast_record(struct ps *p)
 		}
 		struct dhall_expr *v = fast_value(p, v0);
 		struct dhall_str l = {s + l0, l1 - l0};
-		if (!v || ps_push_label(p, &l) || ps_push_expr(p, v))
+		if (!v)
 			return NULL;
 		/* after the value: '}', or ',' and the next entry */
 		resume = p->pos;
 		i = blanks(s, n, resume);
+		if (i < n && s[i] == '}' && p->labels.n == lbase) { /* { l = v } */
+			p->pos = i + 1;
+			return record1(p, pos, &l, v);
+		}
+		if (ps_push_label(p, &l) || ps_push_expr(p, v))
+			return NULL;
 		if (i < n && s[i] == '}')
 			goto done;
 		if (i >= n || s[i] != ',')
@@ -244,21 +282,11 @@ rest:
 	return ps_record_rest(p, pos, lbase, ebase, false);
 done:
 	p->pos = i + 1;
-	if (p->labels.n - lbase == 1) {
-		/* one field: no duplicates to look for, and its label and
-		 * value share one allocation */
-		struct dhall_expr *r = ps_node(p, DHALL_RECORD, pos);
-		char *m = dhall_arena_alloc_uninit(p->arena, 2 * sizeof(struct dhall_str));
-		if (!r || !m)
-			return ps_nomem(p);
-		r->n = 1;
-		r->labels = (struct dhall_str *)(void *)m;
-		r->items = (struct dhall_expr **)(void *)(m + sizeof(struct dhall_str));
-		r->labels[0] = ((struct dhall_str *)p->labels.v)[lbase];
-		r->items[0] = ((struct dhall_expr **)p->exprs.v)[ebase];
+	if (p->labels.n - lbase == 1) { /* { l = v, } */
+		struct dhall_str l = ((struct dhall_str *)p->labels.v)[lbase];
 		p->labels.n = lbase;
 		p->exprs.n = ebase;
-		return r;
+		return record1(p, pos, &l, ((struct dhall_expr **)p->exprs.v)[ebase]);
 	}
 	return ps_record_node(p, pos, lbase, ebase, false);
 }
@@ -274,11 +302,17 @@ struct dhall_expr *ps_fast_list(struct ps *p)
 	}
 	for (;;) {
 		struct dhall_expr *e = fast_value(p, i);
-		if (!e || ps_push_expr(p, e))
+		if (!e)
 			return NULL;
 		/* after the element: ']', or ',' and the next element */
 		resume = p->pos;
 		i = blanks(s, n, resume);
+		if (i < n && s[i] == ']' && p->exprs.n == ebase) { /* [ e ] */
+			p->pos = i + 1;
+			return list1(p, pos, e);
+		}
+		if (ps_push_expr(p, e))
+			return NULL;
 		if (i < n && s[i] == ']')
 			break;
 		if (i >= n || s[i] != ',')

@@ -116,7 +116,7 @@ static inline struct dhall_str *ps_take_labels(struct ps *p, size_t base)
 static inline struct dhall_expr *ps_node(struct ps *p, enum dhall_kind kind, size_t pos)
 {
 	struct dhall_chunk *c = p->arena->head;
-	size_t size = (sizeof(struct dhall_expr) + 15) & ~(size_t)15;
+	size_t size = (sizeof(struct dhall_expr) + 7) & ~(size_t)7;
 	if (pos > UINT32_MAX || !c || c->size - c->used < size)
 		return ps_node_slow(p, kind, pos);
 	struct dhall_expr *e = (struct dhall_expr *)(void *)(c->data + c->used);

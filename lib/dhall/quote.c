@@ -163,9 +163,17 @@ static int quote_main(struct quoter *q, const struct dnames *ctx, const struct d
 	case DHALL_INTEGER:
 		e->u.num = v->u.num;
 		return copy_num(q, &e->u.num);
-	case DHALL_TIME:
+	case DHALL_TIME: { /* a copy of its own, as the output's numbers */
 		e->u.time = v->u.time;
-		return copy_num(q, &e->u.time.sec_mantissa);
+		if (q->intern)
+			return 0;
+		struct dhall_time *t = dhall_arena_alloc_uninit(q->out, sizeof *t);
+		if (!t)
+			return ev_nomem(q->ev);
+		*t = *v->u.time;
+		e->u.time = t;
+		return copy_num(q, &t->sec_mantissa);
+	}
 	case DHALL_BYTES:
 		e->label = v->label;
 		return copy_str(q, &e->label);
