@@ -100,11 +100,9 @@ $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 # (lib/dlcurl). The dhall programs use no other library but libsodium:
 # linked --as-needed, a run maps nothing else (start-up RSS).
 $(B)/bin/dhall $(B)/bin/dhall-to-json: LIBS := -Wl,--as-needed $(LIBS)
-# The sigil binary: libfuse3 serves sigil exec's lazy /rom (lib/romfs; only
-# this binary links it — sigil-init is static, and Debian has no
-# libfuse3.a); libxml2 is not linked but loaded on first use
+# The sigil binary: libxml2 is not linked but loaded on first use
 # (cli/sigil/lazylib.c), so that `sigil exec` starts like a small program.
-$(B)/bin/sigil: LIBS := -Wl,--as-needed $(filter-out -lxml2,$(LIBS)) -lfuse3 -ldl
+$(B)/bin/sigil: LIBS := -Wl,--as-needed $(filter-out -lxml2,$(LIBS)) -ldl
 
 $(B)/bin/sigil-init: $(INIT_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)

@@ -14,7 +14,8 @@
  *   3. a parsed unit translates (0) or is refused with a message
  *      (UNIT_E_UNSUPPORTED); a translation is Dhall that our parser reads.
  * Seeds: fuzz/corpus/fuzz_unit/ (crafted units: quoting, continuations,
- * specifiers, sockets, resources, mounts).
+ * specifiers, sockets, resources, mounts, commands with every prefix,
+ * one of each directive).
  */
 #include "dhall/dhall.h"
 #include "unit/unit.h"

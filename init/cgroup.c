@@ -15,9 +15,16 @@
  * child for the whole run (restarts reuse it); all removed at teardown
  * (the shared "sigil" parent too, when empty). No memory controller at
  * all: init refuses to start anything (quotas are declared, so enforced).
+ *
+ * Use, for the report: memory.current (v1 usage_in_bytes), pids.current,
+ * and the most descriptors one of the child's processes has open (its
+ * RLIMIT_NOFILE is per process): /proc/PID/fd of each PID in cgroup.procs.
+ * init_cg_setup also stamps in->loaded_us: it is the first step after the
+ * description was read and checked (the start of bench/init.sh's latency).
  */
 #include "init.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -77,6 +84,9 @@ static int mkdir_ok(const char *p)
 int init_cg_setup(struct init *in)
 {
 	char ctl[512] = "", p[600];
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	in->loaded_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 	snprintf(in->cg_name, sizeof in->cg_name, "%.60s-%ld", in->sys.name, (long)getpid());
 	if (get(CG, "cgroup.controllers", ctl, sizeof ctl) == 0 && has_word(ctl, "memory")) {
 		in->cg_v2 = 1;
@@ -183,6 +193,36 @@ uint64_t init_cg_mem_used(const struct init_child *c)
 	    get(c->cg_mem, "memory.usage_in_bytes", buf, sizeof buf) == 0)
 		return strtoull(buf, NULL, 10);
 	return 0;
+}
+
+uint64_t init_cg_pids_used(const struct init_child *c)
+{
+	char buf[64];
+	if (!c->cg_pids[0] || get(c->cg_pids, "pids.current", buf, sizeof buf) != 0)
+		return 0;
+	return strtoull(buf, NULL, 10);
+}
+
+unsigned init_cg_fds_used(const struct init_child *c)
+{
+	char buf[4096], p[64];
+	unsigned most = 0;
+	if (!c->cg_pids[0] || get(c->cg_pids, "cgroup.procs", buf, sizeof buf) != 0)
+		return 0;
+	for (char *s = buf, *end; *s; s = end) {
+		long pid = strtol(s, &end, 10);
+		if (end == s)
+			break;
+		snprintf(p, sizeof p, "/proc/%ld/fd", pid);
+		DIR *d = opendir(p);
+		unsigned n = 0;
+		for (struct dirent *e; d && (e = readdir(d));)
+			n += e->d_name[0] != '.';
+		if (d)
+			closedir(d);
+		most = n > most ? n : most;
+	}
+	return most;
 }
 
 /* rmdir, retrying while the last processes finish leaving (EBUSY). */

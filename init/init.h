@@ -2,11 +2,11 @@
  * init.h — sigil-init: what its files share.
  *
  * sigil-init runs a built system (docs/sigil-init.8): it reads the system
- * description by URN from a store, decodes and verifies every child's
- * closure into a root of its own, then starts each child in new mount, PID,
- * IPC, UTS and network namespaces under memory and pids cgroups, captures
- * its output as "[name] line", restarts it as its policy says, and keeps a
- * JSON state report. The files:
+ * description by URN from a store, serves every child's closure at /rom
+ * in a root of its own (each block verified when first read), then starts
+ * each child in new mount, PID, IPC, UTS and network namespaces under
+ * memory and pids cgroups, captures its output as "[name] line", restarts
+ * it as its policy says, and keeps a JSON state report. The files:
  *
  *   main.c        options, the load and prepare phases, the run, teardown
  *   supervisor.c  the state × event table and the one poll loop
@@ -18,13 +18,15 @@
  *   net.c         uplinks (veth pairs by rtnetlink) and port forwards (a
  *                 TCP proxy in the poll loop)
  *   redirect.c    tcp forwards in the kernel: a cgroup connect4 BPF program
- *   deny.c        trap sockets where unrouted services would be: denials
+ *   deny.c        denials: declared uses no policy names (nothing at the path)
  *   seccomp.c     the default seccomp filter (libseccomp, exported as BPF)
- *   log.c         child output, line by line, prefixed with the label
+ *   log.c         child output, line by line, prefixed with the label; a
+ *                 ring of each child's last lines for the report
  *   report.c      the state report, rewritten atomically on change
  *
- * Invariants: nothing of a child runs before every child's ROM decoded
- * and verified (prepare phase); every mount is made in init's own private
+ * Invariants: no byte of a child's /rom reaches it unverified (lib/romfs:
+ * a bad block fails that read and is named on the console; eagerly,
+ * nothing starts); every mount is made in init's own private
  * mount namespace (the host never sees one); every cgroup, mount and
  * directory init made is removed on the way out, also after a failure.
  * The supervisor's state lives in one struct init (owned by main).
@@ -43,6 +45,8 @@ struct sock_filter;
 struct init_net;
 
 #define INIT_LOG_LINE 4096 /* a longer line is split */
+#define INIT_RING 8192     /* bytes of a child's last lines kept for the report */
+#define INIT_RING_LINES 100 /* and at most this many lines of them reported */
 #define INIT_UID_BASE 1000000000u /* children's uids and gids: base + index */
 
 /* The state of a child (the rows of the table in supervisor.c). */
@@ -65,10 +69,11 @@ enum init_event {
 	EV_NEVENTS
 };
 
-/* A service this child reached for without a route (deny.c). */
+/* A use of this child no policy names (deny.c): nothing at its path. */
 struct init_denial {
 	const char *service;
-	unsigned count;
+	char path[512];
+	char label[1024]; /* its full label, which a policy would have to match */
 };
 
 /* A trap socket: where an unrouted child finds a service's default path. */
@@ -135,6 +140,14 @@ struct init_child {
 	/* log line assembly */
 	char line[INIT_LOG_LINE];
 	size_t linelen;
+	/* its last lines (log.c): ringlen bytes of the ring end at ringend
+	 * (in->c is calloc'd: the pages of a child that prints nothing stay
+	 * untouched) */
+	char ring[INIT_RING];
+	size_t ringend, ringlen;
+	int log_new;      /* lines not yet in the report */
+	struct sock_filter *bpf; /* its seccomp filter (seccomp.c) */
+	unsigned short nbpf;
 };
 
 struct init_opts {
@@ -154,7 +167,8 @@ struct init_opts {
 	const char *fwd_dev; /* and take only what arrives on this interface
 	                      * (SO_BINDTODEVICE); NULL: any */
 	int proxy;           /* tcp forwards through the proxy only (no redirect.c) */
-	int verify_jobs;     /* init_verify's processes; 0: one per CPU */
+	int eager;           /* every block verified before anything starts */
+	int pid1;            /* as PID 1: the /rom server keeps the store open */
 };
 
 struct init {
@@ -176,12 +190,12 @@ struct init {
 	size_t ntraps;
 	struct sock_filter *bpf;     /* the seccomp filter (seccomp.c), in the arena */
 	unsigned short nbpf;
-	/* the shared tmpfs RUNDIR/.roots (rom.c): each verified file once */
+	/* the shared tmpfs RUNDIR/.roots and the children's /rom (rom.c) */
 	int roots_mounted;
-	int files_fd;                /* RUNDIR/.roots/files, -1 when not open */
-	eris_cap *files;             /* the capability of files/0, files/1, ... */
-	size_t nfiles;
+	pid_t rom_server;            /* serves RUNDIR/.roots/rom; 0 when none */
 	int redirect_fd;             /* the BPF link of redirect.c, -1 when none */
+	int64_t log_at;              /* ms: when log lines last made the report dirty */
+	int64_t loaded_us;           /* µs, CLOCK_MONOTONIC: the description was read */
 };
 
 /* ---- rom.c ---- */
@@ -189,20 +203,19 @@ struct init {
  * is a built system (binaries and ROMs are URNs) and passes sys_check, and
  * loads every child's closure description. Prints what is wrong; 0 or -1. */
 int init_load(struct init *in, store *st);
-/* Decodes every distinct file of every closure once (every block verified)
- * into the run's shared tmpfs, on one process per CPU, before any root is
- * made (in->o.verify_jobs of them); needs in->rundir and in->order. 0 or
- * -1 (printed, naming the
- * child, the file and the block). */
+/* Mounts every child's /rom (closure and ROM modules) at RUNDIR/.roots/rom
+ * and forks its server (lib/romfs), which verifies each block when it is
+ * first read; with o.eager or o.check, every block first. Needs
+ * in->rundir. 0 or -1 (printed, naming the child, the file and the block). */
 int init_verify(struct init *in, store *st);
-/* Builds child c's root under in->rundir: a tmpfs with /rom (closure, from
- * init_verify's files, and ROM modules, decoded and verified), /dev, /proc, /tmp, mount targets,
- * state and service binds; then makes it read-only. 0 or -1 (printed). */
-int init_prepare(struct init *in, store *st, struct init_child *c);
+/* Builds child c's root under in->rundir: /rom (a bind of its part of the
+ * romfs), /dev, /proc, /tmp, mount targets, state and service binds; then
+ * makes it read-only. 0 or -1 (printed). */
+int init_prepare(struct init *in, struct init_child *c);
 /* Unmounts everything under c->root and removes it. */
 void init_unprepare(struct init_child *c);
-/* Unmounts the shared tmpfs of the roots and the verified files (after
- * every child's init_unprepare). Idempotent. */
+/* Unmounts the shared tmpfs of the roots and /rom, ends the /rom server
+ * (after every child's init_unprepare). Idempotent. */
 void init_roots_teardown(struct init *in);
 
 /* ---- cgroup.c ---- */
@@ -211,6 +224,8 @@ int init_cg_create(struct init *in, struct init_child *c);/* a child's groups + 
 int init_cg_attach(const struct init_child *c, pid_t pid);
 uint64_t init_cg_oom_kills(const struct init_child *c);
 uint64_t init_cg_mem_used(const struct init_child *c);
+uint64_t init_cg_pids_used(const struct init_child *c); /* pids.current */
+unsigned init_cg_fds_used(const struct init_child *c);  /* most open fds of one process */
 void init_cg_remove(struct init_child *c);
 void init_cg_teardown(struct init *in);
 
@@ -250,28 +265,31 @@ int init_redirect_setup(struct init *in, int sock, const uint16_t *host, const s
 void init_redirect_teardown(struct init *in);
 
 /* ---- deny.c ---- */
-/* A trap socket per provided service (RUNDIR/.trap). 0 or -1 (printed). */
+/* Nothing to set up (kept for main.c's phases): 0. */
 int init_deny_setup(struct init *in);
-/* Binds the traps of the services c is not routed to at /run/SERVICE.sock
- * in its root (prepare phase). 0 or -1 with errno. */
+/* Records c's uses that no route serves as its denials (prepare phase);
+ * nothing is put at their paths. 0 or -1 with errno. */
 int init_deny_bind(struct init *in, struct init_child *c);
-/* The poll loop's part, as for net.c. */
-size_t init_deny_npoll(const struct init *in);
-size_t init_deny_poll(struct init *in, struct pollfd *pfd);
-void init_deny_events(struct init *in, const struct pollfd *pfd, size_t n);
-/* Closes and removes every trap. Idempotent. */
+/* Forgets the denials. Idempotent. */
 void init_deny_teardown(struct init *in);
 
 /* ---- seccomp.c ---- */
-/* Builds the default filter into in->bpf/nbpf (once; later calls return 0).
- * 0 or -1 (printed). */
-int init_seccomp_build(struct init *in);
+/* Sets c->bpf/nbpf: the default filter (built once into in->bpf, shared),
+ * or, when c grants calls (sys `seccomp`), its own. 0 or -1 (printed). */
+int init_seccomp_build(struct init *in, struct init_child *c);
 
 /* ---- log.c ---- */
 /* Reads what is there on c->logfd and prints whole lines; at EOF prints
  * the rest and closes it. */
 void init_log_read(struct init_child *c);
 void init_log_flush(struct init_child *c);
+/* Log lines wait for the report at most INIT_LOG_REPORT_MS: marks the
+ * report dirty when some are due; returns the ms until the next are due,
+ * -1 when none wait. */
+#define INIT_LOG_REPORT_MS 250
+int init_log_due(struct init *in, int64_t now);
+/* c's last lines, whole, oldest first, into out (INIT_RING bytes); the length. */
+size_t init_log_copy(const struct init_child *c, char *out);
 /* "sigil-init: ..." on stderr. */
 void init_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

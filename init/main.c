@@ -10,14 +10,14 @@
  *                before their clients)
  *   2 namespace  init's own mount namespace, every mount private: nothing
  *                init mounts is seen by the host, and it all goes when init
- *                does; then every closure decoded and verified, once per
- *                distinct file, on one process per CPU (rom.c: a missing
- *                or tampered block stops here); as PID 1, then the NIC
- *                and the state partition (pid1.c)
+ *                does; then every closure served at /rom by a FUSE server
+ *                of ours, each block verified when first read (rom.c,
+ *                lib/romfs; --eager: all of them now, and a missing or
+ *                tampered block stops here); as PID 1, then the NIC and
+ *                the state partition (pid1.c)
  *   3 signals    SIGCHLD, SIGTERM, SIGINT blocked and read from a signalfd
  *   4 cgroups    the run's memory and pids groups (cgroup.c)
- *   5 prepare    every child's root: its verified files, ROM modules
- *                decoded and verified, /dev, mounts, services (rom.c);
+ *   5 prepare    every child's root: /rom, /dev, mounts, services (rom.c);
  *                nothing runs before every child is prepared
  *   6 supervise  the poll loop (supervisor.c) until stopped or all exited
  *   7 teardown   cgroups, mounts, directories, the last report
@@ -60,6 +60,8 @@ static const char usage[] =
 	"      --keep             keep running when every child has exited\n"
 	"      --proxy            tcp forwards through init's proxy, not the kernel's\n"
 	"                         redirect (docs/sigil-init.8)\n"
+	"      --eager            verify every block of every closure before anything\n"
+	"                         starts (default: each block when first read)\n"
 	"      --check            load, verify and prepare everything, start nothing\n"
 	"  -h, --help             this text\n"
 	"SIGTERM or SIGINT stops the children in reverse start order.\n";
@@ -83,7 +85,8 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
 		{"grace-ms", required_argument, NULL, 'g'}, {"backoff-ms", required_argument, NULL, 'b'},
 		{"keep", no_argument, NULL, 'k'}, {"check", no_argument, NULL, 'c'},
 		{"uid-base", required_argument, NULL, 'u'}, {"report-cbor", required_argument, NULL, 'C'},
-		{"proxy", no_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+		{"proxy", no_argument, NULL, 'P'}, {"eager", no_argument, NULL, 'E'},
+		{"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
 	int ch;
 	o->grace_ms = 3000;
 	o->backoff_min_ms = 100;
@@ -98,6 +101,7 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
 		case 'R': o->rundir = optarg; break;
 		case 'k': o->keep = 1; break;
 		case 'P': o->proxy = 1; break;
+		case 'E': o->eager = 1; break;
 		case 'u': {
 			char *end;
 			errno = 0;
@@ -223,7 +227,6 @@ int main(int argc, char **argv)
 		return init_pid1_poweroff(1);
 	memset(&in, 0, sizeof in);
 	in.sigfd = -1;
-	in.files_fd = -1;
 	in.redirect_fd = -1;
 	dhall_arena_init(&in.arena);
 	if ((rc = parse_args(argc, argv, &in.o)) != 0) {
@@ -250,10 +253,10 @@ int main(int argc, char **argv)
 		in.rundir[0] = 0;
 		goto out;
 	}
-	/* 2b verify every closure; as PID 1 meanwhile the modules still load
-	 * (pid1.c), and only then the NIC and the state partition come up */
-	if (pid1)
-		in.o.verify_jobs = init_pid1_verify_jobs();
+	/* 2b every closure at /rom, verified as it is read (as PID 1 the
+	 * modules still load meanwhile, pid1.c); then the NIC and the state
+	 * partition come up */
+	in.o.pid1 = pid1;
 	if (init_verify(&in, st) != 0) {
 		init_say("nothing started");
 		goto out;
@@ -281,7 +284,7 @@ int main(int argc, char **argv)
 	if (init_deny_setup(&in) != 0)
 		goto out;
 	for (size_t k = 0; k < in.n; k++)
-		if (init_prepare(&in, st, &in.c[in.order[k]]) != 0) {
+		if (init_prepare(&in, &in.c[in.order[k]]) != 0) {
 			init_say("nothing started");
 			goto out;
 		}
@@ -316,7 +319,6 @@ out:
 	}
 	free(in.c);
 	free(in.order);
-	free(in.files);
 	dhall_arena_free(&in.arena);
 	return pid1 ? init_pid1_poweroff(rc) : rc;
 }

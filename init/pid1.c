@@ -23,7 +23,7 @@
  *               the phases below and the verification go on; each file
  *               is unlinked once loaded (RAM)
  *   4 system    sigil.system=URN from /proc/cmdline, else
- *               /etc/sigil/cmdline
+ *               /etc/sigil/cmdline (and sigil.verify=eager from there)
  *   5 store     /dev/vda (waited for until it opens, or the loader has
  *               failed), its GPT read with lib/disk, the partition whose
  *               unique GUID is gpt_guid_derive("store", URN) and whose
@@ -31,10 +31,10 @@
  *               "sigil-init -s pack:/dev/vdaN --run /run/sigil URN"
  *
  * main.c then runs the system exactly as hosted: every block read from the
- * partition is verified, and a tampered or missing block stops the boot
- * with the block named before any child starts. The closures are verified
- * (init_verify) on one process per CPU but one, left to the loader while it
- * runs (init_pid1_verify_jobs). Then init_pid1_state() waits for the
+ * partition is verified when first read (rom.c), and a tampered or missing
+ * block fails that read, named on the console; with sigil.verify=eager on
+ * the kernel command line (--eager) every block is verified before any
+ * child starts, and a bad one stops the boot. Then init_pid1_state() waits for the
  * loader, mounts the state partition (ext4, GUID derived with "state") at
  * /state when some child has a state mount, and when some child has an
  * uplink brings up the VM's network:
@@ -108,7 +108,7 @@
 #define VM_MASK "255.255.255.0"
 
 static char sys_urn[ERIS_URN_LEN + 1];
-static int state_mounted;
+static int state_mounted, eager;
 static pid_t loader = -1;   /* phase 1's process while it runs */
 static int loader_failed;
 
@@ -179,18 +179,6 @@ static int reap_loader(int options)
 		loader_failed = !WIFEXITED(ws) || WEXITSTATUS(ws) != 0;
 	}
 	return loader_failed ? -1 : 0;
-}
-
-int init_pid1_verify_jobs(void)
-{
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	if (cpus < 1)
-		cpus = 1;
-	/* the loader keeps a CPU while it runs: with every CPU verifying,
-	 * finit_module stalled (under TCG) until the verification was done */
-	if (reap_loader(WNOHANG) == 0 && loader > 0)
-		cpus--;
-	return cpus < 1 ? 1 : (int)(cpus > 64 ? 64 : cpus);
 }
 
 /* ---- 1 root --------------------------------------------------------------- */
@@ -269,24 +257,25 @@ static int mount_all(void)
 static int urn_from(const char *file)
 {
 	char buf[8192];
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	int fd = open(file, O_RDONLY | O_CLOEXEC), rc = -1;
 	if (fd < 0)
 		return -1;
 	ssize_t n = read(fd, buf, sizeof buf - 1);
 	close(fd);
 	buf[n > 0 ? n : 0] = 0;
 	char *save = NULL;
-	for (char *t = strtok_r(buf, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save))
-		if (!strncmp(t, "sigil.system=", 13)) {
-			const char *u = t + 13;
-			if (strncmp(u, "urn:eris:", 9) != 0 || strlen(u) > ERIS_URN_LEN) {
-				init_say("boot: %s: sigil.system='%.80s' is not an ERIS URN", file, u);
-				return -2;
-			}
-			snprintf(sys_urn, sizeof sys_urn, "%s", u);
-			return 0;
+	for (char *t = strtok_r(buf, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
+		eager |= !strcmp(t, "sigil.verify=eager");
+		if (strncmp(t, "sigil.system=", 13) != 0 || rc != -1)
+			continue;
+		if (strncmp(t + 13, "urn:eris:", 9) != 0 || strlen(t + 13) > ERIS_URN_LEN) {
+			init_say("boot: %s: sigil.system='%.80s' is not an ERIS URN", file, t + 13);
+			return -2;
 		}
-	return -1;
+		snprintf(sys_urn, sizeof sys_urn, "%s", t + 13);
+		rc = 0;
+	}
+	return rc;
 }
 
 /* ---- 5 store -------------------------------------------------------------- */
@@ -353,7 +342,7 @@ out:
 
 int init_pid1_setup(int *argc, char ***argv)
 {
-	static char spec[64], *nargv[8];
+	static char spec[64], *nargv[9];
 	char dev[32];
 	int r;
 
@@ -389,9 +378,11 @@ int init_pid1_setup(int *argc, char ***argv)
 	nargv[2] = spec;
 	nargv[3] = (char *)"--run";
 	nargv[4] = (char *)"/run/sigil";
-	nargv[5] = sys_urn;
-	nargv[6] = NULL;
-	*argc = 6;
+	*argc = 5;
+	if (eager)
+		nargv[(*argc)++] = (char *)"--eager";
+	nargv[(*argc)++] = sys_urn;
+	nargv[*argc] = NULL;
 	*argv = nargv;
 	return 0;
 }

@@ -15,15 +15,12 @@ int init_pid1_wanted(int argc, char **argv);
  * root (switched from the initramfs), /dev, /proc, /sys, cgroups, the
  * modules (in a child of ours, still loading on return), the store
  * partition found by its GUID. Replaces *argv with
- * "sigil-init -s pack:/dev/vdaN --run /run/sigil URN". 0, or -1 after
+ * "sigil-init -s pack:/dev/vdaN --run /run/sigil [--eager] URN" (--eager
+ * for sigil.verify=eager). 0, or -1 after
  * printing why on the console. */
 int init_pid1_setup(int *argc, char ***argv);
 
-/* How many processes should verify the closures (init_verify): one per
- * CPU, but one less while the modules still load (1 at least). */
-int init_pid1_verify_jobs(void);
-
-/* After the closures are verified: waits for the module loader (-1 if it
+/* After /rom is mounted (rom.c): waits for the module loader (-1 if it
  * failed), then when a child has an uplink brings up
  * lo and the VM's NIC (eth0, 10.0.99.15/24, QEMU's user network) and sets
  * in->o.fwd_addr/fwd_dev so the forwards listen there; when a child has a

@@ -5,19 +5,25 @@
  *
  *   { "system": NAME, "root": URN, "pid": INIT-PID,
  *     "state": "starting" | "running" | "stopping" | "stopped" | "failed",
- *     "cgroups": "v1" | "v2",
+ *     "cgroups": "v1" | "v2", "loaded_us": CLOCK_MONOTONIC µs when the
+ *     description had been read and checked,
  *     "children": [ { "name", "state", "pid" (host PID of its PID 1, or
  *        null), "restarts", "restart" (policy), "ram_quota" (bytes),
- *        "caps_quota", "ram_used" (bytes, when it has a group), "exit":
+ *        "caps_quota", "ram_used" (bytes), "pids_used" (processes and
+ *        threads, against caps_quota), "fds_used" (the most open
+ *        descriptors of one process, against caps_quota) — the three
+ *        while it has its groups —, "exit":
  *        { "code": N } | { "signal": N } | null, "reason": TEXT | null,
  *        "services": [ { "service", "server", "path" } ],
- *        "denied": [ { "service", "path", "label", "count", "candidates":
- *          [ { "server", "policies": [ "exact \"a\"" ... ] } ] } ] } ... ] }
+ *        "denied": [ { "service", "path", "label", "candidates":
+ *          [ { "server", "policies": [ "exact \"a\"" ... ] } ] } ],
+ *        "log": [ LINE ... ] } ... ] }
  *
- * "denied" lists the services the child reached for at their default path
- * without a route (deny.c): how often, the label it has, and every policy
- * of every child providing the service, one of which would have to match
- * that label for a route.
+ * "denied" lists the uses of the child no policy names (deny.c): the path
+ * where it finds nothing, its full label, and every policy of every child
+ * providing the service, one of which would have to match that label for
+ * a route. "log" is the child's last lines (at most INIT_RING_LINES of
+ * the INIT_RING bytes log.c keeps), oldest first.
  *
  * The same report goes, as CBOR, to --report-cbor FILE (written the same
  * way): maps with text keys in the order above, text, unsigned and
@@ -62,7 +68,7 @@ const char *init_state_name(const struct init_child *c)
 static json_t *denied_json(const struct init *in, const struct init_child *c)
 {
 	json_t *list = json_array();
-	char path[512], sel[600];
+	char sel[600];
 	for (size_t k = 0; list && k < c->ndenials; k++) {
 		const char *svc = c->denials[k].service;
 		json_t *cands = json_array();
@@ -79,12 +85,34 @@ static json_t *denied_json(const struct init *in, const struct init_child *c)
 				json_array_append_new(cands, json_pack("{s:s,s:o}", "server", in->c[i].name,
 								       "policies", pols ? pols : json_array()));
 			}
-		snprintf(path, sizeof path, "/run/%s.sock", svc);
-		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:i,s:o}", "service", svc, "path", path,
-						      "label", c->name, "count", (json_int_t)c->denials[k].count,
+		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:o}", "service", svc, "path",
+						      c->denials[k].path, "label", c->denials[k].label,
 						      "candidates", cands ? cands : json_array()));
 	}
 	return list;
+}
+
+/* The last INIT_RING_LINES lines of c's ring. */
+static json_t *log_json(const struct init_child *c)
+{
+	json_t *list = json_array();
+	char *buf = malloc(INIT_RING);
+	size_t n = buf ? init_log_copy(c, buf) : 0, lines = 0, at = 0;
+	for (size_t i = 0; i < n; i++)
+		lines += buf[i] == '\n';
+	for (size_t i = 0; list && i < n; i++) {
+		if (buf[i] != '\n')
+			continue;
+		json_t *line = lines-- <= INIT_RING_LINES ? json_stringn(buf + at, i - at) : NULL;
+		for (size_t k = at; lines < INIT_RING_LINES && !line && k < i; k++)
+			buf[k] = buf[k] & 0x80 ? '?' : buf[k]; /* not UTF-8: bytes past ASCII as '?' */
+		if (lines < INIT_RING_LINES && !line)
+			line = json_stringn(buf + at, i - at);
+		json_array_append_new(list, line);
+		at = i + 1;
+	}
+	free(buf);
+	return list ? list : json_array();
 }
 
 static json_t *child_json(const struct init *in, const struct init_child *c)
@@ -112,12 +140,16 @@ static json_t *child_json(const struct init *in, const struct init_child *c)
 	json_object_set_new(o, "restart", json_string(policy_names[c->sys->restart % 3]));
 	json_object_set_new(o, "ram_quota", json_integer((json_int_t)c->sys->ram));
 	json_object_set_new(o, "caps_quota", json_integer((json_int_t)c->sys->caps));
-	if (c->cg_mem[0])
+	if (c->cg_mem[0]) {
 		json_object_set_new(o, "ram_used", json_integer((json_int_t)init_cg_mem_used(c)));
+		json_object_set_new(o, "pids_used", json_integer((json_int_t)init_cg_pids_used(c)));
+		json_object_set_new(o, "fds_used", json_integer(init_cg_fds_used(c)));
+	}
 	json_object_set_new(o, "exit", ex ? ex : json_null());
 	json_object_set_new(o, "reason", c->reason[0] ? json_string(c->reason) : json_null());
 	json_object_set_new(o, "services", svc);
 	json_object_set_new(o, "denied", denied_json(in, c));
+	json_object_set_new(o, "log", log_json(c));
 	if (c->uplink)
 		json_object_set_new(o, "uplink", json_pack("{s:s,s:s}", "address", c->sys->uplink.address,
 							   "veth", c->veth));
@@ -242,6 +274,7 @@ void init_report(const struct init *in, const char *overall)
 	json_object_set_new(root, "pid", json_integer(getpid()));
 	json_object_set_new(root, "state", json_string(overall));
 	json_object_set_new(root, "cgroups", json_string(in->cg_v2 ? "v2" : "v1"));
+	json_object_set_new(root, "loaded_us", json_integer((json_int_t)in->loaded_us));
 	for (size_t i = 0; i < in->n; i++)
 		json_array_append_new(kids, child_json(in, &in->c[in->order ? in->order[i] : i]));
 	json_object_set(root, "children", kids);

@@ -9,19 +9,19 @@
  *   3. every child's closure description (elf_desc_load, verified);
  *   4. the routes (sys_routes): which server's service each use reaches.
  *
- * Verify (init_verify), once, in init's private mount namespace: every file
- * of every closure decoded and verified into RUNDIR/.roots/files/N, once
- * per distinct capability (the same capability is the same bytes), so
- * children sharing a closure share its verified copy; on one process per
- * CPU (see "verification" below).
+ * Verify (init_verify), once, in init's private mount namespace: every
+ * closure and ROM module mounted at RUNDIR/.roots/rom, a FUSE file system
+ * whose server (a process of ours, lib/romfs) verifies each block when it
+ * is first read (see "/rom" below).
  *
  * Prepare (init_prepare), once per child, after that; the child later
  * pivots into its root. Every root is a directory RUNDIR/.roots/INDEX of
- * the same tmpfs (nosuid, nodev) as files/. Layout of
- * RUNDIR/NAME, a bind of the child's directory:
+ * a tmpfs (nosuid, nodev). Layout of RUNDIR/NAME, a bind of the child's
+ * directory:
  *
  *   /            made read-only when filled (nosuid, nodev)
- *   /rom/URN...  the closure: hard links to the verified files, 0555
+ *   /rom         a bind of RUNDIR/.roots/rom/INDEX (read-only, nosuid, nodev):
+ *   /rom/URN...  the closure, 0555
  *   /rom/NAME    each ROM module by its name (e.g. /rom/config), 0444
  *   /dev/{null,zero,full,random,urandom}  bind mounts of the host's
  *   /dev/{fd,stdin,stdout,stderr}          links into /proc/self/fd
@@ -60,12 +60,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "romfs/romfs.h"
 #include "banned.h"
 
 #define DESC_MAX (16u << 20)
@@ -337,301 +340,170 @@ static int bind_at(const char *src, const char *root, const char *rel, unsigned 
 	return 0;
 }
 
-/* ------------------------------------------------------------ verified files */
+/* ------------------------------------------------------------ /rom
+ *
+ * init_verify builds one romfs (lib/romfs) over every closure and ROM
+ * module: child INDEX's files under INDEX/ (closure 0555, modules 0444; a
+ * capability named twice is one inode), mounts it at RUNDIR/.roots/rom
+ * (FUSE, read-only, nosuid, nodev) and forks its server, which decodes and
+ * verifies each block when a child first reads it and answers EIO for a
+ * bad one, printing the child, the file and the block. init_prepare binds
+ * INDEX/ at the child's /rom. With o.eager (sigil.verify=eager, --check)
+ * every block is verified first, and a bad one starts nothing. */
 
 static int make_dev(const char *dir);
 
-/* The run's shared tmpfs RUNDIR/.roots: files/N, the verified files;
- * dev, every child's /dev; INDEX, each child's root (a bind mount of
- * itself). Mounted on first use; 0 or -1 with errno. */
+/* The run's shared tmpfs RUNDIR/.roots: dev, every child's /dev; rom, the
+ * romfs mount point; INDEX, each child's root (a bind mount of itself).
+ * Mounted on first use; 0 or -1 with errno. */
 static int roots_setup(struct init *in)
 {
 	char p[4200];
-	if (in->files_fd >= 0)
+	if (in->roots_mounted)
 		return 0;
-	if (!in->roots_mounted) {
-		if (pathf(p, sizeof p, "%s/.roots", in->rundir) != 0 || mkdir(p, 0700) != 0)
-			return -1;
-		/* not nodev: it holds /dev's nodes; every root is bound nodev */
-		if (mount("sigil-roots", p, "tmpfs", MS_NOSUID, "mode=0700") != 0) {
-			int e = errno;
-			rmdir(p);
-			errno = e;
-			return -1;
-		}
-		in->roots_mounted = 1;
-		if (pathf(p, sizeof p, "%s/.roots/dev", in->rundir) != 0 || make_dev(p) != 0)
-			return -1;
-	}
-	if (pathf(p, sizeof p, "%s/.roots/files", in->rundir) != 0 || mkdir(p, 0700) != 0)
+	if (pathf(p, sizeof p, "%s/.roots", in->rundir) != 0 || mkdir(p, 0700) != 0)
 		return -1;
-	in->files_fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return in->files_fd < 0 ? -1 : 0;
+	/* not nodev: it holds /dev's nodes; every root is bound nodev */
+	if (mount("sigil-roots", p, "tmpfs", MS_NOSUID, "mode=0700") != 0) {
+		int e = errno;
+		rmdir(p);
+		errno = e;
+		return -1;
+	}
+	in->roots_mounted = 1;
+	if (pathf(p, sizeof p, "%s/.roots/dev", in->rundir) != 0 || make_dev(p) != 0 ||
+	    pathf(p, sizeof p, "%s/.roots/rom", in->rundir) != 0 || mkdir(p, 0755) != 0)
+		return -1;
+	return 0;
 }
 
 void init_roots_teardown(struct init *in)
 {
 	char p[4200];
-	if (in->files_fd >= 0)
-		close(in->files_fd);
-	in->files_fd = -1;
 	if (!in->roots_mounted || pathf(p, sizeof p, "%s/.roots", in->rundir) != 0)
 		return;
-	if (umount2(p, MNT_DETACH) != 0)
+	if (umount2(p, MNT_DETACH) != 0) /* takes the romfs mount with it */
 		init_say("cannot unmount %s: %s", p, strerror(errno));
+	/* in our namespace, the server keeps the mount: ended here (unless the
+	 * supervisor reaped it already) */
+	if (in->rom_server > 0 && waitpid(in->rom_server, NULL, WNOHANG) == 0) {
+		kill(in->rom_server, SIGKILL);
+		waitpid(in->rom_server, NULL, 0);
+	}
+	in->rom_server = 0;
 	rmdir(p);
 	in->roots_mounted = 0;
 }
 
-/* ------------------------------------------------------------ verification
- *
- * init_verify decodes every distinct capability of every closure once, into
- * files/N (N its index in in->files), before any root is made. It is the
- * costly part of a start (every block hashed and decrypted; under TCG about
- * 10 MB/s), so it runs on one process per CPU (at most VERIFY_MAX; as
- * PID 1, one CPU is left to the module loader while it runs): the
- * files go to whichever worker is free next, through a counter in a shared
- * page, the largest (by block size, then tree level) first. Each worker
- * decodes into the shared tmpfs with its own copy of the store (fork; a
- * pack is read through its mapping or pread, nothing shared is written).
- * The first failure stops the others at their next file and is printed by
- * the worker that met it, naming the child, the file and the block. */
-
-enum { VERIFY_MAX = 4 };
-
-struct vjob {
-	size_t child, file; /* who first names it: in->c[child].desc.files[file] */
-};
-
-struct vshared {
-	size_t next; /* the next job to take (atomic) */
-	int failed;  /* a worker failed: the others stop (atomic) */
-};
-
-static int same_cap(const eris_cap *a, const eris_cap *b)
+/* A failed read: the child (the file's INDEX/), the file and the block. */
+static void rom_report(void *ctx, int pid, const elf_error *err)
 {
-	return a->block_size == b->block_size && a->level == b->level &&
-	       memcmp(a->ref, b->ref, sizeof a->ref) == 0 && memcmp(a->key, b->key, sizeof a->key) == 0;
+	const struct init *in = ctx;
+	char *end;
+	unsigned long k = strtoul(err->file, &end, 10);
+	(void)pid;
+	if (*end != '/' || k >= in->n)
+		init_say("%s", err->msg);
+	else
+		init_say("child '%s': /rom/%s: %s", in->c[k].name, end + 1, err->eris.msg);
 }
 
-/* The index of cap in in->files, or in->nfiles. */
-static size_t file_index(const struct init *in, const eris_cap *cap)
+/* The files of every child's /rom into fs (see above). 0 or -1 (printed). */
+static int rom_files(struct init *in, romfs *fs)
 {
-	size_t i = 0;
-	while (i < in->nfiles && !same_cap(&in->files[i], cap))
-		i++;
-	return i;
-}
-
-/* Decodes file k (every block verified) into files/k; a failure removes the
- * partial copy and prints what is wrong. 0 or -1. */
-static int verify_one(struct init *in, store *st, const struct vjob *j, size_t k)
-{
-	const struct init_child *c = &in->c[j->child];
-	const elf_desc_file *f = &c->desc.files[j->file];
-	eris_error err = {0};
-	char name[32];
-	int wfd, rc = -1;
-	snprintf(name, sizeof name, "%zu", k);
-	wfd = openat(in->files_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0555);
-	if (wfd < 0)
-		goto out;
-	if (eris_decode(&in->files[k], store_eris_get, st, eris_write_fd, &wfd, NULL, &err) != 0)
-		goto out;
-	rc = close(wfd);
-	wfd = -1;
-out:
-	if (wfd >= 0)
-		close(wfd);
-	if (rc == 0)
-		return 0;
-	if (err.msg[0]) {
-		init_say("child '%s': its closure %s does not load: file \"%s\": %s", c->name,
-			 c->sys->binary, f->name, err.msg);
-		say_block(&err);
-	} else {
-		init_say("child '%s': cannot write its file \"%s\": %s", c->name, f->name,
-			 strerror(errno));
-	}
-	unlinkat(in->files_fd, name, 0);
-	return -1;
-}
-
-/* One worker: jobs from the shared counter until none is left or one failed. */
-static int verify_worker(struct init *in, store *st, const struct vjob *jobs, const size_t *order,
-			 struct vshared *sh)
-{
-	for (;;) {
-		if (__atomic_load_n(&sh->failed, __ATOMIC_RELAXED))
-			return 0;
-		size_t k = __atomic_fetch_add(&sh->next, 1, __ATOMIC_RELAXED);
-		if (k >= in->nfiles)
-			return 0;
-		if (verify_one(in, st, &jobs[order[k]], order[k]) != 0) {
-			__atomic_store_n(&sh->failed, 1, __ATOMIC_RELAXED);
-			return -1;
+	char name[4200];
+	elf_error err = {0};
+	for (size_t i = 0; i < in->n; i++) {
+		const struct init_child *c = &in->c[i];
+		for (size_t f = 0; f < c->desc.n_files; f++)
+			if (pathf(name, sizeof name, "%zu/%s", i, c->desc.files[f].name) != 0 ||
+			    romfs_add_file(fs, name, &c->desc.files[f].cap, 0555, &err) != 0)
+				goto fail;
+		for (size_t k = 0; k < c->sys->nroms; k++) {
+			const struct sys_rom *r = &c->sys->roms[k];
+			eris_cap cap;
+			if (!elf_desc_check_name(r->name) || strchr(r->name, '/')) {
+				init_say("child '%s': ROM name '%s' is not a plain file name",
+					 c->name, r->name);
+				return -1;
+			}
+			if (eris_cap_from_urn(&cap, r->value, &err.eris) != 0 ||
+			    pathf(name, sizeof name, "%zu/%s", i, r->name) != 0 ||
+			    romfs_add_file(fs, name, &cap, 0444, &err) != 0) {
+				init_say("child '%s': ROM '%s': %s", c->name, r->name,
+					 err.msg[0] ? err.msg : err.eris.msg);
+				return -1;
+			}
 		}
+		continue;
+	fail:
+		init_say("child '%s': cannot make its /rom: %s", c->name,
+			 err.msg[0] ? err.msg : strerror(errno));
+		return -1;
 	}
+	return 0;
 }
 
-/* Larger trees first: by block size, then level (a stable insertion sort). */
-static void order_jobs(const struct init *in, size_t *order)
+/* /dev/fuse, waited for up to 10 s while it does not exist (as PID 1 the
+ * fuse module may still be loading). */
+static int open_fuse(void)
 {
-	for (size_t i = 0; i < in->nfiles; i++) {
-		size_t k = i;
-		const eris_cap *a = &in->files[i];
-		for (; k > 0; k--) {
-			const eris_cap *b = &in->files[order[k - 1]];
-			if (b->block_size > a->block_size ||
-			    (b->block_size == a->block_size && b->level >= a->level))
-				break;
-			order[k] = order[k - 1];
-		}
-		order[k] = i;
+	struct timespec ts = {0, 5 * 1000 * 1000};
+	for (int i = 0;; i++) {
+		int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+		if (fd >= 0 || (errno != ENOENT && errno != ENODEV && errno != ENXIO) || i == 2000)
+			return fd;
+		nanosleep(&ts, NULL);
 	}
 }
 
 int init_verify(struct init *in, store *st)
 {
-	struct vjob *jobs = NULL;
-	size_t *order = NULL, total = 0;
-	struct vshared *sh = MAP_FAILED;
-	pid_t pids[VERIFY_MAX];
-	int nw = 0, rc = -1;
+	romfs *fs = NULL;
+	elf_error err = {0};
+	char p[4200], opts[128];
+	int fd = -1, rc = -1;
 
-	if (roots_setup(in) != 0) {
-		init_say("cannot make the verified files' directory under %s: %s", in->rundir,
+	if (roots_setup(in) != 0 || pathf(p, sizeof p, "%s/.roots/rom", in->rundir) != 0) {
+		init_say("cannot make the roots' directory under %s: %s", in->rundir,
 			 strerror(errno));
 		return -1;
 	}
-	for (size_t i = 0; i < in->n; i++)
-		total += in->c[i].desc.n_files;
-	free(in->files);
-	in->nfiles = 0;
-	in->files = calloc(total + 1, sizeof *in->files);
-	jobs = calloc(total + 1, sizeof *jobs);
-	order = calloc(total + 1, sizeof *order);
-	sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (!in->files || !jobs || !order || sh == MAP_FAILED) {
-		init_say("out of memory");
+	/* hosted, the server lets go of an idle store (a pack locks writers out) */
+	if (romfs_new(&fs, st, in->o.pid1 ? NULL : in->o.store, NULL, &err) != 0) {
+		init_say("%s", err.msg);
 		goto out;
 	}
-	for (size_t k = 0; k < in->n; k++) { /* distinct capabilities, in start order */
-		const struct init_child *c = &in->c[in->order[k]];
-		for (size_t f = 0; f < c->desc.n_files; f++)
-			if (file_index(in, &c->desc.files[f].cap) == in->nfiles) {
-				jobs[in->nfiles] = (struct vjob){in->order[k], f};
-				in->files[in->nfiles++] = c->desc.files[f].cap;
-			}
-	}
-	order_jobs(in, order);
-	long cpus = in->o.verify_jobs > 0 ? in->o.verify_jobs : sysconf(_SC_NPROCESSORS_ONLN);
-	int want = cpus < 1 ? 1 : cpus > VERIFY_MAX ? VERIFY_MAX : (int)cpus;
-	for (; nw + 1 < want && (size_t)nw + 1 < in->nfiles; nw++) {
-		if ((pids[nw] = fork()) < 0)
-			break; /* fewer workers: slower, not wrong */
-		if (pids[nw] == 0)
-			_exit(verify_worker(in, st, jobs, order, sh) == 0 ? 0 : 1);
-	}
-	rc = verify_worker(in, st, jobs, order, sh);
-	for (int w = 0; w < nw; w++) {
-		int ws;
-		while (waitpid(pids[w], &ws, 0) < 0 && errno == EINTR)
-			;
-		if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
-			rc = -1;
-	}
-	if (rc == 0 && __atomic_load_n(&sh->failed, __ATOMIC_RELAXED))
-		rc = -1;
-out:
-	if (rc != 0)
-		in->nfiles = 0; /* nothing is trusted; the tmpfs goes in teardown */
-	if (sh != MAP_FAILED)
-		munmap(sh, sizeof *sh);
-	free(jobs);
-	free(order);
-	return rc;
-}
-
-/* The closure into /rom (open at romfd): each file a hard link to its
- * verified copy (the link count tells a child how many names a file has
- * in the run: nothing else of the others), in its directories, which are
- * then set to 0555 (deepest first). Prints what is wrong; 0 or -1. */
-static int fill_rom(struct init *in, struct init_child *c, int romfd)
-{
-	char dir[4096], name[32];
-	for (size_t i = 0; i < c->desc.n_files; i++) {
-		const elf_desc_file *f = &c->desc.files[i];
-		size_t k = file_index(in, &f->cap);
-		if (pathf(dir, sizeof dir, "%s", f->name) != 0)
-			goto fail;
-		for (char *s = strchr(dir, '/'); s; s = strchr(s + 1, '/')) {
-			*s = 0;
-			if (mkdirat(romfd, dir, 0755) != 0 && errno != EEXIST)
-				goto fail;
-			*s = '/';
-		}
-		if (k == in->nfiles) { /* init_verify was not called: a bug */
-			errno = ENOENT;
-			goto fail;
-		}
-		snprintf(name, sizeof name, "%zu", k);
-		if (linkat(in->files_fd, name, romfd, f->name, 0) != 0)
-			goto fail;
-	}
-	for (size_t i = c->desc.n_files; i-- > 0;) {
-		if (pathf(dir, sizeof dir, "%s", c->desc.files[i].name) != 0)
-			goto fail;
-		for (char *s = strrchr(dir, '/'); s; s = strrchr(dir, '/')) {
-			*s = 0;
-			fchmodat(romfd, dir, 0555, 0);
-		}
-	}
-	return 0;
-fail:
-	init_say("child '%s': cannot fill /rom: %s", c->name, strerror(errno));
-	return -1;
-}
-
-static int write_rom(store *st, int romfd, const struct sys_rom *r, const char *child)
-{
-	eris_cap cap;
-	eris_error err = {0};
-	struct membuf m = {0};
-	int fd = -1, rc = -1;
-	if (!elf_desc_check_name(r->name) || strchr(r->name, '/')) {
-		init_say("child '%s': ROM name '%s' is not a plain file name", child, r->name);
-		return -1;
-	}
-	if (eris_cap_from_urn(&cap, r->value, &err) != 0) {
-		init_say("child '%s': ROM '%s': %s", child, r->name, err.msg);
-		return -1;
-	}
-	if (eris_decode(&cap, store_eris_get, st, mem_write, &m, NULL, &err) != 0) {
-		init_say("child '%s': ROM '%s' (%s): %s", child, r->name, r->value, err.msg);
-		say_block(&err);
+	if (rom_files(in, fs) != 0)
+		goto out;
+	if ((in->o.eager || in->o.check) && romfs_verify_all(fs, &err) != 0) {
+		rom_report(in, getpid(), &err);
 		goto out;
 	}
-	fd = openat(romfd, r->name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444);
-	if (fd < 0) {
-		init_say("child '%s': cannot create /rom/%s: %s", child, r->name, strerror(errno));
+	if ((fd = open_fuse()) < 0 || romfs_mount_options(fd, opts, sizeof opts) != 0 ||
+	    mount("sigil-rom", p, "fuse.sigil-rom", MS_RDONLY | MS_NOSUID | MS_NODEV, opts) != 0) {
+		init_say("cannot mount the children's /rom (FUSE) at %s: %s", p, strerror(errno));
 		goto out;
 	}
-	for (size_t off = 0; off < m.len;) {
-		ssize_t n = write(fd, m.data + off, m.len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			init_say("child '%s': cannot write /rom/%s: %s", child, r->name, strerror(errno));
-			goto out;
-		}
-		off += (size_t)n;
+	if ((in->rom_server = fork()) < 0) {
+		init_say("cannot fork the /rom server: %s", strerror(errno));
+		goto out;
+	}
+	if (in->rom_server == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		prctl(PR_SET_NAME, "sigil-rom", 0, 0, 0);
+		signal(SIGINT, SIG_IGN); /* a ^C is init's to handle: it stops the children */
+		signal(SIGTERM, SIG_IGN);
+		rc = romfs_serve(fs, fd, rom_report, NULL, in, &err);
+		if (rc != 0)
+			init_say("%s", err.msg);
+		_exit(rc == 0 ? 0 : 1);
 	}
 	rc = 0;
 out:
-	free(m.data);
 	if (fd >= 0)
 		close(fd);
+	romfs_free(fs); /* the server has its own */
 	return rc;
 }
 
@@ -920,32 +792,24 @@ static int link_declared(const struct init_child *c)
 }
 
 /* Phases, each failing closed (the caller unprepares on failure): the
- * root tmpfs, the ROM (closure, then modules), /dev, the empty mount
- * points, mounts, services, declared files, then read-only. */
-int init_prepare(struct init *in, store *st, struct init_child *c)
+ * root, /rom (the romfs's INDEX/), /dev, the empty mount points, mounts,
+ * services, declared files, then read-only. */
+int init_prepare(struct init *in, struct init_child *c)
 {
-	int romfd = -1, rc = -1;
 	const char *step = "create its root";
 	char p[4200];
 
-	/* /rom is opened before the root becomes a mount of its own: its
-	 * hard links to the verified files cannot cross mounts */
 	if (roots_setup(in) != 0 ||
 	    pathf(c->root, sizeof c->root, "%s/.roots/%zu", in->rundir, c->index) != 0 ||
 	    mkdir(c->root, 0755) != 0 || chmod(c->root, 0755) != 0 ||
-	    pathf(p, sizeof p, "%s/rom", c->root) != 0 || mkdir(p, 0755) != 0 ||
-	    (romfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    mount(c->root, c->root, NULL, MS_BIND, NULL) != 0)
 		goto fail;
 	c->prepared = 1;
 
-	step = "fill /rom";
-	if (fill_rom(in, c, romfd) != 0)
-		goto out;
-	for (size_t k = 0; k < c->sys->nroms; k++)
-		if (write_rom(st, romfd, &c->sys->roms[k], c->name) != 0)
-			goto out;
-
+	step = "bind its /rom";
+	if (pathf(p, sizeof p, "%s/.roots/rom/%zu", in->rundir, c->index) != 0 ||
+	    bind_at(p, c->root, "/rom", MS_RDONLY | MS_NOSUID | MS_NODEV) != 0)
+		goto fail;
 	step = "make /dev";
 	if (pathf(p, sizeof p, "%s/.roots/dev", in->rundir) != 0 ||
 	    bind_at(p, c->root, "/dev", MS_RDONLY | MS_NOSUID | MS_NOEXEC) != 0)
@@ -972,14 +836,10 @@ int init_prepare(struct init *in, store *st, struct init_child *c)
 	if (mount(NULL, c->root, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
 		  NULL) != 0)
 		goto fail;
-	rc = 0;
-	goto out;
+	return 0;
 fail:
 	init_say("child '%s': cannot %s: %s", c->name, step, strerror(errno));
-out:
-	if (romfd >= 0)
-		close(romfd);
-	return rc;
+	return -1;
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)

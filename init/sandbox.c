@@ -33,14 +33,33 @@
  *               process left in the namespace; signals go to the daemon
  *               (or to all of them) and its exit status (or the last one's)
  *               is the child's. A non-zero exit of the program is a failed
- *               start.
+ *               start. A notify child (readiness = Notify) gets
+ *               NOTIFY_SOCKET=@sigil-notify, an abstract datagram socket
+ *               the stub binds before the split (abstract: the child's
+ *               root is read-only, and the network namespace is the
+ *               child's alone, so nothing else can reach it); it is
+ *               started on READY=1, MAINPID=N makes N its main process,
+ *               and exiting before READY=1 is a failed start.
+ *               Commands: the stub forks every process it will need up
+ *               front, while it may still narrow them (preStart, the
+ *               program, postStart); each goes through phases 6-8 and
+ *               then waits on its own gate pipe, so none of the child's
+ *               code runs before the stub lets it go: the preStart
+ *               commands one after the other (a failure, unless ignored,
+ *               is the child's status: a failed start), then the
+ *               program, then, once it is started (above), the
+ *               postStart commands (a failure, unless ignored, kills
+ *               the namespace's processes and is the child's status).
  *   6 limits    RLIMIT_NOFILE = caps; signal mask and dispositions reset;
  *               umask 007 (a service socket the program makes is usable
  *               by its clients' group, see identity).
  *   7 privilege securebits locked (no root magic), bounding and ambient
- *               capabilities dropped, the child's own identity (below),
- *               capset to nothing, no_new_privs. The stub takes the same
- *               identity, so it may signal the program and nothing else.
+ *               capabilities dropped but those granted (sys
+ *               `capabilities`: kept bounding, permitted, effective,
+ *               ambient), the child's own identity (below), capset to
+ *               them, no_new_privs. The stub takes the same identity
+ *               with no capability, so it may signal the program and
+ *               nothing else.
  *
  * Identity: each child runs as its own uid and gid, uid_base + its index
  * in the description (sigil-init --uid-base), unless the description
@@ -50,7 +69,10 @@
  * connect to the socket in it.
  *   8 seccomp   the default filter (seccomp.c), built in init before the
  *               clone: one prctl, the last thing before exec.
- *   9 exec      /rom/EXEC with argv0 + args, env = closure env + child env.
+ *   9 exec      (after the gate, when there is one) in cwd (default /):
+ *               /rom/EXEC with argv0 (the child's, else the closure's) +
+ *               args, env = closure env + child env; a command's own
+ *               program and argv.
  *
  * Everything the child needs (paths, argv, envp, mount options) is built
  * before clone3, so the child only makes system calls and never allocates.
@@ -70,6 +92,8 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +105,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -101,6 +126,15 @@ struct clone3_args {
 #define MAX_TMPFS 16
 #define MAX_GROUPS 32
 #define FORK_PIDFILE_MS 10000 /* a forking child's PID file must appear by then */
+#define MAX_CMDS 33           /* preStart + the program + postStart */
+#define NOTIFY_NAME "sigil-notify" /* the abstract socket of a notify child */
+
+/* A process to exec: the program, or a preStart/postStart command. */
+struct pcmd {
+	const char *exec;
+	char **argv;
+	int ignore;
+};
 
 /* What the child side needs, built before the clone. */
 struct plan {
@@ -116,18 +150,42 @@ struct plan {
 	uid_t uid;
 	gid_t gid, groups[MAX_GROUPS];
 	size_t ngroups;
-	int forking;
+	int forking, notify;
 	const char *pid_file; /* in the child's root, or NULL */
+	const char *cwd;      /* NULL: / */
+	struct pcmd cmd[MAX_CMDS]; /* preStart…, the program, postStart… */
+	size_t npre, ncmd;
 	int logw, statw, gor;
 	int uplink;
 	uint32_t addr, mask, gw; /* network byte order */
 	struct sock_fprog bpf;
+	uint64_t grant; /* capabilities the program keeps (sys `capabilities`) */
 };
 
 static void plan_free(struct plan *p)
 {
 	free(p->argv);
 	free(p->envp);
+	for (size_t i = 0; i < p->ncmd; i++)
+		if (p->cmd[i].argv != p->argv)
+			free(p->cmd[i].argv);
+}
+
+/* cmd[i] of a preStart/postStart command (pointers into the model). */
+static int plan_command(struct plan *p, const struct sys_command *sc)
+{
+	struct pcmd *k = &p->cmd[p->ncmd];
+	k->argv = calloc(sc->nargv + 1, sizeof *k->argv);
+	if (!k->argv)
+		return -1;
+	k->exec = sc->argv[0];
+	k->ignore = sc->ignore_failure;
+	for (size_t i = 0; i < sc->nargv; i++)
+		k->argv[i] = (char *)(uintptr_t)sc->argv[i];
+	if (sc->argv0)
+		k->argv[0] = (char *)(uintptr_t)sc->argv0;
+	p->ncmd++;
+	return 0;
 }
 
 /* argv = argv0 + args; envp = closure env, then the child's env (a later
@@ -152,7 +210,9 @@ static int plan_build(struct init *in, struct init_child *c, struct plan *p)
 	p->uid = c->uid;
 	p->gid = c->gid;
 	p->forking = s->readiness == SYS_READY_FORKING;
+	p->notify = s->readiness == SYS_READY_NOTIFY;
 	p->pid_file = s->pid_file;
+	p->cwd = s->cwd;
 	for (size_t b = 0; b < c->nbinds; b++) {
 		gid_t g = in->c[c->binds[b].server].gid;
 		int dup = g == c->gid;
@@ -165,8 +225,11 @@ static int plan_build(struct init *in, struct init_child *c, struct plan *p)
 	p->addr = c->net_addr;
 	p->mask = c->net_mask;
 	p->gw = c->net_gw;
-	p->bpf.len = in->nbpf;
-	p->bpf.filter = in->bpf;
+	p->bpf.len = c->nbpf;
+	p->bpf.filter = c->bpf;
+	for (size_t k = 0; k < s->ncapabilities; k++)
+		if (sys_cap_number(s->capabilities[k]) >= 0)
+			p->grant |= 1ull << sys_cap_number(s->capabilities[k]);
 	for (size_t m = 0; m < s->nmounts; m++) {
 		if (s->mounts[m].kind != SYS_MOUNT_TMPFS)
 			continue;
@@ -179,18 +242,33 @@ static int plan_build(struct init *in, struct init_child *c, struct plan *p)
 			 (unsigned long long)s->mounts[m].size, (unsigned)c->uid, (unsigned)c->gid);
 		p->ntmpfs++;
 	}
+	if (s->npre_start + s->npost_start + 1 > MAX_CMDS) {
+		snprintf(c->reason, sizeof c->reason, "more than %d preStart and postStart commands",
+			 MAX_CMDS - 1);
+		return -1;
+	}
 	p->argv = calloc(s->nargs + 2, sizeof *p->argv);
-	p->envp = calloc(c->desc.n_env + s->nenv + 1, sizeof *p->envp);
+	p->envp = calloc(c->desc.n_env + s->nenv + 2, sizeof *p->envp);
 	if (!p->argv || !p->envp)
 		goto nomem;
-	p->argv[0] = c->desc.argv0;
+	p->argv[0] = s->argv0 ? (char *)(uintptr_t)s->argv0 : c->desc.argv0;
 	for (size_t i = 0; i < s->nargs; i++)
 		p->argv[i + 1] = (char *)(uintptr_t)s->args[i];
+	for (size_t i = 0; i < s->npre_start; i++)
+		if (plan_command(p, &s->pre_start[i]) != 0)
+			goto nomem;
+	p->npre = p->ncmd;
+	p->cmd[p->ncmd++] = (struct pcmd){p->exec, p->argv, 0};
+	for (size_t i = 0; i < s->npost_start; i++)
+		if (plan_command(p, &s->post_start[i]) != 0)
+			goto nomem;
 	size_t ne = 0;
+	if (p->notify) /* first, and no other: getenv takes the first */
+		p->envp[ne++] = (char *)"NOTIFY_SOCKET=@" NOTIFY_NAME;
 	for (size_t i = 0; i < c->desc.n_env; i++) {
 		const char *e = c->desc.env[i];
 		size_t klen = strcspn(e, "=");
-		int overridden = 0;
+		int overridden = p->notify && klen == 13 && strncmp(e, "NOTIFY_SOCKET", 13) == 0;
 		for (size_t k = 0; k < s->nenv; k++)
 			if (strlen(s->env[k].key) == klen && strncmp(s->env[k].key, e, klen) == 0)
 				overridden = 1;
@@ -198,6 +276,8 @@ static int plan_build(struct init *in, struct init_child *c, struct plan *p)
 			p->envp[ne++] = c->desc.env[i];
 	}
 	for (size_t k = 0; k < s->nenv; k++) {
+		if (p->notify && strcmp(s->env[k].key, "NOTIFY_SOCKET") == 0)
+			continue;
 		size_t len = strlen(s->env[k].key) + strlen(s->env[k].value) + 2;
 		char *e = dhall_arena_alloc(&in->arena, len);
 		if (!e)
@@ -227,8 +307,10 @@ static void die(const char *phase, const char *what)
  * CAP_SETPCAP is there; NO_SETUID_FIXUP keeps setuid from touching
  * capabilities), bounding and ambient sets, the identity (while CAP_SETUID
  * and CAP_SETGID are still effective), then every capability, then
- * no_new_privs. */
-static void drop_privileges(const struct plan *p)
+ * no_new_privs. The capabilities of `keep` stay in the bounding set, are
+ * set permitted, effective and inheritable, and raised ambient, so they
+ * survive execve as the child's uid (and nothing else does). */
+static void drop_privileges(const struct plan *p, uint64_t keep)
 {
 	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct data[2];
@@ -237,20 +319,26 @@ static void drop_privileges(const struct plan *p)
 					    SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED) != 0)
 		die("privilege", "lock the securebits");
 	for (int cap = 0; cap < 64; cap++)
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno == EINVAL)
+		if (!(keep >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno == EINVAL)
 			break;
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
 		die("privilege", "clear ambient capabilities");
 	if (setgroups(p->ngroups, p->groups) != 0 || setresgid(p->gid, p->gid, p->gid) != 0 ||
 	    setresuid(p->uid, p->uid, p->uid) != 0)
 		die("privilege", "take the child's uid and gid");
+	for (int i = 0; i < 2; i++)
+		data[i].effective = data[i].permitted = data[i].inheritable = (uint32_t)(keep >> 32 * i);
 	if (syscall(SYS_capset, &hdr, data) != 0)
 		die("privilege", "drop capabilities");
+	for (int cap = 0; cap < 64; cap++)
+		if ((keep >> cap & 1) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0)
+			die("privilege", "keep a granted capability");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		die("privilege", "set no_new_privs");
 }
 
-static void program(const struct plan *p)
+/* Process k of p->cmd; waits on `gate` (when >= 0) after narrowing. */
+static void program(const struct plan *p, size_t k, int gate)
 {
 	sigset_t none;
 	struct rlimit rl = {p->caps, p->caps};
@@ -265,13 +353,80 @@ static void program(const struct plan *p)
 	close(3);
 	umask(007);
 	/* 7 privilege */
-	drop_privileges(p);
+	drop_privileges(p, p->grant);
 	/* 8 seccomp */
 	if (!p->bpf.len || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &p->bpf, 0, 0) != 0)
 		die("seccomp", "install the filter");
 	/* 9 exec */
-	execve(p->exec, p->argv, p->envp);
-	die("exec", p->exec);
+	char go;
+	if (gate >= 0 && read(gate, &go, 1) != 1)
+		_exit(0); /* not wanted after all */
+	if (p->cwd && chdir(p->cwd) != 0)
+		die("exec", "enter the working directory");
+	execve(p->cmd[k].exec, p->cmd[k].argv, p->envp);
+	die("exec", p->cmd[k].exec);
+}
+
+/* A line for the child's log from the stub (no allocation). */
+static void stub_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void stub_say(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(msg, sizeof msg - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof msg - 2)
+		n = (int)sizeof msg - 2;
+	msg[n++] = '\n';
+	if (write(2, msg, (size_t)n) < 0) {
+		/* the log is gone; nothing to tell */
+	}
+}
+
+/* The stub's books on the processes of p->cmd (forked up front). */
+struct procs {
+	pid_t pid[MAX_CMDS];
+	int gate[MAX_CMDS]; /* write ends, -1 once used (or none) */
+	size_t cur;         /* the pre/post command running, SIZE_MAX: none */
+};
+
+static void let_go(struct procs *r, size_t k)
+{
+	if (r->gate[k] >= 0) {
+		if (write(r->gate[k], "g", 1) != 1)
+			_exit(127);
+		close(r->gate[k]);
+		r->gate[k] = -1;
+	}
+}
+
+/* A notify child's messages (sd_notify(3)): READY=1 → *ready, MAINPID=N
+ * → *main_pid, STOPPING=1 logged; anything else is ignored. */
+static void notify_read(int ns, int *ready, pid_t *main_pid)
+{
+	char buf[4096];
+	ssize_t n;
+	while ((n = recv(ns, buf, sizeof buf - 1, MSG_DONTWAIT)) >= 0) {
+		buf[n] = 0;
+		for (char *l = buf, *e; l && *l; l = e ? e + 1 : NULL) {
+			e = strchr(l, '\n');
+			if (e)
+				*e = 0;
+			if (strcmp(l, "READY=1") == 0) {
+				*ready = 1;
+			} else if (strncmp(l, "MAINPID=", 8) == 0) {
+				char *end;
+				long v = strtol(l + 8, &end, 10);
+				if (end != l + 8 && !*end && v > 1 && v <= 4194304 && kill((pid_t)v, 0) == 0)
+					*main_pid = (pid_t)v;
+			} else if (strcmp(l, "STOPPING=1") == 0) {
+				stub_say("sigil-init: the program says it is stopping");
+			}
+		}
+	}
 }
 
 /* The PID a daemon wrote to its PID file, 0 when there is none (yet). */
@@ -293,17 +448,21 @@ static pid_t read_pid_file(const char *path)
 	return (pid_t)v;
 }
 
-/* PID 1 of the child's namespace: forwards stop signals to the child's
- * main process, reaps everything, and reports the main process's wait
- * status on fd 3. `main` is the program; for a forking child, after the
- * program exited 0, the daemon of the PID file (main_pid > 0), or every
- * process left (main_pid -1; while the PID file is awaited, 0). */
-static void stub(const struct plan *p, pid_t prog)
+/* PID 1 of the child's namespace: lets the processes of p->cmd go in
+ * turn (preStart, the program, postStart once it is started), forwards
+ * stop signals to the main process, reaps everything, and reports the
+ * main process's wait status (or a failed command's) on fd 3. The main
+ * process is the program; for a forking child, after the program exited
+ * 0, the daemon of the PID file (main_pid > 0), or every process left
+ * (main_pid -1; while the PID file is awaited, 0); for a notify child, the
+ * one MAINPID= names. `ns` is a notify child's socket, else -1. */
+static void stub(const struct plan *p, struct procs *r, int ns)
 {
 	sigset_t set;
 	struct signalfd_siginfo si;
-	int sfd, status = 0, started = !p->forking;
-	pid_t main_pid = prog;
+	int sfd, status = 0, started = 0, ready = 0, post_due = 0;
+	const size_t mk = p->npre; /* the program's index in p->cmd */
+	pid_t main_pid = r->pid[mk];
 	int64_t wait_until = 0;
 	prctl(PR_SET_NAME, "sigil-init", 0, 0, 0);
 	sigemptyset(&set);
@@ -313,24 +472,73 @@ static void stub(const struct plan *p, pid_t prog)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGQUIT);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	drop_privileges(p);
-	if (sfd < 0) { /* cannot forward: wait for the program alone */
-		while (waitpid(prog, &status, 0) < 0 && errno == EINTR)
-			;
+	drop_privileges(p, 0);
+	if (sfd < 0) { /* cannot forward or wait for readiness: no start */
+		stub_say("sigil-init: split: cannot make a signalfd: %s", strerror(errno));
+		status = 127 << 8;
 		goto report;
+	}
+	r->cur = SIZE_MAX;
+	if (mk > 0) {
+		r->cur = 0;
+		let_go(r, 0);
+	} else {
+		let_go(r, mk);
+		started = post_due = !p->forking && !p->notify;
 	}
 	for (;;) {
 		pid_t w;
 		int st, none_left = 0;
+		if (ns >= 0) { /* before the reaping: READY=1 then an exit is a start */
+			pid_t mp = 0;
+			notify_read(ns, &ready, &mp);
+			if (mp > 0)
+				main_pid = mp;
+			if (ready && !started && r->gate[mk] < 0)
+				started = post_due = 1;
+		}
+		if (post_due) {
+			post_due = 0;
+			if (mk + 1 < p->ncmd) {
+				r->cur = mk + 1;
+				let_go(r, r->cur);
+			}
+		}
 		while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
-			if (w == main_pid && !started) {
-				if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-					status = st; /* a failed start */
+			if (r->cur != SIZE_MAX && w == r->pid[r->cur]) { /* a command ended */
+				size_t k = r->cur;
+				r->cur = SIZE_MAX;
+				if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) && !p->cmd[k].ignore) {
+					stub_say("sigil-init: %s command %zu (%s) failed: %s %d",
+						 k < mk ? "preStart" : "postStart", k < mk ? k + 1 : k - mk,
+						 p->cmd[k].exec, WIFEXITED(st) ? "exit status" : "signal",
+						 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+					status = st;
 					goto report;
 				}
-				started = 1;
-				main_pid = p->pid_file ? 0 : -1;
-				wait_until = init_now_ms() + FORK_PIDFILE_MS;
+				if (k + 1 != mk && k + 1 < p->ncmd) {
+					r->cur = k + 1;
+					let_go(r, r->cur);
+				} else if (k + 1 == mk) {
+					let_go(r, mk);
+					started = post_due = !p->forking && !p->notify;
+				}
+				continue;
+			}
+			if (w == main_pid && !started) {
+				if (p->forking && r->gate[mk] < 0 && WIFEXITED(st) &&
+				    WEXITSTATUS(st) == 0) {
+					started = post_due = 1;
+					main_pid = p->pid_file ? 0 : -1;
+					wait_until = init_now_ms() + FORK_PIDFILE_MS;
+					continue;
+				}
+				if (p->notify && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+					stub_say("sigil-init: the program exited before READY=1");
+					st = 1 << 8;
+				}
+				status = st; /* a failed start */
+				goto report;
 			} else if (w == main_pid) {
 				status = st;
 				goto report;
@@ -346,11 +554,8 @@ static void stub(const struct plan *p, pid_t prog)
 				continue; /* it may have been reaped already: look again */
 			}
 			if (init_now_ms() >= wait_until) {
-				static const char msg[] = "sigil-init: no PID file appeared; the child "
-							  "lives while any of its processes does\n";
-				if (write(2, msg, sizeof msg - 1) < 0) {
-					/* the log is gone; nothing to tell */
-				}
+				stub_say("sigil-init: no PID file appeared; the child lives while any "
+					 "of its processes does");
 				main_pid = -1;
 			}
 		}
@@ -358,21 +563,25 @@ static void stub(const struct plan *p, pid_t prog)
 			goto report; /* nothing left (a daemon we do not parent is gone too) */
 		if (main_pid > 0 && kill(main_pid, 0) != 0 && errno == ESRCH)
 			goto report;
-		struct pollfd pf = {sfd, POLLIN, 0};
+		struct pollfd pf[2] = {{sfd, POLLIN, 0}, {ns, POLLIN, 0}};
 		int timeout = !started ? -1 : main_pid == 0 ? 50 : main_pid > 0 ? 1000 : -1;
-		if (poll(&pf, 1, timeout) < 0 && errno != EINTR)
+		if (poll(pf, ns >= 0 ? 2 : 1, timeout) < 0 && errno != EINTR)
 			_exit(127);
-		if (!(pf.revents & POLLIN))
+		if (!(pf[0].revents & POLLIN))
 			continue;
 		ssize_t n = read(sfd, &si, sizeof si);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n != (ssize_t)sizeof si)
 			_exit(127);
-		if (si.ssi_signo != SIGCHLD)
+		if (si.ssi_signo == SIGCHLD)
+			continue;
+		if (r->cur != SIZE_MAX && r->cur < mk) /* a preStart command runs */
+			kill(r->pid[r->cur], (int)si.ssi_signo);
+		else
 			kill(main_pid > 0 ? main_pid : -1, (int)si.ssi_signo);
 	}
-report:
+report: /* exiting takes every process of the namespace with it */
 	if (write(3, &status, sizeof status) != (ssize_t)sizeof status)
 		_exit(127);
 	_exit(0);
@@ -480,12 +689,34 @@ static void child_main(const struct plan *p)
 	if (p->forking && p->pid_file && unlink(p->pid_file) != 0 && errno != ENOENT &&
 	    errno != EROFS)
 		die("split", "remove the stale PID file");
-	pid_t prog = fork();
-	if (prog < 0)
-		die("split", "fork the program");
-	if (prog == 0)
-		program(p);
-	stub(p, prog);
+	int ns = -1;
+	if (p->notify) {
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		memcpy(sa.sun_path + 1, NOTIFY_NAME, sizeof NOTIFY_NAME - 1);
+		ns = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (ns < 0 || bind(ns, (struct sockaddr *)&sa,
+				   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + sizeof NOTIFY_NAME)) != 0)
+			die("split", "bind the notify socket");
+	}
+	struct procs r;
+	for (size_t k = 0; k < p->ncmd; k++) { /* the program is gated only after preStart */
+		int g[2] = {-1, -1};
+		if ((k != p->npre || p->npre > 0) && pipe2(g, O_CLOEXEC) != 0)
+			die("split", "make a gate");
+		pid_t pid = fork();
+		if (pid < 0)
+			die("split", "fork the program");
+		if (pid == 0) {
+			if (g[1] >= 0)
+				close(g[1]);
+			program(p, k, g[0]);
+		}
+		if (g[0] >= 0)
+			close(g[0]);
+		r.pid[k] = pid;
+		r.gate[k] = g[1];
+	}
+	stub(p, &r, ns);
 }
 
 /* ------------------------------------------------------------ init side */
@@ -513,7 +744,7 @@ int init_spawn(struct init *in, struct init_child *c)
 
 	c->reason[0] = 0;
 	memset(&p, 0, sizeof p);
-	if (init_seccomp_build(in) != 0) {
+	if (init_seccomp_build(in, c) != 0) {
 		snprintf(c->reason, sizeof c->reason, "no seccomp filter");
 		goto out;
 	}

@@ -18,7 +18,10 @@
  * execve: the stub (PID 1 of the child) is init's own code and is not
  * filtered. Names this kernel or libseccomp does not know are skipped.
  *
- * Not yet: an allow-list per child (the system model has no field for it).
+ * The list is sys_seccomp_denied (lib/system/names.c), which the checker
+ * shares. A child's `seccomp` field names calls of that list it may make
+ * after all (e.g. ["ptrace"] for a debugger): it gets a filter of its own
+ * without them; every other child shares the default one (built once).
  */
 #include "init.h"
 
@@ -41,63 +44,40 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-static const char *const denied[] = {
-	/* kernels, modules, power */
-	"kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
-	"create_module", "reboot",
-	/* storage and the file system tree (the root is built by init) */
-	"swapon", "swapoff", "mount", "umount", "umount2", "pivot_root", "chroot", "mount_setattr",
-	"move_mount", "open_tree", "fsopen", "fsconfig", "fsmount", "fspick", "quotactl",
-	"quotactl_fd", "open_by_handle_at", "name_to_handle_at", "acct", "nfsservctl", "uselib",
-	/* tracing, kernel programs, other processes' memory */
-	"bpf", "perf_event_open", "ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
-	"lookup_dcookie", "syslog",
-	/* keyrings */
-	"keyctl", "add_key", "request_key",
-	/* hardware and time */
-	"iopl", "ioperm", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
-	/* memory tricks */
-	"userfaultfd",
-	/* namespaces */
-	"unshare", "setns", "vhangup",
-};
-
-int init_seccomp_build(struct init *in)
+/* Builds the filter that denies sys_seccomp_denied but the `nallow` names
+ * of `allow` into *bpf and *nbpf (in the arena). 0 or -1 (printed). */
+static int build(struct init *in, const char *const *allow, size_t nallow, struct sock_filter **bpf,
+		 unsigned short *nbpf)
 {
 	scmp_filter_ctx ctx = NULL;
 	int fd = -1, rc = -1;
 	const char *what = "";
 
-	if (in->bpf)
-		return 0;
 	if (!(ctx = seccomp_init(SCMP_ACT_ALLOW))) {
 		what = "start a filter";
 		goto out;
 	}
 	const unsigned long ns = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |
 				 CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME;
-	int nr = seccomp_syscall_resolve_name("clone3");
-	for (size_t i = 0; i < sizeof denied / sizeof *denied; i++) {
-		int n2 = seccomp_syscall_resolve_name(denied[i]);
-		if (n2 != __NR_SCMP_ERROR && seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), n2, 0) != 0) {
-			what = denied[i];
-			goto out;
-		}
-	}
-	if (nr != __NR_SCMP_ERROR && seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0) != 0) {
-		what = "clone3";
-		goto out;
-	}
-	/* clone: one rule per flag (x86_64's clone takes the flags first) */
-	for (int bit = 0; bit < 64; bit++) {
-		unsigned long f = 1ul << bit;
-		if (!(ns & f))
+	for (size_t i = 0; sys_seccomp_denied[i]; i++) {
+		const char *name = sys_seccomp_denied[i];
+		int granted = 0;
+		for (size_t k = 0; k < nallow; k++)
+			granted |= strcmp(allow[k], name) == 0;
+		int nr = seccomp_syscall_resolve_name(name);
+		if (granted || nr == __NR_SCMP_ERROR)
 			continue;
-		if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
-				     SCMP_A0(SCMP_CMP_MASKED_EQ, f, f)) != 0) {
-			what = "clone";
-			goto out;
+		if (strcmp(name, "clone") == 0) { /* one rule per flag (x86_64: flags first) */
+			for (int bit = 0; bit < 64; bit++) {
+				unsigned long f = 1ul << bit;
+				if ((ns & f) && seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1,
+								 SCMP_A0(SCMP_CMP_MASKED_EQ, f, f)) != 0)
+					goto rule;
+			}
+			continue;
 		}
+		if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(strcmp(name, "clone3") ? EPERM : ENOSYS), nr, 0) != 0)
+			goto rule;
 	}
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) != 0) {
 		what = "kill on another ABI";
@@ -124,9 +104,12 @@ int init_seccomp_build(struct init *in)
 		what = "read it back";
 		goto out;
 	}
-	in->bpf = prog;
-	in->nbpf = (unsigned short)(len / sizeof *prog);
+	*bpf = prog;
+	*nbpf = (unsigned short)(len / sizeof *prog);
 	rc = 0;
+	goto out;
+rule:
+	what = "add a rule";
 out:
 	if (rc != 0)
 		init_say("cannot build the seccomp filter: %s", what);
@@ -135,4 +118,17 @@ out:
 	if (ctx)
 		seccomp_release(ctx);
 	return rc;
+}
+
+int init_seccomp_build(struct init *in, struct init_child *c)
+{
+	if (c->nbpf)
+		return 0;
+	if (c->sys->nseccomp)
+		return build(in, c->sys->seccomp, c->sys->nseccomp, &c->bpf, &c->nbpf);
+	if (!in->nbpf && build(in, NULL, 0, &in->bpf, &in->nbpf) != 0)
+		return -1;
+	c->bpf = in->bpf;
+	c->nbpf = in->nbpf;
+	return 0;
 }

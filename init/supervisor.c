@@ -16,11 +16,12 @@
  * the restart policy: Always restarts, OnFailure restarts after a non-zero
  * exit or a signal, Never does not; nothing restarts while init stops.
  * Backoff doubles from backoff_min_ms to backoff_max_ms and starts over
- * when the child had run for BACKOFF_RESET_MS.
+ * when the child had run for BACKOFF_RESET_MS; a child with a restartDelay
+ * waits exactly that long instead.
  *
  * The loop polls the signalfd (SIGCHLD, SIGTERM, SIGINT), every child's
- * log pipe, the port forwards' sockets (net.c) and the denial traps
- * (deny.c); its timeout is the nearest deadline (backoff or grace). On
+ * log pipe and the port forwards' sockets (net.c); its timeout is the
+ * nearest deadline (backoff or grace, or log lines due in the report). On
  * SIGTERM/SIGINT children stop one at a time in reverse start order
  * (SIGTERM, then SIGKILL after the grace period); a second signal kills
  * what is left at once. Without --keep the loop also ends when every child
@@ -83,6 +84,10 @@ static int act_restart(struct init *in, struct init_child *c)
 static int act_backoff(struct init *in, struct init_child *c)
 {
 	int64_t now = init_now_ms();
+	if (c->sys->has_restart_delay) { /* restartDelay: fixed, no doubling */
+		c->deadline = now + (int64_t)c->sys->restart_delay;
+		return 0;
+	}
 	if (!c->backoff_ms || now - c->started >= BACKOFF_RESET_MS)
 		c->backoff_ms = in->o.backoff_min_ms;
 	else if (c->backoff_ms < in->o.backoff_max_ms)
@@ -283,13 +288,14 @@ int init_supervise(struct init *in)
 	for (;;) {
 		if (in->stopping)
 			stop_next(in);
+		init_log_due(in, init_now_ms());
 		if (in->dirty) {
 			init_report(in, in->stopping ? "stopping" : "running");
 			in->dirty = 0;
 		}
 		if (!busy(in) && (in->stopping || !in->o.keep))
 			break;
-		size_t np = 0, need = in->n + 1 + init_net_npoll(in) + init_deny_npoll(in);
+		size_t np = 0, need = in->n + 1 + init_net_npoll(in);
 		if (need > cap) {
 			struct pollfd *np2 = realloc(pfd, need * sizeof *pfd);
 			size_t *nw = np2 ? realloc(who, need * sizeof *who) : NULL;
@@ -311,12 +317,13 @@ int init_supervise(struct init *in)
 		size_t nlog = np;
 		np += init_net_poll(in, pfd + np);
 		size_t nnet = np;
-		np += init_deny_poll(in, pfd + np);
 		int64_t now = init_now_ms(), next = -1;
 		for (size_t i = 0; i < in->n; i++)
 			if (in->c[i].deadline && (next < 0 || in->c[i].deadline < next))
 				next = in->c[i].deadline;
 		int timeout = next < 0 ? -1 : next <= now ? 0 : (int)(next - now);
+		int logdue = init_log_due(in, now); /* log lines for the report */
+		timeout = logdue >= 0 && (timeout < 0 || logdue < timeout) ? logdue : timeout;
 		int n = poll(pfd, np, timeout);
 		if (n < 0 && errno != EINTR) {
 			init_say("poll: %s", strerror(errno));
@@ -327,10 +334,8 @@ int init_supervise(struct init *in)
 		for (size_t p = 1; n > 0 && p < nlog; p++)
 			if (pfd[p].revents && in->c[who[p]].logfd == pfd[p].fd)
 				init_log_read(&in->c[who[p]]);
-		if (n > 0) {
+		if (n > 0)
 			init_net_events(in, pfd + nlog, nnet - nlog);
-			init_deny_events(in, pfd + nnet, np - nnet);
-		}
 		if (n > 0 && pfd[0].revents)
 			on_signal(in);
 		now = init_now_ms();

@@ -8,6 +8,10 @@
  *      description (a binary that is a URN already, from `sigil import`
  *      into the same store, is kept); encode every ROM module (a file, literal text, or a
  *      Dhall file as its binary encoding) and replace it by its `urn`;
+ *      the programs of its preStart/postStart commands join the binary's
+ *      closure as extras at /rom/PATH (PATH: the host path without its
+ *      leading '/'), and each command's argv[0] becomes /rom/PATH (its
+ *      argv0 the path as written, unless it names one);
  *   3. encode the system description (canonical CBOR) into the store; its
  *      URN is the root capability: printed, and written to OUT/system.urn.
  *
@@ -243,9 +247,55 @@ static int have(struct build *b, const char *urn)
 	return eris_verify(&cap, store_eris_get, b->st, &blocks, &err) == 0;
 }
 
+/* The programs of c's preStart/postStart commands, each once, as extras
+ * at their host path under /rom. *xs malloc'd (NULL when none). */
+static int command_extras(struct sys_child *c, elf_extra **xs, size_t *n)
+{
+	size_t max = c->npre_start + c->npost_start;
+	*xs = NULL;
+	*n = 0;
+	if (!max)
+		return 0;
+	if (!(*xs = calloc(max, sizeof **xs)))
+		return -1;
+	for (size_t i = 0; i < max; i++) {
+		const struct sys_command *k =
+			i < c->npre_start ? &c->pre_start[i] : &c->post_start[i - c->npre_start];
+		int dup = 0;
+		for (size_t j = 0; j < *n; j++)
+			dup |= strcmp((*xs)[j].source, k->argv[0]) == 0;
+		if (!dup)
+			(*xs)[(*n)++] = (elf_extra){k->argv[0], k->argv[0] + 1};
+	}
+	return 0;
+}
+
+/* After the import: argv[0] of each command is /rom/PATH. */
+static int command_paths(struct build *b, struct sys_child *c)
+{
+	for (size_t i = 0; i < c->npre_start + c->npost_start; i++) {
+		struct sys_command *k =
+			i < c->npre_start ? &c->pre_start[i] : &c->post_start[i - c->npre_start];
+		size_t n = strlen(k->argv[0]) + 5;
+		char *p = dhall_arena_alloc(b->arena, n);
+		if (!p)
+			return -1;
+		snprintf(p, n, "/rom%s", k->argv[0]);
+		if (!k->argv0)
+			k->argv0 = k->argv[0];
+		k->argv[0] = p;
+	}
+	return 0;
+}
+
 static int build_binary(struct build *b, struct sys_child *c)
 {
 	char key[4200], urn[ERIS_URN_LEN + 1];
+	elf_extra *xs = NULL;
+	size_t nx = 0;
+	if (c->npre_start + c->npost_start && strncmp(c->binary, "urn:eris:", 9) == 0)
+		return cli_fail(b->cmd, EXIT_DATA, "child '%s': preStart/postStart commands need the "
+				"binary as a path, to import their programs with it", c->name);
 	if (strncmp(c->binary, "urn:eris:", 9) == 0) { /* imported already (sigil import -s STORE) */
 		if (!have(b, c->binary))
 			return cli_fail(b->cmd, EXIT_DATA, "child '%s': binary %s is not in the store "
@@ -259,15 +309,24 @@ static int build_binary(struct build *b, struct sys_child *c)
 		size_t n = strlen(key);
 		snprintf(key + n, sizeof key - n, "%s%s", i ? ":" : "|L=", b->copts.library_path[i]);
 	}
+	if (command_extras(c, &xs, &nx) != 0)
+		return cli_fail(b->cmd, EXIT_SYSTEM, "out of memory");
+	for (size_t i = 0; i < nx; i++) { /* so are the commands' programs */
+		size_t n = strlen(key);
+		snprintf(key + n, sizeof key - n, "|x=%s", xs[i].source);
+	}
 	if (cache_find(&b->cache, key, urn, sizeof urn) && have(b, urn))
 		goto done;
 	elf_closure cl;
 	elf_error err = {0};
 	elf_import_opts io = {.workdir = b->workdir};
-	if (elf_closure_resolve(&cl, c->binary, NULL, 0, &b->copts, &err))
+	if (elf_closure_resolve(&cl, c->binary, xs, nx, &b->copts, &err)) {
+		free(xs);
 		return sigil_fail_elf(b->cmd, &err);
+	}
 	if (elf_closure_import(&cl, b->st, &io, &err)) {
 		elf_closure_release(&cl);
+		free(xs);
 		return sigil_fail_elf(b->cmd, &err);
 	}
 	memcpy(urn, cl.desc_urn, sizeof urn);
@@ -280,7 +339,9 @@ static int build_binary(struct build *b, struct sys_child *c)
 	}
 	elf_closure_release(&cl);
 done:
-	if (!(c->binary = dhall_arena_strdup(b->arena, urn, strlen(urn))))
+	free(xs);
+	if (!(c->binary = dhall_arena_strdup(b->arena, urn, strlen(urn))) ||
+	    command_paths(b, c) != 0)
 		return cli_fail(b->cmd, EXIT_SYSTEM, "out of memory");
 	return 0;
 }

@@ -8,7 +8,7 @@
  *   2. the kernel: --kernel FILE (with --modules DIR for its modules), else
  *      Debian's kernel package, fetched once into the cache (--cache, else
  *      $SIGIL_CACHE, else $XDG_CACHE_HOME/sigil, else ~/.cache/sigil);
- *   3. the modules the system needs — virtio_pci and virtio_blk, ext4 when
+ *   3. the modules the system needs — virtio_pci, virtio_blk and fuse, ext4 when
  *      a child has a state mount, virtio_net and veth when one has an
  *      uplink, plus every --module — closed over modules.dep into load order;
  *   4. img_build: ESP (GRUB, kernel, core image with --init at /init), the
@@ -252,12 +252,13 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		status = cli_fail(cmd, exit_for(&de), "%s", de.msg);
 		goto out;
 	}
-	if (!(mods = calloc(nextra + 5, sizeof *mods))) {
+	if (!(mods = calloc(nextra + 6, sizeof *mods))) {
 		status = cli_fail(cmd, EXIT_SYSTEM, "out of memory");
 		goto out;
 	}
 	mods[nm++] = "virtio_pci";
 	mods[nm++] = "virtio_blk";
+	mods[nm++] = "fuse"; /* sigil-init serves the children's /rom over FUSE */
 	if (states) {
 		mods[nm++] = "ext4"; /* the state partition */
 		if (!state_size)

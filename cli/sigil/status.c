@@ -2,7 +2,9 @@
  * status.c — `sigil status DIR|FILE`: sigil-init's state report
  * (DIR/state.json, else DIR/state.cbor; see init/report.c) as a table, one
  * child per line, in start order: name, state, PID, restarts, RAM used /
- * quota, caps quota, and why it last stopped. A FILE is JSON when it
+ * quota, processes and open descriptors against the caps quota, and why
+ * it last stopped. `sigil status DIR NAME` then prints child NAME's
+ * denials and its last log lines (the report's "log"). A FILE is JSON when it
  * starts with '{', else the CBOR form (turned into the same JSON values
  * with libcbor: maps with text keys, arrays, text, integers, simple
  * values; anything else is refused).
@@ -127,8 +129,8 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	char path[4200], err[256];
 	if (cli_parse(cmd, argc, argv, &a, &status))
 		return status;
-	if (a.argc != 1)
-		return cli_fail(cmd, EXIT_USAGE, "expected a build directory or a report file");
+	if (a.argc != 1 && a.argc != 2)
+		return cli_fail(cmd, EXIT_USAGE, "expected a build directory or a report file, and a child");
 	if (stat(a.argv[0], &st) == 0 && S_ISDIR(st.st_mode)) {
 		snprintf(path, sizeof path, "%s/state.json", a.argv[0]);
 		if (access(path, F_OK) != 0)
@@ -143,12 +145,18 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	printf("system %s: %s (init pid %lld)\n", json_string_value(json_object_get(r, "system")),
 	       json_string_value(json_object_get(r, "state")),
 	       (long long)json_integer_value(json_object_get(r, "pid")));
-	printf("%-16s %-9s %7s %8s %8s %8s %5s  %s\n", "NAME", "STATE", "PID", "RESTARTS", "RAM", "QUOTA",
-	       "CAPS", "LAST");
+	printf("%-16s %-9s %7s %8s %8s %8s %5s %5s %5s  %s\n", "NAME", "STATE", "PID", "RESTARTS", "RAM",
+	       "QUOTA", "PIDS", "FDS", "CAPS", "LAST");
 	size_t i;
-	json_t *c;
+	json_t *c, *one = NULL;
 	json_array_foreach(kids, i, c) {
-		char used[32], quota[32], pid[32];
+		char used[32], quota[32], pid[32], pids[32], fds[32];
+		json_t *pu = json_object_get(c, "pids_used"), *fu = json_object_get(c, "fds_used");
+		snprintf(pids, sizeof pids, json_is_integer(pu) ? "%lld" : "-", (long long)json_integer_value(pu));
+		snprintf(fds, sizeof fds, json_is_integer(fu) ? "%lld" : "-", (long long)json_integer_value(fu));
+		const char *name = json_string_value(json_object_get(c, "name"));
+		if (a.argc == 2 && name && strcmp(name, a.argv[1]) == 0)
+			one = c;
 		json_t *p = json_object_get(c, "pid"), *why = json_object_get(c, "reason");
 		mib(used, sizeof used, json_object_get(c, "ram_used"));
 		mib(quota, sizeof quota, json_object_get(c, "ram_quota"));
@@ -156,24 +164,39 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 			snprintf(pid, sizeof pid, "%lld", (long long)json_integer_value(p));
 		else
 			snprintf(pid, sizeof pid, "-");
-		printf("%-16s %-9s %7s %8lld %8s %8s %5lld  %s\n",
+		printf("%-16s %-9s %7s %8lld %8s %8s %5s %5s %5lld  %s\n",
 		       json_string_value(json_object_get(c, "name")),
 		       json_string_value(json_object_get(c, "state")), pid,
-		       (long long)json_integer_value(json_object_get(c, "restarts")), used, quota,
-		       (long long)json_integer_value(json_object_get(c, "caps_quota")),
+		       (long long)json_integer_value(json_object_get(c, "restarts")), used, quota, pids,
+		       fds, (long long)json_integer_value(json_object_get(c, "caps_quota")),
 		       json_is_string(why) ? json_string_value(why) : "");
 	}
+	if (a.argc == 2 && !one) {
+		json_decref(r);
+		return cli_fail(cmd, EXIT_DATA, "no child '%s' in the report '%s'", a.argv[1], path);
+	}
+	json_t *x;
+	json_array_foreach(json_object_get(one, "denied"), i, x)
+		printf("denied: \"%s\" at %s (label \"%s\"): no policy names it\n",
+		       json_string_value(json_object_get(x, "service")),
+		       json_string_value(json_object_get(x, "path")),
+		       json_string_value(json_object_get(x, "label")));
+	if (one)
+		printf("last lines of '%s':\n", a.argv[1]);
+	json_array_foreach(json_object_get(one, "log"), i, x)
+		printf("  %s\n", json_string_value(x));
 	json_decref(r);
 	return EXIT_OK;
 }
 
 const struct cli_cmd sigil_cmd_status = {
 	.name = "status",
-	.args = "DIR|REPORT",
+	.args = "DIR|REPORT [CHILD]",
 	.summary = "print sigil-init's state report (DIR/state.json or .cbor) as a table",
 	.details = "One line per child, in start order: state, PID, restarts, RAM used and its\n"
-		   "quota, caps quota, and why it last stopped (an OOM kill names the quota to\n"
-		   "raise).",
+		   "quota, processes (PIDS) and the most open descriptors of one process (FDS)\n"
+		   "against the caps quota, and why it last stopped (an OOM kill names the quota\n"
+		   "to raise). With CHILD, then that child's denials and its last log lines.",
 	.opts = opts,
 	.run = run,
 };

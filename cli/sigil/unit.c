@@ -6,7 +6,10 @@
  * directory (and, with --root, from the unit directories under it); a NAME
  * is looked up in the standard unit directories (/etc/systemd/system,
  * /run/systemd/system, /usr/local/lib/systemd/system, /lib/systemd/system,
- * /usr/lib/systemd/system) under --root (default /). The socket unit of the
+ * /usr/lib/systemd/system) under --root (default /); a NAME found in none
+ * of them that names a file in the current directory is read as ./NAME
+ * (with a note saying so), as `sigil unit foo.service` beside foo.service
+ * means. The socket unit of the
  * same name (or the first one Sockets= names) is read with it when found.
  *
  * The package the child imports is --package, else the first of
@@ -148,6 +151,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 	int is_path = strchr(what, '/') != NULL;
 	const char *const *dirs = (!is_path || root) ? unit_system_dirs : NULL;
 	size_t ndirs = (!is_path || root) ? unit_system_ndirs : 0;
+	char here[PATH_MAX];
 	unit_file svc, sock;
 	struct unit_diags w = {0};
 	unit_error err = {0};
@@ -168,6 +172,17 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		goto out;
 	}
 	int urc = unit_load(&svc, root, dirs, ndirs, what, cli_get(cmd, &a, "instance"), &w, &err);
+	if (urc == UNIT_E_NOTFOUND && !is_path && access(what, F_OK) == 0 &&
+	    (size_t)snprintf(here, sizeof here, "./%s", what) < sizeof here) {
+		fprintf(stderr, "sigil unit: note: '%s' is in no unit directory; reading the file %s\n",
+			what, here);
+		unit_file_free(&svc);
+		unit_file_init(&svc);
+		what = here;
+		dirs = root ? unit_system_dirs : NULL;
+		ndirs = root ? unit_system_ndirs : 0;
+		urc = unit_load(&svc, root, dirs, ndirs, what, cli_get(cmd, &a, "instance"), &w, &err);
+	}
 	if (urc) {
 		print_diags(&w, 0);
 		rc = fail_unit(cmd, &err);
@@ -225,7 +240,8 @@ const struct cli_cmd sigil_cmd_unit = {
 	"translate a systemd service (with its socket) into a Sigil child (Dhall)",
 	"Every directive is translated, written as a note in the output, or\n"
 	"reported as FILE:LINE: warning (and kept as a comment). NAME is looked\n"
-	"up in the unit directories under --root (default /); drop-ins\n"
+	"up in the unit directories under --root (default /), then in the current\n"
+	"directory (a FILE is anything with a '/'); drop-ins\n"
 	"(NAME.service.d/*.conf) and specifiers (%i %n %p %t …) apply as in\n"
 	"systemd. EnvironmentFile= is read now, under --root. The child imports\n"
 	"--package (default: dhall/Sigil/package.dhall installed with sigil).",

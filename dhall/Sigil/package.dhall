@@ -123,7 +123,12 @@ let Uplink =
 
 let Restart = < Never | OnFailure | Always >
 
-let Readiness = < Simple | Forking >
+let Readiness = < Simple | Forking | Notify >
+
+let Command =
+      { Type = { argv : List Text, argv0 : Optional Text, ignoreFailure : Bool }
+      , default = { argv0 = None Text, ignoreFailure = False }
+      }
 
 let Resources =
       { Type = { ram : Natural, caps : Natural }
@@ -146,6 +151,13 @@ let Child =
           , readiness : Readiness
           , pidFile : Optional Text
           , uid : Optional Natural
+          , argv0 : Optional Text
+          , cwd : Optional Text
+          , restartDelay : Optional Natural
+          , preStart : List Command.Type
+          , postStart : List Command.Type
+          , seccomp : List Text
+          , capabilities : List Text
           }
       , default =
         { init = False
@@ -161,6 +173,13 @@ let Child =
         , readiness = Readiness.Simple
         , pidFile = None Text
         , uid = None Natural
+        , argv0 = None Text
+        , cwd = None Text
+        , restartDelay = None Natural
+        , preStart = [] : List Command.Type
+        , postStart = [] : List Command.Type
+        , seccomp = [] : List Text
+        , capabilities = [] : List Text
         }
       }
 
@@ -221,6 +240,7 @@ in  { System
     , nest
     , ParentService
     , Readiness
+    , Command
     , units
     , Map
     }

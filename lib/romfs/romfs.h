@@ -20,10 +20,13 @@
  * (elf_error: file, eris.ref/level/index). Nothing from the block is handed
  * out.
  *
- * The server is single-threaded and uses one store handle (the caller's):
- * romfs_serve reads requests from an already mounted /dev/fuse descriptor
- * until the kernel ends the connection (the last mount of it is gone).
- * Nothing here forks, mounts, prints or keeps global state.
+ * The server speaks the kernel's FUSE protocol itself (<linux/fuse.h>,
+ * fuse.c): no libfuse, so that the static sigil-init serves its children's
+ * /rom with it as `sigil exec` does. It is single-threaded and uses one
+ * store handle (the caller's): romfs_serve reads requests from an already
+ * mounted /dev/fuse descriptor until the kernel ends the connection (the
+ * last mount of it is gone). Nothing here forks, mounts, prints or keeps
+ * global state.
  */
 #ifndef SIGIL_ROMFS_H
 #define SIGIL_ROMFS_H
@@ -43,9 +46,10 @@ typedef void (*romfs_report_fn)(void *ctx, int pid, const elf_error *err);
  * request if a second has passed). */
 typedef void (*romfs_tick_fn)(void *ctx);
 
-/* Builds the directory tree of d (copied: d may be released after) over the
- * store s. With spec NULL the romfs only uses s. With spec set (how s was
- * opened), romfs_serve takes s over: it closes it after 10 ms of no
+/* Builds the directory tree of d (copied: d may be released after; NULL: an
+ * empty tree, for romfs_add_file) over the store s. With spec NULL the
+ * romfs only uses s. With spec set (how s was opened), romfs_serve takes s
+ * over: it closes it after 10 ms of no
  * requests — a pack store is locked against writers while open, and a
  * shared /rom may stay mounted long after its programs' start-up — and
  * opens spec again (STORE_READ) when a request needs a block, closing it
@@ -53,6 +57,18 @@ typedef void (*romfs_tick_fn)(void *ctx);
  * directory. *out is freed with romfs_free (which never closes s). */
 int romfs_new(romfs **out, store *s, const char *spec, const elf_desc *d,
 	      elf_error *err) ROMFS_WARN_UNUSED;
+
+/* Adds a file at name ("a/b/c": its directories made as needed) with
+ * capability cap and permission bits mode (0555 or 0444), before
+ * romfs_serve or romfs_verify_all. ELF_E_DESC when the name is taken (or a
+ * file is in the way), ELF_E_NOMEM. */
+int romfs_add_file(romfs *fs, const char *name, const eris_cap *cap, unsigned mode,
+		   elf_error *err) ROMFS_WARN_UNUSED;
+
+/* Eager mode: decodes every distinct file whole now, every block verified
+ * (and thrown away: serving decodes again on demand). 0, or ELF_E_ERIS with
+ * err naming the file (err->file) and the block (err->eris), ELF_E_NOMEM. */
+int romfs_verify_all(romfs *fs, elf_error *err) ROMFS_WARN_UNUSED;
 
 /* The mount(2) data string for a FUSE mount served over fuse_fd, with the
  * options this server expects (rootmode, allow_other, default_permissions).
@@ -69,10 +85,10 @@ int romfs_mount_options(int fuse_fd, char *out, size_t size) ROMFS_WARN_UNUSED;
 int romfs_serve(romfs *fs, int fuse_fd, romfs_report_fn report, romfs_tick_fn tick, void *ctx,
 		elf_error *err) ROMFS_WARN_UNUSED;
 
-/* Counters since romfs_new: blocks fetched and verified by reads and
- * lookups, and bytes handed to the kernel. */
+/* Counters since romfs_new: lookups, reads and the bytes they handed to
+ * the kernel, files opened, and leaves decoded (fetched and verified). */
 typedef struct romfs_stats {
-	uint64_t lookups, reads, read_bytes, files_opened;
+	uint64_t lookups, reads, read_bytes, files_opened, leaves;
 } romfs_stats;
 void romfs_get_stats(const romfs *fs, romfs_stats *st);
 

@@ -101,9 +101,29 @@ static struct sval *v_policies(struct tv *t, const struct sys_service *s)
 	return pols;
 }
 
+/* preStart/postStart: a list of { argv, argv0?, ignoreFailure }. */
+static struct sval *v_commands(struct tv *t, const struct sys_command *cmd, size_t n)
+{
+	struct sval *l = v_new(t, SV_LIST, n + 1);
+	for (size_t i = 0; l && i < n; i++) {
+		struct sval *m = v_new(t, SV_MAP, 3), *argv = v_new(t, SV_LIST, cmd[i].nargv + 1),
+			    *ig = v_new(t, SV_BOOL, 0);
+		for (size_t k = 0; argv && k < cmd[i].nargv; k++)
+			argv->items[argv->n++] = v_text(t, cmd[i].argv[k]);
+		if (ig)
+			ig->b = cmd[i].ignore_failure;
+		put(m, "argv", argv);
+		if (cmd[i].argv0)
+			put(m, "argv0", v_text(t, cmd[i].argv0));
+		put(m, "ignoreFailure", ig);
+		l->items[l->n++] = m;
+	}
+	return l;
+}
+
 static struct sval *v_child(struct tv *t, const struct sys_child *c)
 {
-	struct sval *m = v_new(t, SV_MAP, 16), *res = v_new(t, SV_MAP, 2);
+	struct sval *m = v_new(t, SV_MAP, 32), *res = v_new(t, SV_MAP, 2);
 	put(res, "ram", v_nat(t, c->ram));
 	put(res, "caps", v_nat(t, c->caps));
 	put(m, "binary", v_text(t, c->binary));
@@ -177,12 +197,30 @@ static struct sval *v_child(struct tv *t, const struct sys_child *c)
 	}
 	static const char *const restart[] = {"Never", "OnFailure", "Always"};
 	put(m, "restart", v_text(t, restart[c->restart]));
-	if (c->readiness == SYS_READY_FORKING) /* defaults are left out: Simple, no pidFile, no uid */
-		put(m, "readiness", v_text(t, "Forking"));
+	if (c->readiness != SYS_READY_SIMPLE) /* defaults are left out: Simple, no pidFile, no uid */
+		put(m, "readiness", v_text(t, c->readiness == SYS_READY_FORKING ? "Forking" : "Notify"));
 	if (c->pid_file)
 		put(m, "pidFile", v_text(t, c->pid_file));
 	if (c->has_uid)
 		put(m, "uid", v_nat(t, c->uid));
+	const char **lists[2] = {c->seccomp, c->capabilities}; /* left out when empty */
+	size_t nlists[2] = {c->nseccomp, c->ncapabilities};
+	for (int k = 0; k < 2; k++) {
+		struct sval *l = nlists[k] ? v_new(t, SV_LIST, nlists[k]) : NULL;
+		for (size_t i = 0; l && i < nlists[k]; i++)
+			l->items[l->n++] = v_text(t, lists[k][i]);
+		put(m, k ? "capabilities" : "seccomp", l);
+	}
+	if (c->argv0) /* as are no argv0, cwd, restartDelay and empty pre/postStart */
+		put(m, "argv0", v_text(t, c->argv0));
+	if (c->cwd)
+		put(m, "cwd", v_text(t, c->cwd));
+	if (c->has_restart_delay)
+		put(m, "restartDelay", v_nat(t, c->restart_delay));
+	if (c->npre_start)
+		put(m, "preStart", v_commands(t, c->pre_start, c->npre_start));
+	if (c->npost_start)
+		put(m, "postStart", v_commands(t, c->post_start, c->npost_start));
 	return m;
 }
 

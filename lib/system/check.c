@@ -15,13 +15,18 @@
  *   routes     every use is served by exactly one server whose policy
  *              matches the client's full label (Genode's strongest-match
  *              rule inside a server); not by the client itself; the full
- *              label fits SYS_LABEL_MAX; a policy no use matches is a warning
+ *              label fits SYS_LABEL_MAX; a policy no use matches is a
+ *              warning; so is a use whose service exists but no policy
+ *              names it: a denial (Genode's semantics), which sigil-init
+ *              reports with the candidate policies, the path left empty
  *   cycles     the graph client → server has no cycle (init could not start
  *              the children in any order)
  *   mounts     targets absolute and normalized, not on /rom /dev /proc /tmp,
  *              not overlapping within a child; state directories relative,
  *              without "..", not shared writable between two children
  *   uplinks    an address in CIDR form; host ports unique over the system
+ *   grants     seccomp names only calls the default filter denies
+ *              (sys_seccomp_denied), capabilities only known capabilities
  */
 #include "sys_int.h"
 
@@ -233,8 +238,9 @@ static struct sys_route route(const struct sys_system *s, const struct sys_provi
 				 "add a policy with label exact \"%.200s\" (or a matching prefix) to the server of "
 				 "\"%.100s\"",
 				 label, u->service);
-		sys_diag(r, SYS_ERROR, u->pos, hint, "child '%s' uses \"%s\" (label \"%s\") but %s", c->name,
-			 u->service, label, providers ? "no server's policy names it" : "no child provides it");
+		sys_diag(r, providers ? SYS_WARNING : SYS_ERROR, u->pos, hint,
+			 "child '%s' uses \"%s\" (label \"%s\") but %s", c->name, u->service, label,
+			 providers ? "no server's policy names it: denied" : "no child provides it");
 		return none;
 	}
 	if (nfound > 1) {
@@ -544,6 +550,25 @@ static void check_uplinks(const struct sys_system *s, struct sys_report *r)
 	}
 }
 
+static void check_grants(const struct sys_system *s, struct sys_report *r)
+{
+	for (size_t i = 0; i < s->nchildren; i++) {
+		const struct sys_child *c = &s->children[i];
+		for (size_t k = 0; k < c->nseccomp; k++)
+			if (!sys_seccomp_known(c->seccomp[k]))
+				sys_diag(r, SYS_ERROR, c->seccomp_pos,
+					 "name a call the default filter denies (docs/sigil-init.8, SECCOMP)",
+					 "child '%s': seccomp \"%s\" is not a system call the default filter denies",
+					 c->name, c->seccomp[k]);
+		for (size_t k = 0; k < c->ncapabilities; k++)
+			if (sys_cap_number(c->capabilities[k]) < 0)
+				sys_diag(r, SYS_ERROR, c->capabilities_pos,
+					 "name a capability as CAP_NET_BIND_SERVICE or net_bind_service",
+					 "child '%s': \"%s\" is not a capability", c->name,
+					 c->capabilities[k]);
+	}
+}
+
 size_t sys_check(const struct sys_system *s, struct sys_report *r)
 {
 	size_t before = r->errors;
@@ -552,5 +577,6 @@ size_t sys_check(const struct sys_system *s, struct sys_report *r)
 	check_services(s, r);
 	check_mounts(s, r);
 	check_uplinks(s, r);
+	check_grants(s, r);
 	return r->errors - before;
 }

@@ -11,7 +11,12 @@
  *   Child    { binary, init : Bool, args, env : Map Text Text, resources { ram, caps },
  *              provides : List Service, uses : List Use, roms : List Rom,
  *              mounts : List Mount, uplink : Optional Uplink, restart,
- *              readiness, pidFile : Optional Text, uid : Optional Natural }
+ *              readiness, pidFile : Optional Text, uid : Optional Natural,
+ *              argv0, cwd : Optional Text, restartDelay : Optional Natural,
+ *              preStart, postStart : List Command,
+ *              seccomp, capabilities : List Text }
+ *   Command  { argv : List Text (non-empty, argv[0] absolute), argv0 : Optional
+ *              Text, ignoreFailure : Bool }
  *   Service  { name, policies : List Policy }
  *   Policy   { label : { exact, prefix, suffix : Optional Text },
  *              attributes : Map Text Text }
@@ -21,7 +26,7 @@
  *              writable }
  *   Uplink   { address, forwards : List { host, child, proto } }
  *   restart  < Never | OnFailure | Always > (or its name as text)
- *   readiness < Simple | Forking > (or its name as text; default Simple)
+ *   readiness < Simple | Forking | Notify > (or its name as text; default Simple)
  * A Map is a record/object, or a list of { mapKey, mapValue } (toMap).
  * A key "a -> b" names child b of the nested init "a" (init = True); see
  * nesting() below.
@@ -350,11 +355,27 @@ static int each_forward(struct ctx *c, const struct sval *v, void *out)
 	return 0;
 }
 
+static int each_command(struct ctx *c, const struct sval *v, void *out)
+{
+	static const char *const ok[] = {"argv", "argv0", "ignoreFailure", NULL};
+	struct sys_command *cmd = out;
+	cmd->pos = v->pos;
+	if (want(c, v, SV_MAP) || only_fields(c, v, ok) ||
+	    get_list(c, v, "argv", sizeof(char *), (void **)&cmd->argv, &cmd->nargv, each_text) ||
+	    get_text(c, v, "argv0", 0, &cmd->argv0) ||
+	    get_bool(c, v, "ignoreFailure", &cmd->ignore_failure))
+		return -1;
+	if (!cmd->nargv || cmd->argv[0][0] != '/')
+		return shape(c, v, "%s", "argv must name the program by its absolute path first");
+	return 0;
+}
+
 static int child(struct ctx *c, const char *name, const struct sval *v, struct sys_child *ch)
 {
 	static const char *const ok[] = {"binary", "args",   "env",    "resources", "provides", "uses",
 					 "roms",   "mounts", "uplink", "restart",   "init",     "readiness",
-					 "pidFile", "uid", NULL};
+					 "pidFile", "uid", "argv0", "cwd", "restartDelay", "preStart",
+					 "postStart", "seccomp", "capabilities", NULL};
 	static const char *const res_ok[] = {"ram", "caps", NULL};
 	static const char *const up_ok[] = {"address", "forwards", NULL};
 	int bad = 0;
@@ -421,8 +442,10 @@ static int child(struct ctx *c, const char *name, const struct sval *v, struct s
 		const char *t = (rd->kind == SV_TEXT || (rd->kind == SV_TAG && rd->n == 0)) ? rd->text : NULL;
 		if (t && strcmp(t, "Forking") == 0)
 			ch->readiness = SYS_READY_FORKING;
+		else if (t && strcmp(t, "Notify") == 0)
+			ch->readiness = SYS_READY_NOTIFY;
 		else if (!t || strcmp(t, "Simple") != 0)
-			bad = sys_diag(c->r, SYS_ERROR, rd->pos, "use Simple or Forking",
+			bad = sys_diag(c->r, SYS_ERROR, rd->pos, "use Simple, Forking or Notify",
 				       "%s: unknown readiness", c->path);
 	}
 	c->path[old] = 0;
@@ -439,6 +462,28 @@ static int child(struct ctx *c, const char *name, const struct sval *v, struct s
 	if (ch->has_uid && ch->uid > 0xfffffffeu)
 		bad = sys_diag(c->r, SYS_ERROR, uid->pos, "a uid is below 4294967295",
 			       "children.%s.uid: %llu is not a uid", name, (unsigned long long)ch->uid);
+	bad |= get_text(c, v, "argv0", 0, &ch->argv0);
+	if (get_text(c, v, "cwd", 0, &ch->cwd) != 0)
+		bad = -1;
+	else if (ch->cwd && ch->cwd[0] != '/')
+		bad = sys_diag(c->r, SYS_ERROR, field(v, "cwd")->pos, "give an absolute path",
+			       "children.%s.cwd: \"%s\" is not absolute", name, ch->cwd);
+	ch->has_restart_delay = field(v, "restartDelay") != NULL;
+	bad |= get_nat(c, v, "restartDelay", 0, &ch->restart_delay, NULL);
+	if (ch->has_restart_delay && ch->restart_delay > 86400000u)
+		bad = sys_diag(c->r, SYS_ERROR, field(v, "restartDelay")->pos,
+			       "a delay is in milliseconds, at most a day",
+			       "children.%s.restartDelay: %llu ms is too long", name,
+			       (unsigned long long)ch->restart_delay);
+	bad |= get_list(c, v, "preStart", sizeof(struct sys_command), (void **)&ch->pre_start,
+			&ch->npre_start, each_command);
+	bad |= get_list(c, v, "postStart", sizeof(struct sys_command), (void **)&ch->post_start,
+			&ch->npost_start, each_command);
+	bad |= get_list(c, v, "seccomp", sizeof(char *), (void **)&ch->seccomp, &ch->nseccomp, each_text);
+	bad |= get_list(c, v, "capabilities", sizeof(char *), (void **)&ch->capabilities,
+			&ch->ncapabilities, each_text);
+	ch->seccomp_pos = field(v, "seccomp") ? field(v, "seccomp")->pos : v->pos;
+	ch->capabilities_pos = field(v, "capabilities") ? field(v, "capabilities")->pos : v->pos;
 	return bad ? -1 : 0;
 }
 

@@ -113,7 +113,21 @@ enum sys_restart { SYS_RESTART_NEVER, SYS_RESTART_ON_FAILURE, SYS_RESTART_ALWAYS
  * service; Forking, that process exits 0 once its daemon runs, and the
  * daemon (named by pid_file, else whatever remains in the child's PID
  * namespace) is the service from then on (systemd's Type=forking). */
-enum sys_readiness { SYS_READY_SIMPLE, SYS_READY_FORKING };
+enum sys_readiness { SYS_READY_SIMPLE, SYS_READY_FORKING, SYS_READY_NOTIFY };
+/* Notify (systemd's Type=notify): the program gets NOTIFY_SOCKET and is
+ * started once it sends READY=1 there (MAINPID= names the main process). */
+
+/* A command run in the child's sandbox before (preStart) or after
+ * (postStart) its program: argv[0] the program (a host path, after sigil
+ * build /rom/PATH), argv0 what it sees as argv[0] (NULL: argv[0]); a
+ * failure fails the start unless ignore_failure (systemd's '-'). */
+struct sys_command {
+	const char **argv;
+	size_t nargv;
+	const char *argv0;
+	int ignore_failure;
+	size_t pos;
+};
 
 /* A child. Nested inits: a child with `init` set is itself an init whose
  * children are the entries named "NAME -> CHILD" (Genode's label
@@ -149,6 +163,17 @@ struct sys_child {
 	const char *pid_file; /* Forking: the daemon's PID file in the child, or NULL */
 	int has_uid;          /* uid given: run as uid/gid `uid` (0 allowed); else init picks one */
 	uint64_t uid;
+	const char *argv0;    /* the program's argv[0], NULL: the closure's */
+	const char *cwd;      /* working directory in the child, NULL: / */
+	int has_restart_delay; /* restartDelay given: a fixed delay (ms) before each restart */
+	uint64_t restart_delay;
+	struct sys_command *pre_start, *post_start;
+	size_t npre_start, npost_start;
+	const char **seccomp;       /* calls of sys_seccomp_denied it may make after all */
+	size_t nseccomp;
+	const char **capabilities;  /* granted: kept in its bounding, ambient, effective sets */
+	size_t ncapabilities;
+	size_t seccomp_pos, capabilities_pos;
 	size_t pos;
 };
 
@@ -227,6 +252,16 @@ size_t sys_check(const struct sys_system *s, struct sys_report *r);
 /* Prints the findings as "file:line:col: error: msg" (+ "  hint: …") to
  * `out` (a FILE *), positions resolved against s->src. */
 void sys_report_print(const struct sys_report *r, const struct sys_system *s, void *out);
+
+/* Names a child may grant (lib/system/names.c). sys_seccomp_denied: the
+ * system calls sigil-init's default seccomp filter denies (NULL-ended;
+ * "clone" stands for clone with a CLONE_NEW* flag, "clone3" fails with
+ * ENOSYS); a child's `seccomp` list may name only these. sys_cap_number:
+ * the number of a capability named "CAP_NET_RAW" or "net_raw" (any case),
+ * -1 when there is none. */
+extern const char *const sys_seccomp_denied[];
+int sys_seccomp_known(const char *name);
+int sys_cap_number(const char *name);
 
 /* ====================================================================
  * Routes (lib/system/route.c; for sigil-init). The checker's routing rule,

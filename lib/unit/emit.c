@@ -9,9 +9,11 @@
  *   --        need saying (User=, EnvironmentFile= read now, …)
  *   -- warnings: every directive not translated, as FILE:LINE: message
  *   let Sigil = PACKAGE
- *   in  Sigil.Child::{ , binary = … , args = … , env = … , resources = …
- *                      , provides = … , mounts = … , readiness = …
- *                      , pidFile = … , restart = … }
+ *   in  Sigil.Child::{ , binary = … , argv0 = … , args = … , cwd = …
+ *                      , preStart = … , postStart = … , env = …
+ *                      , resources = … , provides = … , mounts = …
+ *                      , readiness = … , pidFile = … , restartDelay = …
+ *                      , restart = … }
  * Only fields that differ from Sigil.Child's defaults are written, except
  * restart (always, since systemd's default differs from Sigil's). env is a
  * list of { mapKey, mapValue } records, so any variable name is fine; sizes
@@ -126,6 +128,35 @@ static void import_path(struct ubuf *b, const char *p)
 	}
 }
 
+/* preStart/postStart: a list of Sigil.Command::{ argv = [ … ], … }. */
+static void commands(struct ubuf *out, const char *field, const struct tr_cmd *c, size_t n)
+{
+	if (!n)
+		return;
+	ubuf_printf(out, "    , %s =\n      [ ", field);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			ubuf_add(out, "      , ");
+		ubuf_add(out, "-- ");
+		unit__comment_text(out, c[i].why ? c[i].why : "");
+		ubuf_add(out, "\n        Sigil.Command::{ argv = [ ");
+		unit__dhall_text(out, c[i].binary);
+		for (size_t k = 0; k < c[i].nargs; k++) {
+			ubuf_add(out, ", ");
+			unit__dhall_text(out, c[i].args[k]);
+		}
+		ubuf_add(out, " ]");
+		if (c[i].argv0) {
+			ubuf_add(out, ", argv0 = Some ");
+			unit__dhall_text(out, c[i].argv0);
+		}
+		if (c[i].ignore)
+			ubuf_add(out, ", ignoreFailure = True");
+		ubuf_add(out, " }\n");
+	}
+	ubuf_add(out, "      ]\n");
+}
+
 static void section(struct ubuf *b, const char *title, const struct ubuf *body)
 {
 	if (!body->n)
@@ -156,17 +187,29 @@ int unit__emit(const struct tr_child *c, const char *package, const struct unit_
 	ubuf_add(out, "let Sigil = ");
 	import_path(out, package);
 	ubuf_add(out, "\n\nin  Sigil.Child::{\n    , binary = ");
-	unit__dhall_text(out, c->binary);
+	unit__dhall_text(out, c->main.binary);
 	ubuf_addc(out, '\n');
-	if (c->nargs) {
+	if (c->main.argv0) {
+		ubuf_add(out, "    , argv0 = Some ");
+		unit__dhall_text(out, c->main.argv0);
+		ubuf_addc(out, '\n');
+	}
+	if (c->main.nargs) {
 		ubuf_add(out, "    , args =\n      [ ");
-		for (size_t i = 0; i < c->nargs; i++) {
+		for (size_t i = 0; i < c->main.nargs; i++) {
 			if (i)
 				ubuf_add(out, "\n      , ");
-			unit__dhall_text(out, c->args[i]);
+			unit__dhall_text(out, c->main.args[i]);
 		}
 		ubuf_add(out, "\n      ]\n");
 	}
+	if (c->cwd) {
+		ubuf_add(out, "    , cwd = Some ");
+		unit__dhall_text(out, c->cwd);
+		ubuf_addc(out, '\n');
+	}
+	commands(out, "preStart", c->pre, c->npre);
+	commands(out, "postStart", c->post, c->npost);
 	if (c->env.n) {
 		ubuf_add(out, "    , env =\n      [ ");
 		for (size_t i = 0; i < c->env.n; i++) {
@@ -233,6 +276,8 @@ int unit__emit(const struct tr_child *c, const char *package, const struct unit_
 		}
 		ubuf_add(out, "      ]\n");
 	}
+	if (c->notify)
+		ubuf_add(out, "    , readiness = Sigil.Readiness.Notify\n");
 	if (c->forking) {
 		ubuf_add(out, "    , readiness = Sigil.Readiness.Forking\n");
 		if (c->pid_file) {
@@ -241,6 +286,8 @@ int unit__emit(const struct tr_child *c, const char *package, const struct unit_
 			ubuf_addc(out, '\n');
 		}
 	}
+	if (c->has_delay)
+		ubuf_printf(out, "    , restartDelay = Some %llu\n", c->delay_ms);
 	ubuf_printf(out, "    , restart = Sigil.Restart.%s\n    }\n", c->restart);
 	return out->nomem ? UNIT_E_NOMEM : 0;
 }

@@ -11,16 +11,22 @@
  * not in the table — is a warning naming file:line. Nothing is dropped
  * silently. The second pass computes the child from the slots:
  *
- *   ExecStart=          binary + args; prefixes - @ : + ! !!; words split
- *                       with C escapes, specifiers expanded per word, then
- *                       $VAR / ${VAR} from Environment= and EnvironmentFile=
- *                       (read under opts.root now, not at start); a name
- *                       without '/' is searched in systemd's fixed PATH
- *   ExecStartPre/Post   a child runs one program: a warning each
+ *   ExecStart=          binary + args; words split with C escapes,
+ *                       specifiers expanded per word, then $VAR / ${VAR}
+ *                       from Environment= and EnvironmentFile= (read under
+ *                       opts.root now, not at start; not with ':'); a name
+ *                       without '/' is searched in systemd's fixed PATH;
+ *                       '@' → argv0; '-' warned (the restart policy sees
+ *                       the real status); '+' '!' '!!' warned (never more
+ *                       privileges)
+ *   ExecStartPre/Post   preStart / postStart commands, the same way; '-'
+ *                       → ignoreFailure
+ *   WorkingDirectory=   cwd;  RestartSec= → restartDelay (ms)
  *   Environment*        env (EnvironmentFile= wins over Environment=)
  *   Type=               readiness, written out as a comment, with a warning
  *                       where sigil-init would behave differently; forking
- *                       → readiness = Forking, with PIDFile= as pidFile
+ *                       → readiness = Forking, with PIDFile= as pidFile;
+ *                       notify → readiness = Notify
  *   Restart=            Never | OnFailure | Always (absent: Never, as "no")
  *   MemoryMax/High      resources.ram;  LimitNOFILE + TasksMax → caps
  *   *Directory=, ReadWritePaths=  mounts: state directories named by their
@@ -213,7 +219,8 @@ static const struct rule table[] = {
 	WARN("Service", "MemoryMin", NO_LIMIT),
 	WARN("Service", "MemoryLow", NO_LIMIT),
 	WARN("Service", "MemorySwapMax", NO_LIMIT),
-	WARN("Service", "PermissionsStartOnly", "ExecStartPre= commands are not run"),
+	WARN("Service", "PermissionsStartOnly", "preStart/postStart commands run with the child's "
+						"identity, as its program"),
 	WARN("Service", "GuessMainPID", "a child is the process sigil-init starts"),
 	WARN("Service", "BusName", "no D-Bus readiness"),
 	WARN("Service", "IgnoreSIGPIPE", "signal dispositions are not set for a child"),
@@ -281,6 +288,18 @@ static void note(struct ubuf *b, const struct unit_entry *e, const char *text)
 	if (e)
 		where(b, e);
 	ubuf_addc(b, '\n');
+}
+
+/* A note about a directive the unit does not have: "(NAME.service)". */
+static void note_unit(struct tr *t, const char *text)
+{
+	struct ubuf *b = &t->c.notes;
+	const char *f = t->svc->path ? t->svc->path : t->svc->name;
+	ubuf_add(b, "--   ");
+	unit__comment_text(b, text);
+	ubuf_add(b, " (");
+	unit__comment_text(b, strrchr(f, '/') ? strrchr(f, '/') + 1 : f);
+	ubuf_add(b, ")\n");
 }
 
 static void push(struct tr *t, struct elist *l, const struct unit_entry *e)
@@ -458,6 +477,7 @@ static void do_env(struct tr *t)
 			warn(t, l->e[i], "UnsetEnvironment= skipped: %s", msg);
 			continue;
 		}
+		note(&t->c.notes, l->e[i], "removed from env");
 		for (size_t k = 0; k < ws.n; k++) {
 			char *eq = strchr(ws.w[k], '=');
 			if (eq) { /* NAME=VALUE: only when it has that value */
@@ -473,23 +493,24 @@ static void do_env(struct tr *t)
 	}
 }
 
-static int add_arg(struct tr *t, const char *s, size_t n)
+static int add_arg(struct tr *t, struct tr_cmd *c, const char *s, size_t n)
 {
-	char **a = realloc(t->c.args, (t->c.nargs + 1) * sizeof *a);
-	if (!a || !(a[t->c.nargs] = strndup(s, n))) {
+	char **a = realloc(c->args, (c->nargs + 1) * sizeof *a);
+	if (!a || !(a[c->nargs] = strndup(s, n))) {
 		if (a)
-			t->c.args = a;
+			c->args = a;
 		t->rc = UNIT_E_NOMEM;
 		return -1;
 	}
-	t->c.args = a;
-	t->c.nargs++;
+	c->args = a;
+	c->nargs++;
 	return 0;
 }
 
 /* $NAME / ${NAME} in one argument (systemd's rules): a whole-word $NAME
  * becomes the value's words, ${NAME} anywhere the value as is, $$ a '$'. */
-static void substitute(struct tr *t, const struct unit_entry *e, const char *w)
+static void substitute(struct tr *t, struct tr_cmd *c, const struct unit_entry *e,
+		       const char *w)
 {
 	const struct unit_env *env = &t->c.env;
 	if (w[0] == '$' && w[1] != '{' && valid_env_name(w + 1, strlen(w + 1))) {
@@ -505,7 +526,7 @@ static void substitute(struct tr *t, const struct unit_entry *e, const char *w)
 			const char *s = p;
 			while (*p && *p != ' ' && *p != '\t' && *p != '\n')
 				p++;
-			if (p > s && add_arg(t, s, (size_t)(p - s)) != 0)
+			if (p > s && add_arg(t, c, s, (size_t)(p - s)) != 0)
 				return;
 		}
 		return;
@@ -538,7 +559,7 @@ static void substitute(struct tr *t, const struct unit_entry *e, const char *w)
 	if (b.nomem)
 		t->rc = UNIT_E_NOMEM;
 	else
-		add_arg(t, b.p, b.n);
+		add_arg(t, c, b.p, b.n);
 	ubuf_free(&b);
 }
 
@@ -551,31 +572,18 @@ static int exists_under(const char *root, const char *path)
 	return ok;
 }
 
-/* The main command: ExecStart=. Returns 0 or an error in t->err. */
-static int do_exec(struct tr *t)
+/* One command line of Exec*= e into c: prefixes - @ : + ! !!, words split
+ * with C escapes, specifiers per word, then $VAR / ${VAR} (not with ':'),
+ * the program searched in systemd's fixed PATH under root when it has no
+ * '/'. Returns 0, or UNIT_E_UNSUPPORTED / UNIT_E_NOMEM with t->err. */
+static int parse_cmd(struct tr *t, const struct unit_entry *e, struct tr_cmd *c, int is_main)
 {
-	struct elist *l = &t->slot[S_EXEC_START];
 	const char *root = t->o->root ? t->o->root : "/";
-	if (!l->n) {
-		unit__error(t->err, UNIT_E_UNSUPPORTED, t->svc->path, 0,
-			    "%s has no ExecStart=: nothing to run", t->svc->name);
-		return UNIT_E_UNSUPPORTED;
-	}
-	if (l->n > 1 && strcmp(t->type, "oneshot") != 0) {
-		unit__error(t->err, UNIT_E_UNSUPPORTED, l->e[1]->file, l->e[1]->line,
-			    "more than one ExecStart= (only Type=oneshot allows it)");
-		return UNIT_E_UNSUPPORTED;
-	}
-	for (size_t i = 1; i < l->n; i++)
-		warn(t, l->e[i],
-		     "ExecStart=%s is not run: a child runs one program (the first ExecStart=)",
-		     l->e[i]->value);
-	const struct unit_entry *e = l->e[0];
 	const char *v = e->value;
-	int ignore = 0, argv0 = 0, nosubst = 0, priv = 0;
+	int argv0 = 0, nosubst = 0, priv = 0;
 	for (;; v++) {
 		if (*v == '-')
-			ignore = 1;
+			c->ignore = 1;
 		else if (*v == '@')
 			argv0 = 1;
 		else if (*v == ':')
@@ -589,7 +597,7 @@ static int do_exec(struct tr *t)
 	char msg[128];
 	int rc = unit_split(v, UNIT_SPLIT_CUNESCAPE, &ws, msg, sizeof msg);
 	if (rc) {
-		unit__error(t->err, rc, e->file, e->line, "ExecStart=: %s",
+		unit__error(t->err, rc, e->file, e->line, "%s=: %s", e->key,
 			    rc == UNIT_E_NOMEM ? "out of memory" : msg);
 		return rc == UNIT_E_NOMEM ? rc : UNIT_E_UNSUPPORTED;
 	}
@@ -597,23 +605,28 @@ static int do_exec(struct tr *t)
 	for (size_t i = 0; i < ws.n; i++)
 		if (strcmp(ws.w[i], ";") == 0) { /* further commands: not run */
 			nw = i;
-			warn(t, e, "commands after \";\" in ExecStart= are not run: a child runs one program");
+			warn(t, e, "commands after \";\" in %s= are not run: write one %s= each", e->key,
+			     e->key);
 			break;
 		}
 	if (nw == 0 || (argv0 && nw < 2)) {
 		unit_words_free(&ws);
-		unit__error(t->err, UNIT_E_UNSUPPORTED, e->file, e->line, "ExecStart= names no program");
+		unit__error(t->err, UNIT_E_UNSUPPORTED, e->file, e->line, "%s= names no program",
+			    e->key);
 		return UNIT_E_UNSUPPORTED;
 	}
-	if (ignore)
+	if (c->ignore && is_main)
 		warn(t, e, "ExecStart= prefix '-' (failure counts as success) is not translated: "
 			   "the restart policy sees the real exit status");
+	else if (c->ignore)
+		note(&t->c.notes, e, "prefix '-': its failure is ignored (ignoreFailure = True)");
 	if (argv0)
-		warn(t, e, "ExecStart= prefix '@' is not translated: argv[0] is the program, not \"%s\"",
-		     ws.w[1]);
+		note(&t->c.notes, e, "prefix '@': the second word is argv[0] (argv0)");
+	if (nosubst)
+		note(&t->c.notes, e, "prefix ':': $VAR and ${VAR} are kept as written");
 	if (priv)
-		warn(t, e, "ExecStart= prefix '+' or '!' (full privileges) is not translated: a child "
-			   "runs without privileges");
+		warn(t, e, "%s= prefix '+', '!' or '!!' (more privileges) is not translated: Sigil "
+			   "never runs a child with more privileges than the child has", e->key);
 	char *bin = expand(t, e, ws.w[0]);
 	if (bin && bin[0] != '/') {
 		static const char *const path[] = {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
@@ -639,24 +652,82 @@ static int do_exec(struct tr *t)
 	} else if (bin && !exists_under(root, bin)) {
 		warn(t, e, "program %s is not found under %s", bin, root);
 	}
-	t->c.binary = bin;
+	c->binary = bin;
 	if (!bin && !t->rc)
+		t->rc = UNIT_E_NOMEM;
+	if (argv0 && !t->rc && !(c->argv0 = expand(t, e, ws.w[1])) && !t->rc)
 		t->rc = UNIT_E_NOMEM;
 	for (size_t i = argv0 ? 2 : 1; i < nw && !t->rc; i++) {
 		char *x = expand(t, e, ws.w[i]);
 		if (x && nosubst)
-			add_arg(t, x, strlen(x));
+			add_arg(t, c, x, strlen(x));
 		else if (x)
-			substitute(t, e, x);
+			substitute(t, c, e, x);
 		free(x);
 	}
 	unit_words_free(&ws);
-	static const int other[] = {S_EXEC_PRE, S_EXEC_POST, S_EXEC_COND};
-	static const char *const oname[] = {"ExecStartPre", "ExecStartPost", "ExecCondition"};
-	for (int k = 0; k < 3; k++)
-		for (size_t i = 0; i < t->slot[other[k]].n; i++)
-			warn(t, t->slot[other[k]].e[i], "%s=%s is not run: a child runs one program",
-			     oname[k], t->slot[other[k]].e[i]->value);
+	return 0;
+}
+
+static void cmd_free(struct tr_cmd *c);
+
+/* The commands: ExecStart= (the child's program), ExecStartPre/Post=
+ * (preStart/postStart, in order). Returns 0 or an error in t->err. */
+static int do_exec(struct tr *t)
+{
+	struct elist *l = &t->slot[S_EXEC_START];
+	if (!l->n) {
+		unit__error(t->err, UNIT_E_UNSUPPORTED, t->svc->path, 0,
+			    "%s has no ExecStart=: nothing to run", t->svc->name);
+		return UNIT_E_UNSUPPORTED;
+	}
+	if (l->n > 1 && strcmp(t->type, "oneshot") != 0) {
+		unit__error(t->err, UNIT_E_UNSUPPORTED, l->e[1]->file, l->e[1]->line,
+			    "more than one ExecStart= (only Type=oneshot allows it)");
+		return UNIT_E_UNSUPPORTED;
+	}
+	for (size_t i = 1; i < l->n; i++)
+		warn(t, l->e[i],
+		     "ExecStart=%s is not run: a child runs one program (the first ExecStart=)",
+		     l->e[i]->value);
+	int rc = parse_cmd(t, l->e[0], &t->c.main, 1);
+	if (rc)
+		return rc;
+	static const int other[] = {S_EXEC_PRE, S_EXEC_POST};
+	struct tr_cmd **lists[] = {&t->c.pre, &t->c.post};
+	size_t *counts[] = {&t->c.npre, &t->c.npost};
+	for (int k = 0; k < 2 && !t->rc; k++) {
+		struct elist *o = &t->slot[other[k]];
+		if (o->n && !(*lists[k] = calloc(o->n, sizeof **lists[k]))) {
+			t->rc = UNIT_E_NOMEM;
+			break;
+		}
+		for (size_t i = 0; i < o->n && !t->rc; i++) {
+			struct tr_cmd *c = &(*lists[k])[(*counts[k])++];
+			if ((rc = parse_cmd(t, o->e[i], c, 0)) == UNIT_E_UNSUPPORTED) {
+				/* as systemd: a bad line is ignored, with a message */
+				warn(t, o->e[i], "%s: the line is skipped, as systemd skips it", t->err->msg);
+				memset(t->err, 0, sizeof *t->err);
+				cmd_free(c);
+				memset(c, 0, sizeof *c);
+				(*counts[k])--;
+				continue;
+			}
+			if (rc)
+				return rc;
+			struct ubuf why = {0};
+			ubuf_printf(&why, "%s=", o->e[i]->key);
+			unit__comment_text(&why, o->e[i]->value);
+			where(&why, o->e[i]);
+			c->why = why.p;
+			if (why.nomem)
+				t->rc = UNIT_E_NOMEM;
+		}
+	}
+	for (size_t i = 0; i < t->slot[S_EXEC_COND].n; i++)
+		warn(t, t->slot[S_EXEC_COND].e[i],
+		     "ExecCondition=%s is not run: a child always starts (no condition)",
+		     t->slot[S_EXEC_COND].e[i]->value);
 	return 0;
 }
 
@@ -668,9 +739,12 @@ static void do_type(struct tr *t)
 	if (!strcmp(ty, "simple") || !strcmp(ty, "exec")) {
 		note(r, e, "ready once started; no readiness protocol");
 	} else if (!strcmp(ty, "notify") || !strcmp(ty, "notify-reload")) {
-		note(r, e, "ready when it sends READY=1 to $NOTIFY_SOCKET (sd_notify)");
-		warn(t, e, "Type=%s: the child model has no readiness protocol yet; "
-			   "sigil-init treats the child as ready once started", ty);
+		note(r, e, "ready when it sends READY=1 to $NOTIFY_SOCKET (sd_notify): "
+			   "readiness = Notify");
+		t->c.notify = 1;
+		if (!strcmp(ty, "notify-reload"))
+			warn(t, e, "Type=notify-reload: the reload half is not translated (sigil-init "
+				   "has no reload); readiness = Notify");
 	} else if (!strcmp(ty, "forking")) {
 		note(r, e, "ready when the started process exits 0, leaving its daemon behind "
 			   "(readiness = Forking; the daemon is the child from then on)");
@@ -696,8 +770,11 @@ static void do_type(struct tr *t)
 			     : "the child is the process sigil-init starts");
 	}
 	const struct unit_entry *na = last(t, S_NOTIFYACCESS);
-	if (na)
-		note(r, na, "who may send readiness messages; part of the readiness above");
+	if (na && t->c.notify)
+		note(r, na, "any process of the child may notify: its socket is private to the "
+			    "child's network namespace");
+	else if (na)
+		note(r, na, "no effect without Type=notify, as in systemd");
 	const struct unit_entry *ra = last(t, S_REMAIN);
 	if (ra && unit__bool(ra->value) == 1)
 		warn(t, ra, "RemainAfterExit= is not translated: an exited child is not running");
@@ -709,7 +786,7 @@ static void do_restart(struct tr *t)
 	const char *v = e ? e->value : "no";
 	if (!e) {
 		t->c.restart = "Never";
-		note(&t->c.notes, NULL, "Restart= is not set: systemd's default \"no\" is Never");
+		note_unit(t, "Restart= is not set: systemd's default \"no\" is Never");
 	} else if (!strcmp(v, "no")) {
 		t->c.restart = "Never";
 	} else if (!strcmp(v, "always")) {
@@ -727,9 +804,24 @@ static void do_restart(struct tr *t)
 		warn(t, e, "Restart=%s is not a restart policy; Never", v);
 	}
 	const struct unit_entry *s = last(t, S_RESTART_SEC);
-	if (s)
-		warn(t, s, "RestartSec= is not translated: sigil-init restarts with its own backoff");
+	unsigned long long ms;
+	int r = s ? unit__timespan_ms(s->value, &ms) : -1;
+	if (s && r == 0 && ms > 86400000ULL)
+		warn(t, s, "RestartSec=%s is not translated: a restartDelay is at most a day", s->value);
+	else if (s && r == 0) {
+		t->c.has_delay = 1;
+		t->c.delay_ms = ms;
+		note(&t->c.notes, s, !strcmp(t->c.restart, "Never")
+					     ? "restartDelay (no effect while restart is Never)"
+					     : "restartDelay: sigil-init waits this long before each restart");
+	} else if (s) {
+		warn(t, s, "RestartSec=%s is not translated: %s", s->value,
+		     r == 1 ? "a restartDelay is a number of milliseconds" : "not a time span");
+	}
 }
+
+static char *norm_path(const char *p);
+static int under(const char *path, const char *dir);
 
 static void do_identity(struct tr *t)
 {
@@ -741,9 +833,29 @@ static void do_identity(struct tr *t)
 	if (d)
 		note(&t->c.notes, d, "every child already has an identity of its own");
 	const struct unit_entry *wd = last(t, S_WORKDIR);
-	if (wd)
-		warn(t, wd, "WorkingDirectory= is not translated: the child model has no working "
-			    "directory (a child starts in /)");
+	const char *wv = wd ? wd->value : NULL;
+	if (wv && wv[0] == '-') {
+		wv++;
+		note(&t->c.notes, wd, "prefix '-' (a missing directory is fine) is not kept: a start "
+				      "fails when cwd is missing");
+	}
+	if (wv && wv[0] == '~')
+		warn(t, wd, "WorkingDirectory=~ is not translated: a child has no home directory; it "
+			    "starts in /");
+	else if (wv && wv[0] != '/' && strchr(wv, '%') == NULL)
+		warn(t, wd, "WorkingDirectory=%s is not translated: not an absolute path", wd->value);
+	else if (wv) {
+		char *x = expand(t, wd, wv);
+		char *n = x ? norm_path(x) : NULL;
+		if (x && !n)
+			warn(t, wd, "WorkingDirectory=%s is not translated: not an absolute path",
+			     wd->value);
+		else if (n) {
+			t->c.cwd = n;
+			note(&t->c.notes, wd, "cwd");
+		}
+		free(x);
+	}
 	static const int io[] = {S_STDOUT, S_STDERR};
 	for (int k = 0; k < 2; k++) {
 		const struct unit_entry *e = last(t, io[k]);
@@ -798,7 +910,7 @@ static void do_resources(struct tr *t)
 		}
 	}
 	if (!t->c.has_ram)
-		note(&t->c.notes, NULL, "no MemoryMax=: the default RAM quota (16 MiB) applies");
+		note_unit(t, "no MemoryMax=: the default RAM quota (16 MiB) applies");
 	const struct unit_entry *nf = last(t, S_NOFILE), *tk = last(t, S_TASKS);
 	unsigned long long fds = 0, tasks = 0;
 	int has_fds = 0, has_tasks = 0;
@@ -926,6 +1038,7 @@ static void add_mount(struct tr *t, const struct unit_entry *e, const char *targ
 	}
 	struct ubuf why = {0};
 	ubuf_printf(&why, "%s=%s", e->key, e->value);
+	where(&why, e);
 	m->why = why.p;
 	if (why.nomem)
 		t->rc = UNIT_E_NOMEM;
@@ -1041,7 +1154,7 @@ static void do_mounts(struct tr *t)
 			note(&t->c.notes, e, isol[k].text);
 	}
 	if (!last(t, S_PRIVNET))
-		note(&t->c.notes, NULL,
+		note_unit(t,
 		     "network: loopback only; add an uplink to reach the child from outside");
 }
 
@@ -1088,8 +1201,8 @@ static void do_socket(struct tr *t)
 static void check_args(struct tr *t)
 {
 	const struct unit_entry *e = t->slot[S_EXEC_START].e[0];
-	for (size_t i = 0; i < t->c.nargs; i++) {
-		const char *a = t->c.args[i];
+	for (size_t i = 0; i < t->c.main.nargs; i++) {
+		const char *a = t->c.main.args[i];
 		const char *p = a[0] == '/' ? a : NULL;
 		if (!p && a[0] == '-' && strchr(a, '=') && strchr(a, '=')[1] == '/')
 			p = strchr(a, '=') + 1;
@@ -1103,6 +1216,25 @@ static void check_args(struct tr *t)
 			warn(t, e, "argument \"%s\" names a host path the child does not see; give it as a "
 				   "ROM module or a mount", a);
 	}
+	const struct unit_entry *wd = last(t, S_WORKDIR);
+	if (t->c.cwd && strcmp(t->c.cwd, "/") != 0 && !under(t->c.cwd, "/tmp")) {
+		int seen = 0;
+		for (size_t k = 0; k < t->c.nmounts && !seen; k++)
+			seen = under(t->c.cwd, t->c.mounts[k].target);
+		if (!seen)
+			warn(t, wd, "WorkingDirectory=%s is no mount of the child: it must exist in the "
+				    "child's root (add a mount), or the start fails", t->c.cwd);
+	}
+}
+
+static void cmd_free(struct tr_cmd *c)
+{
+	free(c->binary);
+	for (size_t i = 0; i < c->nargs; i++)
+		free(c->args[i]);
+	free(c->args);
+	free(c->argv0);
+	free(c->why);
 }
 
 int unit_translate(const unit_file *svc, const unit_file *sock,
@@ -1197,10 +1329,14 @@ done:
 	ubuf_free(&text);
 	for (int i = 0; i < S_NSLOTS; i++)
 		free(t.slot[i].e);
-	free(t.c.binary);
-	for (size_t i = 0; i < t.c.nargs; i++)
-		free(t.c.args[i]);
-	free(t.c.args);
+	cmd_free(&t.c.main);
+	for (size_t i = 0; i < t.c.npre; i++)
+		cmd_free(&t.c.pre[i]);
+	for (size_t i = 0; i < t.c.npost; i++)
+		cmd_free(&t.c.post[i]);
+	free(t.c.pre);
+	free(t.c.post);
+	free(t.c.cwd);
 	unit_env_free(&t.c.env);
 	free(t.c.ram_why);
 	free(t.c.caps_why);

@@ -42,6 +42,9 @@ int unit__bool(const char *s);
 /* Sizes in bytes with K/M/G/T/P/E suffixes (base 1024) and decimals:
  * 0 ok, 1 "infinity", -1 bad (percentages included). */
 int unit__size(const char *s, unsigned long long *out);
+/* systemd time spans ("5", "100ms", "1min 30s", "0.5s"; a bare number is
+ * seconds) in milliseconds: 0 ok, 1 "infinity", -1 bad. */
+int unit__timespan_ms(const char *s, unsigned long long *ms);
 /* Reads a whole file under root ("/" or NULL: as is); 0, or -1 with errno. */
 int unit__read(const char *root, const char *path, char **data, size_t *len);
 /* root + path as one malloc'd path (NULL: out of memory). */
@@ -61,10 +64,24 @@ struct tr_service {
 	char *why; /* a comment */
 };
 
-struct tr_child {
+/* A command: ExecStart= (the child's binary, args, argv0) or one of
+ * ExecStartPre=/ExecStartPost= (a Sigil.Command). */
+struct tr_cmd {
 	char *binary;
 	char **args;
 	size_t nargs;
+	char *argv0;  /* '@': what the program sees as argv[0], else NULL */
+	int ignore;   /* '-' */
+	char *why;    /* "ExecStartPre=… (file:line)": a comment */
+};
+
+struct tr_child {
+	struct tr_cmd main;
+	struct tr_cmd *pre, *post; /* preStart, postStart */
+	size_t npre, npost;
+	char *cwd;            /* WorkingDirectory=, NULL when none */
+	int has_delay;        /* RestartSec=: restartDelay */
+	unsigned long long delay_ms;
 	struct unit_env env;
 	unsigned long long ram, caps;
 	int has_ram, has_caps;
@@ -75,6 +92,7 @@ struct tr_child {
 	size_t nprovides;
 	const char *restart; /* "Never", "OnFailure", "Always" */
 	int forking;          /* Type=forking: readiness = Forking */
+	int notify;           /* Type=notify: readiness = Notify */
 	char *pid_file;       /* its PIDFile=, or NULL */
 	char *restart_why;
 	struct ubuf header;   /* comment lines (each starting "-- ") before the expression */

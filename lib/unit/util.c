@@ -372,3 +372,50 @@ out:;
 	errno = saved;
 	return rc;
 }
+
+int unit__timespan_ms(const char *s, unsigned long long *ms)
+{
+	static const struct {
+		const char *u;
+		double ms;
+	} units[] = {{"usec", 0.001}, {"us", 0.001}, {"msec", 1}, {"ms", 1}, {"seconds", 1000},
+		     {"second", 1000}, {"sec", 1000}, {"s", 1000}, {"minutes", 60000},
+		     {"minute", 60000}, {"min", 60000}, {"m", 60000}, {"hours", 3600000},
+		     {"hour", 3600000}, {"hr", 3600000}, {"h", 3600000}, {"days", 86400000},
+		     {"day", 86400000}, {"d", 86400000}};
+	double total = 0;
+	int any = 0;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (strcmp(s, "infinity") == 0)
+		return 1;
+	while (*s) {
+		if (!(*s >= '0' && *s <= '9') && *s != '.')
+			return -1;
+		char *end;
+		double v = strtod(s, &end);
+		if (end == s || v < 0)
+			return -1;
+		s = end;
+		while (*s == ' ')
+			s++;
+		size_t n = 0;
+		while ((s[n] >= 'a' && s[n] <= 'z'))
+			n++;
+		double mult = n ? -1 : 1000; /* a bare number: seconds */
+		for (size_t i = 0; n && i < sizeof units / sizeof units[0]; i++)
+			if (strlen(units[i].u) == n && strncmp(s, units[i].u, n) == 0)
+				mult = units[i].ms;
+		if (mult < 0)
+			return -1;
+		total += v * mult;
+		any = 1;
+		s += n;
+		while (*s == ' ' || *s == '\t')
+			s++;
+	}
+	if (!any || total > 1e15)
+		return -1;
+	*ms = (unsigned long long)total;
+	return 0;
+}

@@ -6,9 +6,12 @@
 # the system; the children's lines appear on the console and, when they have
 # exited, it powers off with status 0 through isa-debug-exit, so `sigil boot`
 # exits 0. Then one byte of a block in the store partition is flipped (the
-# block the console names is one the pristine partition holds): the boot
-# stops before any child runs, the console names the block, `sigil boot`
-# exits 1. Last, a system with a state mount boots twice and finds on the
+# block the console names is one the pristine partition holds): booted with
+# sigil.verify=eager, the boot stops before any child runs, the console
+# names the block, `sigil boot` exits 1. Booted as it is (lazy: each block
+# verified when first read), a flipped block the greeter must read to start
+# fails its exec with EIO, and the console names the child, file and block.
+# Last, a system with a state mount boots twice and finds on the
 # second boot what it wrote on the first (the ext4 state partition).
 #
 # Under the sanitizer pass (SIGIL_SAN=1) the host side (sigil image, sigil
@@ -83,19 +86,34 @@ off=$((store_start * 512 + 1048576))
 b=$(od -An -tu1 -j "$off" -N1 bad.img | tr -d ' ')
 # shellcheck disable=SC2059
 printf "$(printf '\\%03o' $((b ^ 1)))" | dd of=bad.img bs=1 seek="$off" conv=notrunc status=none
-"$SIGIL" boot -q --timeout 90 bad.img < /dev/null > bad.log 2> bad.err
+"$SIGIL" boot -q --timeout 90 --append sigil.verify=eager bad.img < /dev/null > bad.log 2> bad.err
 rc=$?
-is "$rc" 1 "sigil boot of the tampered disk exits 1"
+is "$rc" 1 "sigil boot of the tampered disk, sigil.verify=eager: exits 1"
 LC_ALL=C grep -aqE 'block [A-Z2-7]{52} .*does not hash to its reference' bad.log
-ok $? "the console names the tampered block"
+ok $? "eager: the console names the tampered block"
 ref=$(LC_ALL=C grep -aoE 'block [A-Z2-7]{52} .*does not hash' bad.log | head -n 1 | cut -d' ' -f2)
 dd if=disk.img of=store.part bs=512 skip="$store_start" count="$store_size" status=none
 "$ERIS" ls -s pack:store.part | grep -q "^${ref:-none} "
-ok $? "that block is one of the store partition's blocks"
+ok $? "eager: that block is one of the store partition's blocks"
 LC_ALL=C grep -aq 'nothing started' bad.log && ! LC_ALL=C grep -aq 'hello from sigil' bad.log
-ok $? "no child started"
-grep -q 'powering off (exit status 1)' bad.log; ok $? "sigil-init powers off with status 1"
+ok $? "eager: no child started"
+grep -q 'powering off (exit status 1)' bad.log; ok $? "eager: sigil-init powers off with status 1"
 if [ "$rc" -ne 1 ]; then sed 's/^/#   | /' bad.log bad.err | tail -n 40; fi
+
+# lazily (the default), the read that needs a damaged block fails: the root
+# block of the greeter's program (/bin/sh), read when it is looked up
+cp disk.img lazy.img
+ref=$("$top/tests/vm/flip_block.py" "$ERIS" pack:store.part "$urn" sh lazy.img $((store_start * 512)))
+ok $? "the root block $ref of the greeter's program flipped in the store partition"
+"$SIGIL" boot -q --timeout 90 lazy.img < /dev/null > lazy.log 2> lazy.err
+rc=$?
+is "$rc" 1 "sigil boot of that disk exits 1 (the greeter failed)"
+LC_ALL=C grep -aq "child 'greeter': /rom/urn:eris:[A-Z2-7]*: block $ref .*does not hash" lazy.log
+ok $? "the console names the child, the file and the block"
+LC_ALL=C grep -aq '^\[greeter\] .*Input/output error' lazy.log && ! LC_ALL=C grep -aq 'hello from sigil' lazy.log
+ok $? "the greeter's exec fails with EIO: nothing of it ran"
+grep -q 'powering off (exit status 1)' lazy.log; ok $? "sigil-init powers off with status 1"
+if [ "$rc" -ne 1 ]; then sed 's/^/#   | /' lazy.log lazy.err | tail -n 40; fi
 
 # the state partition: mounted when a child has a state mount, and kept
 # between boots (the counter child appends a line to it on every boot)

@@ -2,7 +2,9 @@
 # sigil_build.sh — `sigil build`: every child's closure and ROM end up in the
 # store, the description is stored and its URN printed and written to
 # OUT/system.urn; two builds from clean stores give the same root URN; a
-# changed input gives another; an unchanged rebuild uses the build cache; a
+# changed input gives another; an unchanged rebuild uses the build cache
+# (the store is left as it was) and is faster; a terminal gets a progress
+# line per child; a
 # broken system builds nothing. The stored description loads back, names
 # each binary by the URN of a closure `sigil exec` runs, and holds the Dhall
 # ROM as its binary encoding.
@@ -51,7 +53,21 @@ is "$("$ERIS" get -s pack:out1/store.pack "$greet_urn")" "hello from sigil" "the
 
 # incremental and input-sensitive
 grep -c '^binary:' out1/build-cache > n; is "$(cat n)" 2 "the build cache records both binaries"
+before=$(stat -c '%s %Y' out1/store.pack; sha256sum < out1/store.pack)
+sleep 1.1 # an append would move the mtime by at least a second
 urn3=$("$SIGIL" build -q -o out1 "$ex/tiny.dhall"); is "$urn3" "$urn" "an unchanged rebuild gives the same URN"
+is "$(stat -c '%s %Y' out1/store.pack; sha256sum < out1/store.pack)" "$before" \
+	"an unchanged rebuild encodes nothing: the store's size, mtime and bytes are unchanged"
+# timed: a build into a clean store (every closure imported), then unchanged
+rm -rf out5; t0=$(date +%s%N); "$SIGIL" build -q -o out5 "$ex/tiny.dhall" > /dev/null
+t1=$(date +%s%N); "$SIGIL" build -q -o out5 "$ex/tiny.dhall" > /dev/null; t2=$(date +%s%N)
+full=$(((t1 - t0) / 1000000)) again=$(((t2 - t1) / 1000000))
+[ "$again" -lt "$full" ]; ok $? "the unchanged rebuild is faster: $again ms against $full ms from a clean store"
+# the progress line: on a terminal (script(1) gives it one), not otherwise
+script -qc "'$SIGIL' build -o out5 '$ex/tiny.dhall'" /dev/null < /dev/null > tty.out 2>&1
+grep -aq 'sigil build: child 2/2 reader' tty.out; ok $? "on a terminal, a progress line per child: $(tr '\r' '\n' < tty.out | grep -a -m1 'child 1/2')"
+"$SIGIL" build -o out5 "$ex/tiny.dhall" > /dev/null 2> notty.err
+! grep -q 'child 1/2' notty.err; ok $? "not on a terminal: no progress line"
 printf '{ greeting = "Greeting", retries = 4, verbose = False }\n' > sys/roms/tiny-config.dhall
 urn4=$("$SIGIL" build -q -o out2 sys/tiny.dhall)
 [ -n "$urn4" ] && [ "$urn4" != "$urn" ]; ok $? "a changed ROM input gives another root URN"

@@ -137,9 +137,9 @@ is "$s" 1 "a package-style system with errors fails"
 for want in "7:48: error: child 'a' has 1024 bytes of RAM" \
 	"27:77: error: child 'web' has 3 caps" \
 	"13:18: error: the children's RAM" \
-	"8:29: error: child 'a' uses \"Log\" (label \"a\") but no server's policy names it" \
+	"8:29: warning: child 'a' uses \"Log\" (label \"a\") but no server's policy names it" \
 	"28:31: error: child 'web' uses \"Timer\"" \
-	"28:65: error: child 'web' uses \"Log\" (label \"web\") but no server's policy" \
+	"28:65: warning: child 'web' uses \"Log\" (label \"web\") but no server's policy" \
 	"21:42: warning: child 'log', service \"Log\": the policy (exact \"nobody\") matches no client" \
 	"31:91: error: child 'b' has 4 caps"; do
 	grep -qF "pk.dhall:$want" err; ok $? "package style: pk.dhall:$want"

@@ -7,22 +7,36 @@
 #              /rom (its closure only), PID 1 = its own init, no
 #              capabilities, no_new_privs; not the host's /etc or /home
 #   routing    the client the server's policy names connects to its socket;
-#              another child finds no service at that path (init's trap
-#              socket closes at once) and the report lists the denial
-#              with the candidate policies
+#              another child declaring the use, which no policy names,
+#              finds nothing at that path (ENOENT) and the report lists the
+#              denial with the candidate policies
+#   grants     a child granted capabilities has them (effective, ambient,
+#              bounding) and one granted system calls may make them; the
+#              others have no capability and the default filter
+#   report     per child: its last log lines (also `sigil status DIR
+#              CHILD`), processes and open descriptors next to the caps
+#              quota, RAM used next to the RAM quota
+#   closures   two children with different programs: neither sees the
+#              other's program in /rom
 #   shutdown   SIGTERM: exit 0, no process, mount, cgroup or run directory
 #              left behind, report "stopped"
 #   quota      a child allocating past its RAM is OOM-killed and reported
 #              (naming the quota to raise); its sibling keeps running; a
 #              fork bomb stops at its caps quota
-#   restart    OnFailure restarts with backoff (a bounded count), Never
-#              does not, Always restarts after a clean exit
+#   restart    OnFailure restarts with backoff (a bounded count, the
+#              intervals between runs doubling), Never does not, Always
+#              restarts after a clean exit
 #   forking    readiness = Forking: the started process exiting 0 is the
 #              start; the child is then the daemon its PID file names (its
 #              stop signal goes there), or without one, every process left
 #              (their last exit status is the child's); a non-zero exit
 #              of the started process is a failed start
-#   tamper     a damaged block: a clear error naming it, nothing started
+#   tamper     a damaged block: with --eager, a clear error naming it and
+#              nothing started; lazily, the read that needs it fails (EIO)
+#              and the error names the child, the file and the block; a
+#              missing block (of the description, or with --eager of a
+#              closure), a damaged description block, and a URN that is
+#              not a system description: a clear error, nothing started
 #   seccomp    system calls a service never needs fail with EPERM in a
 #              child (the same calls outside do not)
 #
@@ -57,8 +71,8 @@ grep -a '^\[reader\] ' tiny.log | grep -qa 'Greeting'; ok $? "tiny: the reader p
 is "$(json tiny/state.json 'c["reader"]["state"]')" exited "tiny: the report says the reader exited"
 "$SIGIL" status tiny > status.out; ok $? "sigil status"
 grep -q '^greeter ' status.out && grep -q '^reader ' status.out; ok $? "sigil status lists both children"
-[ -s tiny/state.cbor ] && [ "$(head -c 1 tiny/state.cbor | od -An -tx1 | tr -d ' ')" = a6 ]
-ok $? "the report is also CBOR (a map of six entries)"
+[ -s tiny/state.cbor ] && [ "$(head -c 1 tiny/state.cbor | od -An -tx1 | tr -d ' ')" = a7 ]
+ok $? "the report is also CBOR (a map of seven entries)"
 "$SIGIL" status tiny/state.cbor > status-cbor.out; ok $? "sigil status reads the CBOR report"
 cmp -s status.out status-cbor.out; ok $? "and prints the same table as from the JSON report"
 mv tiny/state.json tiny/state.json.bak; "$SIGIL" status tiny > status-dir.out; mv tiny/state.json.bak tiny/state.json
@@ -70,13 +84,15 @@ cat > iso.json <<EOF
 {"name":"iso","ram":268435456,"caps":1000,"children":{
  "a":{"binary":"$P","args":["hostname","pid","comm","1","ls","/","ls","/rom","cat","/etc/hostname",
       "ls","/etc","cat","/etc/passwd","status","Uid","status","Gid","status","Groups",
-      "ls","/home","ls","/proc","status","CapEff","status","NoNewPrivs","connect","/run/Echo.sock",
-      "say","a-done","sleep","60000"],
+      "ls","/home","ls","/proc","status","CapEff","status","CapAmb","status","CapBnd","status","NoNewPrivs",
+      "syscall","keyctl","connect","/run/Echo.sock","say","a-done","sleep","60000"],
       "resources":{"ram":16777216,"caps":64},"uses":[{"service":"Echo","label":""}],"restart":"Never"},
  "srv":{"binary":"$P","args":["status","Uid","serve","/run/sigil/Echo/socket"],"resources":{"ram":16777216,"caps":64},
       "provides":[{"name":"Echo","policies":[{"label":{"exact":"a"}}]}],"restart":"Never"},
- "b":{"binary":"$P","args":["ls","/run","connect","/run/Echo.sock","say","b-done","sleep","60000"],
-      "resources":{"ram":16777216,"caps":64},"restart":"Never"}
+ "b":{"binary":"$P","args":["ls","/run","connect","/run/Echo.sock","status","CapEff","status","CapAmb",
+      "status","CapBnd","syscall","keyctl","syscall","ptrace","say","b-done","sleep","60000"],
+      "resources":{"ram":16777216,"caps":64},"uses":[{"service":"Echo","label":""}],"restart":"Never",
+      "capabilities":["CAP_NET_RAW","kill"],"seccomp":["keyctl"]}
 }}
 EOF
 urn=$("$SIGIL" build -q -o iso iso.json); ok $? "build the isolation system"
@@ -103,19 +119,40 @@ grep -qx '\[a\] pid 2' iso.log && grep -qx '\[a\] cat /proc/1/comm: sigil-init' 
 ok $? "it is PID 2 under its own init (PID 1) in a new PID namespace"
 procs=$(grep '^\[a\] ls /proc:' iso.log | tr ' ' '\n' | grep -c '^[0-9][0-9]*$')
 is "$procs" 2 "its /proc shows only its own two processes"
-grep -qx '\[a\] status CapEff: 0000000000000000' iso.log; ok $? "it has no capabilities"
+grep -qx '\[a\] status CapEff: 0000000000000000' iso.log && grep -qx '\[a\] status CapAmb: 0000000000000000' iso.log &&
+	grep -qx '\[a\] status CapBnd: 0000000000000000' iso.log; ok $? "it has no capabilities (effective, ambient, bounding)"
 grep -qx '\[a\] status NoNewPrivs: 1' iso.log; ok $? "no_new_privs is set"
 grep -qx '\[a\] connect /run/Echo.sock: hello from srv' iso.log; ok $? "routing: the named client reaches the server's socket"
-grep -qx '\[b\] connect /run/Echo.sock: ' iso.log && ! grep -q '^\[b\].*hello from srv' iso.log
-ok $? "routing: an unnamed child finds no service at that path (init's trap closes at once): $(grep '^\[b\] connect' iso.log)"
-grep -qx '\[b\] ls /run: Echo.sock' iso.log; ok $? "routing: its /run holds only the trap at the default path"
-grep -q "child 'b' tried \"Echo\" at /run/Echo.sock, which no policy routes to it: denied" iso.log; ok $? "routing: init logs the denial"
-is "$(json iso/state.json '[(d["service"], d["path"], d["label"], d["count"]) for d in c["b"]["denied"]]')" "[('Echo', '/run/Echo.sock', 'b', 1)]" \
+grep -qx '\[b\] connect /run/Echo.sock: error No such file or directory' iso.log && ! grep -q '^\[b\].*hello from srv' iso.log
+ok $? "routing: a child no policy names finds nothing at that path: $(grep '^\[b\] connect' iso.log)"
+grep -qx '\[b\] ls /run: error No such file or directory' iso.log; ok $? "routing: it has no /run at all: $(grep '^\[b\] ls /run' iso.log)"
+grep -q "child 'b': \"Echo\" (label \"b\") is denied: no policy names it, nothing at /run/Echo.sock" iso.log; ok $? "routing: init logs the denial"
+is "$(json iso/state.json '[(d["service"], d["path"], d["label"]) for d in c["b"]["denied"]]')" "[('Echo', '/run/Echo.sock', 'b')]" \
 	"routing: the report lists b's denial"
 is "$(json iso/state.json 'c["b"]["denied"][0]["candidates"]')" "[{'server': 'srv', 'policies': ['exact \"a\"']}]" \
 	"routing: with the candidate policies (srv's, exact \"a\")"
 is "$(json iso/state.json 'c["a"]["denied"] + c["srv"]["denied"]')" "[]" "routing: the routed client and the server have no denial"
 is "$(json iso/state.json '[s["server"] for s in c["a"]["services"]]')" "['srv']" "the report lists a's route to srv"
+# grants: b keeps CAP_KILL (5) and CAP_NET_RAW (13), and may call keyctl
+grep -qx '\[b\] status CapEff: 0000000000002020' iso.log && grep -qx '\[b\] status CapAmb: 0000000000002020' iso.log &&
+	grep -qx '\[b\] status CapBnd: 0000000000002020' iso.log
+ok $? "grants: the child granted CAP_NET_RAW and kill has exactly them (effective, ambient, bounding)"
+grep -qx '\[b\] syscall keyctl: error EINVAL' iso.log && grep -qx '\[b\] syscall ptrace: error EPERM' iso.log
+ok $? "grants: seccomp [\"keyctl\"]: the kernel answers its keyctl (EINVAL), ptrace is still filtered (EPERM)"
+grep -qx '\[a\] syscall keyctl: error EPERM' iso.log; ok $? "grants: without the grant, keyctl is filtered (EPERM)"
+# the report: last log lines, use next to the quotas
+for i in $(seq 1 30); do json iso/state.json 'c["b"]["log"]' | grep -q b-done && break; sleep 0.1; done
+is "$(json iso/state.json 'c["b"]["log"][-1]')" b-done "report: b's last log line is in the report"
+is "$(json iso/state.json 'c["b"]["log"][:2]')" "['ls /run: error No such file or directory', 'connect /run/Echo.sock: error No such file or directory']" \
+	"report: with the lines before it, oldest first"
+"$SIGIL" status iso b > st-b.out; ok $? "sigil status DIR CHILD"
+grep -qx "last lines of 'b':" st-b.out && grep -qx '  b-done' st-b.out && grep -q '^denied: "Echo" at /run/Echo.sock (label "b")' st-b.out
+ok $? "sigil status iso b prints b's denial and last lines: $(grep -c '^  ' st-b.out) lines"
+"$SIGIL" status iso nobody > /dev/null 2>&1; is $? 1 "sigil status of a child not in the report is refused"
+is "$(json iso/state.json '(c["a"]["pids_used"], c["a"]["caps_quota"])')" "(2, 64)" "report: a uses 2 processes (stub and program) of its caps quota 64"
+f=$(json iso/state.json 'c["srv"]["fds_used"]'); [ "$f" -ge 4 ] && [ "$f" -le 64 ]; ok $? "report: srv's most open descriptors ($f: stdio + its listening socket) next to the quota"
+u=$(json iso/state.json 'c["a"]["ram_used"]'); [ "$u" -gt 0 ] && [ "$u" -lt 16777216 ]; ok $? "report: a's RAM used ($u bytes) next to its quota"
+grep -qE '^a +running +[0-9]+ +0 +[0-9.]+M +16.0M +2 +[0-9]+ +64 ' <("$SIGIL" status iso); ok $? "sigil status shows RAM used/quota and processes, descriptors, caps: $("$SIGIL" status iso | grep '^a ')"
 is "$(json iso/state.json 'c["srv"]["state"]')" running "the report says srv is running"
 [ -d "/sys/fs/cgroup/memory/sigil/iso-$initpid/a" ] || [ -d "/sys/fs/cgroup/sigil/iso-$initpid/a" ]
 ok $? "each child has its own cgroup"
@@ -160,7 +197,7 @@ forked=$(sed -n 's/^\[bomb\] forked \([0-9]*\) of 200$/\1/p' quota.log)
 # ---- restart and backoff --------------------------------------------------------
 cat > restart.json <<EOF
 {"name":"restart","ram":268435456,"caps":1000,"children":{
- "flaky":{"binary":"$P","args":["say","flaky-run","exit","1"],"resources":{"ram":8388608,"caps":32},"restart":"OnFailure"},
+ "flaky":{"binary":"$P","args":["mono","say","flaky-run","exit","1"],"resources":{"ram":8388608,"caps":32},"restart":"OnFailure"},
  "once":{"binary":"$P","args":["say","once-run","exit","1"],"resources":{"ram":8388608,"caps":32},"restart":"Never"},
  "ok":{"binary":"$P","args":["say","ok-run","exit","0"],"resources":{"ram":8388608,"caps":32},"restart":"OnFailure"},
  "loop":{"binary":"$P","args":["say","loop-run","exit","0"],"resources":{"ram":8388608,"caps":32},"restart":"Always"}
@@ -177,6 +214,12 @@ r=$(json restart/state.json 'c["flaky"]["restarts"]')
 # the SIGTERM before it printed
 n=$(grep -c '^\[flaky\] flaky-run' restart.log)
 [ "$n" -ge "$r" ] && [ "$n" -le "$((r + 1))" ]; ok $? "restart: each run's output is logged ($n lines for $r restarts)"
+# backoff: the runs' start times (CLOCK_MONOTONIC, µs, printed by each run)
+# are 100, 200, 400, 800 ms (--backoff-ms 100:30000) plus a start apart
+gaps=$(sed -n 's/^\[flaky\] mono \([0-9]*\)$/\1/p' restart.log | awk 'NR > 1 {printf "%d ", ($1 - p) / 1000} {p = $1}')
+echo "# flaky: ms between runs: $gaps"
+echo "$gaps" | awk '{ok = NF >= 3 && $1 >= 100; for (i = 2; i <= NF; i++) if ($i < 1.6 * $(i - 1) || $i > 2.6 * $(i - 1)) ok = 0; exit !ok}'
+ok $? "restart: the backoff is exponential: the intervals between runs double ($gaps ms)"
 is "$(json restart/state.json 'c["once"]["restarts"]')" 0 "restart: Never does not restart"
 is "$(grep -c '^\[once\] once-run' restart.log)" 1 "restart: the Never child ran once"
 is "$(json restart/state.json 'c["ok"]["restarts"]')" 0 "restart: OnFailure leaves a clean exit alone"
@@ -231,26 +274,94 @@ tpid=$!
 for i in $(seq 1 100); do [ "$(json ten/state.json 'sum(x["state"] == "running" for x in r["children"])' 2>/dev/null)" = 10 ] && break; sleep 0.1; done
 sleep 0.5
 rss=$(awk '/^VmRSS:/ {print $2}' /proc/$tpid/status); hwm=$(awk '/^VmHWM:/ {print $2}' /proc/$tpid/status)
-echo "# sigil-init with 10 running children: VmRSS $rss kB (peak $hwm kB, while it decoded their ROMs)"
+# The issue's bound ("RSS ≤ 2 MiB with 10 children") is checked on the
+# steady RSS (VmRSS) with the 10 children running; the peak (VmHWM, reached
+# while init loaded the description and the closures before any child ran)
+# is reported, not checked.
+echo "# sigil-init with 10 running children: steady VmRSS $rss kB; peak VmHWM $hwm kB (while it loaded the closures)"
 if [ -n "$SIGIL_SAN" ]; then
-	skip "ASan's shadow memory" "rss: sigil-init's RSS with 10 children is at most 2 MiB"
+	skip "ASan's shadow memory" "rss: sigil-init's steady RSS with 10 children is at most 2 MiB"
 else
-	[ -n "$rss" ] && [ "$rss" -le 2048 ]; ok $? "rss: sigil-init's RSS with 10 children is at most 2 MiB ($rss kB)"
+	[ -n "$rss" ] && [ "$rss" -le 2048 ]; ok $? "rss: sigil-init's steady RSS (VmRSS) with 10 children is at most 2 MiB ($rss kB; peak VmHWM $hwm kB, not checked)"
 fi
 file -L "$INIT" | grep -q 'statically linked' || [ -n "$SIGIL_SAN" ]; ok $? "sigil-init is statically linked (but under ASan)"
 kill -TERM "$tpid"; wait "$tpid"; is $? 0 "rss: the 10 children stop"
+
+# ---- different closures: no child sees another's /rom ------------------------------
+# a runs probe, b runs probe2 (another program, so another closure root):
+# each looks for its own program's URN (there) and the other's (absent)
+cc -O1 -DVARIANT=2 -o probe2 "$top/tests/data/init/probe.c"; ok $? "closures: build a second probe program"
+mkdir -p clo
+# the program's own URN: "exec" in its closure description (from sigil import)
+exec_urn() { "$ERIS" get -s pack:clo/ids.pack "$("$SIGIL" import -s pack:clo/ids.pack "$1" | cut -d' ' -f1)" |
+	python3 -c 'import re, sys; print(re.search(rb"dexec..(urn:eris:[A-Z2-7]+)", sys.stdin.buffer.read()).group(1).decode())'; }
+UA=$(exec_urn "$P"); UB=$(exec_urn "$T/probe2")
+[ -n "$UA" ] && [ -n "$UB" ] && [ "$UA" != "$UB" ]; ok $? "closures: the two programs have different URNs"
+cat > clo.json <<EOF
+{"name":"clo","ram":268435456,"caps":1000,"children":{
+ "a":{"binary":"$P","args":["ls","/rom","cat","/rom/$UB","say","a-done"],"resources":{"ram":16777216,"caps":32},"restart":"Never"},
+ "b":{"binary":"$T/probe2","args":["ls","/rom","cat","/rom/$UA","say","b-done"],"resources":{"ram":16777216,"caps":32},"restart":"Never"}
+}}
+EOF
+timeout 30 "$SIGIL" run -o clo clo.json 2> clo.log; ok $? "closures: the system runs"
+grep '^\[a\] ls /rom:' clo.log | grep -q "$UA" && grep '^\[b\] ls /rom:' clo.log | grep -q "$UB"
+ok $? "closures: each child's /rom holds its own program"
+! grep '^\[a\] ls /rom:' clo.log | grep -q "$UB" && ! grep '^\[b\] ls /rom:' clo.log | grep -q "$UA"
+ok $? "closures: and not the other's"
+grep -qx "\[a\] cat /rom/$UB: error No such file or directory" clo.log && grep -qx "\[b\] cat /rom/$UA: error No such file or directory" clo.log
+ok $? "closures: opening the other's program by its URN fails (ENOENT), both ways"
 
 # ---- a tampered block ---------------------------------------------------------
 "$SIGIL" build -q -s dir:blocks -o tam "$ex/tiny.dhall" > /dev/null; ok $? "build tiny into a directory store"
 bigf=$(find blocks -type f -size +2k | sort | head -n 1); big=$(basename "$bigf")
 printf '\x55' | dd of="$bigf" bs=1 seek=100 count=1 conv=notrunc 2>/dev/null
-timeout 30 "$INIT" -s dir:blocks --run "$T/run2" --report tam/state.json "$(cat tam/system.urn)" 2> tam.log; s=$?
-is "$s" 1 "tamper: sigil-init exits 1"
-grep -q "block $big" tam.log; ok $? "tamper: the error names the damaged block"
-grep -q 'nothing started' tam.log && ! grep -qa '^\[' tam.log; ok $? "tamper: nothing started: $(grep -v '^  block' tam.log | head -n 1)"
-[ ! -e tam/state.json ]; ok $? "tamper: no report of running children"
+timeout 30 "$INIT" --eager -s dir:blocks --run "$T/run2" --report tam/state.json "$(cat tam/system.urn)" 2> tam.log; s=$?
+is "$s" 1 "tamper, --eager: sigil-init exits 1"
+grep -q "block $big" tam.log; ok $? "tamper, --eager: the error names the damaged block"
+grep -q 'nothing started' tam.log && ! grep -qa '^\[' tam.log; ok $? "tamper, --eager: nothing started: $(head -n 1 tam.log)"
+[ ! -e tam/state.json ]; ok $? "tamper, --eager: no report of running children"
 [ ! -e "$T/run2" ] && [ -z "$(ls /sys/fs/cgroup/memory/sigil /sys/fs/cgroup/pids/sigil /sys/fs/cgroup/sigil 2>/dev/null | grep '^tiny-')" ]
-ok $? "tamper: its run directory and cgroups are removed"
+ok $? "tamper, --eager: its run directory and cgroups are removed"
+# lazily (the default), a damaged block fails the read that needs it: the
+# root block of the greeter's program (/bin/sh), read when it is looked up
+rm -f "$bigf" && "$SIGIL" build -q -s dir:blocks -o tam "$ex/tiny.dhall" > /dev/null # put back
+ref=$("$top/tests/vm/flip_block.py" "$ERIS" dir:blocks "$(cat tam/system.urn)" sh blocks)
+ok $? "tamper, lazily: the root block $ref of the greeter's program flipped"
+timeout 30 "$INIT" -s dir:blocks --run "$T/run2" "$(cat tam/system.urn)" > tam.out 2> tam.log; s=$?
+is "$s" 1 "tamper, lazily: sigil-init exits 1 (the greeter failed)"
+grep -q "child 'greeter': /rom/urn:eris:[A-Z2-7]*: block $ref .*does not hash" tam.log
+ok $? "tamper, lazily: the error names the child, the file and the block: $(grep -m1 "block $ref" tam.log)"
+grep -q '^\[greeter\] .*Input/output error' tam.log && ! grep -q 'hello from sigil' tam.out tam.log
+ok $? "tamper, lazily: the greeter's exec fails with EIO; nothing of it ran"
+
+# a missing block or a bad description: a clear error, nothing started
+rm -rf blocks && "$SIGIL" build -q -s dir:blocks -o tam "$ex/tiny.dhall" > /dev/null # a clean store
+turn=$(cat tam/system.urn)
+root_block() { python3 -c 'import base64, sys; b = sys.argv[1][9:]; r = base64.b32encode(base64.b32decode(b + "=" * (-len(b) % 8))[2:34]).decode().rstrip("="); print(sys.argv[2] + "/" + r[:2] + "/" + r)' "$1" "$2"; }
+nothing_started() { # LABEL: exit 1, the error, no child output, no report, nothing left
+	is "$s" 1 "$1: sigil-init exits 1"
+	[ -s tam.log ] && ! grep -qa '^\[' tam.log && [ ! -e tam/state.json ] && [ ! -e "$T/run2" ]
+	ok $? "$1: a clear error, nothing started: $(head -n 1 tam.log | cut -c 1-200)"
+}
+desc=$(root_block "$turn" blocks); cp "$desc" desc.saved
+rm -f "$desc" tam/state.json
+timeout 30 "$INIT" -s dir:blocks --run "$T/run2" --report tam/state.json "$turn" 2> tam.log; s=$?
+nothing_started "missing description block"
+grep -q "missing block $(basename "$desc")" tam.log; ok $? "missing description block: the error names it"
+cp desc.saved "$desc"; chmod u+w "$desc"; printf '\x55' | dd of="$desc" bs=1 seek=10 count=1 conv=notrunc 2>/dev/null
+timeout 30 "$INIT" -s dir:blocks --run "$T/run2" --report tam/state.json "$turn" 2> tam.log; s=$?
+nothing_started "damaged description block"
+grep -q "block $(basename "$desc").*does not hash" tam.log; ok $? "damaged description block: the error names it"
+rm -f "$desc"; cp desc.saved "$desc"
+notsys=$("$ERIS" get -s dir:blocks "$turn" | grep -ao 'urn:eris:[A-Z2-7]*' | head -n 1) # a closure description
+timeout 30 "$INIT" -s dir:blocks --run "$T/run2" --report tam/state.json "$notsys" 2> tam.log; s=$?
+nothing_started "a URN that is not a system description"
+grep -q 'not valid: nothing started' tam.log; ok $? "not a system description: says so"
+bigf=$(find blocks -type f -size +2k | sort | head -n 1); mv "$bigf" big.saved
+timeout 30 "$INIT" --eager -s dir:blocks --run "$T/run2" --report tam/state.json "$turn" 2> tam.log; s=$?
+nothing_started "missing closure block, --eager"
+grep -q "missing block $(basename "$bigf")" tam.log && grep -q 'nothing started' tam.log; ok $? "missing closure block, --eager: the error names it and says nothing started"
+mv big.saved "$bigf"
 
 # ---- a Debian binary unpacked outside the system (redis-server) --------------
 # tests/t/sigil_import.sh (which runs before this file) fetched it with

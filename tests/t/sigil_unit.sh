@@ -41,6 +41,17 @@ grep -q 'give an instance' err; ok $? "and says to give one: $(cat err)"
 grep -q 'broken-section.service:3: error: invalid section header' err; ok $? "naming file:line: $(cat err)"
 "$SIGIL" unit "$DATA/noexec.service" 2>err; is $? 1 "a service without ExecStart= exits 1: $(cat err)"
 "$SIGIL" unit "$DATA/root/lib/systemd/system/web.socket" 2>err; is $? 1 "a .socket alone is refused: $(cat err)"
+# A bare NAME: the unit directories first (systemctl's rule: a path has a
+# '/'), then a file of that name in the current directory, with a note.
+cp "$DATA/clean.service" local.service
+"$SIGIL" unit --package "$PKG" local.service > local.dhall 2>err
+ok $? "a NAME in no unit directory but in the current directory is read as ./NAME: $(cat err)"
+grep -q "note: 'local.service' is in no unit directory; reading the file ./local.service" err; ok $? "and says so"
+grep -q 'binary = "/bin/sleep"' local.dhall; ok $? "the file's ExecStart= is translated"
+printf '[Service]\nExecStart=/bin/false\n' > kv.service
+"$SIGIL" unit --package "$PKG" --root "$DATA/root" kv.service 2>/dev/null | grep -q 'binary = "/usr/bin/kvd"'
+ok $? "a NAME the unit directories hold wins over a file of that name here"
+rm -f kv.service local.service
 
 # ---- our crafted unit ---------------------------------------------------------
 "$SIGIL" unit --package "$PKG" --root "$DATA/root" kv.service -o kv.dhall 2>kv.err
@@ -63,7 +74,9 @@ grep -q 'name = "kv-2"' kv.dhall; ok $? "a second ListenStream= → kv-2"
 grep -q 'kv.service:[0-9]*: warning: KillSignal= is not translated' kv.err; ok $? "an untranslated directive is a warning with file:line"
 grep -q '10-limits.conf:[0-9]*: warning: Nice= is not translated' kv.err; ok $? "a drop-in's directive is warned about with the drop-in's file:line"
 grep -q 'warning: X-Custom= ' kv.err || grep -q '\[X-Kv\] X-Custom= is not translated' kv.err; ok $? "a directive of an X- section is a warning"
-grep -q 'kv.service:[0-9]*: warning: ExecStartPre=/bin/mkdir' kv.err; ok $? "ExecStartPre= is a warning (not run)"
+tr -d '\n' < kv.dhall | grep -q 'preStart =.*-- ExecStartPre=/bin/mkdir -p /var/lib/kv (kv.service:[0-9]*) *Sigil.Command::{ argv = \[ "/bin/mkdir", "-p", "/var/lib/kv" \] }'
+ok $? "ExecStartPre= → a preStart command"
+grep -q 'warning: ExecStartPre=' kv.err; is $? 1 "ExecStartPre= is no longer a warning"
 grep -q 'kv.service:[0-9]*: warning: specifier %H is kept as written' kv.err; ok $? "a host specifier is a warning"
 n_err=$(grep -c ': warning: ' kv.err); n_dhall=$(sed -n 's/^-- warnings (\([0-9]*\)).*/\1/p' kv.dhall)
 is "$n_dhall" "$n_err" "every warning printed is also a comment in the output ($n_err)"
@@ -83,6 +96,85 @@ ok $? "%i and %I (unescaped) in args: $(tr -d '\n' < web.dhall | grep -o 'args =
 grep -q 'web@blue.service' web.dhall; ok $? "the unit is named with its instance"
 "$SIGIL" unit --package "$PKG" --root "$DATA/root" web@green.service -o web2.dhall 2>/dev/null
 grep -q '"green"' web2.dhall; ok $? "NAME@INSTANCE finds the template"
+
+# ---- the model's fields for them: argv0, cwd, restartDelay, preStart/postStart, Notify
+# (lib/system: the JSON loader and the checker; Dhall and CBOR are the run below)
+child='"binary":"/bin/true","resources":{"ram":16777216,"caps":64}'
+good='"argv0":"x","cwd":"/var/lib/a","restartDelay":1500,"readiness":"Notify","preStart":[{"argv":["/bin/echo","hi"],"ignoreFailure":true}],"postStart":[{"argv":["/bin/true"],"argv0":"t","ignoreFailure":false}]'
+printf '{"name":"f","ram":268435456,"caps":1000,"children":{"a":{%s,%s}}}' "$child" "$good" > fields.json
+"$SIGIL" check -q fields.json 2>err; ok $? "model: argv0, cwd, restartDelay, Notify, preStart, postStart load from JSON: $(cat err)"
+for bad in '"cwd":"var/lib/a"|is not absolute' '"restartDelay":86400001|is too long' \
+	'"readiness":"Later"|use Simple, Forking or Notify' '"preStart":[{"argv":["echo"]}]|absolute path first' \
+	'"postStart":[{"argv":[]}]|absolute path first' '"preStart":[{"argv":["/x"],"ignore":true}]|unknown field' \
+	'"argv0":1|expected text'; do
+	printf '{"name":"f","ram":268435456,"caps":1000,"children":{"a":{%s,%s}}}' "$child" "${bad%%|*}" > bad.json
+	"$SIGIL" check -q bad.json 2>err; st=$?
+	[ "$st" -ne 0 ] && grep -q "${bad#*|}" err; ok $? "model: ${bad%%|*} is refused: $(head -n 1 err)"
+done
+
+# ---- Type=notify, ExecStartPre/Post, WorkingDirectory, RestartSec, run ---------
+# tests/data/unit/notify.service as translated, run by sigil-init; the only
+# override is the binary (the test program, built here from
+# tests/data/unit/notify-test.c, instead of /usr/local/bin/notify-test).
+# Its preStart/postStart programs (/bin/echo, /bin/false) are imported with
+# it by sigil build. The log must show: the preStart commands in order
+# ('-' failure ignored, ':' unsubstituted), the program in its cwd, READY=1,
+# then postStart; the program exits 3 after READY=1 and sigil-init restarts
+# it after RestartSec=1500ms. A second system holds the failures: a failing
+# preStart (the program never runs), a program that exits before READY=1,
+# and a failing postStart; each fails its start.
+if [ "$(id -u)" = 0 ] && command -v cc >/dev/null && [ -x /bin/echo ] && [ -x /bin/false ]; then
+	cc -O2 -o notify-test "$SIGIL_TOP/tests/data/unit/notify-test.c"; ok $? "notify: build the test program"
+	"$SIGIL" unit -q --package "$PKG" "$DATA/notify.service" -o nt-child.dhall; ok $? "notify: translate notify.service"
+	grep -q 'readiness = Sigil.Readiness.Notify' nt-child.dhall; ok $? "notify: Type=notify → readiness = Notify"
+	cat > nt-sys.dhall <<DHALL
+let Sigil = $PKG
+in  Sigil.System::{ name = "unit-notify", ram = Sigil.units.MiB 64
+    , children = toMap { nt = ./nt-child.dhall // { binary = "$T/notify-test" } } }
+DHALL
+	"$SIGIL" build -q -o ntout nt-sys.dhall > /dev/null 2> nt-build.err; ok $? "notify: sigil build: $(cat nt-build.err)"
+	"$SIGIL" run ntout > nt-run.out 2> nt-run.log &
+	ntpid=$!
+	for i in $(seq 1 100); do [ "$(grep -c '^\[nt\] nt: start' nt-run.log)" -ge 2 ] && break; sleep 0.1; done
+	kill -TERM "$ntpid"; wait "$ntpid"
+	sed -n 's/^\[nt\] //p' nt-run.log | head -n 6 > nt-first
+	printf '%s\n' 'pre-one world' 'pre-two' 'pre-three ${WHO}' > nt-want
+	cmp -s <(head -n 3 nt-first) nt-want; ok $? "notify: preStart in order, '-' failure ignored, ':' not substituted: $(head -n 3 nt-first | tr '\n' '|')"
+	grep -q '^nt: start [0-9]* cwd=/var/lib/nt argv0=notify-test mode=fail$' nt-first; ok $? "notify: the program runs in its cwd (WorkingDirectory=)"
+	grep -A1 '^nt: sending READY=1 to @sigil-notify$' nt-first | tail -n 1 | grep -qx 'post-one'
+	ok $? "notify: NOTIFY_SOCKET given; postStart runs after READY=1: $(tr '\n' '|' < nt-first)"
+	grep -q "sigil-init: child 'nt' exited with status 3" nt-run.log; ok $? "notify: the program's failure is seen"
+	t1=$(sed -n 's/^\[nt\] nt: start \([0-9]*\) .*/\1/p' nt-run.log | sed -n 1p)
+	t2=$(sed -n 's/^\[nt\] nt: start \([0-9]*\) .*/\1/p' nt-run.log | sed -n 2p)
+	# a start: 300 ms to READY=1, 200 ms to the exit; then RestartSec=1500ms
+	[ -n "$t2" ] && [ $((t2 - t1)) -ge 2000 ]; ok $? "notify: restarted after RestartSec=1500ms (starts $((${t2:-0} - ${t1:-0})) ms apart)"
+	for c in badpre:'ExecStartPre=/bin/false\nExecStart=/usr/local/bin/notify-test ready' \
+		early:'ExecStart=@/usr/local/bin/notify-test nt-early early' \
+		badpost:'ExecStart=/usr/local/bin/notify-test ready\nExecStartPost=/bin/false'; do
+		printf "[Service]\nType=notify\n${c#*:}\n" > "${c%%:*}.service"
+		"$SIGIL" unit -q --package "$PKG" "${c%%:*}.service" -o "${c%%:*}.dhall"
+	done
+	cat > ntf-sys.dhall <<DHALL
+let Sigil = $PKG
+in  Sigil.System::{ name = "unit-notify-fail", ram = Sigil.units.MiB 128
+    , children = toMap
+        { badpre = ./badpre.dhall // { binary = "$T/notify-test" }
+        , early = ./early.dhall // { binary = "$T/notify-test" }
+        , badpost = ./badpost.dhall // { binary = "$T/notify-test" }
+        } }
+DHALL
+	"$SIGIL" build -q -o ntfout ntf-sys.dhall > /dev/null 2> ntf-build.err; ok $? "notify: build the failing ones: $(cat ntf-build.err)"
+	timeout 20 "$SIGIL" run ntfout > ntf-run.out 2> ntf-run.log; st=$?
+	is "$st" 1 "notify: sigil-init ends with failure when every child failed to start"
+	grep -q '^\[badpre\] sigil-init: preStart command 1 (/rom/bin/false) failed: exit status 1$' ntf-run.log; ok $? "notify: a failing preStart fails the start, named"
+	grep -q '^\[badpre\] nt: start' ntf-run.log; is $? 1 "notify: and the program never runs"
+	grep -q '^\[early\] nt: start [0-9]* cwd=/ argv0=nt-early mode=early$' ntf-run.log; ok $? "notify: '@' gives the program its argv[0]"
+	grep -q '^\[early\] sigil-init: the program exited before READY=1$' ntf-run.log; ok $? "notify: exiting before READY=1 is a failed start"
+	is "$(json ntfout/state.json 'c["early"]["state"]')" failed "notify: the report says failed"
+	grep -q '^\[badpost\] sigil-init: postStart command 1 (/rom/bin/false) failed: exit status 1$' ntf-run.log; ok $? "notify: a failing postStart stops the child"
+else
+	for i in $(seq 1 17); do skip "needs root and cc" "notify: Type=notify and commands under sigil run"; done
+fi
 
 # ---- Debian's units ---------------------------------------------------------
 fetch() { # fetch DIR PACKAGE...: download and unpack once into $CACHE/DIR
@@ -160,43 +252,79 @@ if [ -e "$CACHE/cron/.done" ]; then
 	ok $? "cron: \$EXTRA_OPTS comes from /etc/default/cron or is warned about"
 fi
 # ---- a translated unit runs: redis-server.service under sigil run --------
-# The child is redis-server.service as `sigil unit` translates it; the
-# system around it only points the binary at Debian's redis-server
-# (unpacked by tests/t/sigil_import.sh into build/pkg-cache/redis, which
-# runs before this file), gives it 64 MiB and an uplink with a forward from
-# 127.0.0.1, and puts a redis.conf where the unit's /etc/redis state mount
-# reads it. A client on loopback must get PONG; SIGTERM stops it cleanly.
+# The child is redis-server.service as `sigil unit` translates it: binary and
+# args (the conf path, --supervised systemd --daemonize no), Type=notify →
+# readiness Notify (redis sends READY=1 to the NOTIFY_SOCKET sigil-init
+# gives it), Restart=always, LimitNOFILE=65535 → caps, the state mounts of
+# ReadWritePaths=/ReadWriteDirectories= (/etc/redis, /var/lib/redis,
+# /var/log/redis) and the tmpfs of RuntimeDirectory= (/run/redis). What the
+# system overrides, because the unit cannot say it:
+#   - binary: Debian's redis-server unpacked by tests/t/sigil_import.sh
+#     (which runs before this file) into build/pkg-cache/redis, not
+#     installed at /usr/bin;
+#   - uplink with a forward from 127.0.0.1: a child's network is its own;
+#   - the package's /etc/redis/redis.conf, put in the /etc/redis state
+#     directory where the unit's ExecStart= reads it, with `bind` and
+#     `protected-mode` changed: it binds loopback, which inside the child is
+#     the child's own, so the forward (arriving on the uplink) needs another
+#     bind, and protected mode refuses clients from other addresses.
+#   - caps, only where this machine's hard RLIMIT_NOFILE is below the unit's
+#     LimitNOFILE=65535 and sigil-init lacks CAP_SYS_RESOURCE to raise it
+#     (containers): then 4096 (redis lowers its maxclients to fit).
+# The system's caps budget covers the unit's LimitNOFILE=65535. A client on
+# loopback gets PONG; redis logs to its /var/log/redis state file; SIGTERM
+# stops it.
 R=$SIGIL_TOP/build/pkg-cache/redis
-if [ "$(id -u)" = 0 ] && [ -x "$R/usr/bin/redis-server" ] && [ -f "$CACHE/redis/lib/systemd/system/redis-server.service" ]; then
+if [ "$(id -u)" = 0 ] && [ -x "$R/usr/bin/redis-server" ] && [ -f "$CACHE/redis/lib/systemd/system/redis-server.service" ] &&
+	[ -f "$CACHE/redis/etc/redis/redis.conf" ]; then
 	L=$R/usr/lib/x86_64-linux-gnu
 	port=16391
 	"$SIGIL" unit -q --root "$CACHE/redis" redis-server.service -o redis-child.dhall; ok $? "run: translate redis-server.service"
+	grep -q 'readiness = Sigil.Readiness.Notify' redis-child.dhall; ok $? "run: redis: Type=notify → readiness = Notify"
+	caps=""
+	hard=$(ulimit -Hn)
+	if [ "$hard" != unlimited ] && [ "$hard" -lt 65551 ] &&
+		[ $(( 0x$(awk '/^CapEff:/ {print $2}' /proc/self/status) >> 24 & 1 )) = 0 ]; then
+		caps=", resources = (./redis-child.dhall).resources // { caps = 4096 }"
+		echo "# hard RLIMIT_NOFILE $hard, no CAP_SYS_RESOURCE: caps overridden to 4096"
+	fi
 	cat > redis-sys.dhall <<DHALL
 let Sigil = $SIGIL_TOP/dhall/Sigil/package.dhall
 in  Sigil.System::{
     , name = "unit-redis"
     , ram = Sigil.units.MiB 256
+    , caps = 100000
     , children = toMap
-        { redis = ./redis-child.dhall // { binary = "$R/usr/bin/redis-server"
-          , resources = Sigil.Resources::{ ram = Sigil.units.MiB 64, caps = 256 }
+        { redis = ./redis-child.dhall // { binary = "$R/usr/bin/redis-server" $caps
           , uplink = Some Sigil.Uplink::{ address = "10.77.3.2/24", forwards = [ Sigil.Forward::{ host = $port, child = 6379 } ] }
           }
         }
     }
 DHALL
 	mkdir -p rout/state/etc/redis rout/state/var/lib/redis rout/state/var/log/redis
-	printf 'port 6379\nbind 0.0.0.0\nprotected-mode no\ndir /var/lib/redis\nlogfile ""\nsave ""\n' > rout/state/etc/redis/redis.conf
+	sed -e 's/^bind .*/bind 0.0.0.0/' -e 's/^protected-mode .*/protected-mode no/' \
+		"$CACHE/redis/etc/redis/redis.conf" > rout/state/etc/redis/redis.conf
+	is "$(diff "$CACHE/redis/etc/redis/redis.conf" rout/state/etc/redis/redis.conf | grep -c '^>')" 2 "run: redis.conf is the package's, two lines changed"
 	"$SIGIL" build -q -L "$L" -o rout redis-sys.dhall > /dev/null; ok $? "run: sigil build of the translated child"
 	"$SIGIL" run rout > redis-run.out 2> redis-run.log &
 	rpid=$!
-	wait_for redis-run.log 'Ready to accept connections' 20; ok $? "run: redis-server started under sigil-init"
-	got=$(LD_LIBRARY_PATH=$L timeout 10 "$R/usr/bin/redis-cli" -p "$port" ping 2>&1)
+	got=""
+	for i in $(seq 1 100); do
+		got=$(LD_LIBRARY_PATH=$L timeout 5 "$R/usr/bin/redis-cli" -p "$port" ping 2>&1)
+		[ "$got" = PONG ] && break
+		sleep 0.1
+	done
 	is "$got" PONG "run: a client on 127.0.0.1:$port gets PONG through the forward"
+	grep -q 'Ready to accept connections' rout/state/var/log/redis/redis-server.log; ok $? "run: redis logs to /var/log/redis (its state mount)"
+	grep -q 'Supervised by systemd' rout/state/var/log/redis/redis-server.log &&
+		! grep -q 'NOTIFY_SOCKET environment variable not found' rout/state/var/log/redis/redis-server.log
+	ok $? "run: redis finds the NOTIFY_SOCKET sigil-init gives it (supervised by systemd)"
+	is "$(json rout/state.json 'c["redis"]["state"]')" running "run: the report says running"
 	kill -TERM "$rpid"; wait "$rpid"; is $? 0 "run: SIGTERM stops it, exit 0"
 	left=$(ip -o link show 2>/dev/null | grep -c "sg$rpid-")
 	is "$left" 0 "run: no veth left behind"
 else
-	for i in 1 2 3 4 5 6; do skip "needs root and the unpacked redis (tests/t/sigil_import.sh)" "run: redis-server.service under sigil run"; done
+	for i in $(seq 1 10); do skip "needs root and the unpacked redis (tests/t/sigil_import.sh)" "run: redis-server.service under sigil run"; done
 fi
 
 # procs PID...: those PIDs and their children (/proc task lists) still alive.
@@ -212,12 +340,22 @@ procs() {
 # script with its interpreter's closure (the "#!" line becomes
 # "#!/rom/urn:eris:…" of the patched perl) and the files it declares: the
 # perl module it uses (strict.pm), memcached itself and the configuration,
-# each seen at its own path in the child. The wrapper refuses to run but as
-# root, so the system names uid 0 for it (root without any capability in
-# its own namespaces); memcached's "-u root" finds root in the /etc/passwd
-# init writes. Debian's default memcached.conf is used, listening on the
-# child's uplink and with "-u root"; its 1024 connections need caps 2048
-# (RLIMIT_NOFILE). A client talks to it over TCP on 127.0.0.1 via a forward.
+# each seen at its own path in the child. The translation is used as is
+# (binary, args, restart); what the system overrides, and why:
+#   - binary: the URN of that import (the script with the files it needs;
+#     sigil build cannot add files to a script's closure);
+#   - uid 0: the unit has no User=, so systemd runs the wrapper as root, and
+#     the wrapper refuses to run otherwise (it is root without any
+#     capability in its own namespaces);
+#   - resources: the unit sets neither MemoryMax= nor LimitNOFILE=, and
+#     Sigil's defaults (16 MiB, 64 caps) are below what the package's
+#     memcached.conf asks (-m 64, 1024 connections: RLIMIT_NOFILE ≥ 1024);
+#   - uplink with a forward from 127.0.0.1: a child's network is its own.
+# The configuration is the package's memcached.conf.default at
+# /etc/memcached.conf (where the unit's ExecStart= names it), with two lines
+# changed: -l (it listens on loopback, the child's own) and -u (the user
+# memcache is not in the /etc/passwd sigil-init writes; root is). A client
+# talks to it over TCP on 127.0.0.1 via the forward.
 M=$CACHE/memcached
 W=usr/share/memcached/scripts/systemd-memcached-wrapper
 PERLMOD=/usr/lib/x86_64-linux-gnu/perl-base/strict.pm
@@ -225,8 +363,9 @@ if [ "$(id -u)" = 0 ] && [ -f "$M/lib/systemd/system/memcached.service" ] && [ -
 	port=16392
 	"$SIGIL" unit -q --root "$M" memcached.service -o mc-child.dhall; ok $? "memcached: translate memcached.service"
 	grep -q "binary = \"/$W\"" mc-child.dhall; ok $? "memcached: its binary is the perl wrapper script"
-	sed -e 's/^-l .*/-l 0.0.0.0/' -e 's/^-u .*/-u root/' -e 's/^logfile/# logfile/' \
+	sed -e 's/^-l .*/-l 0.0.0.0/' -e 's/^-u .*/-u root/' \
 		"$M/usr/share/memcached/memcached.conf.default" > memcached.conf
+	is "$(diff "$M/usr/share/memcached/memcached.conf.default" memcached.conf | grep -c '^>')" 2 "memcached: the package's conf, two lines changed"
 	mkdir -p mout
 	"$SIGIL" import -s pack:mout/store.pack -x "$M/usr/bin/memcached=usr/bin/memcached" \
 		-x "memcached.conf=etc/memcached.conf" -x "$PERLMOD=${PERLMOD#/}" "$M/$W" > mc.urn 2> mc.err
@@ -271,18 +410,28 @@ DHALL
 	is "$(echo $(for p in $left; do kill -0 "$p" 2>/dev/null && echo "$p"; done))" "" "memcached: no process left"
 	is "$(ip -o link show 2>/dev/null | grep -c "sg$mpid-")" 0 "memcached: no veth left behind"
 else
-	for i in $(seq 1 14); do skip "needs root, perl and the unpacked memcached" "memcached.service under sigil run"; done
+	for i in $(seq 1 15); do skip "needs root, perl and the unpacked memcached" "memcached.service under sigil run"; done
 fi
 
-# ---- nginx.service: Type=forking, run as its own uid ---------------------------
+# ---- nginx.service: Type=forking, ExecStartPre=, run as its own uid ------------
 # The unit is Type=forking with PIDFile=/run/nginx.pid: `sigil unit` makes
-# it readiness = Forking with that pidFile. The started nginx daemonizes and
-# exits 0; the child is from then on the master process its PID file names.
-# It runs as the child's own unprivileged uid (nginx ignores its "user"
-# directive then, with a warning), with Debian's /etc/nginx (nginx-common,
-# sites-enabled/default linked as nginx's postinst does) read-only from the
-# state directory, tmpfs for /run, /var/log/nginx and /var/lib/nginx, and
-# the site's root holding a page. curl on 127.0.0.1 gets that page.
+# it readiness = Forking with that pidFile, and its ExecStartPre= (nginx -t,
+# the configuration test) a preStart command, run in the child's sandbox
+# before the program. The started nginx daemonizes and exits 0; the child is
+# from then on the master process its PID file names. It runs as the
+# child's own unprivileged uid (nginx ignores its "user" directive then,
+# with a warning). What the system overrides, and why:
+#   - binary, and the program of the preStart command: Debian's nginx
+#     unpacked by tests/t/sigil_import.sh, not installed at /usr/sbin (the
+#     command's arguments are the translation's);
+#   - uplink with a forward from 127.0.0.1: a child's network is its own;
+#   - mounts, added to the translation's (it has none: the unit uses the
+#     host's file system): the package's /etc/nginx (nginx-common,
+#     sites-enabled/default linked as nginx's postinst does) read-only from
+#     the state directory; the site's root holding a page; and writable
+#     tmpfs where nginx writes (/run for its PID file, /var/log/nginx,
+#     /var/lib/nginx), since a child's root is read-only.
+# curl on 127.0.0.1 gets the page.
 N=$CACHE/nginx
 NB=$SIGIL_TOP/build/pkg-cache/nginx/usr/sbin/nginx
 if [ "$(id -u)" = 0 ] && [ -x "$NB" ] && [ -f "$N/lib/systemd/system/nginx.service" ] && command -v curl >/dev/null; then
@@ -290,6 +439,8 @@ if [ "$(id -u)" = 0 ] && [ -x "$NB" ] && [ -f "$N/lib/systemd/system/nginx.servi
 	"$SIGIL" unit -q --root "$N" nginx.service -o ng-child.dhall; ok $? "nginx: translate nginx.service"
 	grep -q 'readiness = Sigil.Readiness.Forking' ng-child.dhall; ok $? "nginx: Type=forking → readiness = Forking"
 	grep -q 'pidFile = Some "/run/nginx.pid"' ng-child.dhall; ok $? "nginx: PIDFile= → pidFile"
+	grep -q 'Sigil.Command::{ argv = \[ "/usr/sbin/nginx", "-t", "-q", "-g", "daemon on; master_process on;" \] }' ng-child.dhall
+	ok $? "nginx: ExecStartPre= → a preStart command"
 	mkdir -p nout/state/etc nout/state/var/www/html
 	cp -r "$N/etc/nginx" nout/state/etc/ && cp nout/state/etc/nginx/sites-available/default nout/state/etc/nginx/sites-enabled/default
 	page="served by nginx under sigil-init $$ $RANDOM"
@@ -301,9 +452,9 @@ in  Sigil.System::{
     , ram = Sigil.units.MiB 256
     , children = toMap
         { nginx = ./ng-child.dhall // { binary = "$NB"
-          , resources = Sigil.Resources::{ ram = Sigil.units.MiB 64, caps = 256 }
+          , preStart = [ Sigil.Command::{ argv = [ "$NB", "-t", "-q", "-g", "daemon on; master_process on;" ] } ]
           , uplink = Some Sigil.Uplink::{ address = "10.77.5.2/24", forwards = [ Sigil.Forward::{ host = $port, child = 80 } ] }
-          , mounts =
+          , mounts = (./ng-child.dhall).mounts #
             [ Sigil.Mount::{ target = "/etc/nginx", state = Some "etc/nginx", writable = False }
             , Sigil.Mount::{ target = "/var/www/html", state = Some "var/www/html", writable = False }
             , Sigil.Mount::{ target = "/var/log/nginx", tmpfs = Some (Sigil.units.MiB 4) }
@@ -339,6 +490,6 @@ DHALL
 	is "$(echo $(for p in $left; do kill -0 "$p" 2>/dev/null && echo "$p"; done))" "" "nginx: no process left"
 	is "$(ip -o link show 2>/dev/null | grep -c "sg$npid-")" 0 "nginx: no veth left behind"
 else
-	for i in $(seq 1 13); do skip "needs root, curl and the unpacked nginx (tests/t/sigil_import.sh)" "nginx.service under sigil run"; done
+	for i in $(seq 1 14); do skip "needs root, curl and the unpacked nginx (tests/t/sigil_import.sh)" "nginx.service under sigil run"; done
 fi
 done_testing

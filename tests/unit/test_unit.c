@@ -5,11 +5,17 @@
  * escapes, EnvironmentFile= parsing, specifiers and unit-name unescaping,
  * finding units (templates, instances, masking) with their drop-ins in
  * systemd's order, and translation details (variables, prefixes, reset by
- * an empty assignment, restart mapping, errors).
+ * an empty assignment, restart mapping, errors), every mapping of the
+ * sandbox directives with its note's file:line, ExecStartPre/Post,
+ * WorkingDirectory, RestartSec, Type=notify, the prefixes - @ : + ! !!,
+ * and a unit holding one of each directive the translator knows with a
+ * table of what each must become (a field, a note with its file:line, or
+ * a warning at its line).
  */
 #include "tap.h"
 
 #include "unit/unit.h"
+#include "unit/unit_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -358,7 +364,9 @@ static void test_translate(void)
 	tap_ok(strstr(d, "restart = Sigil.Restart.OnFailure") != NULL, "on-abort → OnFailure");
 	tap_ok(has_warning(&w, 6, "approximated"), "with a warning at line 6");
 	tap_ok(strstr(d, "ram = Sigil.units.MiB 1536") != NULL, "MemoryHigh=1.5G → ram (no MemoryMax=)");
-	tap_ok(has_warning(&w, 5, "'-'") && has_warning(&w, 5, "'@'"), "prefixes - and @ warned");
+	tap_ok(has_warning(&w, 5, "'-'"), "prefix '-' on ExecStart= is warned (the restart policy sees the status)");
+	tap_ok(!has_warning(&w, 5, "'@'") && strstr(d, "argv0 = Some \"argv0\"") != NULL,
+	       "prefix '@' → argv0, not a warning");
 	tap_ok(has_warning(&w, 8, "[Service] Bogus= is not translated"), "an unknown directive is a warning");
 	tap_ok(strstr(d, "let Sigil = /pkg/package.dhall") != NULL, "the package import");
 	free(d);
@@ -395,6 +403,321 @@ static void test_translate(void)
 	unit_diags_free(&w);
 }
 
+
+/* Item by item: the mappings with their notes (file:line), commands,
+ * WorkingDirectory, RestartSec, Type=notify and the prefixes. */
+static void test_mappings(void)
+{
+	struct unit_diags w = {0};
+	unit_error err = {0};
+	int rc;
+	char *d = translate("[Service]\n"                                /* 1 */
+			    "ExecStart=@/bin/prog prog-name $X\n"        /* 2 */
+			    "User=redis\n"                               /* 3 */
+			    "Group=redis\n"                              /* 4 */
+			    "DynamicUser=yes\n"                          /* 5 */
+			    "PrivateNetwork=yes\n"                       /* 6 */
+			    "PrivateTmp=yes\n"                           /* 7 */
+			    "ProtectSystem=full\n"                       /* 8 */
+			    "ProtectHome=read-only\n"                    /* 9 */
+			    "ReadWritePaths=/var/lib/app -/var/lib/app/sub\n" /* 10 */
+			    "Environment=X=1\n"                          /* 11 */
+			    "ExecStartPre=-/bin/pre $X\n"                /* 12 */
+			    "ExecStartPre=:/bin/pre2 $X ${X}\n"          /* 13 */
+			    "ExecStartPost=+/bin/post\n"                 /* 14 */
+			    "ExecStartPost=!!@/bin/post2 p2\n"           /* 15 */
+			    "WorkingDirectory=/var/lib/app\n"            /* 16 */
+			    "RestartSec=1min 30s\n"                      /* 17 */
+			    "Restart=on-failure\n"                       /* 18 */
+			    "Type=notify\n",                             /* 19 */
+			    &w, &err, &rc);
+	tap_ok(rc == 0 && d, "mappings: translate: %s", err.msg);
+	d = d ? d : strdup("");
+	tap_ok(strstr(d, "--   User=redis: a child runs as its own unprivileged identity; the name is "
+			 "not kept (t.service:3)") != NULL, "User= → a note with file:line");
+	tap_ok(strstr(d, "--   Group=redis: a child runs as its own unprivileged identity; the name "
+			 "is not kept (t.service:4)") != NULL, "Group= → a note with file:line");
+	tap_ok(strstr(d, "--   DynamicUser=yes: every child already has an identity of its own "
+			 "(t.service:5)") != NULL, "DynamicUser= → a note with file:line");
+	tap_ok(strstr(d, "--   PrivateNetwork=yes: a child's network is loopback only unless it has an "
+			 "uplink (t.service:6)") != NULL && !strstr(d, "uplink = "),
+	       "PrivateNetwork= → a note (no uplink)");
+	tap_ok(strstr(d, "--   PrivateTmp=yes: a child's /tmp is its own tmpfs (t.service:7)") != NULL,
+	       "PrivateTmp= → a note with file:line");
+	tap_ok(strstr(d, "--   ProtectSystem=full: a child sees /rom (read-only) and its mounts, nothing "
+			 "of the host system (t.service:8)") != NULL, "ProtectSystem= → a note with file:line");
+	tap_ok(strstr(d, "--   ProtectHome=read-only: a child sees no home directory (t.service:9)") != NULL,
+	       "ProtectHome= → a note with file:line");
+	tap_ok(strstr(d, "-- ReadWritePaths=/var/lib/app -/var/lib/app/sub (t.service:10)\n"
+			 "        Sigil.Mount::{ target = \"/var/lib/app\", state = Some \"var/lib/app\" }") != NULL,
+	       "ReadWritePaths= → a state mount, its comment with file:line");
+	tap_ok(strstr(d, "--   ReadWritePaths=/var/lib/app -/var/lib/app/sub (t.service:10): inside the "
+			 "mount of /var/lib/app") != NULL, "a nested ReadWritePaths= folds, noted with file:line");
+	tap_ok(strstr(d, "    , argv0 = Some \"prog-name\"\n    , args =\n      [ \"1\"\n      ]") != NULL,
+	       "ExecStart= '@': argv0, $X substituted");
+	tap_ok(strstr(d, "Sigil.Command::{ argv = [ \"/bin/pre\", \"1\" ], ignoreFailure = True }") != NULL,
+	       "ExecStartPre= '-' → preStart with ignoreFailure, $X substituted");
+	tap_ok(strstr(d, "Sigil.Command::{ argv = [ \"/bin/pre2\", \"\\$X\", \"\\${X}\" ] }") != NULL,
+	       "ExecStartPre= ':' → no substitution");
+	tap_ok(strstr(d, "preStart =\n      [ -- ExecStartPre=-/bin/pre $X (t.service:12)") != NULL,
+	       "preStart in order, each with its directive and file:line");
+	tap_ok(strstr(d, "postStart =\n      [ -- ExecStartPost=+/bin/post (t.service:14)\n"
+			 "        Sigil.Command::{ argv = [ \"/bin/post\" ] }") != NULL,
+	       "ExecStartPost= → postStart");
+	tap_ok(has_warning(&w, 14, "never runs a child with more privileges"), "prefix '+' is warned about");
+	tap_ok(has_warning(&w, 15, "never runs a child with more privileges") &&
+		       strstr(d, "argv = [ \"/bin/post2\" ], argv0 = Some \"p2\"") != NULL,
+	       "prefix '!!' is warned about, '@' after it still gives argv0");
+	tap_ok(strstr(d, "    , cwd = Some \"/var/lib/app\"\n") != NULL && !has_warning(&w, 16, ""),
+	       "WorkingDirectory= → cwd (inside a mount: no warning)");
+	tap_ok(strstr(d, "    , restartDelay = Some 90000\n") != NULL, "RestartSec=1min 30s → restartDelay 90000 ms");
+	tap_ok(strstr(d, "    , readiness = Sigil.Readiness.Notify\n") != NULL && !has_warning(&w, 19, ""),
+	       "Type=notify → readiness = Notify, no warning");
+	free(d);
+	unit_diags_free(&w);
+
+	d = translate("[Service]\nExecStart=:/bin/x $X ${X} $$\nEnvironment=X=1\nWorkingDirectory=/srv/x\n"
+		      "RestartSec=soon\nType=notify-reload\nExecStartPre=@/bin/only-argv0\n",
+		      &w, &err, &rc);
+	tap_ok(rc == 0 && d && strstr(d, "[ \"\\$X\"\n      , \"\\${X}\"\n      , \"\\$\\$\"\n      ]"),
+	       "ExecStart= ':' keeps $X, ${X} and $$ as written");
+	tap_ok(has_warning(&w, 4, "no mount of the child"), "a cwd outside every mount is warned about");
+	tap_ok(has_warning(&w, 5, "not a time span") && d && !strstr(d, "restartDelay"), "a bad RestartSec= is a warning");
+	tap_ok(has_warning(&w, 6, "reload") && d && strstr(d, "Readiness.Notify"),
+	       "notify-reload: Notify, the reload half warned");
+	tap_ok(rc == 0 && has_warning(&w, 7, "the line is skipped") && d && !strstr(d, "preStart"),
+	       "a bad ExecStartPre= line is skipped with a warning, as systemd skips it");
+	free(d);
+	unit_diags_free(&w);
+	static const struct {
+		const char *in;
+		int rc;
+		unsigned long long ms;
+	} spans[] = {{"5", 0, 5000}, {"100ms", 0, 100}, {"1.5s", 0, 1500}, {"2min 3s", 0, 123000},
+		     {"1h", 0, 3600000}, {"250us", 0, 0}, {"infinity", 1, 0}, {"5 parsecs", -1, 0},
+		     {"", -1, 0}, {"-1", -1, 0}};
+	for (size_t i = 0; i < sizeof spans / sizeof spans[0]; i++) {
+		unsigned long long ms = 0;
+		int r = unit__timespan_ms(spans[i].in, &ms);
+		tap_ok(r == spans[i].rc && (r || ms == spans[i].ms), "time span \"%s\": %d, %llu ms",
+		       spans[i].in, r, ms);
+	}
+}
+
+/* One of each directive the translator knows (and its sections), with
+ * what each must become: 'F' a field of the child (the text given), 'N' a
+ * note carrying its file:line, 'W' a warning at its line. The lines were
+ * listed from translate.c's table (every key it knows, in its order) and
+ * each outcome reviewed; the last check says none went unaccounted. */
+static const struct {
+	const char *line;
+	char expect;
+	const char *field;
+} directives[] = {
+	{"[Unit]", 0, NULL},
+	{"Description=all directives", 'F', "-- Description: all directives"},
+	{"Documentation=man:t(8)", 'F', "-- Documentation: man:t(8)"},
+	{"After=yes", 'N', NULL},
+	{"Before=yes", 'N', NULL},
+	{"Requires=yes", 'N', NULL},
+	{"Wants=yes", 'N', NULL},
+	{"BindsTo=yes", 'N', NULL},
+	{"PartOf=yes", 'N', NULL},
+	{"Requisite=yes", 'N', NULL},
+	{"Upholds=yes", 'N', NULL},
+	{"RequiresMountsFor=yes", 'N', NULL},
+	{"WantsMountsFor=yes", 'N', NULL},
+	{"DefaultDependencies=yes", 'N', NULL},
+	{"ReloadPropagatedFrom=yes", 'N', NULL},
+	{"PropagatesReloadTo=yes", 'N', NULL},
+	{"Conflicts=yes", 'W', NULL},
+	{"OnFailure=yes", 'W', NULL},
+	{"OnSuccess=yes", 'W', NULL},
+	{"StartLimitIntervalSec=yes", 'W', NULL},
+	{"StartLimitBurst=yes", 'W', NULL},
+	{"StartLimitAction=yes", 'W', NULL},
+	{"JobTimeoutSec=yes", 'W', NULL},
+	{"[Service]", 0, NULL},
+	{"ExecStart=/bin/true", 'F', "binary = \"/bin/true\""},
+	{"ExecStartPre=-/bin/true pre", 'N', NULL},
+	{"ExecStartPost=/bin/true post", 'N', NULL},
+	{"ExecCondition=/bin/true", 'W', NULL},
+	{"Environment=A=1", 'F', "{ mapKey = \"A\", mapValue = \"1\" }"},
+	{"EnvironmentFile=-/etc/none", 'N', NULL},
+	{"UnsetEnvironment=B", 'N', NULL},
+	{"Type=notify", 'N', NULL},
+	{"Restart=always", 'F', "restart = Sigil.Restart.Always"},
+	{"RestartSec=2s", 'N', NULL},
+	{"User=nobody", 'N', NULL},
+	{"Group=nogroup", 'N', NULL},
+	{"DynamicUser=yes", 'N', NULL},
+	{"MemoryMax=64M", 'F', "ram = Sigil.units.MiB 64"},
+	{"MemoryLimit=64M", 'F', "ram = Sigil.units.MiB 64"},
+	{"MemoryHigh=32M", 'W', NULL},
+	{"LimitNOFILE=100", 'F', "caps = 110"},
+	{"TasksMax=10", 'F', "caps = 110"},
+	{"PrivateNetwork=yes", 'N', NULL},
+	{"PrivateTmp=yes", 'N', NULL},
+	{"ProtectSystem=strict", 'N', NULL},
+	{"ProtectHome=yes", 'N', NULL},
+	{"ReadWritePaths=/var/lib/rw", 'N', NULL},
+	{"ReadWriteDirectories=/var/lib/rwd", 'N', NULL},
+	{"ReadOnlyPaths=/etc/ro", 'W', NULL},
+	{"ReadOnlyDirectories=/etc/rod", 'W', NULL},
+	{"StateDirectory=st", 'N', NULL},
+	{"RuntimeDirectory=rt", 'N', NULL},
+	{"CacheDirectory=ca", 'N', NULL},
+	{"LogsDirectory=lg", 'N', NULL},
+	{"ConfigurationDirectory=cf", 'N', NULL},
+	{"CapabilityBoundingSet=CAP_NET_BIND_SERVICE", 'W', NULL},
+	{"AmbientCapabilities=CAP_NET_BIND_SERVICE", 'W', NULL},
+	{"StandardOutput=journal", 'N', NULL},
+	{"StandardError=file:/x", 'W', NULL},
+	{"WorkingDirectory=/var/lib/st", 'N', NULL},
+	{"PIDFile=/run/t.pid", 'W', NULL},
+	{"NotifyAccess=main", 'N', NULL},
+	{"RemainAfterExit=yes", 'W', NULL},
+	{"StateDirectoryMode=yes", 'N', NULL},
+	{"RuntimeDirectoryMode=yes", 'N', NULL},
+	{"CacheDirectoryMode=yes", 'N', NULL},
+	{"LogsDirectoryMode=yes", 'N', NULL},
+	{"ConfigurationDirectoryMode=yes", 'N', NULL},
+	{"NoNewPrivileges=yes", 'N', NULL},
+	{"PrivateDevices=yes", 'N', NULL},
+	{"PrivateMounts=yes", 'N', NULL},
+	{"PrivateIPC=yes", 'N', NULL},
+	{"RemoveIPC=yes", 'N', NULL},
+	{"ProtectHostname=yes", 'N', NULL},
+	{"ProtectKernelModules=yes", 'N', NULL},
+	{"ProtectKernelTunables=yes", 'N', NULL},
+	{"ProtectKernelLogs=yes", 'N', NULL},
+	{"ProtectClock=yes", 'N', NULL},
+	{"ProtectControlGroups=yes", 'N', NULL},
+	{"ProtectProc=yes", 'N', NULL},
+	{"InaccessiblePaths=yes", 'N', NULL},
+	{"InaccessibleDirectories=yes", 'N', NULL},
+	{"SyslogIdentifier=t", 'N', NULL},
+	{"SyslogFacility=yes", 'N', NULL},
+	{"SyslogLevelPrefix=yes", 'N', NULL},
+	{"Sockets=t.socket", 'N', NULL},
+	{"ExecReload=yes", 'W', NULL},
+	{"ExecStop=yes", 'W', NULL},
+	{"ExecStopPost=yes", 'W', NULL},
+	{"KillMode=yes", 'W', NULL},
+	{"KillSignal=yes", 'W', NULL},
+	{"SendSIGKILL=yes", 'W', NULL},
+	{"SendSIGHUP=yes", 'W', NULL},
+	{"FinalKillSignal=yes", 'W', NULL},
+	{"RestartKillSignal=yes", 'W', NULL},
+	{"TimeoutSec=yes", 'W', NULL},
+	{"TimeoutStartSec=yes", 'W', NULL},
+	{"TimeoutStopSec=yes", 'W', NULL},
+	{"TimeoutAbortSec=yes", 'W', NULL},
+	{"WatchdogSec=yes", 'W', NULL},
+	{"RestartPreventExitStatus=yes", 'W', NULL},
+	{"RestartForceExitStatus=yes", 'W', NULL},
+	{"SuccessExitStatus=yes", 'W', NULL},
+	{"PassEnvironment=yes", 'W', NULL},
+	{"RootDirectory=yes", 'W', NULL},
+	{"RootImage=yes", 'W', NULL},
+	{"BindPaths=yes", 'W', NULL},
+	{"BindReadOnlyPaths=yes", 'W', NULL},
+	{"TemporaryFileSystem=yes", 'W', NULL},
+	{"SupplementaryGroups=yes", 'W', NULL},
+	{"PrivateUsers=yes", 'W', NULL},
+	{"SystemCallFilter=yes", 'W', NULL},
+	{"SystemCallArchitectures=yes", 'W', NULL},
+	{"SystemCallErrorNumber=yes", 'W', NULL},
+	{"SystemCallLog=yes", 'W', NULL},
+	{"RestrictAddressFamilies=yes", 'W', NULL},
+	{"RestrictNamespaces=yes", 'W', NULL},
+	{"RestrictRealtime=yes", 'W', NULL},
+	{"RestrictSUIDSGID=yes", 'W', NULL},
+	{"MemoryDenyWriteExecute=yes", 'W', NULL},
+	{"LockPersonality=yes", 'W', NULL},
+	{"ExecPaths=yes", 'W', NULL},
+	{"NoExecPaths=yes", 'W', NULL},
+	{"IPAddressAllow=yes", 'W', NULL},
+	{"IPAddressDeny=yes", 'W', NULL},
+	{"DeviceAllow=yes", 'W', NULL},
+	{"DevicePolicy=yes", 'W', NULL},
+	{"LoadCredential=yes", 'W', NULL},
+	{"LoadCredentialEncrypted=yes", 'W', NULL},
+	{"SetCredential=yes", 'W', NULL},
+	{"UMask=yes", 'W', NULL},
+	{"Nice=yes", 'W', NULL},
+	{"OOMScoreAdjust=yes", 'W', NULL},
+	{"CPUQuota=yes", 'W', NULL},
+	{"CPUWeight=yes", 'W', NULL},
+	{"IOWeight=yes", 'W', NULL},
+	{"Slice=yes", 'W', NULL},
+	{"Delegate=yes", 'W', NULL},
+	{"MemoryMin=yes", 'W', NULL},
+	{"MemoryLow=yes", 'W', NULL},
+	{"MemorySwapMax=yes", 'W', NULL},
+	{"PermissionsStartOnly=yes", 'W', NULL},
+	{"GuessMainPID=yes", 'W', NULL},
+	{"BusName=yes", 'W', NULL},
+	{"IgnoreSIGPIPE=yes", 'W', NULL},
+	{"StandardInput=yes", 'W', NULL},
+	{"TTYPath=yes", 'W', NULL},
+	{"AppArmorProfile=yes", 'W', NULL},
+	{"SELinuxContext=yes", 'W', NULL},
+	{"RuntimeDirectoryPreserve=yes", 'W', NULL},
+	{"ProcSubset=yes", 'W', NULL},
+	{"[Install]", 0, NULL},
+	{"WantedBy=yes", 'N', NULL},
+	{"RequiredBy=yes", 'N', NULL},
+	{"UpheldBy=yes", 'N', NULL},
+	{"Alias=yes", 'N', NULL},
+	{"Also=yes", 'N', NULL},
+	{"DefaultInstance=yes", 'N', NULL},
+	{"[Socket]", 0, NULL},
+	{"ListenStream=80", 'W', NULL},
+	{"Accept=no", 'W', NULL},
+	{"Service=t.service", 'N', NULL},
+	{"SocketMode=yes", 'N', NULL},
+	{"SocketUser=yes", 'N', NULL},
+	{"SocketGroup=yes", 'N', NULL},
+};
+
+static void test_directives(void)
+{
+	struct unit_diags w = {0};
+	unit_error err = {0};
+	int rc;
+	size_t n = sizeof directives / sizeof directives[0];
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	for (size_t i = 0; f && i < n; i++)
+		fprintf(f, "%s\n", directives[i].line);
+	if (f)
+		fclose(f);
+	char *d = translate(text ? text : "", &w, &err, &rc);
+	tap_ok(rc == 0 && d, "one of each directive: translates: %s", err.msg);
+	d = d ? d : strdup("");
+	size_t bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!directives[i].expect)
+			continue;
+		char at[32];
+		snprintf(at, sizeof at, "(t.service:%zu)", i + 1);
+		int ok = directives[i].expect == 'W'   ? has_warning(&w, (unsigned)i + 1, "")
+			 : directives[i].expect == 'N' ? strstr(d, at) != NULL
+						       : strstr(d, directives[i].field) != NULL;
+		tap_ok(ok, "line %zu %s: %s", i + 1, directives[i].line,
+		       directives[i].expect == 'W' ? "a warning at its line"
+		       : directives[i].expect == 'N' ? "a note with its file:line"
+						     : directives[i].field);
+		bad += !ok;
+	}
+	tap_ok(bad == 0, "every directive is translated, noted with file:line, or warned (%zu not)", bad);
+	free(d);
+	free(text);
+	unit_diags_free(&w);
+}
+
 int main(void)
 {
 	test_syntax();
@@ -403,5 +726,7 @@ int main(void)
 	test_specifiers();
 	test_load();
 	test_translate();
+	test_mappings();
+	test_directives();
 	return tap_done();
 }

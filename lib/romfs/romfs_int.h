@@ -1,0 +1,86 @@
+/*
+ * romfs_int.h — what romfs.c (the tree, its files' verified bytes) and
+ * fuse.c (the kernel's FUSE protocol over /dev/fuse) share. Private to
+ * lib/romfs.
+ *
+ * Nodes: node i has inode number i + 1 (FUSE_ROOT_ID = 1 is node 0, the
+ * root). A file whose capability and mode equal an earlier file's is an
+ * alias of it (`same`): a lookup of either answers the first one's inode,
+ * so the kernel keeps one page cache for both and the blocks are decoded
+ * once — as hard links would.
+ */
+#ifndef SIGIL_ROMFS_INT_H
+#define SIGIL_ROMFS_INT_H
+
+#include "romfs.h"
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct romfs_node {
+	char *name;      /* the last component ("" for the root) */
+	size_t parent;   /* node index of the parent (0 for the root) */
+	int is_dir;
+	unsigned mode;   /* permission bits */
+	/* directories */
+	size_t *kids;    /* node indices, sorted by name once sealed */
+	size_t n_kids, cap_kids;
+	/* files */
+	size_t same;     /* the node whose inode this one answers (itself, or
+	                  * the first file with the same capability and mode) */
+	char *path;      /* the full name (for reports) */
+	eris_cap cap;
+	eris_reader *r;  /* opened by the first lookup */
+	uint64_t size;
+};
+
+/* A decrypted, verified leaf: a slot of the small cache every read goes
+ * through (the kernel asks for pages, often not leaf-aligned, in an order
+ * of its own; a 32 KiB leaf holds 8 of them). */
+struct romfs_leaf {
+	size_t node;     /* 1 + the file's node index; 0: empty */
+	uint64_t index;  /* leaf number within the file */
+	size_t len;      /* content bytes in it */
+	uint64_t used;   /* LRU clock */
+	uint8_t *data;   /* ERIS_BLOCK_MAX bytes, allocated on first use */
+};
+
+enum { ROMFS_CACHE_LEAVES = 64 }; /* 2 MiB at 32 KiB */
+
+struct romfs {
+	store *s;        /* NULL while released */
+	char *spec;      /* to open it again; NULL: never released */
+	struct romfs_leaf cache[ROMFS_CACHE_LEAVES];
+	uint64_t clock;
+	struct romfs_node *nodes;
+	size_t n, cap;
+	int sealed;      /* kids sorted, aliases found (romfs_seal) */
+	romfs_report_fn report;
+	void *report_ctx;
+	romfs_stats stats;
+	/* the last block reported, so that a retried read does not repeat it */
+	uint8_t last_ref[ERIS_REF_SIZE];
+	int has_last;
+};
+
+/* Sorts every directory and finds the aliases; once, before serving. 0 or
+ * ELF_E_NOMEM. */
+int romfs_seal(romfs *fs, elf_error *err);
+
+/* The node of inode number ino (an alias's own node), or NULL. */
+struct romfs_node *romfs_node_of(romfs *fs, uint64_t ino);
+
+/* The child of directory dir named name, or NULL. */
+struct romfs_node *romfs_lookup(romfs *fs, const struct romfs_node *dir, const char *name);
+
+/* Opens file n's reader (root and right-most path verified), giving its
+ * size. 0, or an errno for the reply (the failure reported, naming the
+ * file and the block, with pid as the asker). */
+int romfs_file_open(romfs *fs, struct romfs_node *n, int pid);
+
+/* Up to len bytes of file n from off into buf, every one from a verified
+ * leaf. The count (0 at or past the end), or a negative errno (reported). */
+ssize_t romfs_file_read(romfs *fs, struct romfs_node *n, int pid, uint8_t *buf, size_t len,
+			uint64_t off);
+
+#endif
