@@ -275,7 +275,8 @@ void init_deny_teardown(struct init *in);
 
 /* ---- seccomp.c ---- */
 /* Sets c->bpf/nbpf: the default filter (built once into in->bpf, shared),
- * or, when c grants calls (sys `seccomp`), its own. 0 or -1 (printed). */
+ * or, when c grants calls (sys `seccomp`) or names its only calls (sys
+ * `syscalls`: a strict allow-list), its own. 0 or -1 (printed). */
 int init_seccomp_build(struct init *in, struct init_child *c);
 
 /* ---- log.c ---- */

@@ -367,25 +367,6 @@ static void program(const struct plan *p, size_t k, int gate)
 	die("exec", p->cmd[k].exec);
 }
 
-/* A line for the child's log from the stub (no allocation). */
-static void stub_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void stub_say(const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(msg, sizeof msg - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n > sizeof msg - 2)
-		n = (int)sizeof msg - 2;
-	msg[n++] = '\n';
-	if (write(2, msg, (size_t)n) < 0) {
-		/* the log is gone; nothing to tell */
-	}
-}
-
 /* The stub's books on the processes of p->cmd (forked up front). */
 struct procs {
 	pid_t pid[MAX_CMDS];
@@ -423,7 +404,7 @@ static void notify_read(int ns, int *ready, pid_t *main_pid)
 				if (end != l + 8 && !*end && v > 1 && v <= 4194304 && kill((pid_t)v, 0) == 0)
 					*main_pid = (pid_t)v;
 			} else if (strcmp(l, "STOPPING=1") == 0) {
-				stub_say("sigil-init: the program says it is stopping");
+				init_say("the program says it is stopping");
 			}
 		}
 	}
@@ -474,7 +455,7 @@ static void stub(const struct plan *p, struct procs *r, int ns)
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	drop_privileges(p, 0);
 	if (sfd < 0) { /* cannot forward or wait for readiness: no start */
-		stub_say("sigil-init: split: cannot make a signalfd: %s", strerror(errno));
+		init_say("split: cannot make a signalfd: %s", strerror(errno));
 		status = 127 << 8;
 		goto report;
 	}
@@ -509,7 +490,7 @@ static void stub(const struct plan *p, struct procs *r, int ns)
 				size_t k = r->cur;
 				r->cur = SIZE_MAX;
 				if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) && !p->cmd[k].ignore) {
-					stub_say("sigil-init: %s command %zu (%s) failed: %s %d",
+					init_say("%s command %zu (%s) failed: %s %d",
 						 k < mk ? "preStart" : "postStart", k < mk ? k + 1 : k - mk,
 						 p->cmd[k].exec, WIFEXITED(st) ? "exit status" : "signal",
 						 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
@@ -534,7 +515,7 @@ static void stub(const struct plan *p, struct procs *r, int ns)
 					continue;
 				}
 				if (p->notify && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-					stub_say("sigil-init: the program exited before READY=1");
+					init_say("the program exited before READY=1");
 					st = 1 << 8;
 				}
 				status = st; /* a failed start */
@@ -554,7 +535,7 @@ static void stub(const struct plan *p, struct procs *r, int ns)
 				continue; /* it may have been reaped already: look again */
 			}
 			if (init_now_ms() >= wait_until) {
-				stub_say("sigil-init: no PID file appeared; the child lives while any "
+				init_say("no PID file appeared; the child lives while any "
 					 "of its processes does");
 				main_pid = -1;
 			}

@@ -22,6 +22,12 @@
  * shares. A child's `seccomp` field names calls of that list it may make
  * after all (e.g. ["ptrace"] for a debugger): it gets a filter of its own
  * without them; every other child shares the default one (built once).
+ *
+ * A child's `syscalls` field (Some list) turns the filter around: a strict
+ * allow-list (default EPERM) where only the named calls work, whatever
+ * the deny list says; clone only without CLONE_NEW* flags, clone3 still
+ * ENOSYS, another ABI still killed. sigil-init itself calls execve (and
+ * read, chdir: the gate, cwd) under it, so the list must name them.
  */
 #include "init.h"
 
@@ -44,22 +50,46 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-/* Builds the filter that denies sys_seccomp_denied but the `nallow` names
- * of `allow` into *bpf and *nbpf (in the arena). 0 or -1 (printed). */
-static int build(struct init *in, const char *const *allow, size_t nallow, struct sock_filter **bpf,
-		 unsigned short *nbpf)
+#define NS_FLAGS                                                                                   \
+	(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |      \
+	 CLONE_NEWCGROUP | CLONE_NEWTIME)
+
+/* Adds the allow-list rules to ctx (default EPERM): the `nallow` names of
+ * `allow` (unknown ones skipped: they stay EPERM), clone without CLONE_NEW*
+ * flags, clone3 ENOSYS. 0 or -1. */
+static int strict(scmp_filter_ctx ctx, const char *const *allow, size_t nallow)
+{
+	int clone = seccomp_syscall_resolve_name("clone"), clone3 = seccomp_syscall_resolve_name("clone3");
+	for (size_t k = 0; k < nallow; k++) {
+		int nr = seccomp_syscall_resolve_name(allow[k]);
+		if (nr == __NR_SCMP_ERROR || nr == clone3)
+			continue;
+		if (nr == clone ? seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+						   SCMP_A0(SCMP_CMP_MASKED_EQ, (unsigned long)NS_FLAGS, 0))
+				: seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0))
+			return -1;
+	}
+	return clone3 == __NR_SCMP_ERROR ? 0 : seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), clone3, 0);
+}
+
+/* Builds into *bpf and *nbpf (in the arena) the filter that denies
+ * sys_seccomp_denied but the `nallow` names of `allow` or, when `only`, the
+ * strict filter allowing just them. 0 or -1 (printed). */
+static int build(struct init *in, const char *const *allow, size_t nallow, int only,
+		 struct sock_filter **bpf, unsigned short *nbpf)
 {
 	scmp_filter_ctx ctx = NULL;
 	int fd = -1, rc = -1;
 	const char *what = "";
 
-	if (!(ctx = seccomp_init(SCMP_ACT_ALLOW))) {
+	if (!(ctx = seccomp_init(only ? SCMP_ACT_ERRNO(EPERM) : SCMP_ACT_ALLOW))) {
 		what = "start a filter";
 		goto out;
 	}
-	const unsigned long ns = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |
-				 CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME;
-	for (size_t i = 0; sys_seccomp_denied[i]; i++) {
+	if (only && strict(ctx, allow, nallow) != 0)
+		goto rule;
+	const unsigned long ns = NS_FLAGS;
+	for (size_t i = 0; !only && sys_seccomp_denied[i]; i++) {
 		const char *name = sys_seccomp_denied[i];
 		int granted = 0;
 		for (size_t k = 0; k < nallow; k++)
@@ -124,9 +154,11 @@ int init_seccomp_build(struct init *in, struct init_child *c)
 {
 	if (c->nbpf)
 		return 0;
+	if (c->sys->has_syscalls)
+		return build(in, c->sys->syscalls, c->sys->nsyscalls, 1, &c->bpf, &c->nbpf);
 	if (c->sys->nseccomp)
-		return build(in, c->sys->seccomp, c->sys->nseccomp, &c->bpf, &c->nbpf);
-	if (!in->nbpf && build(in, NULL, 0, &in->bpf, &in->nbpf) != 0)
+		return build(in, c->sys->seccomp, c->sys->nseccomp, 0, &c->bpf, &c->nbpf);
+	if (!in->nbpf && build(in, NULL, 0, 0, &in->bpf, &in->nbpf) != 0)
 		return -1;
 	c->bpf = in->bpf;
 	c->nbpf = in->nbpf;

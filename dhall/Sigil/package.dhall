@@ -158,6 +158,7 @@ let Child =
           , postStart : List Command.Type
           , seccomp : List Text
           , capabilities : List Text
+          , syscalls : Optional (List Text)
           }
       , default =
         { init = False
@@ -180,6 +181,7 @@ let Child =
         , postStart = [] : List Command.Type
         , seccomp = [] : List Text
         , capabilities = [] : List Text
+        , syscalls = None (List Text)
         }
       }
 

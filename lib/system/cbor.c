@@ -211,6 +211,12 @@ static struct sval *v_child(struct tv *t, const struct sys_child *c)
 			l->items[l->n++] = v_text(t, lists[k][i]);
 		put(m, k ? "capabilities" : "seccomp", l);
 	}
+	if (c->has_syscalls) { /* None is left out; Some [] is an (empty) allow-list */
+		struct sval *l = v_new(t, SV_LIST, c->nsyscalls + 1);
+		for (size_t i = 0; l && i < c->nsyscalls; i++)
+			l->items[l->n++] = v_text(t, c->syscalls[i]);
+		put(m, "syscalls", l);
+	}
 	if (c->argv0) /* as are no argv0, cwd, restartDelay and empty pre/postStart */
 		put(m, "argv0", v_text(t, c->argv0));
 	if (c->cwd)

@@ -26,10 +26,13 @@
  *              without "..", not shared writable between two children
  *   uplinks    an address in CIDR form; host ports unique over the system
  *   grants     seccomp names only calls the default filter denies
- *              (sys_seccomp_denied), capabilities only known capabilities
+ *              (sys_seccomp_denied), capabilities only known capabilities;
+ *              syscalls (a strict allow-list) only system calls libseccomp
+ *              knows, and not together with seccomp
  */
 #include "sys_int.h"
 
+#include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -560,6 +563,16 @@ static void check_grants(const struct sys_system *s, struct sys_report *r)
 					 "name a call the default filter denies (docs/sigil-init.8, SECCOMP)",
 					 "child '%s': seccomp \"%s\" is not a system call the default filter denies",
 					 c->name, c->seccomp[k]);
+		if (c->has_syscalls && c->nseccomp)
+			sys_diag(r, SYS_ERROR, c->syscalls_pos,
+				 "drop seccomp: with syscalls, the list is all the child may call",
+				 "child '%s': seccomp and syscalls are both given", c->name);
+		for (size_t k = 0; k < c->nsyscalls; k++)
+			if (seccomp_syscall_resolve_name(c->syscalls[k]) == __NR_SCMP_ERROR)
+				sys_diag(r, SYS_ERROR, c->syscalls_pos,
+					 "name a system call as the kernel does (e.g. \"openat\")",
+					 "child '%s': syscalls \"%s\" is not a system call", c->name,
+					 c->syscalls[k]);
 		for (size_t k = 0; k < c->ncapabilities; k++)
 			if (sys_cap_number(c->capabilities[k]) < 0)
 				sys_diag(r, SYS_ERROR, c->capabilities_pos,

@@ -14,7 +14,8 @@
  *              readiness, pidFile : Optional Text, uid : Optional Natural,
  *              argv0, cwd : Optional Text, restartDelay : Optional Natural,
  *              preStart, postStart : List Command,
- *              seccomp, capabilities : List Text }
+ *              seccomp, capabilities : List Text,
+ *              syscalls : Optional (List Text) }
  *   Command  { argv : List Text (non-empty, argv[0] absolute), argv0 : Optional
  *              Text, ignoreFailure : Bool }
  *   Service  { name, policies : List Policy }
@@ -375,7 +376,7 @@ static int child(struct ctx *c, const char *name, const struct sval *v, struct s
 	static const char *const ok[] = {"binary", "args",   "env",    "resources", "provides", "uses",
 					 "roms",   "mounts", "uplink", "restart",   "init",     "readiness",
 					 "pidFile", "uid", "argv0", "cwd", "restartDelay", "preStart",
-					 "postStart", "seccomp", "capabilities", NULL};
+					 "postStart", "seccomp", "capabilities", "syscalls", NULL};
 	static const char *const res_ok[] = {"ram", "caps", NULL};
 	static const char *const up_ok[] = {"address", "forwards", NULL};
 	int bad = 0;
@@ -482,7 +483,10 @@ static int child(struct ctx *c, const char *name, const struct sval *v, struct s
 	bad |= get_list(c, v, "seccomp", sizeof(char *), (void **)&ch->seccomp, &ch->nseccomp, each_text);
 	bad |= get_list(c, v, "capabilities", sizeof(char *), (void **)&ch->capabilities,
 			&ch->ncapabilities, each_text);
+	ch->has_syscalls = field(v, "syscalls") != NULL; /* None (null) or absent: the deny list */
+	bad |= get_list(c, v, "syscalls", sizeof(char *), (void **)&ch->syscalls, &ch->nsyscalls, each_text);
 	ch->seccomp_pos = field(v, "seccomp") ? field(v, "seccomp")->pos : v->pos;
+	ch->syscalls_pos = ch->has_syscalls ? field(v, "syscalls")->pos : v->pos;
 	ch->capabilities_pos = field(v, "capabilities") ? field(v, "capabilities")->pos : v->pos;
 	return bad ? -1 : 0;
 }

@@ -173,7 +173,10 @@ struct sys_child {
 	size_t nseccomp;
 	const char **capabilities;  /* granted: kept in its bounding, ambient, effective sets */
 	size_t ncapabilities;
-	size_t seccomp_pos, capabilities_pos;
+	int has_syscalls;           /* syscalls given (Some): a strict allow-list, not the deny list */
+	const char **syscalls;      /* then the only system calls it may make (may be empty) */
+	size_t nsyscalls;
+	size_t seccomp_pos, capabilities_pos, syscalls_pos;
 	size_t pos;
 };
 

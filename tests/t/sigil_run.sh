@@ -39,6 +39,9 @@
 #              not a system description: a clear error, nothing started
 #   seccomp    system calls a service never needs fail with EPERM in a
 #              child (the same calls outside do not)
+#   syscalls   a strict allow-list: the named calls work (even one the
+#              default filter denies), any other fails with EPERM, while
+#              a sibling without one keeps the default filter
 #
 # Test children are tests/data/init/probe.c (built here with cc).
 # Under ASan+UBSan no sanitizer option needs changing: LeakSanitizer stays
@@ -401,5 +404,33 @@ done
 is "$inside_eperm" 8 "seccomp: in a child, $sc fail with EPERM"
 is "$outside_eperm" 0 "seccomp: outside, none of them is EPERM: $(tr '\n' ';' < outside.out)"
 grep -qx '\[sc\] sc-done' sc.log; ok $? "seccomp: what the filter allows still works"
+
+# ---- seccomp: a strict allow-list (syscalls) ---------------------------------------
+# The probe's own calls (strace -f -c of it on the host: loader, libc
+# start-up, its status/syscall/say ops) plus a margin of harmless ones
+# other kernels or glibc may make; getppid and ptrace are left out, keyctl
+# is named although the default filter denies it.
+allow='"execve","brk","mmap","mprotect","munmap","mremap","madvise","openat","open","read","pread64",
+ "write","writev","close","newfstatat","fstat","stat","lstat","statx","lseek","fcntl","ioctl","access",
+ "faccessat","faccessat2","readlink","readlinkat","arch_prctl","set_tid_address","set_robust_list",
+ "rseq","prlimit64","getrandom","futex","rt_sigaction","rt_sigprocmask","rt_sigreturn","sigaltstack",
+ "getpid","gettid","getuid","geteuid","getgid","getegid","clock_gettime","uname","exit","exit_group","keyctl"'
+ops='"status","Seccomp","syscall","keyctl","syscall","getppid","syscall","ptrace","say","done"'
+cat > strict.json <<EOF
+{"name":"strict","ram":268435456,"caps":1000,"children":{
+ "strict":{"binary":"$P","args":[$ops],"resources":{"ram":16777216,"caps":32},"restart":"Never","syscalls":[$allow]},
+ "loose":{"binary":"$P","args":[$ops],"resources":{"ram":16777216,"caps":32},"restart":"Never"}}}
+EOF
+"$SIGIL" check -q strict.json 2> strict.err; ok $? "syscalls: sigil check accepts the allow-list$( [ -s strict.err ] && echo ": $(head -n 2 strict.err)")"
+timeout 30 "$SIGIL" run -o strict strict.json 2> strict.log; ok $? "syscalls: both children run and exit 0"
+grep -qx '\[strict\] status Seccomp: 2' strict.log; ok $? "syscalls: the program runs in filter mode (Seccomp: 2)"
+grep -qx '\[strict\] done' strict.log; ok $? "syscalls: what the list allows works (start-up, /proc, write)"
+grep -qx '\[strict\] syscall keyctl: error EINVAL' strict.log
+ok $? "syscalls: a named call of the deny list reaches the kernel (EINVAL): $(grep '^\[strict\] syscall keyctl' strict.log)"
+grep -qx '\[strict\] syscall getppid: error EPERM' strict.log
+ok $? "syscalls: getppid, not named, fails with EPERM: $(grep '^\[strict\] syscall getppid' strict.log)"
+grep -qx '\[strict\] syscall ptrace: error EPERM' strict.log; ok $? "syscalls: ptrace, not named, fails with EPERM"
+grep -qx '\[loose\] syscall getppid: ok' strict.log && grep -qx '\[loose\] syscall keyctl: error EPERM' strict.log
+ok $? "syscalls: without it, getppid works and keyctl is the default filter's EPERM"
 
 done_testing

@@ -20,7 +20,7 @@
  *   connect PATH   "connect PATH: REPLY" or "connect PATH: error ..."
  *   fork N         fork N sleeping children; "forked K of N"
  *   syscall NAME   calls NAME (keyctl add_key request_key perf_event_open
- *                  bpf ptrace umount2 unshare) with harmless arguments:
+ *                  bpf ptrace umount2 unshare getppid) with harmless arguments:
  *                  "syscall NAME: ok" or "syscall NAME: error ERRNO-NAME"
  *   net            "net IF ADDR/PREFIX" per IPv4 address (sorted by
  *                  interface), "net links: a b" (every interface), and
@@ -175,7 +175,7 @@ static void op_syscall(const char *name)
 	} calls[] = {
 		{"keyctl", SYS_keyctl}, {"add_key", SYS_add_key}, {"request_key", SYS_request_key},
 		{"perf_event_open", SYS_perf_event_open}, {"bpf", SYS_bpf}, {"ptrace", SYS_ptrace},
-		{"umount2", SYS_umount2}, {"unshare", SYS_unshare},
+		{"umount2", SYS_umount2}, {"unshare", SYS_unshare}, {"getppid", SYS_getppid},
 	};
 	for (size_t i = 0; i < sizeof calls / sizeof *calls; i++) {
 		if (strcmp(calls[i].name, name))
