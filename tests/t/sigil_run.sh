@@ -197,6 +197,26 @@ is "$(json quota/state.json 'c["sib"]["state"]')" exited "quota: the sibling exi
 forked=$(sed -n 's/^\[bomb\] forked \([0-9]*\) of 200$/\1/p' quota.log)
 [ -n "$forked" ] && [ "$forked" -lt 32 ]; ok $? "quota: a fork bomb stops at its caps quota (forked ${forked:-?} of 200)"
 
+# ---- Ctrl-C: SIGINT stops the system like SIGTERM -----------------------------------
+# (a background job of a script starts with SIGINT ignored: python3 puts
+# the default disposition back before it execs init, as a terminal's
+# foreground job would have it)
+python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
+	"$INIT" -s "pack:iso/store.pack" --report int-state.json "$(cat iso/system.urn)" 2> int.log &
+ipid=$!
+for _ in $(seq 1 100); do grep -q '\[srv\]' int.log 2>/dev/null && break; sleep 0.05; done
+ipids=$(python3 -c 'import json; print(" ".join(str(x["pid"]) for x in json.load(open("int-state.json"))["children"]))' 2>/dev/null)
+kill -INT "$ipid"
+for _ in $(seq 1 200); do kill -0 "$ipid" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$ipid" 2>/dev/null && kill -KILL "$ipid" # still there after 10 s: fails below
+wait "$ipid"; is $? 0 "Ctrl-C: SIGINT → exit 0"
+grep -q 'stopping the children in reverse start order' int.log; ok $? "Ctrl-C: the children are stopped in reverse order"
+sleep 0.2
+left=""; for p in $ipids; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
+is "$left" "" "Ctrl-C: no child process is left (of:${ipids:- none seen})"
+[ ! -e "/sys/fs/cgroup/memory/sigil/iso-$ipid" ] && [ ! -e "/sys/fs/cgroup/pids/sigil/iso-$ipid" ]
+ok $? "Ctrl-C: no cgroup directory is left"
+
 # ---- restart and backoff --------------------------------------------------------
 cat > restart.json <<EOF
 {"name":"restart","ram":268435456,"caps":1000,"children":{
