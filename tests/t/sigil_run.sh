@@ -87,7 +87,7 @@ cat > iso.json <<EOF
 {"name":"iso","ram":268435456,"caps":1000,"children":{
  "a":{"binary":"$P","args":["hostname","pid","comm","1","ls","/","ls","/rom","cat","/etc/hostname",
       "ls","/etc","cat","/etc/passwd","status","Uid","status","Gid","status","Groups",
-      "ls","/home","ls","/proc","status","CapEff","status","CapAmb","status","CapBnd","status","NoNewPrivs",
+      "ls","/home","ls","/proc","ls","/dev","status","CapEff","status","CapAmb","status","CapBnd","status","NoNewPrivs",
       "syscall","keyctl","connect","/run/Echo.sock","say","a-done","sleep","60000"],
       "resources":{"ram":16777216,"caps":64},"uses":[{"service":"Echo","label":""}],"restart":"Never"},
  "srv":{"binary":"$P","args":["status","Uid","serve","/run/sigil/Echo/socket"],"resources":{"ram":16777216,"caps":64},
@@ -106,6 +106,8 @@ initpid=$(json iso/state.json 'r["pid"]')
 grep -qx '\[a\] hostname a' iso.log; ok $? "its hostname is its name"
 grep -qx '\[a\] ls /: dev etc proc rom run tmp' iso.log; ok $? "its root holds only dev etc proc rom run tmp"
 grep -qx '\[a\] ls /etc: group passwd' iso.log; ok $? "its /etc holds only group and passwd"
+grep -qx '\[a\] ls /dev: fd full null random stderr stdin stdout urandom zero' iso.log
+ok $? "its /dev holds only null, zero, full, random, urandom and the fd links: $(grep '^\[a\] ls /dev' iso.log)"
 a_uid=$(sed -n 's/^\[a\] status Uid: \([0-9]*\).*/\1/p' iso.log); s_uid=$(sed -n 's/^\[srv\] status Uid: \([0-9]*\).*/\1/p' iso.log)
 [ -n "$a_uid" ] && [ "$a_uid" -ge 1000000000 ] && [ -n "$s_uid" ] && [ "$s_uid" -ge 1000000000 ] && [ "$a_uid" != "$s_uid" ]
 ok $? "identity: each child runs as its own unprivileged uid (a $a_uid, srv $s_uid)"
