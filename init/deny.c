@@ -6,7 +6,7 @@
  * in the state report with the candidate policies.
  *
  * As in Genode, the decision is made from the routes, once, when the
- * system starts: rom.c calls init_deny_bind while it prepares a child's
+ * system starts: rom.c calls init_deny_record while it prepares a child's
  * root, after its routed services are in place, and every use of the
  * child that neither a server nor the parent serves becomes a record
  * (service, path, full label). Nothing is made at the path, so there is
@@ -25,16 +25,9 @@
 
 #include "banned.h"
 
-int init_deny_setup(struct init *in)
-{
-	(void)in;
-	return 0;
-}
-
-int init_deny_bind(struct init *in, struct init_child *c)
+int init_deny_record(struct init_child *c)
 {
 	char path[512];
-	(void)in;
 	for (size_t u = 0; u < c->sys->nuses; u++) {
 		const struct sys_use *use = &c->sys->uses[u];
 		int routed = 0;
@@ -63,9 +56,4 @@ int init_deny_bind(struct init *in, struct init_child *c)
 			 c->name, d->service, d->label, d->path);
 	}
 	return 0;
-}
-
-void init_deny_teardown(struct init *in)
-{
-	(void)in; /* the records go with the children (main.c frees them) */
 }

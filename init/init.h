@@ -76,13 +76,6 @@ struct init_denial {
 	char label[1024]; /* its full label, which a policy would have to match */
 };
 
-/* A trap socket: where an unrouted child finds a service's default path. */
-struct init_trap {
-	const char *service;
-	int fd;
-	char path[4200];
-};
-
 /* A use routed into this child: the server's service directory appears at
  * /run/sigil/SERVICE, and `path` is a symbolic link to its socket. */
 struct init_bind {
@@ -186,8 +179,6 @@ struct init {
 	char rundir[4096];
 	int made_rundir;
 	struct init_net *net;        /* forwards and their connections (net.c) */
-	struct init_trap *traps;     /* deny.c */
-	size_t ntraps;
 	struct sock_filter *bpf;     /* the seccomp filter (seccomp.c), in the arena */
 	unsigned short nbpf;
 	/* the shared tmpfs RUNDIR/.roots and the children's /rom (rom.c) */
@@ -265,13 +256,9 @@ int init_redirect_setup(struct init *in, int sock, const uint16_t *host, const s
 void init_redirect_teardown(struct init *in);
 
 /* ---- deny.c ---- */
-/* Nothing to set up (kept for main.c's phases): 0. */
-int init_deny_setup(struct init *in);
 /* Records c's uses that no route serves as its denials (prepare phase);
  * nothing is put at their paths. 0 or -1 with errno. */
-int init_deny_bind(struct init *in, struct init_child *c);
-/* Forgets the denials. Idempotent. */
-void init_deny_teardown(struct init *in);
+int init_deny_record(struct init_child *c);
 
 /* ---- seccomp.c ---- */
 /* Sets c->bpf/nbpf: the default filter (built once into in->bpf, shared),

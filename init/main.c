@@ -204,7 +204,6 @@ static void teardown(struct init *in)
 	}
 	init_roots_teardown(in);
 	init_net_teardown(in);
-	init_deny_teardown(in);
 	if (in->rundir[0]) {
 		snprintf(p, sizeof p, "%s/.svc", in->rundir);
 		rmdir(p);
@@ -280,9 +279,7 @@ int main(int argc, char **argv)
 	if (init_cg_setup(&in) != 0 || init_net_setup(&in) != 0) /* + 4b uplinks, forwards (net.c) */
 		goto out;
 
-	/* 5 prepare: all or nothing (the denial traps first: roots bind them) */
-	if (init_deny_setup(&in) != 0)
-		goto out;
+	/* 5 prepare: all or nothing */
 	for (size_t k = 0; k < in.n; k++)
 		if (init_prepare(&in, &in.c[in.order[k]]) != 0) {
 			init_say("nothing started");

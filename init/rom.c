@@ -826,8 +826,8 @@ int init_prepare(struct init *in, struct init_child *c)
 	step = "make its services";
 	if (make_services(in, c) != 0)
 		goto fail;
-	step = "bind the denial sockets";
-	if (init_deny_bind(in, c) != 0)
+	step = "record its denials";
+	if (init_deny_record(c) != 0)
 		goto fail;
 	step = "link its declared files";
 	if (link_declared(c) != 0)

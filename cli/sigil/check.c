@@ -73,9 +73,9 @@ const struct cli_cmd sigil_cmd_check = {
 	.details = "SYSTEM is a .dhall file (resolved, type-checked and normalized), a .json\n"
 		   "file of the same shape (see docs/system.md), or a .cbor system description.\n"
 		   "Checks names, resources against the budget and the runtime's overhead, that\n"
-		   "every service a child uses is\n"
-		   "served by exactly one server whose policy names it, unused policies, service\n"
-		   "cycles, mounts and uplinks. Each finding is file:line:col: error|warning: …\n"
+		   "every service a child uses is provided by exactly one server and that a\n"
+		   "policy of it names the child (else a warning: the use is denied), unused\n"
+		   "policies, service cycles, mounts and uplinks. Each finding is file:line:col: error|warning: …\n"
 		   "with a hint; exit 1 on any error.",
 	.opts = opts,
 	.run = run,
