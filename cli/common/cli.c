@@ -71,7 +71,9 @@ int cli_fail(const struct cli_cmd *cmd, int status, const char *fmt, ...)
 	return status;
 }
 
-int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args *a, int *status)
+int cli_parse_each(const struct cli_cmd *cmd, int argc, char **argv, int stop,
+		   int (*each)(void *ctx, const struct cli_cmd *cmd, int i, const char *val),
+		   void *ctx, struct cli_args *a, int *status)
 {
 	int n = opt_count(cmd);
 	struct option lo[34];
@@ -79,9 +81,13 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args 
 	size_t sk = 0;
 	int c, idx;
 
+	if (n > 32)
+		n = 32;
 	memset(a, 0, sizeof *a);
-	so[sk++] = ':'; /* report a missing argument as ':' */
-	for (int i = 0; i < n && i < 32; i++) {
+	if (stop)
+		so[sk++] = '+'; /* options end at the first operand */
+	so[sk++] = ':';         /* report a missing argument as ':' */
+	for (int i = 0; i < n; i++) {
 		lo[i].name = cmd->opts[i].name;
 		lo[i].has_arg = cmd->opts[i].arg ? required_argument : no_argument;
 		lo[i].flag = NULL;
@@ -121,12 +127,20 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args 
 		for (int k = 0; i < 0 && k < n; k++)
 			if (cmd->opts[k].short_name == c)
 				i = k;
-		if (i >= 0)
-			a->val[i] = cmd->opts[i].arg ? optarg : "";
+		if (i < 0)
+			continue;
+		a->val[i] = cmd->opts[i].arg ? optarg : "";
+		if (each && (*status = each(ctx, cmd, i, a->val[i])) != 0)
+			return 1;
 	}
 	a->argc = argc - optind;
 	a->argv = argv + optind;
 	return 0;
+}
+
+int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args *a, int *status)
+{
+	return cli_parse_each(cmd, argc, argv, 0, NULL, NULL, a, status);
 }
 
 const char *cli_get(const struct cli_cmd *cmd, const struct cli_args *a, const char *name)

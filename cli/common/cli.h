@@ -48,6 +48,15 @@ extern const char *cli_prog;
  * returns 1 with *status = EXIT_USAGE). Returns 0 when the command should run. */
 int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args *a, int *status);
 
+/* cli_parse with two more things: with `stop`, options end at the first
+ * operand (what follows is a program's own command line); and each option
+ * met is also handed to each(ctx, cmd, index in cmd->opts, value), in
+ * order, which returns 0 or an exit status (it prints its own message):
+ * then parsing ends, returning 1 with *status set. */
+int cli_parse_each(const struct cli_cmd *cmd, int argc, char **argv, int stop,
+		   int (*each)(void *ctx, const struct cli_cmd *cmd, int i, const char *val),
+		   void *ctx, struct cli_args *a, int *status);
+
 /* The value of option `name`, or NULL. */
 const char *cli_get(const struct cli_cmd *cmd, const struct cli_args *a, const char *name);
 
