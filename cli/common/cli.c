@@ -154,9 +154,13 @@ const char *cli_get(const struct cli_cmd *cmd, const struct cli_args *a, const c
 static void usage_all(const char *prog, const char *summary, const struct cli_cmd *cmds,
 		      FILE *out)
 {
+	int w = 8;
 	fprintf(out, "usage: %s COMMAND [OPTIONS] [ARGS]\n\n%s\n\ncommands:\n", prog, summary);
 	for (const struct cli_cmd *c = cmds; c->name; c++)
-		fprintf(out, "  %-8s %s\n", c->name, c->summary);
+		if ((int)strlen(c->name) > w)
+			w = (int)strlen(c->name);
+	for (const struct cli_cmd *c = cmds; c->name; c++)
+		fprintf(out, "  %-*s %s\n", w, c->name, c->summary);
 	fprintf(out, "\n\"%s COMMAND --help\" describes a command; man %s(1) has the details.\n",
 		prog, prog);
 }

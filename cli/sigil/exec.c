@@ -663,7 +663,7 @@ out:
 
 const struct cli_cmd sigil_cmd_exec = {
 	"exec", "-s STORE [--eager] [-e NAME=VALUE]... [--argv0 NAME] URN [ARGS...]",
-	"Run an imported program from its verified closure.",
+	"run an imported program from its verified closure",
 	"URN is what \"sigil import\" printed. In a private mount namespace, the closure's\n"
 	"files appear read-only at /rom, served from STORE by a FUSE server that decodes\n"
 	"and verifies each block when the program first reads it: a missing or tampered\n"

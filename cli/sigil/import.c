@@ -232,7 +232,7 @@ out:
 
 const struct cli_cmd sigil_cmd_import = {
 	"import", "-s STORE [-m FILE] [-x SRC[=TARGET]]... [-e NAME=VALUE]... [-L DIRS]... PATH...",
-	"Import programs with their libraries into a store; print \"URN  PATH\" for each.",
+	"import programs with their libraries into a store; print \"URN  PATH\" for each",
 	"Each PATH is an ELF program. Its interpreter and every DT_NEEDED library are found\n"
 	"as glibc's loader finds them (DT_RPATH, -L/--ld-library-path, DT_RUNPATH with\n"
 	"$ORIGIN, ld.so.cache, default directories). Copies are patched bottom-up so that\n"
