@@ -11,6 +11,10 @@
  *   3. closure descriptions (lib/elf/desc.c): elf_desc_decode returns 0 or
  *      ELF_E_DESC; an accepted description re-encodes to exactly the input
  *      bytes (one encoding per description, so one URN).
+ *   4. kernel modules' signature trailers (lib/disk/modules.c):
+ *      img_module_unsigned_len returns 0 or DISK_E_FORMAT, and on 0 a length
+ *      no longer than the input, shorter exactly when the input ends with
+ *      the marker.
  *
  * Every input goes through all three (they are cheap, and a seed of one
  * format is a mutation source for the others). A violated property is an
@@ -18,6 +22,7 @@
  * executable, this machine's ld.so.cache, descriptions from sigil import,
  * and broken variants); see fuzz/README.md.
  */
+#include "disk/disk.h"
 #include "elf/elf.h"
 
 #include <elf.h>
@@ -105,10 +110,23 @@ static void fuzz_desc(const uint8_t *data, size_t size)
 	elf_desc_release(&d);
 }
 
+static void fuzz_module_sig(const uint8_t *data, size_t size)
+{
+	static const char marker[] = "~Module signature appended~\n";
+	const size_t mlen = sizeof marker - 1;
+	int signed_ = size >= mlen && memcmp(data + size - mlen, marker, mlen) == 0;
+	size_t k = 0;
+	int rc = img_module_unsigned_len(data, size, &k);
+	CHECK(rc == 0 || rc == DISK_E_FORMAT);
+	if (rc == 0)
+		CHECK(signed_ ? k < size : k == size);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size > (1 << 20))
 		return 0;
+	fuzz_module_sig(data, size);
 	fuzz_info(data, size);
 	fuzz_cache(data, size);
 	fuzz_desc(data, size);

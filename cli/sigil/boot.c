@@ -10,7 +10,7 @@
  *      under CACHE/vmlinux/HASH, HASH the BLAKE2b-128 of the bzImage;
  *   3. QEMU: qemu-system-x86_64 -accel tcg (KVM is unusable on these
  *      machines: ../shared/notes/boot-and-sandbox.md), machine pc, CPU
- *      TCG_CPU, one of them (-smp 1: see below), kernel command line
+ *      TCG_CPU, two of them (-smp 2, one on a one-CPU host: see below), kernel command line
  *      + acpi=noirq (and quiet), the disk as a virtio drive (written
  *      to: the state partition persists), -nographic -monitor none (the
  *      serial console is stdio), -no-reboot, and the isa-debug-exit
@@ -68,8 +68,13 @@
  * call, while plain 64-bit integer code becomes host instructions; with
  * them gone, libsodium's and glibc's run-time dispatch picks their scalar
  * code, and verifying a closure's blocks (BLAKE2b, ChaCha20) takes less
- * than half as long. */
-#define TCG_CPU "max,-ssse3,-sse4.1,-sse4.2,-avx,-avx2,-avx512f,-aes,-pclmulqdq,-sha-ni"
+ * than half as long. Without ERMS and FSRM ("enhanced/fast short REP
+ * MOVSB") too: with them glibc's memcpy and the kernel's copy routines use
+ * a byte-wise `rep movsb`, which TCG emulates one byte at a time; a guest
+ * program's memcpy went from 137 MB/s to 1,443 MB/s without them (ChaCha20
+ * 33 MB/s and BLAKE2b 41 MB/s unchanged), and in bench/boot.sh kv from
+ * ~10.5 s to 9.54 s and the limit from ~5.7 s to 4.98 s (2026-11). */
+#define TCG_CPU "max,-ssse3,-sse4.1,-sse4.2,-avx,-avx2,-avx512f,-aes,-pclmulqdq,-sha-ni,-erms,-fsrm"
 
 static const struct cli_opt opts[] = {
 	{"forward", 'f', "HOST:GUEST", "forward TCP port 127.0.0.1:HOST to the guest's GUEST (repeatable)"},
@@ -430,11 +435,19 @@ qemu:
 	snprintf(qmparg, sizeof qmparg, "unix:%s,server=on,wait=off", qmp);
 	const char *qv[40];
 	size_t nq = 0;
-	/* one vCPU: with -smp 2 (multi-threaded TCG, a host thread each) the
-	 * same kernel took 0.5 s longer to boot and kv 0.9-2.7 s longer to
-	 * answer on a 2-core host shared with other work (bench/boot.sh,
-	 * 2026-11): the modules loaded no faster beside the verification */
-	const char *common[] = {qemu, "-accel", "tcg", "-smp", "1", "-M", "pc", "-cpu", TCG_CPU, "-m", mem,
+	/* two vCPUs (multi-threaded TCG, a host thread each; one on a host
+	 * with one CPU, where the two threads would take turns): sigil-init as
+	 * PID 1 then verifies the closures on the second one while the boot
+	 * goes on and the children start (init/rom.c, verify-ahead). Alone,
+	 * -smp 2 gained nothing (a kernel booted no faster, kv answered no
+	 * sooner); with verify-ahead kv answered in 6.99 s instead of 8.57 s
+	 * with the limit at 4.41 s and 4.63 s (bench/boot.sh, 5 rounds each,
+	 * load 1.4-1.8 on a 2-core host, 2026-11). While another process kept
+	 * a host core busy (load 2.4-2.7) one run saw kv at 15 s against a
+	 * limit of 6 s: a guest whose vCPU threads wait for each other
+	 * suffers more from losing a core than one that runs on one */
+	const char *smp = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? "2" : "1";
+	const char *common[] = {qemu, "-accel", "tcg", "-smp", smp, "-M", "pc", "-cpu", TCG_CPU, "-m", mem,
 				"-nographic", "-monitor", "none", "-no-reboot", "-qmp", qmparg,
 				"-drive", drive, "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"};
 	for (size_t i = 0; i < sizeof common / sizeof common[0]; i++)

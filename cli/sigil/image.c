@@ -11,6 +11,9 @@
  *   3. the modules the system needs — virtio_pci, virtio_blk and fuse, ext4 when
  *      a child has a state mount, virtio_net and veth when one has an
  *      uplink, plus every --module — closed over modules.dep into load order;
+ *      their appended signatures are cut off (the kernel checks a signature
+ *      it finds, slowly under TCG, but does not require one: lib/disk/image.c)
+ *      unless --keep-module-signatures;
  *   4. img_build: ESP (GRUB, kernel, core image with --init at /init), the
  *      store partition (a pack of the system's blocks) and, when a child
  *      has a state mount, the state partition (ext4: --state-size, else
@@ -54,6 +57,7 @@ static const struct cli_opt opts[] = {
 	{"cache", 0, "DIR", "the download cache (default: $SIGIL_CACHE or $XDG_CACHE_HOME/sigil)"},
 	{"state-size", 0, "BYTES", "size of the state partition (default: 2.5 MiB + 0.5 MiB a state mount)"},
 	{"append", 0, "ARGS", "kernel arguments before sigil.system= (default: console=ttyS0 panic=-1)"},
+	{"keep-module-signatures", 0, NULL, "modules as shipped (default: their appended signatures cut off)"},
 	{"quiet", 'q', NULL, "print nothing but errors"},
 	{0},
 };
@@ -289,6 +293,7 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		.state_size = state_size,
 		.cmdline = cli_get(cmd, &a.a, "append") ? cli_get(cmd, &a.a, "append")
 							: "console=ttyS0 panic=-1",
+		.keep_module_sigs = cli_get(cmd, &a.a, "keep-module-signatures") != NULL,
 	};
 	img_result r;
 	if (img_build(&o, out, &r, &de)) {

@@ -180,6 +180,15 @@ int cpio_write(const cpio_entry *entries, size_t n, uint64_t mtime, cpio_write_f
 
 /* ---- kernel modules (modules.c) --------------------------------------------- */
 
+/* The length of a module file without its appended signature: a module
+ * signed by the kernel's sign-file ends with the PKCS#7 signature, a
+ * struct module_signature (12 bytes, big-endian sig_len at its end) and
+ * the 28-byte marker "~Module signature appended~\n"; *out gets the offset
+ * where the signature starts, or len for an unsigned module. DISK_E_FORMAT
+ * when the marker is there but the lengths before it do not fit. Reads
+ * only the last bytes; allocates nothing. */
+int img_module_unsigned_len(const uint8_t *data, size_t len, size_t *out) DISK_WARN_UNUSED;
+
 /* The modules to load, in order, for the modules named in `want` (names as
  * modprobe takes them; '-' and '_' are the same): each module after every
  * module it depends on (modules.dep) and after its "pre:" soft dependencies
@@ -192,6 +201,16 @@ int cpio_write(const cpio_entry *entries, size_t n, uint64_t mtime, cpio_write_f
 int img_modules_resolve(const char *dep, const char *softdep, const char *alias,
 			const char *builtin, const char *const *want, size_t nwant, char ***out,
 			size_t *nout, disk_error *err) DISK_WARN_UNUSED;
+
+/* The same, and when groups is not NULL, *groups (malloc'd, *nout entries,
+ * freed by the caller) gives each module's group: modules linked by a
+ * dependency (hard or soft, either way, transitively) share one; groups
+ * are numbered from 0 in the order of their first module. Modules of
+ * different groups need nothing of each other. */
+int img_modules_resolve_groups(const char *dep, const char *softdep, const char *alias,
+			       const char *builtin, const char *const *want, size_t nwant,
+			       char ***out, size_t *nout, size_t **groups,
+			       disk_error *err) DISK_WARN_UNUSED;
 
 void img_modules_free(char **paths, size_t n);
 
@@ -279,6 +298,7 @@ typedef struct img_opts {
 	uint64_t epoch;         /* SOURCE_DATE_EPOCH */
 	uint64_t state_size;    /* bytes of the state partition (0: none) */
 	const char *cmdline;    /* extra kernel arguments before sigil.system=… (NULL: none) */
+	int keep_module_sigs;   /* modules as shipped; 0: appended signatures cut off */
 } img_opts;
 
 /* What was built. */
@@ -299,7 +319,9 @@ int img_build(const img_opts *o, const char *out, img_result *r, disk_error *err
 /* The core image alone (the initramfs): /init, and when it is linked
  * dynamically its ELF closure (loader and libraries, elf_closure_resolve)
  * at the paths they were found at on this host, the modules under
- * lib/modules/VERSION in load order, etc/sigil/modules listing them,
+ * lib/modules/VERSION in load order (their appended signatures cut off
+ * unless o->keep_module_sigs), etc/sigil/modules listing them by group
+ * (img_modules_resolve_groups; an empty line between groups),
  * etc/sigil/cmdline with "sigil.system=URN", dev/console; /init stripped
  * (strip), the archive compressed (zstd). Written to `out` (and, while it
  * is made, OUT.init and OUT.cpio); *nmods gets the number of modules. DISK_E_FORMAT when the init's

@@ -15,7 +15,25 @@
  * order is a depth-first post-order: for each wanted module, its soft
  * dependencies, then its dependencies from the last listed to the first,
  * then the module — so every module comes after all it needs, and the
- * same inputs always give the same list.
+ * same inputs always give the same list. Groups: modules joined by any
+ * dependency, hard or soft, are one group (union-find over the edges the
+ * walk follows); modules of different groups need nothing of each other
+ * and may load at the same time (sigil-init loads each group in a process
+ * of its own when it has more than one CPU).
+ *
+ * Signatures: img_module_unsigned_len finds where a module's appended
+ * signature starts (the trailer scripts/sign-file writes):
+ *
+ *   offset from the end   size        what
+ *   -28                   28          "~Module signature appended~\n"
+ *   -40                   12          struct module_signature: algo, hash,
+ *                                     id_type, signer_len, key_id_len,
+ *                                     3 bytes of padding, sig_len (BE32)
+ *   -40 - S               S           signer, key id and the PKCS#7 data,
+ *                                     S = signer_len + key_id_len + sig_len
+ *
+ * so that `sigil image` can put the module without them into the core
+ * image (docs/image-format.md, "Module signatures").
  */
 #include "disk/disk.h"
 
@@ -30,6 +48,7 @@ struct mod {
 	char **deps;
 	size_t ndeps;
 	int state; /* 0 new, 1 visiting, 2 done */
+	size_t up; /* union-find: the module's group is that of c->m[up] (itself: a root) */
 };
 
 struct ctx {
@@ -118,6 +137,7 @@ static int parse_dep(struct ctx *c, const char *text)
 			}
 			struct mod *m = &c->m[c->n];
 			memset(m, 0, sizeof *m);
+			m->up = c->n;
 			c->n++;
 			if (!(m->path = strndup(l, (size_t)(colon - l))) ||
 			    !(m->name = norm(l, (size_t)(colon - l))))
@@ -211,6 +231,21 @@ static struct mod *by_alias(struct ctx *c, const char *a, size_t alen)
 
 static int visit(struct ctx *c, struct mod *m, int depth);
 
+/* The root of m's group. */
+static size_t group_of(struct ctx *c, size_t i)
+{
+	while (c->m[i].up != i)
+		i = c->m[i].up = c->m[c->m[i].up].up;
+	return i;
+}
+
+/* m needs d (a dependency or a soft one): one group. */
+static void join(struct ctx *c, const struct mod *m, const struct mod *d)
+{
+	size_t a = group_of(c, (size_t)(m - c->m)), b = group_of(c, (size_t)(d - c->m));
+	c->m[a > b ? a : b].up = a < b ? a : b;
+}
+
 /* softdep "pre:" modules of m */
 static int visit_soft(struct ctx *c, struct mod *m, int depth)
 {
@@ -237,6 +272,8 @@ static int visit_soft(struct ctx *c, struct mod *m, int depth)
 				int rc;
 				if (d && (rc = visit(c, d, depth + 1)))
 					return rc;
+				if (d)
+					join(c, m, d);
 			}
 		}
 		l = nl ? nl + 1 : end;
@@ -263,6 +300,7 @@ static int visit(struct ctx *c, struct mod *m, int depth)
 					      m->path, m->deps[i]);
 		if ((rc = visit(c, d, depth + 1)))
 			return rc;
+		join(c, m, d);
 	}
 	m->state = 2;
 	if (c->nout == c->cap) {
@@ -282,10 +320,21 @@ int img_modules_resolve(const char *dep, const char *softdep, const char *alias,
 			const char *builtin, const char *const *want, size_t nwant, char ***out,
 			size_t *nout, disk_error *err)
 {
+	return img_modules_resolve_groups(dep, softdep, alias, builtin, want, nwant, out, nout,
+					  NULL, err);
+}
+
+int img_modules_resolve_groups(const char *dep, const char *softdep, const char *alias,
+			       const char *builtin, const char *const *want, size_t nwant,
+			       char ***out, size_t *nout, size_t **groups, disk_error *err)
+{
 	struct ctx c = {.err = err};
+	size_t *g = NULL;
 	int rc = 0;
 	*out = NULL;
 	*nout = 0;
+	if (groups)
+		*groups = NULL;
 	if (!dep)
 		return disk_error_set(err, DISK_E_ARG, "no modules.dep");
 	c.softdep = softdep;
@@ -306,10 +355,31 @@ int img_modules_resolve(const char *dep, const char *softdep, const char *alias,
 		if ((rc = visit(&c, m, 0)))
 			goto out;
 	}
+	if (groups) { /* numbered 0, 1, ... by their first module in the order */
+		size_t *root = NULL, ng = 0;
+		if (!(g = calloc(c.nout + 1, sizeof *g)) ||
+		    !(root = calloc(c.nout + 1, sizeof *root))) {
+			free(root);
+			rc = disk_error_set(err, DISK_E_NOMEM, "out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < c.nout; i++) {
+			size_t r = group_of(&c, (size_t)(find_path(&c, c.out[i]) - c.m)), k = 0;
+			while (k < ng && root[k] != r)
+				k++;
+			if (k == ng)
+				root[ng++] = r;
+			g[i] = k;
+		}
+		free(root);
+		*groups = g;
+		g = NULL;
+	}
 	*out = c.out;
 	*nout = c.nout;
 	c.out = NULL;
 out:
+	free(g);
 	img_modules_free(c.out, c.nout);
 	for (size_t i = 0; i < c.n; i++) {
 		free(c.m[i].name);
@@ -328,4 +398,25 @@ void img_modules_free(char **paths, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(paths[i]);
 	free(paths);
+}
+
+int img_module_unsigned_len(const uint8_t *data, size_t len, size_t *out)
+{
+	static const char marker[] = "~Module signature appended~\n";
+	const size_t mlen = sizeof marker - 1, slen = 12;
+	const uint8_t *ms;
+	uint64_t sig;
+
+	*out = len;
+	if (len < mlen || memcmp(data + len - mlen, marker, mlen) != 0)
+		return 0; /* not signed */
+	if (len < mlen + slen)
+		return DISK_E_FORMAT;
+	ms = data + len - mlen - slen;
+	sig = (uint64_t)ms[3] + ms[4] +
+	      ((uint64_t)ms[8] << 24 | (uint64_t)ms[9] << 16 | (uint64_t)ms[10] << 8 | ms[11]);
+	if (sig == 0 || sig > len - mlen - slen)
+		return DISK_E_FORMAT;
+	*out = len - mlen - slen - (size_t)sig;
+	return 0;
 }

@@ -25,6 +25,8 @@
  *   FORGET, BATCH_FORGET, INTERRUPT   no answer (nodes live until the end)
  *   anything else    ENOSYS (the kernel remembers it for xattrs, access...)
  *
+ * With romfs_set_ahead, the verify-ahead worker (romfs.c) runs beside the
+ * loop from its start to its end.
  * The loop ends when the kernel ends the connection (ENODEV: the last
  * mount is gone, or the connection was aborted). An idle store is released
  * after RELEASE_MS when romfs_new was given its spec (see romfs.h).
@@ -281,6 +283,7 @@ int romfs_serve(romfs *fs, int fuse_fd, romfs_report_fn report_fn, romfs_tick_fn
 		rc = elf_error_set(err, ELF_E_NOMEM, "cannot start the /rom server: out of memory");
 		goto out;
 	}
+	(void)romfs_ahead_start(fs); /* when asked for; without it, reads decode all */
 	for (;;) {
 		struct pollfd pfd = {fuse_fd, POLLIN, 0};
 		int ready = poll(&pfd, 1, fs->s && fs->spec ? RELEASE_MS : 1000);
@@ -313,6 +316,7 @@ int romfs_serve(romfs *fs, int fuse_fd, romfs_report_fn report_fn, romfs_tick_fn
 		}
 	}
 out:
+	romfs_ahead_stop(fs);
 	close(fuse_fd);
 	free(req);
 	free(sv.out);

@@ -24,7 +24,22 @@
  * (ROMFS_CACHE_LEAVES): the kernel asks for page ranges, rarely
  * leaf-aligned and in an order of its own (read-around for mmap faults).
  *
- * Invariants: no byte reaches the caller unless the reader verified the
+ * Verify-ahead (romfs_set_ahead): the worker thread takes the files
+ * looked up while serving, in that order, then every other file in node
+ * order, and decodes each one's leaves from the first not yet decoded,
+ * through a reader of its own (n->wr), into n->ahead, while it holds less
+ * than ahead_budget bytes (it waits for reads to take some). get_leaf
+ * looks in the LRU cache, then in n->ahead (moving the leaf into the
+ * cache), then waits if the worker is on that very leaf, and otherwise
+ * decodes it itself, marking it taken so the worker skips it. Under TCG
+ * with two vCPUs, the closures' blocks are verified beside the boot and
+ * the children's own start instead of after each page fault. The worker
+ * never reports: a leaf it cannot decode is marked taken and left to the
+ * read, which fails and reports as without it. Both threads fetch blocks
+ * under fs->mu (the store is not shared between threads otherwise); the
+ * hashing and decryption run unlocked.
+ *
+ * Invariants: no byte reaches the caller unless a reader verified the
  * leaf it came from; nothing here writes to the store.
  */
 #include "romfs_int.h"
@@ -197,16 +212,26 @@ void romfs_free(romfs *fs)
 {
 	if (!fs)
 		return;
+	romfs_ahead_stop(fs);
 	for (size_t i = 0; i < fs->n; i++) {
 		struct romfs_node *n = &fs->nodes[i];
 		free(n->name);
 		free(n->kids);
 		free(n->path);
 		eris_reader_free(n->r);
+		eris_reader_free(n->wr);
+		for (uint64_t k = 0; n->ahead && k < n->nleaves; k++)
+			if (n->ahead[k]) {
+				sodium_memzero(n->ahead[k], n->cap.block_size);
+				free(n->ahead[k]);
+			}
+		free(n->ahead);
+		free(n->ahead_st);
 		sodium_memzero(&n->cap, sizeof n->cap);
 	}
 	free(fs->nodes);
 	free(fs->spec);
+	free(fs->want);
 	for (size_t i = 0; i < ROMFS_CACHE_LEAVES; i++)
 		if (fs->cache[i].data) {
 			sodium_memzero(fs->cache[i].data, ERIS_BLOCK_MAX);
@@ -218,6 +243,13 @@ void romfs_free(romfs *fs)
 void romfs_get_stats(const romfs *fs, romfs_stats *st)
 {
 	*st = fs->stats;
+	st->ahead_leaves = fs->ahead_leaves;
+	st->ahead_taken = fs->ahead_taken;
+}
+
+void romfs_set_ahead(romfs *fs, size_t budget)
+{
+	fs->ahead_budget = budget;
 }
 
 int romfs_mount_options(int fuse_fd, char *out, size_t size)
@@ -277,6 +309,12 @@ static int get_block(void *ctx, const uint8_t ref[ERIS_REF_SIZE], uint8_t *buf, 
 		     const uint8_t **block, size_t *len, eris_error *err)
 {
 	romfs *fs = ctx;
+	if (fs->ahead_running) { /* no spec: the store stays open */
+		pthread_mutex_lock(&fs->mu);
+		int rc = store_eris_get(fs->s, ref, buf, buf_size, block, len, err);
+		pthread_mutex_unlock(&fs->mu);
+		return rc;
+	}
 	if (!fs->s && (!fs->spec || store_open(&fs->s, fs->spec, STORE_READ, err) != 0)) {
 		fs->s = NULL;
 		if (!fs->spec)
@@ -296,6 +334,20 @@ static int open_reader(romfs *fs, struct romfs_node *n, eris_error *e)
 	}
 	n->size = eris_reader_size(n->r);
 	fs->stats.files_opened++;
+	if (fs->ahead_running) { /* the worker takes it next */
+		pthread_mutex_lock(&fs->mu);
+		size_t c = fs->cap_want ? fs->cap_want : 16;
+		while (c < fs->nwant + 1)
+			c *= 2;
+		size_t *w = c == fs->cap_want ? fs->want : realloc(fs->want, c * sizeof *w);
+		if (w) { /* else it waits for its turn in node order */
+			fs->want = w;
+			fs->cap_want = c;
+			fs->want[fs->nwant++] = (size_t)(n - fs->nodes);
+			pthread_cond_broadcast(&fs->cv);
+		}
+		pthread_mutex_unlock(&fs->mu);
+	}
 	return 0;
 }
 
@@ -310,8 +362,200 @@ int romfs_file_open(romfs *fs, struct romfs_node *n, int pid)
 	return e.code == ERIS_E_NOMEM ? ENOMEM : EIO;
 }
 
-/* Leaf `index` of file n, from the cache or decoded (and verified) into
- * it; NULL with *eno set (the failure reported) when it cannot be. */
+/* ---- verify-ahead ----------------------------------------------------------- */
+
+/* The serving thread's side: when the worker holds leaf `index` of n (or
+ * is decoding it: waited for), moves it into the cache slot l and returns
+ * 1; else marks it taken (the caller decodes it) and returns 0. */
+static int take_ahead(romfs *fs, struct romfs_node *n, uint64_t index, struct romfs_leaf *l)
+{
+	size_t id = (size_t)(n - fs->nodes) + 1;
+	uint32_t bs = n->cap.block_size;
+	int took = 0;
+
+	pthread_mutex_lock(&fs->mu);
+	while (fs->busy_node == id && fs->busy_index == index)
+		pthread_cond_wait(&fs->cv, &fs->mu);
+	if (n->ahead_st && index < n->nleaves) {
+		if (n->ahead_st[index] == AHEAD_READY &&
+		    (bs < ERIS_BLOCK_MAX ? l->data || (l->data = malloc(ERIS_BLOCK_MAX)) : 1)) {
+			/* cache slots hold ERIS_BLOCK_MAX bytes; the worker's
+			 * leaves their block size */
+			if (bs < ERIS_BLOCK_MAX) {
+				memcpy(l->data, n->ahead[index], bs);
+				sodium_memzero(n->ahead[index], bs);
+				free(n->ahead[index]);
+			} else {
+				if (l->data) {
+					sodium_memzero(l->data, ERIS_BLOCK_MAX);
+					free(l->data);
+				}
+				l->data = n->ahead[index];
+			}
+			n->ahead[index] = NULL;
+			fs->ahead_bytes -= bs;
+			fs->ahead_taken++;
+			took = 1;
+			pthread_cond_broadcast(&fs->cv); /* room under the budget */
+		}
+		if (took || n->ahead_st[index] != AHEAD_READY) /* else: out of memory */
+			n->ahead_st[index] = AHEAD_TAKEN;
+	}
+	pthread_mutex_unlock(&fs->mu);
+	if (took) {
+		uint64_t at = index * bs;
+		l->node = id;
+		l->index = index;
+		l->len = n->size - at < bs ? (size_t)(n->size - at) : bs;
+		l->used = ++fs->clock;
+	}
+	return took;
+}
+
+/* Under fs->mu: the next leaf for the worker, as node index and leaf
+ * (UINT64_MAX: the file's reader is to be opened first). 0 when there is
+ * none left. */
+static int ahead_pick(romfs *fs, size_t *node, uint64_t *index)
+{
+	for (;;) {
+		int queued = fs->want_head < fs->nwant;
+		size_t i = queued ? fs->want[fs->want_head] : fs->scan;
+		if (!queued && i >= fs->n)
+			return 0;
+		struct romfs_node *n = &fs->nodes[i];
+		if (!n->is_dir && n->same == i && !n->ahead_done) {
+			*node = i;
+			if (!n->ahead_st) {
+				*index = UINT64_MAX;
+				return 1;
+			}
+			while (n->ahead_next < n->nleaves &&
+			       n->ahead_st[n->ahead_next] != AHEAD_NONE)
+				n->ahead_next++;
+			if (n->ahead_next < n->nleaves) {
+				*index = n->ahead_next;
+				return 1;
+			}
+			n->ahead_done = 1;
+		}
+		if (queued)
+			fs->want_head++;
+		else
+			fs->scan++;
+	}
+}
+
+/* The worker: opens a file's reader (its root and right-most path
+ * verified) and sizes its arrays, or decodes one leaf, until stopped. */
+static void *ahead_main(void *arg)
+{
+	romfs *fs = arg;
+	uint8_t *buf = NULL; /* the next leaf's, bufsize (its block size) bytes */
+	size_t bufsize = 0;
+	eris_error e;
+
+	pthread_mutex_lock(&fs->mu);
+	while (!fs->ahead_stop) {
+		size_t i;
+		uint64_t index;
+		if (!ahead_pick(fs, &i, &index) ||
+		    (index != UINT64_MAX &&
+		     fs->ahead_bytes + fs->nodes[i].cap.block_size > fs->ahead_budget)) {
+			pthread_cond_wait(&fs->cv, &fs->mu);
+			continue;
+		}
+		struct romfs_node *n = &fs->nodes[i];
+		uint32_t bs = n->cap.block_size;
+		memset(&e, 0, sizeof e);
+		if (index == UINT64_MAX) {
+			pthread_mutex_unlock(&fs->mu);
+			int ok = eris_reader_open(&n->wr, &n->cap, get_block, fs, &e) == 0;
+			uint64_t size = ok ? eris_reader_size(n->wr) : 0, nl = (size + bs - 1) / bs;
+			uint8_t **a = ok ? calloc(nl + 1, sizeof *a) : NULL;
+			uint8_t *st = a ? calloc(nl + 1, 1) : NULL;
+			pthread_mutex_lock(&fs->mu);
+			if (!st) {
+				free(a);
+				n->ahead_done = 1; /* the reads decode it */
+				continue;
+			}
+			n->ahead = a;
+			n->ahead_st = st;
+			n->nleaves = nl;
+			continue;
+		}
+		fs->busy_node = i + 1;
+		fs->busy_index = index;
+		n->ahead_st[index] = AHEAD_TAKEN; /* a read of it waits for busy */
+		pthread_mutex_unlock(&fs->mu);
+		size_t got = 0;
+		if (buf && bufsize != bs) {
+			sodium_memzero(buf, bufsize);
+			free(buf);
+			buf = NULL;
+		}
+		bufsize = bs;
+		int ok = (buf || (buf = malloc(bs))) &&
+			 eris_reader_pread(n->wr, buf, bs, index * bs, &got, &e) == 0;
+		pthread_mutex_lock(&fs->mu);
+		fs->busy_node = 0;
+		if (ok) {
+			n->ahead[index] = buf;
+			n->ahead_st[index] = AHEAD_READY;
+			fs->ahead_bytes += bs;
+			fs->ahead_leaves++;
+			buf = NULL;
+		}
+		pthread_cond_broadcast(&fs->cv);
+	}
+	pthread_mutex_unlock(&fs->mu);
+	if (buf) {
+		sodium_memzero(buf, bufsize);
+		free(buf);
+	}
+	return NULL;
+}
+
+int romfs_ahead_start(romfs *fs)
+{
+	if (!fs->ahead_budget || fs->spec || !fs->s || fs->ahead_running)
+		return 0;
+	if (pthread_mutex_init(&fs->mu, NULL) != 0)
+		return -1;
+	if (pthread_cond_init(&fs->cv, NULL) != 0) {
+		pthread_mutex_destroy(&fs->mu);
+		return -1;
+	}
+	fs->ahead_stop = 0;
+	fs->ahead_running = 1; /* before the thread: get_block locks from now on */
+	if (pthread_create(&fs->ahead_thread, NULL, ahead_main, fs) != 0) {
+		fs->ahead_running = 0;
+		pthread_cond_destroy(&fs->cv);
+		pthread_mutex_destroy(&fs->mu);
+		return -1;
+	}
+	return 0;
+}
+
+void romfs_ahead_stop(romfs *fs)
+{
+	if (!fs->ahead_running)
+		return;
+	pthread_mutex_lock(&fs->mu);
+	fs->ahead_stop = 1;
+	pthread_cond_broadcast(&fs->cv);
+	pthread_mutex_unlock(&fs->mu);
+	pthread_join(fs->ahead_thread, NULL);
+	fs->ahead_running = 0;
+	pthread_cond_destroy(&fs->cv);
+	pthread_mutex_destroy(&fs->mu);
+}
+
+/* ---- reads ------------------------------------------------------------------ */
+
+/* Leaf `index` of file n, from the cache, taken from the worker, or
+ * decoded (and verified) into it; NULL with *eno set (the failure
+ * reported) when it cannot be. */
 static struct romfs_leaf *get_leaf(romfs *fs, int pid, struct romfs_node *n, uint64_t index,
 				   int *eno)
 {
@@ -330,11 +574,13 @@ static struct romfs_leaf *get_leaf(romfs *fs, int pid, struct romfs_node *n, uin
 		if (l->used < victim->used)
 			victim = l;
 	}
+	victim->node = 0;
+	if (fs->ahead_running && take_ahead(fs, n, index, victim))
+		return victim;
 	if (!victim->data && !(victim->data = malloc(ERIS_BLOCK_MAX))) {
 		*eno = ENOMEM;
 		return NULL;
 	}
-	victim->node = 0;
 	memset(&e, 0, sizeof e);
 	if (eris_reader_pread(n->r, victim->data, bs, index * bs, &got, &e) != 0) {
 		report(fs, pid, n, &e, "cannot read");

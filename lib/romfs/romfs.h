@@ -22,7 +22,8 @@
  *
  * The server speaks the kernel's FUSE protocol itself (<linux/fuse.h>,
  * fuse.c): no libfuse, so that the static sigil-init serves its children's
- * /rom with it as `sigil exec` does. It is single-threaded and uses one
+ * /rom with it as `sigil exec` does. It answers requests on one thread
+ * (with romfs_set_ahead, a second one verifies ahead) and uses one
  * store handle (the caller's): romfs_serve reads requests from an already
  * mounted /dev/fuse descriptor until the kernel ends the connection (the
  * last mount of it is gone). Nothing here forks, mounts, prints or keeps
@@ -85,10 +86,24 @@ int romfs_mount_options(int fuse_fd, char *out, size_t size) ROMFS_WARN_UNUSED;
 int romfs_serve(romfs *fs, int fuse_fd, romfs_report_fn report, romfs_tick_fn tick, void *ctx,
 		elf_error *err) ROMFS_WARN_UNUSED;
 
+/* Verify-ahead, for a machine with a CPU to spare: while romfs_serve
+ * runs, a second thread decodes and verifies the leaves of the files
+ * before they are read — first each file as it is looked up, in that
+ * order, then every other file in the order it was added — and keeps at
+ * most `budget` bytes of them until a read takes them (then they are the
+ * read cache's). A read of a leaf the worker holds costs a copy; of the
+ * leaf it is decoding, a wait; of any other leaf, what it costs without.
+ * A block the worker finds bad is left to the read that wants it, which
+ * fails and reports it as without. Only when romfs_new had no spec (the
+ * store is never released); budget 0 (the default) turns it off. */
+void romfs_set_ahead(romfs *fs, size_t budget);
+
 /* Counters since romfs_new: lookups, reads and the bytes they handed to
- * the kernel, files opened, and leaves decoded (fetched and verified). */
+ * the kernel, files opened, leaves decoded (fetched and verified) by the
+ * reads, and leaves decoded ahead and taken by a read (romfs_set_ahead). */
 typedef struct romfs_stats {
 	uint64_t lookups, reads, read_bytes, files_opened, leaves;
+	uint64_t ahead_leaves, ahead_taken;
 } romfs_stats;
 void romfs_get_stats(const romfs *fs, romfs_stats *st);
 

@@ -8,12 +8,20 @@
  * alias of it (`same`): a lookup of either answers the first one's inode,
  * so the kernel keeps one page cache for both and the blocks are decoded
  * once — as hard links would.
+ *
+ * Verify-ahead (romfs_set_ahead, romfs.c "Verify-ahead"): a second thread
+ * decodes leaves before they are asked for into each file's `ahead`
+ * array; `mu` guards those arrays, the queue and the counters below it,
+ * and serialises the store (both threads fetch blocks through it). Every
+ * other field is the serving thread's alone, but for the nodes' `wr`,
+ * which only the worker uses.
  */
 #ifndef SIGIL_ROMFS_INT_H
 #define SIGIL_ROMFS_INT_H
 
 #include "romfs.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -32,6 +40,21 @@ struct romfs_node {
 	eris_cap cap;
 	eris_reader *r;  /* opened by the first lookup */
 	uint64_t size;
+	/* verify-ahead (under romfs.mu, but wr: the worker's own reader) */
+	eris_reader *wr;
+	uint8_t **ahead;     /* leaf index -> its verified bytes, decoded ahead */
+	uint8_t *ahead_st;   /* leaf index -> enum romfs_ahead_state */
+	uint64_t nleaves;    /* of both arrays (allocated by the worker) */
+	uint64_t ahead_next; /* the first leaf the worker may still decode */
+	int ahead_done;      /* nothing left for the worker in this file */
+};
+
+/* A leaf's verify-ahead state. */
+enum romfs_ahead_state {
+	AHEAD_NONE = 0,  /* not decoded yet: the worker may */
+	AHEAD_READY,     /* in node.ahead, for the serving thread to take */
+	AHEAD_TAKEN,     /* taken, decoded by the serving thread, or failed in
+	                  * the worker (a read decodes it again and reports) */
 };
 
 /* A decrypted, verified leaf: a slot of the small cache every read goes
@@ -61,6 +84,20 @@ struct romfs {
 	/* the last block reported, so that a retried read does not repeat it */
 	uint8_t last_ref[ERIS_REF_SIZE];
 	int has_last;
+	/* verify-ahead: off while ahead_budget is 0 or the worker not running */
+	size_t ahead_budget;
+	int ahead_running;
+	pthread_t ahead_thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;  /* a leaf decoded or taken, a file queued, stop */
+	int ahead_stop;
+	size_t ahead_bytes;  /* held in the nodes' ahead arrays */
+	size_t busy_node;    /* 1 + the node whose leaf the worker decodes; 0: none */
+	uint64_t busy_index;
+	size_t *want;        /* files looked up while serving, in that order */
+	size_t nwant, want_head, cap_want;
+	size_t scan;         /* then every file in node order: the next one */
+	uint64_t ahead_leaves, ahead_taken;
 };
 
 /* Sorts every directory and finds the aliases; once, before serving. 0 or
@@ -77,6 +114,13 @@ struct romfs_node *romfs_lookup(romfs *fs, const struct romfs_node *dir, const c
  * size. 0, or an errno for the reply (the failure reported, naming the
  * file and the block, with pid as the asker). */
 int romfs_file_open(romfs *fs, struct romfs_node *n, int pid);
+
+/* Starts the verify-ahead worker when romfs_set_ahead asked for it and the
+ * store is never released (no spec); 0, or -1 (serving goes on without). */
+int romfs_ahead_start(romfs *fs);
+
+/* Stops and joins the worker, if it runs. */
+void romfs_ahead_stop(romfs *fs);
 
 /* Up to len bytes of file n from off into buf, every one from a verified
  * leaf. The count (0 at or past the end), or a negative errno (reported). */

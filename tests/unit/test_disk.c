@@ -384,6 +384,58 @@ static void test_modules(void)
 	tap_ok(img_modules_resolve("no colon here\n", NULL, NULL, NULL, want, 1, &out, &n, &err) ==
 		       DISK_E_FORMAT,
 	       "a malformed modules.dep is refused");
+
+	/* groups: virtio-pci's and ext4's stacks need nothing of each other;
+	 * crc32c_generic is ext4's (a soft dependency of ext4 and jbd2) */
+	size_t *groups = NULL;
+	const char *two[] = {"virtio-pci", "ext4"};
+	rc = img_modules_resolve_groups(dep, soft, alias, builtin, two, 2, &out, &n, &groups, &err);
+	char gs[256] = "";
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		size_t l = strlen(gs);
+		snprintf(gs + l, sizeof gs - l, "%s%s:%zu", i ? " " : "", strrchr(out[i], '/') + 1,
+			 groups[i]);
+	}
+	tap_ok(rc == 0 && strcmp(gs, "virtio_ring.ko:0 virtio.ko:0 virtio_pci.ko:0 "
+				     "crc32c_generic.ko:1 jbd2.ko:1 mbcache.ko:1 crc16.ko:1 "
+				     "ext4.ko:1") == 0,
+	       "groups: modules joined by a dependency (hard or soft) share one, numbered in "
+	       "order (%s)",
+	       gs);
+	img_modules_free(out, n);
+	free(groups);
+}
+
+/* img_module_unsigned_len on a signed, an unsigned and broken trailers. */
+static void test_module_signature(void)
+{
+	static const char marker[] = "~Module signature appended~\n";
+	uint8_t m[200];
+	size_t k = 0, body = 100, signer = 3, keyid = 5, sig = 40;
+	memset(m, 0x7f, sizeof m);
+	/* body, then signer + key id + PKCS#7 bytes, the 12-byte struct, the marker */
+	size_t at = body + signer + keyid + sig;
+	uint8_t *ms = m + at;
+	memset(ms, 0, 12);
+	ms[3] = (uint8_t)signer;
+	ms[4] = (uint8_t)keyid;
+	ms[11] = (uint8_t)sig;
+	memcpy(ms + 12, marker, sizeof marker - 1);
+	size_t len = at + 12 + sizeof marker - 1;
+	int rc = img_module_unsigned_len(m, len, &k);
+	tap_ok(rc == 0 && k == body,
+	       "a signed module: the signature starts after the body (%zu of %zu bytes)", k, len);
+	tap_ok(img_module_unsigned_len(m, body, &k) == 0 && k == body,
+	       "an unsigned module is kept whole");
+	ms[11] = 200; /* a signature longer than the file */
+	tap_ok(img_module_unsigned_len(m, len, &k) == DISK_E_FORMAT,
+	       "a signature length past the start of the file is refused");
+	ms[11] = 0;
+	ms[3] = ms[4] = 0;
+	tap_ok(img_module_unsigned_len(m, len, &k) == DISK_E_FORMAT,
+	       "an empty signature is refused");
+	tap_ok(img_module_unsigned_len(ms + 12 - 4, 4 + sizeof marker - 1, &k) == DISK_E_FORMAT,
+	       "a marker with no room for its struct before it is refused");
 }
 
 int main(void)
@@ -399,6 +451,7 @@ int main(void)
 	test_gpt_writer_checks();
 	test_cpio();
 	test_modules();
+	test_module_signature();
 	rmdir(dir);
 	return tap_done();
 }
