@@ -354,7 +354,11 @@ static int bind_at(const char *src, const char *root, const char *rel, unsigned 
 static int make_dev(const char *dir);
 
 /* Verify-ahead (romfs_set_ahead) as PID 1 on a VM with more than one vCPU
- * (not with --eager, which has verified every block already):
+ * (not with --eager, which has verified every block already), only when
+ * asked for with SIGIL_VERIFY_AHEAD=1 on the kernel command line (the
+ * kernel hands it to init as an environment variable): with two vCPUs
+ * under TCG some boots hung in soft lockups of init and the /rom server
+ * (cli/sigil/boot.c), not yet understood. When on,
  * the server's second thread decodes the closures' leaves while the boot
  * goes on and the children start, holding at most an eighth of RAM, 64 MiB
  * at most, of them until the children's reads take them. Under TCG
@@ -489,7 +493,8 @@ int init_verify(struct init *in, store *st)
 		goto out;
 	/* as PID 1 with a second CPU, the server verifies ahead on it: see
 	 * AHEAD_SHARE */
-	if (in->o.pid1 && !in->o.eager && sysconf(_SC_NPROCESSORS_ONLN) > 1) {
+	if (in->o.pid1 && !in->o.eager && sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
+	    getenv("SIGIL_VERIFY_AHEAD")) {
 		long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
 		uint64_t ram = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize : 0;
 		uint64_t budget = ram / AHEAD_SHARE < AHEAD_MAX ? ram / AHEAD_SHARE : AHEAD_MAX;
