@@ -77,30 +77,9 @@ static int fd_write(void *ctx, const void *buf, size_t len)
 	return 0;
 }
 
-/* The whole file into a malloc'd, NUL-terminated buffer; NULL if absent. */
-static char *slurp(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	char *buf = NULL;
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) == 0 && (buf = malloc((size_t)st.st_size + 1))) {
-		size_t got = 0;
-		while (got < (size_t)st.st_size) {
-			ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-			if (r <= 0)
-				break;
-			got += (size_t)r;
-		}
-		buf[got] = 0;
-	}
-	close(fd);
-	return buf;
-}
-
-/* The whole file into a malloc'd buffer, its size in *len; NULL with
- * errno set when it cannot be read whole. */
+/* The whole file into a malloc'd buffer (one byte more than its size,
+ * for slurp's NUL), its size in *len; NULL with errno set when it cannot
+ * be read whole. */
 static uint8_t *slurp_bytes(const char *path, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), e = 0;
@@ -131,6 +110,17 @@ out:
 		return NULL;
 	}
 	*len = got;
+	return buf;
+}
+
+/* The whole file as a NUL-terminated string; NULL when absent or not
+ * readable whole. */
+static char *slurp(const char *path)
+{
+	size_t len;
+	char *buf = (char *)slurp_bytes(path, &len);
+	if (buf)
+		buf[len] = 0; /* slurp_bytes leaves room for it */
 	return buf;
 }
 
