@@ -146,7 +146,8 @@ static void run_dir(struct run *r, const char *dir)
 	}
 	if (errno != 0)
 		goto fail;
-	qsort(names, n, sizeof *names, cmp_names);
+	if (n) /* qsort wants a non-NULL array even for none */
+		qsort(names, n, sizeof *names, cmp_names);
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
 		size_t plen = strlen(dir) + strlen(names[i]) + 2;

@@ -207,7 +207,17 @@ struct dhall_tz { uint8_t negative, hour, minute; };
 /* Which fields a kind uses is listed at enum dhall_kind; fields that no
  * kind uses together share storage (anonymous unions), which keeps a node
  * at 64 bytes: large inputs are mostly nodes, and fresh memory costs the
- * kernel's zeroing of its pages as well as our stores. */
+ * kernel's zeroing of its pages as well as our stores.
+ *
+ * One item or label: items[] and labels[] may point into the node itself.
+ * The parser keeps the only item of an APP-less kind with items (a list,
+ * record, record type or union of one) in b (items == &e->b), and the only
+ * label of a one-field record, record type or union, or the one chunk of a
+ * plain text, in label (labels == &e->label): those kinds use neither
+ * field otherwise. Nested data is mostly such nodes; the arrays of one
+ * were a fifth of its memory. Code reads items[] and labels[] as always,
+ * and must not take b or label of these kinds for anything else (nor
+ * assume an items[] array outlives its node). */
 struct dhall_expr {
 	uint8_t kind;              /* enum dhall_kind */
 	uint8_t op;                /* builtin, operator, Bool value, Integer sign */

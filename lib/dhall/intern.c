@@ -137,7 +137,8 @@ static uint64_t node_hash(const struct dhall_expr *e)
 	uint64_t h = mix(e->kind, e->kind == DHALL_LAMBDA ? 0 : e->op);
 	h = mix(h, e->n);
 	h = mix(h, (uintptr_t)e->a);
-	h = mix(h, (uintptr_t)e->b);
+	if (!(f & F_ITEMS)) /* else b may hold the only item (dhall.h) */
+		h = mix(h, (uintptr_t)e->b);
 	if (f & F_C)
 		h = mix(h, (uintptr_t)e->c);
 	if (f & F_ITEMS)
@@ -164,7 +165,7 @@ static int node_same(const struct dhall_expr *x, const struct dhall_expr *y)
 {
 	unsigned f = fields_of(x->kind);
 	if (x->kind != y->kind || (x->kind != DHALL_LAMBDA && x->op != y->op) || x->n != y->n ||
-	    x->a != y->a || x->b != y->b)
+	    x->a != y->a || (!(f & F_ITEMS) && x->b != y->b))
 		return 0;
 	if ((f & F_C) && x->c != y->c)
 		return 0;

@@ -614,11 +614,7 @@ static struct dhall_expr *double_quoted(struct ps *p)
 		struct dhall_expr *e = ps_node(p, DHALL_TEXT, pos);
 		if (!e)
 			return NULL;
-		e->labels = dhall_arena_alloc_uninit(p->arena, sizeof *e->labels);
-		if (!e->labels)
-			return ps_nomem(p);
-		e->labels[0].s = p->src + p->pos;
-		e->labels[0].len = i - p->pos;
+		ps_one_label(e, p->src + p->pos, i - p->pos);
 		p->pos = i + 1;
 		return e;
 	}

@@ -609,6 +609,14 @@ struct dhall_expr *ps_record_node(struct ps *p, size_t pos, size_t lbase, size_t
 	if (!r)
 		return NULL;
 	r->n = p->labels.n - lbase;
+	if (r->n == 1) { /* kept in the node */
+		const struct dhall_str *l = (struct dhall_str *)p->labels.v + lbase;
+		ps_one_label(r, l->s, l->len);
+		ps_one_item(r, ((struct dhall_expr **)p->exprs.v)[ebase]);
+		p->labels.n = lbase;
+		p->exprs.n = ebase;
+		return r;
+	}
 	if (!(r->labels = ps_take_labels(p, lbase)) || !(r->items = ps_take_exprs(p, ebase)))
 		return NULL;
 	/* duplicate fields of a record literal are combined with ∧; those of a
@@ -720,6 +728,11 @@ struct dhall_expr *ps_list_node(struct ps *p, size_t pos, size_t ebase)
 	if (!l)
 		return NULL;
 	l->n = p->exprs.n - ebase;
+	if (l->n == 1) { /* kept in the node */
+		ps_one_item(l, ((struct dhall_expr **)p->exprs.v)[ebase]);
+		p->exprs.n = ebase;
+		return l;
+	}
 	if (!(l->items = ps_take_exprs(p, ebase)))
 		return NULL;
 	return l;

@@ -33,6 +33,9 @@
  * followed by LF: ps_check_chars). */
 static inline size_t blanks(const char *s, size_t n, size_t i)
 {
+	/* one space before a token: the commonest case */
+	if (i + 1 < n && s[i] == ' ' && !(ps_cc[(unsigned char)s[i + 1]] & CC_BLANK))
+		return i + 1;
 	while (i < n && (ps_cc[(unsigned char)s[i]] & CC_BLANK))
 		i++;
 	return i;
@@ -117,10 +120,7 @@ static __attribute__((noinline)) struct dhall_expr *fast_leaf(struct ps *p, size
 			return NULL;
 		if (!(e = ps_node(p, DHALL_TEXT, i)))
 			return NULL;
-		if (!(e->labels = dhall_arena_alloc_uninit(p->arena, sizeof *e->labels)))
-			return ps_nomem(p);
-		e->labels[0].s = s + i + 1;
-		e->labels[0].len = j - i - 2;
+		ps_one_label(e, s + i + 1, j - i - 2);
 	} else if (ps_cc[c] & CC_LABEL_FIRST) {
 		size_t k = plain_label(s, n, i);
 		if (k == i)
@@ -197,34 +197,25 @@ static inline __attribute__((always_inline)) struct dhall_expr *fast_value(struc
 }
 
 /* The record literal { l = v } at pos: one field, so no duplicates to
- * look for, and its label and value share one allocation. */
+ * look for, and its label and value are kept in the node. */
 static struct dhall_expr *record1(struct ps *p, size_t pos, const struct dhall_str *l,
 				  struct dhall_expr *v)
 {
 	struct dhall_expr *r = ps_node(p, DHALL_RECORD, pos);
 	if (!r)
 		return NULL;
-	char *m = dhall_arena_alloc_uninit(p->arena, sizeof(struct dhall_str) + sizeof v);
-	if (!m)
-		return ps_nomem(p);
-	r->n = 1;
-	r->labels = (struct dhall_str *)(void *)m;
-	r->items = (struct dhall_expr **)(void *)(m + sizeof(struct dhall_str));
-	r->labels[0] = *l;
-	r->items[0] = v;
+	ps_one_label(r, l->s, l->len);
+	ps_one_item(r, v);
 	return r;
 }
 
-/* The list [ e ] at pos: one element, straight into its node. */
+/* The list [ e ] at pos: one element, kept in the node. */
 static struct dhall_expr *list1(struct ps *p, size_t pos, struct dhall_expr *e)
 {
 	struct dhall_expr *l = ps_node(p, DHALL_LIST, pos);
 	if (!l)
 		return NULL;
-	if (!(l->items = dhall_arena_alloc_uninit(p->arena, sizeof *l->items)))
-		return ps_nomem(p);
-	l->n = 1;
-	l->items[0] = e;
+	ps_one_item(l, e);
 	return l;
 }
 

@@ -126,6 +126,20 @@ static inline struct dhall_expr *ps_node(struct ps *p, enum dhall_kind kind, siz
 	return e;
 }
 
+/* A node's only item or label kept in the node itself (see "one item or
+ * label" at struct dhall_expr): no arrays of one to allocate. */
+static inline void ps_one_item(struct dhall_expr *e, struct dhall_expr *item)
+{
+	e->b = item;
+	e->items = &e->b;
+	e->n = 1;
+}
+static inline void ps_one_label(struct dhall_expr *e, const char *s, size_t len)
+{
+	e->label = (struct dhall_str){s, len};
+	e->labels = &e->label;
+}
+
 /* Pushes one element (its size is the stack's elem); 0 or -1 (no memory,
  * error set). The typed ones copy inline. */
 static inline int ps_push(struct ps *p, struct ps_stack *s, const void *elem)
