@@ -62,6 +62,15 @@ else
 	ok $? "the core image holds the static init alone: no loader, no libraries ($(wc -l < core.list) members)"
 fi
 
+# vCPUs: one by default (two hang now and then: cli/sigil/boot.c), --cpus N
+# otherwise; QEMU's -smp says so
+smp() { "$SIGIL" boot --print-command "$@" disk.img | grep -A1 -x -- -smp | tail -n 1; }
+is "$(smp)" 1 "sigil boot: -smp 1 by default"
+is "$(smp --cpus 2)" 2 "--cpus 2: -smp 2"
+is "$(smp --cpus 16)" 16 "--cpus 16: -smp 16"
+"$SIGIL" boot --print-command --cpus 0 disk.img > /dev/null 2>&1; is $? 2 "--cpus 0: usage error"
+"$SIGIL" boot --print-command --cpus 17 disk.img > /dev/null 2>&1; is $? 2 "--cpus 17: usage error"
+
 # boot: the children run, the system powers off, status 0
 start=$(date +%s.%N)
 "$SIGIL" boot --timeout 90 disk.img < /dev/null > console.log 2> boot.err
