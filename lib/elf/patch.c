@@ -244,7 +244,10 @@ static int read_headers(struct plan *p, const char *path, elf_error *err)
 		return elf_error_set(err, ELF_E_FORMAT, "\"%s\": malformed section headers", path);
 	phoff = rd(e + 32, 8);
 	p->phnum = (size_t)rd(e + 56, 2);
-	if (rd(e + 54, 2) != PH || p->phnum == 0 || p->phnum >= MAX_PHNUM ||
+	/* a table at offset 0 is "no program headers" to libelf (the reader,
+	 * read.c), and one inside the ELF header would change when the header
+	 * does: neither is rewritten */
+	if (rd(e + 54, 2) != PH || p->phnum == 0 || p->phnum >= MAX_PHNUM || phoff < EH ||
 	    !fits(phoff, (uint64_t)p->phnum * PH, p->len))
 		return elf_error_set(err, ELF_E_FORMAT, "\"%s\": malformed program headers", path);
 	p->ph = calloc(p->phnum + 1, sizeof *p->ph);
