@@ -273,13 +273,7 @@ rest:
 	return ps_record_rest(p, pos, lbase, ebase, false);
 done:
 	p->pos = i + 1;
-	if (p->labels.n - lbase == 1) { /* { l = v, } */
-		struct dhall_str l = ((struct dhall_str *)p->labels.v)[lbase];
-		p->labels.n = lbase;
-		p->exprs.n = ebase;
-		return record1(p, pos, &l, ((struct dhall_expr **)p->exprs.v)[ebase]);
-	}
-	return ps_record_node(p, pos, lbase, ebase, false);
+	return ps_record_node(p, pos, lbase, ebase, false); /* one field too: `{ l = v, }` */
 }
 
 struct dhall_expr *ps_fast_list(struct ps *p)
