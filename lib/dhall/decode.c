@@ -1084,7 +1084,7 @@ int dhall_decode(struct dhall_arena *arena, const uint8_t *data, size_t len,
 {
 	struct dec d = {data, data, data + len, arena, err, NULL, 0};
 	if (err) {
-		memset(err, 0, sizeof *err);
+		dhall_err_clear(err);
 		snprintf(err->file, sizeof err->file, "(binary)");
 	}
 	int rc = dhall_run_deep(decode_main, &d);

@@ -145,6 +145,14 @@ static inline uintptr_t dhall_stack_here(void)
 }
 
 /* ---- errors */
+/* Empties err (no error): every string empty, every number 0. Cheaper
+ * than zeroing its ~800 bytes, which the parser did twice per file. */
+static inline void dhall_err_clear(struct dhall_err *err)
+{
+	err->file[0] = err->msg[0] = err->context[0] = '\0';
+	err->line = err->col = 0;
+	err->offset = 0;
+}
 /* Sets err->msg (and line 0: no source position). Returns `code`. */
 int dhall_err_set(struct dhall_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

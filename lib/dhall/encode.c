@@ -663,8 +663,9 @@ static int enc_main(void *arg, uintptr_t floor)
 	struct enc_job *j = arg;
 	struct enc w = {j->out, NULL, floor, 0};
 	j->out->len = j->len0; /* a retry on the big stack starts over */
-	/* a first block, so that the cursor is never a null pointer */
-	uint8_t *o = resume(&w, dhall_buf_reserve(j->out, 256));
+	/* a first block (most files fit), so that the cursor is never a null
+	 * pointer */
+	uint8_t *o = resume(&w, dhall_buf_reserve(j->out, 4096));
 	if (o)
 		o = enc(&w, o, j->e, 0);
 	if (!o)

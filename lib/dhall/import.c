@@ -6,6 +6,10 @@
  */
 #include "parse_int.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "banned.h"
 
 static bool is_alnum(int c)
@@ -24,13 +28,52 @@ static bool is_sub_delim(int c)
 	       c == ';' || c == '=';
 }
 
-/* Hex digit values plus one; 0 for the other bytes. */
-static const uint8_t hexv1[256] = {
-	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
-	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
-	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
-	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
-};
+/* Decodes the 64 hex digits at x (either case) into h[0..32); false when
+ * one is not a hex digit. With SSE2, 16 digits at a time without a branch
+ * per digit: a fifth of the Prelude's bytes are such hashes. */
+static bool hex32(const unsigned char *x, uint8_t *h)
+{
+#ifdef __SSE2__
+	const __m128i zero = _mm_set1_epi8('0'), a = _mm_set1_epi8('a'), nine = _mm_set1_epi8(9),
+		      five = _mm_set1_epi8(5), ten = _mm_set1_epi8(10),
+		      lower = _mm_set1_epi8(0x20), low_byte = _mm_set1_epi16(0xff);
+	for (int k = 0; k < 2; k++) {
+		__m128i half[2];
+		for (int j = 0; j < 2; j++) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(x + 32 * k + 16 * j));
+			/* digit: v - '0' <= 9; letter: (v | 0x20) - 'a' <= 5 (unsigned) */
+			__m128i d = _mm_sub_epi8(v, zero);
+			__m128i is_d = _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d);
+			__m128i l = _mm_sub_epi8(_mm_or_si128(v, lower), a);
+			__m128i is_l = _mm_cmpeq_epi8(_mm_min_epu8(l, five), l);
+			if (_mm_movemask_epi8(_mm_or_si128(is_d, is_l)) != 0xffff)
+				return false;
+			__m128i val = _mm_or_si128(_mm_and_si128(is_d, d),
+						   _mm_and_si128(is_l, _mm_add_epi8(l, ten)));
+			/* each 16-bit lane holds (high nibble, low nibble) */
+			half[j] = _mm_or_si128(_mm_slli_epi16(_mm_and_si128(val, low_byte), 4),
+					       _mm_srli_epi16(val, 8));
+		}
+		_mm_storeu_si128((__m128i *)(void *)(h + 16 * k), _mm_packus_epi16(half[0], half[1]));
+	}
+	return true;
+#else
+	/* Hex digit values plus one; 0 for the other bytes. */
+	static const uint8_t hexv1[256] = {
+		['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+		['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+		['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+		['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+	};
+	for (int i = 0; i < 32; i++) {
+		int hi = hexv1[x[2 * i]] - 1, lo = hexv1[x[2 * i + 1]] - 1;
+		if (hi < 0 || lo < 0)
+			return false;
+		h[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+#endif
+}
 
 static bool is_hex(int c)
 {
@@ -281,18 +324,13 @@ struct dhall_expr *ps_import(struct ps *p)
 		return NULL;
 	if (w > 0 && ps_at(p, "sha256:", 7)) {
 		p->pos += 7;
-		uint8_t *h = dhall_arena_alloc(p->arena, 32);
+		uint8_t *h = dhall_arena_alloc_uninit(p->arena, 32);
 		if (!h)
 			return ps_nomem(p);
 		if (p->len - p->pos < 64)
 			return ps_fail(p, "a sha256 hash needs 64 hex digits");
-		const unsigned char *x = (const unsigned char *)p->src + p->pos;
-		for (int i = 0; i < 32; i++) {
-			int hi = hexv1[x[2 * i]] - 1, lo = hexv1[x[2 * i + 1]] - 1;
-			if (hi < 0 || lo < 0)
-				return ps_fail(p, "a sha256 hash needs 64 hex digits");
-			h[i] = (uint8_t)(hi << 4 | lo);
-		}
+		if (!hex32((const unsigned char *)p->src + p->pos, h))
+			return ps_fail(p, "a sha256 hash needs 64 hex digits");
 		if (is_hex(ps_peek(p, 64)) || ps_is_label_next(ps_peek(p, 64)))
 			return ps_fail(p, "a sha256 hash needs exactly 64 hex digits");
 		im->hash = h;

@@ -901,7 +901,7 @@ int dhall_to_json(const struct dhall_expr *e, int indent, struct dhall_buf *out,
 	struct json j = {e, out, err, indent < 0 ? 0 : indent, NULL};
 	size_t start = out->len, spilled = out->spilled;
 	if (err)
-		memset(err, 0, sizeof *err);
+		dhall_err_clear(err);
 	int rc = dhall_run_deep(json_main, &j);
 	if (rc == DHALL_ENOMEM && err && !err->msg[0])
 		dhall_err_set(err, rc, "out of memory");

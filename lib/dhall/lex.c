@@ -229,6 +229,18 @@ bool ps_check_chars(struct ps *p)
 			ps_fail_at(p, i, "control character U+%04X is not allowed here", c);
 			return false;
 		}
+		/* the commonest non-ASCII characters (λ, →, ∀, ≡ …) inline: two
+		 * bytes from C2, or three from E1-EC (neither surrogates nor
+		 * U+FFFE/FFFF are among them); the rest in full below */
+		if (c >= 0xc2 && c <= 0xdf && i + 1 < n && (s[i + 1] & 0xc0) == 0x80) {
+			i += 2;
+			continue;
+		}
+		if (c >= 0xe1 && c <= 0xec && i + 2 < n && (s[i + 1] & 0xc0) == 0x80 &&
+		    (s[i + 2] & 0xc0) == 0x80) {
+			i += 3;
+			continue;
+		}
 		uint32_t cp;
 		size_t l = dhall_utf8_decode(s + i, n - i, &cp);
 		if (!l) {
@@ -274,18 +286,28 @@ static bool block_comment(struct ps *p)
 	return false;
 }
 
-/* Blanks from i, indentation eight spaces at a time (CR is always
- * followed by LF, checked up front: both are blanks). */
+/* Blanks from i (CR is always followed by LF, checked up front: both are
+ * blanks). With SSE2, 16 bytes at a time: the end of a line break and its
+ * indentation is found without a branch per byte. */
 static inline size_t skip_blanks(const char *s, size_t n, size_t i)
 {
-	for (;;) {
-		uint64_t w;
-		while (n - i >= 8 && (memcpy(&w, s + i, 8), w == 0x2020202020202020ull))
-			i += 8;
-		if (i >= n || !(ps_cc[(unsigned char)s[i]] & CC_BLANK))
-			return i;
-		i++;
+#ifdef __SSE2__
+	while (n - i >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i b = _mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
+				     _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))),
+			_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')),
+				     _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))));
+		unsigned m = ~(unsigned)_mm_movemask_epi8(b) & 0xffff;
+		if (m)
+			return i + (size_t)__builtin_ctz(m);
+		i += 16;
 	}
+#endif
+	while (i < n && (ps_cc[(unsigned char)s[i]] & CC_BLANK))
+		i++;
+	return i;
 }
 
 /* The rest of ps_ws_slow once a comment starts at p->pos: comments and

@@ -1262,7 +1262,7 @@ static int parse_main(void *arg, uintptr_t floor)
 	p->bare_kw = p->lone_ie = NULL;
 	p->stack_floor = floor;
 	if (p->err)
-		memset(p->err, 0, sizeof *p->err);
+		dhall_err_clear(p->err);
 	if (!ps_check_chars(p))
 		return p->rc;
 	while (ps_at(p, "#!", 2)) { /* shebang lines */
@@ -1309,7 +1309,7 @@ int dhall_parse(struct dhall_arena *arena, const char *src, size_t len, const ch
 	};
 	struct parse_job job = {&p, NULL};
 	if (err)
-		memset(err, 0, sizeof *err);
+		dhall_err_clear(err);
 	int rc = dhall_run_guarded(parse_main, &job);
 	if (p.exprs.v != p.exprs.fixed)
 		free(p.exprs.v);

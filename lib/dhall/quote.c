@@ -390,7 +390,7 @@ void ev_setup(struct ev *ev, struct dhall_arena *scratch, struct dhall_err *err,
 		ev->len = ctx->len;
 	}
 	if (err) {
-		memset(err, 0, sizeof *err);
+		dhall_err_clear(err);
 		snprintf(err->file, sizeof err->file, "%s", ctx && ctx->name ? ctx->name : "-");
 	}
 }
@@ -652,6 +652,6 @@ int dhall_alpha_normalize(struct dhall_arena *arena, const struct dhall_expr *in
 {
 	struct job j = {.arena = arena, .in = in, .out = out, .err = err};
 	if (err)
-		memset(err, 0, sizeof *err);
+		dhall_err_clear(err);
 	return dhall_run_deep(alpha_main, &j);
 }

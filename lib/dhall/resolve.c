@@ -1227,7 +1227,7 @@ int dhall_resolve(const struct dhall_ctx *ctx, struct dhall_arena *arena, const 
 	struct rs rs = {.ctx = ctx, .arena = arena, .tree = arena, .err = err};
 	struct rjob j = {&rs, e, base, out};
 	if (err)
-		memset(err, 0, sizeof *err);
+		dhall_err_clear(err);
 	dhall_arena_init(&rs.scratch);
 	ev_intern_init(&rs.intern, arena);
 	cache_dir_init(&rs);

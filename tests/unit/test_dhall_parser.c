@@ -5,7 +5,7 @@
  * with a syntax error that has a position inside the file. Prints
  * passed/total per category (the directory under success/ or failure/).
  * Also: deep nesting (10,000 brackets parse; far past the limit is a clear
- * error, not a crash) and the error format.
+ * error, not a crash), the error format, and sha256 hashes decoding exactly.
  */
 #include "suite.h"
 #include "tap.h"
@@ -187,6 +187,58 @@ static void doubles_match_strtod(void)
 	tap_ok(!bad, "%d random decimal literals parse to exactly strtod's double", n);
 }
 
+/* sha256:… hashes: 64 hex digits of either case decode to their 32 bytes
+ * (the parser reads them 16 digits at a time); one bad digit anywhere, and
+ * 63 or 65 digits, are refused. */
+static void import_hashes(void)
+{
+	static const char hex[] = "0123456789abcdefABCDEF";
+	uint64_t seed = 7;
+	int bad = 0;
+	for (int round = 0; round < 200; round++) {
+		char src[128];
+		uint8_t want[32];
+		int n = snprintf(src, sizeof src, "./x sha256:");
+		for (int i = 0; i < 32; i++) {
+			unsigned hi = (unsigned)(tap_rand(&seed) % 22), lo = (unsigned)(tap_rand(&seed) % 22);
+			src[n++] = hex[hi];
+			src[n++] = hex[lo];
+			want[i] = (uint8_t)((hi < 16 ? hi : hi - 6) << 4 | (lo < 16 ? lo : lo - 6));
+		}
+		src[n] = '\0';
+		struct dhall_arena arena;
+		struct dhall_err err;
+		struct dhall_expr *e = NULL;
+		dhall_arena_init(&arena);
+		int rc = dhall_parse(&arena, src, (size_t)n, "hash", &e, &err);
+		if (rc || e->kind != DHALL_IMPORT || !e->u.import->hash ||
+		    memcmp(e->u.import->hash, want, 32) != 0) {
+			if (!bad++)
+				tap_diag("%s: decoded wrongly (rc %d)", src, rc);
+		}
+		/* one digit spoilt, at every position in turn */
+		int at = 11 + round % 64;
+		char keep = src[at];
+		src[at] = "gG:/ x"[round % 6];
+		rc = dhall_parse(&arena, src, (size_t)n, "hash", &e, &err);
+		if (rc != DHALL_ESYNTAX) {
+			if (!bad++)
+				tap_diag("%s: accepted", src);
+		}
+		src[at] = keep;
+		/* 63 and 65 digits */
+		if (dhall_parse(&arena, src, (size_t)n - 1, "hash", &e, &err) != DHALL_ESYNTAX ||
+		    (src[n] = '0', dhall_parse(&arena, src, (size_t)n + 1, "hash", &e, &err)) !=
+			    DHALL_ESYNTAX) {
+			if (!bad++)
+				tap_diag("%s: a wrong number of digits accepted", src);
+		}
+		dhall_arena_free(&arena);
+	}
+	tap_ok(!bad, "200 random sha256 hashes (both cases) decode exactly; bad digits anywhere "
+		     "and 63 or 65 digits are refused (%d wrong)", bad);
+}
+
 int main(void)
 {
 	char dir[4096];
@@ -199,5 +251,6 @@ int main(void)
 	deep_nesting();
 	error_format();
 	doubles_match_strtod();
+	import_hashes();
 	return tap_done();
 }
