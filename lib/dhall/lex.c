@@ -417,10 +417,7 @@ size_t ps_simple_label_len(const struct ps *p)
 	size_t i = p->pos;
 	if (i >= p->len || !ps_is_label_first((unsigned char)p->src[i]))
 		return 0;
-	i++;
-	while (i < p->len && ps_is_label_next((unsigned char)p->src[i]))
-		i++;
-	return i - p->pos;
+	return ps_label_end(p->src, p->len, i + 1) - p->pos;
 }
 
 enum ps_kw ps_word_slow(struct ps *p, size_t *len)

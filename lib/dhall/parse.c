@@ -278,8 +278,7 @@ static struct dhall_expr *plain_variable(struct ps *p)
 	size_t i = p->pos, n = p->len, j = i;
 	if (i >= n || !((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_'))
 		return NULL; /* builtins and True/False start with a capital */
-	while (j < n && ps_is_label_next((unsigned char)s[j]))
-		j++;
+	j = ps_label_end(s, n, j);
 	if (ps_maybe_kw(s + i, j - i) && ps_keyword(s + i, j - i) != KW_NONE)
 		return NULL;
 	size_t k = j;

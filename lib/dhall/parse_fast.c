@@ -47,9 +47,7 @@ static inline size_t plain_label(const char *s, size_t n, size_t i)
 	size_t j = i;
 	if (j >= n || !(ps_cc[(unsigned char)s[j]] & CC_LABEL_FIRST))
 		return i;
-	j++;
-	while (j < n && (ps_cc[(unsigned char)s[j]] & CC_LABEL_NEXT))
-		j++;
+	j = ps_label_end(s, n, j + 1);
 	if (ps_maybe_kw(s + i, j - i) && ps_keyword(s + i, j - i) != KW_NONE)
 		return i;
 	return j;

@@ -18,6 +18,9 @@
 
 #include <stdbool.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* A growable stack of pointers or labels that nested constructs share:
  * each construct pushes above its base and pops back to it. */
@@ -220,6 +223,35 @@ static inline bool ps_is_digit(int c)
 	return c >= '0' && c <= '9';
 }
 
+/* The end of the label characters (CC_LABEL_NEXT: A-Z a-z 0-9 _ - /)
+ * from s[j], j <= n. With SSE2, 16 bytes at a time: a label's end is
+ * found without a branch per character, whose exit the CPU would guess
+ * wrong at nearly every label. */
+static inline size_t ps_label_end(const char *s, size_t n, size_t j)
+{
+#ifdef __SSE2__
+	while (n - j >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
+		/* letter: (v | 0x20) - 'a' <= 25; digit: v - '0' <= 9 (unsigned) */
+		__m128i l = _mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
+		__m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+		__m128i ok = _mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(l, _mm_set1_epi8(25)), l),
+				     _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d)),
+			_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('_')),
+				     _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')),
+						  _mm_cmpeq_epi8(v, _mm_set1_epi8('/')))));
+		unsigned m = ~(unsigned)_mm_movemask_epi8(ok) & 0xffff;
+		if (m)
+			return j + (size_t)__builtin_ctz(m);
+		j += 16;
+	}
+#endif
+	while (j < n && (ps_cc[(unsigned char)s[j]] & CC_LABEL_NEXT))
+		j++;
+	return j;
+}
+
 /* Keywords of the `keyword` rule. */
 enum ps_kw {
 	KW_NONE = 0, KW_IF, KW_THEN, KW_ELSE, KW_LET, KW_IN, KW_USING, KW_MISSING, KW_ASSERT,
@@ -277,9 +309,7 @@ static inline bool ps_label(struct ps *p, struct dhall_str *out, int kind)
 	size_t i = p->pos, n = p->len;
 	if (i < n && (ps_cc[s[i]] & CC_LABEL_FIRST) &&
 	    (kind != 1 || !(s[i] >= 'A' && s[i] <= 'Z'))) {
-		size_t j = i + 1;
-		while (j < n && (ps_cc[s[j]] & CC_LABEL_NEXT))
-			j++;
+		size_t j = ps_label_end(p->src, n, i + 1);
 		if (!ps_maybe_kw(p->src + i, j - i) || ps_keyword(p->src + i, j - i) == KW_NONE) {
 			out->s = p->src + i;
 			out->len = j - i;
