@@ -607,9 +607,7 @@ static struct dhall_expr *double_quoted(struct ps *p)
 	size_t pos = p->pos, ebase = p->exprs.n, bbase = p->bytes.n, lbase = p->labels.n;
 	p->pos++;
 	/* fast path: no escapes, no interpolation */
-	size_t i = p->pos;
-	while (i < p->len && !(ps_cc[(unsigned char)p->src[i]] & CC_TEXT_STOP))
-		i++;
+	size_t i = ps_text_stop(p->src, p->len, p->pos);
 	if (i < p->len && p->src[i] == '"') {
 		struct dhall_expr *e = ps_node(p, DHALL_TEXT, pos);
 		if (!e)

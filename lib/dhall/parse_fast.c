@@ -53,6 +53,39 @@ static inline size_t plain_label(const char *s, size_t n, size_t i)
 	return j;
 }
 
+/* The run of digits at s[i] (there is one) when it is 1 to 8 long and 16
+ * bytes can be read from s[i]: its length, with its value in *v, found
+ * without a branch per digit (SSE2 for the length; the value in one
+ * 64-bit word: pairs, then quads, then the eight combined by multiplying
+ * and shifting). Else 0 (the caller reads it digit by digit). */
+static inline size_t short_natural(const char *s, size_t n, size_t i, uint64_t *v)
+{
+#ifdef __SSE2__
+	if (n - i < 16)
+		return 0;
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+	__m128i d = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+	unsigned m = ~(unsigned)_mm_movemask_epi8(
+			     _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d)) &
+		     0xffff;
+	size_t len = m ? (size_t)__builtin_ctz(m) : 16;
+	if (len > 8)
+		return 0;
+	/* the digits in the low bytes (the first is the most significant),
+	 * moved to the top of the word so that zeros lead */
+	uint64_t w;
+	memcpy(&w, s + i, 8);
+	w = (w - 0x3030303030303030ull) << ((8 - len) * 8);
+	w = ((w & 0x0f0f0f0f0f0f0f0full) * 2561) >> 8;
+	w = ((w & 0x00ff00ff00ff00ffull) * 6553601) >> 16;
+	*v = ((w & 0x0000ffff0000ffffull) * 42949672960001ull) >> 32;
+	return len;
+#else
+	(void)s, (void)n, (void)i, (void)v;
+	return 0;
+#endif
+}
+
 /* A leaf value at s[i..) that ',' '}' or ']' follows after blanks: a
  * natural of up to 19 digits, a plain double (digits.digits), a "…" text
  * without escapes or interpolation, True or False, or a variable without
@@ -72,8 +105,12 @@ static __attribute__((noinline)) struct dhall_expr *fast_leaf(struct ps *p, size
 	struct dhall_expr *e;
 	if (c >= '0' && c <= '9') {
 		uint64_t v = 0;
-		while (j < n && j - i < 20 && ps_is_digit((unsigned char)s[j]))
-			v = v * 10 + (uint64_t)(s[j++] - '0');
+		size_t len = short_natural(s, n, i, &v);
+		if (len)
+			j = i + len;
+		else
+			while (j < n && j - i < 20 && ps_is_digit((unsigned char)s[j]))
+				v = v * 10 + (uint64_t)(s[j++] - '0');
 		int next = j < n ? (unsigned char)s[j] : -1;
 		if (next == '.' && j - i <= 19) {
 			/* digits.digits without an exponent, as ps_number's
@@ -107,9 +144,7 @@ static __attribute__((noinline)) struct dhall_expr *fast_leaf(struct ps *p, size
 			return NULL;
 		e->u.num.small = v;
 	} else if (c == '"') {
-		j++;
-		while (j < n && !(ps_cc[(unsigned char)s[j]] & CC_TEXT_STOP))
-			j++;
+		j = ps_text_stop(s, n, j + 1);
 		if (j >= n || s[j] != '"')
 			return NULL;
 		j++;

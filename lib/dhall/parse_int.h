@@ -252,6 +252,30 @@ static inline size_t ps_label_end(const char *s, size_t n, size_t j)
 	return j;
 }
 
+/* The first byte from s[j] (j <= n) that a double-quoted text cannot hold
+ * as it is (CC_TEXT_STOP: '"', '\\', '$', control characters), or n. With
+ * SSE2, 16 bytes at a time, as ps_label_end. */
+static inline size_t ps_text_stop(const char *s, size_t n, size_t j)
+{
+#ifdef __SSE2__
+	while (n - j >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
+		__m128i stop = _mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v),
+				     _mm_cmpeq_epi8(v, _mm_set1_epi8('"'))),
+			_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')),
+				     _mm_cmpeq_epi8(v, _mm_set1_epi8('$'))));
+		unsigned m = (unsigned)_mm_movemask_epi8(stop);
+		if (m)
+			return j + (size_t)__builtin_ctz(m);
+		j += 16;
+	}
+#endif
+	while (j < n && !(ps_cc[(unsigned char)s[j]] & CC_TEXT_STOP))
+		j++;
+	return j;
+}
+
 /* Keywords of the `keyword` rule. */
 enum ps_kw {
 	KW_NONE = 0, KW_IF, KW_THEN, KW_ELSE, KW_LET, KW_IN, KW_USING, KW_MISSING, KW_ASSERT,

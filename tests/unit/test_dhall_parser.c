@@ -5,7 +5,7 @@
  * with a syntax error that has a position inside the file. Prints
  * passed/total per category (the directory under success/ or failure/).
  * Also: deep nesting (10,000 brackets parse; far past the limit is a clear
- * error, not a crash), the error format, and sha256 hashes decoding exactly.
+ * error, not a crash), the error format, sha256 hashes and naturals read exactly.
  */
 #include "suite.h"
 #include "tap.h"
@@ -13,6 +13,7 @@
 #include "dhall/dhall.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,53 @@ static void import_hashes(void)
 		     "and 63 or 65 digits are refused (%d wrong)", bad);
 }
 
+/* Naturals of 1 to 20 digits in a list (the fast path for plain data reads
+ * up to 8 digits at once), each followed by a different delimiter: every
+ * value exactly as strtoull reads it (those past 2^64 - 1 as big ones). */
+static void naturals_exact(void)
+{
+	static const char *after[] = {",", " ,", "\n,", "  , ", ",\t"};
+	uint64_t seed = 9;
+	char src[64 * 1024];
+	uint64_t want[1000];
+	int bad = 0, n = 1000, len = snprintf(src, sizeof src, "[ ");
+	for (int i = 0; i < n; i++) {
+		int digits = 1 + i % 20;
+		char num[32];
+		num[0] = (char)('1' + tap_rand(&seed) % 9);
+		for (int k = 1; k < digits; k++)
+			num[k] = (char)('0' + tap_rand(&seed) % 10);
+		num[digits] = '\0';
+		if (i % 37 == 0)
+			num[0] = '0', num[1] = '\0', digits = 1;
+		errno = 0;
+		want[i] = strtoull(num, NULL, 10);
+		if (errno == ERANGE)
+			want[i] = UINT64_MAX; /* a big one */
+		len += snprintf(src + len, sizeof src - (size_t)len, "%s%s", num,
+				i + 1 < n ? after[i % 5] : " ]");
+	}
+	struct dhall_arena arena;
+	struct dhall_err err;
+	struct dhall_expr *e = NULL;
+	dhall_arena_init(&arena);
+	int rc = dhall_parse(&arena, src, (size_t)len, "naturals", &e, &err);
+	if (rc || e->kind != DHALL_LIST || e->n != (size_t)n) {
+		tap_diag("the list did not parse: %s", err.msg);
+		bad = 1;
+	}
+	for (int i = 0; i < n && !bad; i++) {
+		const struct dhall_expr *x = e->items[i];
+		if (x->kind != DHALL_NATURAL || (x->u.num.big ? UINT64_MAX : x->u.num.small) != want[i] ||
+		    (x->u.num.big && want[i] != UINT64_MAX)) {
+			tap_diag("item %d is wrong (kind %d)", i, x->kind);
+			bad = 1;
+		}
+	}
+	dhall_arena_free(&arena);
+	tap_ok(!bad, "%d naturals of 1 to 20 digits parse to exactly strtoull's values", n);
+}
+
 int main(void)
 {
 	char dir[4096];
@@ -252,5 +300,6 @@ int main(void)
 	error_format();
 	doubles_match_strtod();
 	import_hashes();
+	naturals_exact();
 	return tap_done();
 }
