@@ -42,7 +42,7 @@ static inline size_t blanks(const char *s, size_t n, size_t i)
 }
 
 /* A simple label at s[i..) that is not a keyword: its end, or i. */
-static inline size_t plain_label(const char *s, size_t n, size_t i)
+static inline __attribute__((always_inline)) size_t plain_label(const char *s, size_t n, size_t i)
 {
 	size_t j = i;
 	if (j >= n || !(ps_cc[(unsigned char)s[j]] & CC_LABEL_FIRST))

@@ -230,6 +230,9 @@ static inline bool ps_is_digit(int c)
 static inline size_t ps_label_end(const char *s, size_t n, size_t j)
 {
 #ifdef __SSE2__
+	/* a one-letter label ends at once */
+	if (j < n && !(ps_cc[(unsigned char)s[j]] & CC_LABEL_NEXT))
+		return j;
 	while (n - j >= 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
 		/* letter: (v | 0x20) - 'a' <= 25; digit: v - '0' <= 9 (unsigned) */
