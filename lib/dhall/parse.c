@@ -111,29 +111,42 @@ static bool at_arrow(const struct ps *p, size_t *len)
 	return false;
 }
 
+/* What the first byte of an application argument tells (at_argument): 1
+ * it starts one, 2 a word (one unless it is a keyword), 3 look further;
+ * 0 it does not. */
+static const uint8_t arg_first[256] = {
+	['0' ... '9'] = 1, ['"'] = 1, ['{'] = 1, ['<'] = 1, ['['] = 1, ['('] = 1, ['`'] = 1,
+	['A' ... 'Z'] = 2, ['a' ... 'z'] = 2, ['_'] = 2,
+	['\''] = 3, ['+'] = 3, ['-'] = 3, ['/'] = 3, ['.'] = 3, ['~'] = 3,
+};
+
 /* Can the cursor start an import-expression (an application argument)? */
 static bool at_argument(struct ps *p)
 {
-	int c = ps_peek(p, 0), c1 = ps_peek(p, 1);
-	if (ps_is_digit(c) || c == '"' || c == '{' || c == '<' || c == '[' || c == '(' ||
-	    c == '`')
+	int c = ps_peek(p, 0);
+	if (c < 0)
+		return false;
+	switch (arg_first[c]) {
+	case 1:
 		return true;
-	if (c == '\'' && c1 == '\'')
-		return true;
-	if ((c == '+' || c == '-') && ps_is_digit(c1))
-		return true;
-	if (c == '-' && ps_at_kw(p, "-Infinity"))
-		return true;
-	if (c == '/')
-		return c1 != '/' && c1 != '\\' && c1 >= 0;
-	if (c == '.' || c == '~')
-		return ps_at_import(p);
-	if (ps_is_label_first(c)) {
+	case 2: {
 		size_t n;
 		enum ps_kw kw = ps_word(p, &n);
 		return kw == KW_NONE || kw == KW_MISSING || kw == KW_INFINITY || kw == KW_NAN;
 	}
-	return false;
+	case 3:
+		break;
+	default:
+		return false;
+	}
+	int c1 = ps_peek(p, 1);
+	if (c == '\'')
+		return c1 == '\'';
+	if (c == '+' || c == '-')
+		return ps_is_digit(c1) || (c == '-' && ps_at_kw(p, "-Infinity"));
+	if (c == '/')
+		return c1 != '/' && c1 != '\\' && c1 >= 0;
+	return ps_at_import(p); /* . or ~ */
 }
 
 static struct dhall_expr *binop(struct ps *p, unsigned op, struct dhall_expr *a,
