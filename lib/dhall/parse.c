@@ -1058,6 +1058,14 @@ static bool at_empty_list(const struct ps *p)
 	return ps_peek(&q, 0) == ']';
 }
 
+/* What the byte after a primitive tells (leaf_done): 1 a delimiter ends
+ * the expression there, 2 it does unless the byte is doubled (| and =, not
+ * || and ==), 3 a word (in, then, else end it); 0 more follows. */
+static const uint8_t delim_first[256] = {
+	[','] = 1, ['}'] = 1, [']'] = 1, [')'] = 1, ['>'] = 1, ['|'] = 2, ['='] = 2,
+	['A' ... 'Z'] = 3, ['a' ... 'z'] = 3, ['_'] = 3,
+};
+
 /* After a primitive: is it the whole expression, followed by a delimiter
  * (`,` `}` `]` `)` `>`, `|`, `=`, `in`, `then`, `else`, the end)? 1 when
  * it is, 0 when not, -1 on a malformed comment. The cursor stays. */
@@ -1066,12 +1074,22 @@ static int leaf_done(struct ps *p)
 	size_t save = p->pos, wlen;
 	if (ps_ws(p) < 0)
 		return -1;
-	int d = ps_peek(p, 0), d1 = ps_peek(p, 1);
-	bool done = d < 0 || d == ',' || d == '}' || d == ']' || d == ')' || d == '>' ||
-		    (d == '|' && d1 != '|') || (d == '=' && d1 != '=');
-	if (!done && ps_is_label_first(d)) {
+	int d = ps_peek(p, 0);
+	bool done;
+	switch (d < 0 ? 1 : delim_first[d]) {
+	case 1:
+		done = true;
+		break;
+	case 2: /* | and = but not || and == */
+		done = ps_peek(p, 1) != d;
+		break;
+	case 3: {
 		enum ps_kw k = ps_word(p, &wlen);
 		done = k == KW_IN || k == KW_THEN || k == KW_ELSE;
+		break;
+	}
+	default:
+		done = false;
 	}
 	p->pos = save;
 	return done;
