@@ -286,30 +286,6 @@ static bool block_comment(struct ps *p)
 	return false;
 }
 
-/* Blanks from i (CR is always followed by LF, checked up front: both are
- * blanks). With SSE2, 16 bytes at a time: the end of a line break and its
- * indentation is found without a branch per byte. */
-static inline size_t skip_blanks(const char *s, size_t n, size_t i)
-{
-#ifdef __SSE2__
-	while (n - i >= 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		__m128i b = _mm_or_si128(
-			_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
-				     _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))),
-			_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')),
-				     _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))));
-		unsigned m = ~(unsigned)_mm_movemask_epi8(b) & 0xffff;
-		if (m)
-			return i + (size_t)__builtin_ctz(m);
-		i += 16;
-	}
-#endif
-	while (i < n && (ps_cc[(unsigned char)s[i]] & CC_BLANK))
-		i++;
-	return i;
-}
-
 /* The rest of ps_ws_slow once a comment starts at p->pos: comments and
  * blanks up to the next token; start is where the run began. */
 static __attribute__((noinline)) long ws_comments(struct ps *p, size_t start)
@@ -331,7 +307,7 @@ static __attribute__((noinline)) long ws_comments(struct ps *p, size_t start)
 		} else {
 			break;
 		}
-		i = skip_blanks(s, n, i);
+		i = ps_blanks_end(s, n, i);
 	}
 	p->pos = i;
 	p->ws_from = start;
@@ -347,7 +323,7 @@ long ps_ws_slow(struct ps *p)
 		return (long)(p->pos - start);
 	}
 	const char *s = p->src;
-	size_t i = skip_blanks(s, n, start);
+	size_t i = ps_blanks_end(s, n, start);
 	if (i + 1 < n && s[i + 1] == '-' && (s[i] == '-' || s[i] == '{')) {
 		p->pos = i;
 		return ws_comments(p, start);

@@ -223,60 +223,94 @@ static inline bool ps_is_digit(int c)
 	return c >= '0' && c <= '9';
 }
 
-/* The end of the label characters (CC_LABEL_NEXT: A-Z a-z 0-9 _ - /)
- * from s[j], j <= n. With SSE2, 16 bytes at a time: a label's end is
- * found without a branch per character, whose exit the CPU would guess
- * wrong at nearly every label. */
-static inline size_t ps_label_end(const char *s, size_t n, size_t j)
+/* Scans of a run of one class of bytes, 16 bytes at a time with SSE2: the
+ * end of a label, a text's plain part or a run of blanks is found without
+ * a branch per byte, whose exit the CPU would guess wrong at nearly every
+ * token. ps_scan steps over the bytes from s[j] (j <= n) whose ps_cc
+ * classes masked with `cc` equal `want`, and returns where the first other
+ * one is (or n); `keep` (PS_KEEP16: one of the classifiers below, or
+ * nothing without SSE2) marks the same bytes 0xff in a 16-byte block. */
+#ifdef __SSE2__
+typedef __m128i ps_keep16(__m128i v);
+#define PS_KEEP16(f) (f)
+#else
+typedef void ps_keep16(void);
+#define PS_KEEP16(f) NULL
+#endif
+static inline __attribute__((always_inline)) size_t ps_scan(const char *s, size_t n, size_t j,
+							     ps_keep16 *keep, unsigned cc,
+							     unsigned want)
 {
 #ifdef __SSE2__
-	/* a one-letter label ends at once */
-	if (j < n && !(ps_cc[(unsigned char)s[j]] & CC_LABEL_NEXT))
-		return j;
-	while (n - j >= 16) {
+	for (; n - j >= 16; j += 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
-		/* letter: (v | 0x20) - 'a' <= 25; digit: v - '0' <= 9 (unsigned) */
-		__m128i l = _mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
-		__m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
-		__m128i ok = _mm_or_si128(
-			_mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(l, _mm_set1_epi8(25)), l),
-				     _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d)),
-			_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('_')),
-				     _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')),
-						  _mm_cmpeq_epi8(v, _mm_set1_epi8('/')))));
-		unsigned m = ~(unsigned)_mm_movemask_epi8(ok) & 0xffff;
+		unsigned m = ~(unsigned)_mm_movemask_epi8(keep(v)) & 0xffff;
 		if (m)
 			return j + (size_t)__builtin_ctz(m);
-		j += 16;
 	}
+#else
+	(void)keep;
 #endif
-	while (j < n && (ps_cc[(unsigned char)s[j]] & CC_LABEL_NEXT))
+	while (j < n && (ps_cc[(unsigned char)s[j]] & cc) == want)
 		j++;
 	return j;
 }
 
+#ifdef __SSE2__
+/* x <= max, unsigned, bytewise */
+static inline __m128i ps_le16(__m128i x, char max)
+{
+	return _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(max)), x);
+}
+static inline __m128i ps_eq16(__m128i v, char c)
+{
+	return _mm_cmpeq_epi8(v, _mm_set1_epi8(c));
+}
+/* CC_LABEL_NEXT: letters ((v | 0x20) - 'a' <= 25), digits, _ - / */
+static inline __m128i ps_label16(__m128i v)
+{
+	__m128i l = _mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
+	__m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+	return _mm_or_si128(_mm_or_si128(ps_le16(l, 25), ps_le16(d, 9)),
+			    _mm_or_si128(ps_eq16(v, '_'), _mm_or_si128(ps_eq16(v, '-'), ps_eq16(v, '/'))));
+}
+/* not CC_TEXT_STOP: not a control character, '"', '\\' or '$' */
+static inline __m128i ps_text16(__m128i v)
+{
+	__m128i stop = _mm_or_si128(_mm_or_si128(ps_le16(v, 0x1f), ps_eq16(v, '"')),
+				    _mm_or_si128(ps_eq16(v, '\\'), ps_eq16(v, '$')));
+	return _mm_cmpeq_epi8(stop, _mm_setzero_si128());
+}
+/* CC_BLANK: space, tab, CR, LF */
+static inline __m128i ps_blank16(__m128i v)
+{
+	return _mm_or_si128(_mm_or_si128(ps_eq16(v, ' '), ps_eq16(v, '\n')),
+			    _mm_or_si128(ps_eq16(v, '\t'), ps_eq16(v, '\r')));
+}
+#endif
+
+/* The end of the label characters (CC_LABEL_NEXT: A-Z a-z 0-9 _ - /)
+ * from s[j], j <= n. */
+static inline size_t ps_label_end(const char *s, size_t n, size_t j)
+{
+	/* a one-letter label ends at once */
+	if (j < n && !(ps_cc[(unsigned char)s[j]] & CC_LABEL_NEXT))
+		return j;
+	return ps_scan(s, n, j, PS_KEEP16(ps_label16), CC_LABEL_NEXT, CC_LABEL_NEXT);
+}
+
 /* The first byte from s[j] (j <= n) that a double-quoted text cannot hold
- * as it is (CC_TEXT_STOP: '"', '\\', '$', control characters), or n. With
- * SSE2, 16 bytes at a time, as ps_label_end. */
+ * as it is (CC_TEXT_STOP: '"', '\\', '$', control characters), or n. */
 static inline size_t ps_text_stop(const char *s, size_t n, size_t j)
 {
-#ifdef __SSE2__
-	while (n - j >= 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
-		__m128i stop = _mm_or_si128(
-			_mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v),
-				     _mm_cmpeq_epi8(v, _mm_set1_epi8('"'))),
-			_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')),
-				     _mm_cmpeq_epi8(v, _mm_set1_epi8('$'))));
-		unsigned m = (unsigned)_mm_movemask_epi8(stop);
-		if (m)
-			return j + (size_t)__builtin_ctz(m);
-		j += 16;
-	}
-#endif
-	while (j < n && !(ps_cc[(unsigned char)s[j]] & CC_TEXT_STOP))
-		j++;
-	return j;
+	return ps_scan(s, n, j, PS_KEEP16(ps_text16), CC_TEXT_STOP, 0);
+}
+
+/* The end of the blanks (CC_BLANK) from s[j], j <= n (a CR is always
+ * followed by a LF, ps_check_chars made sure: both are blanks). */
+static inline size_t ps_blanks_end(const char *s, size_t n, size_t j)
+{
+	return ps_scan(s, n, j, PS_KEEP16(ps_blank16), CC_BLANK, CC_BLANK);
 }
 
 /* Keywords of the `keyword` rule. */
