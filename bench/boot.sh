@@ -118,8 +118,8 @@ echo init | cpio -o -H newc --quiet > off.cpio || fail "cpio"
 # redis-server, whose libraries (those ldd finds, the package's own first)
 # are in the archive
 mcopy -n -i "kv.img@@20480" ::/sigil/core.img kvcore.img 2> /dev/null &&
-	mkdir kvcore && (cd kvcore && zstd -dcq ../kvcore.img | cpio -id --quiet) ||
-	fail "the kv image's core image (mcopy, zstd, cpio)"
+	mkdir kvcore && (cd kvcore && lz4 -dcq ../kvcore.img | cpio -id --quiet) ||
+	fail "the kv image's core image (mcopy, lz4, cpio)"
 mkdir -p floor/etc floor/dev floor/proc floor/lib64 floor/lib/x86_64-linux-gnu floor/usr/bin
 : > floor/etc/modules
 for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net; do

@@ -27,7 +27,7 @@ fail() { echo "image: $*" >&2; exit 1; }
 now() { date +%s.%N; }
 median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 verdict() { awk -v r="$1" -v g="$2" 'BEGIN { print (r <= g ? "PASS" : "MISS") }'; }
-for t in mkfs.erofs mksquashfs mcopy cpio zstd sfdisk; do
+for t in mkfs.erofs mksquashfs mcopy cpio lz4 sfdisk; do
 	command -v "$t" > /dev/null || fail "no $t (tools/deps installs erofs-utils, squashfs-tools, mtools, cpio)"
 done
 redis=$("$top/tests/vm/fetch_redis.sh" "$top/build/pkg-cache") || fail "no Debian redis (apt-get download failed)"
@@ -46,7 +46,7 @@ esp_off=$(($(sfdisk --json warm.img | python3 -c 'import json,sys; print(json.lo
 mcopy -n -i "warm.img@@$esp_off" ::sigil/vmlinuz tree/boot/vmlinuz || fail "mcopy of the kernel"
 mcopy -n -i "warm.img@@$esp_off" ::sigil/core.img core.img || fail "mcopy of the core image"
 mcopy -n -i "warm.img@@$esp_off" ::EFI/BOOT/BOOTX64.EFI grub.efi || fail "mcopy of GRUB"
-(cd tree/core && zstd -dc ../../core.img | cpio -id --quiet) || fail "cpio -i of the core image"
+(cd tree/core && lz4 -dc ../../core.img | cpio -id --quiet) || fail "cpio -i of the core image"
 cp "$redis/usr/bin/redis-server" tree/system/
 LD_LIBRARY_PATH=$libs ldd "$redis/usr/bin/redis-server" | awk '/=> \// {print $3} /^\t\/lib/ {print $1}' |
 	while read -r l; do cp -L "$l" tree/system/; done
@@ -75,5 +75,5 @@ esp=$(sfdisk --json kv.img | python3 -c 'import json,sys; p=json.load(sys.stdin)
 read -r pe ps pt <<< "$esp"
 files=$(($(stat -c %s tree/boot/vmlinuz) + $(stat -c %s core.img) + $(stat -c %s grub.efi)))
 blocks=$(LC_ALL=C "$SIGIL" image -o size.img kv 2>&1 | sed -n 's/.*store [0-9.]* MiB (\([0-9]*\) blocks).*/\1/p')
-echo "image: the disk: $(mib "$size") MiB, $(mib "$used") MiB allocated; esp $(mib "$pe") (kernel, zstd core image, GRUB: $(mib "$files")), store $(mib "$ps") (${blocks:-?} blocks), state $(mib "${pt:-0}") (ext4, from the state mounts), GPT 0.04; erofs $(mib "$(stat -c %s out.erofs)") MiB, squashfs $(mib "$(stat -c %s out.sqfs)") MiB"
+echo "image: the disk: $(mib "$size") MiB, $(mib "$used") MiB allocated; esp $(mib "$pe") (kernel, LZ4 core image, GRUB: $(mib "$files")), store $(mib "$ps") (${blocks:-?} blocks), state $(mib "${pt:-0}") (ext4, from the state mounts), GPT 0.04; erofs $(mib "$(stat -c %s out.erofs)") MiB, squashfs $(mib "$(stat -c %s out.sqfs)") MiB"
 echo "image: disk size $(mib "$size") MiB (target <= 32 MiB) $(verdict "$(mib "$size")" 32)"

@@ -323,7 +323,7 @@ int img_build(const img_opts *o, const char *out, img_result *r, disk_error *err
  * unless o->keep_module_sigs), etc/sigil/modules listing them by group
  * (img_modules_resolve_groups; an empty line between groups),
  * etc/sigil/cmdline with "sigil.system=URN", dev/console; /init stripped
- * (strip), the archive compressed (zstd). Written to `out` (and, while it
+ * (strip), the archive compressed (lz4 -l, the kernel's legacy LZ4 frame). Written to `out` (and, while it
  * is made, OUT.init and OUT.cpio); *nmods gets the number of modules. DISK_E_FORMAT when the init's
  * closure cannot be resolved. */
 int img_core_write(const img_opts *o, const char *out, size_t *nmods,

@@ -65,8 +65,12 @@ struct romfs_leaf {
 	uint64_t index;  /* leaf number within the file */
 	size_t len;      /* content bytes in it */
 	uint64_t used;   /* LRU clock */
+	uint32_t served; /* bit u: bytes [u * ROMFS_PAGE, (u + 1) * ROMFS_PAGE) of
+			    the leaf (or up to len) went out in some read */
 	uint8_t *data;   /* ERIS_BLOCK_MAX bytes, allocated on first use */
 };
+
+enum { ROMFS_PAGE = 4096 }; /* the unit of `served`: the kernel's page */
 
 enum { ROMFS_CACHE_LEAVES = 64 }; /* 2 MiB at 32 KiB */
 

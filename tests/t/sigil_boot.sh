@@ -52,7 +52,7 @@ urn=$(cat out/system.urn)
 # when it is linked dynamically (the ASan build), nothing more when static
 esp_off=$(($(sfdisk --json disk.img | python3 -c 'import json,sys; print(json.load(sys.stdin)["partitiontable"]["partitions"][0]["start"])') * 512))
 mcopy -n -i "disk.img@@$esp_off" ::sigil/core.img core.img 2>/dev/null
-zstd -dc core.img 2>/dev/null | cpio -t > core.list 2>/dev/null
+lz4 -dc core.img 2>/dev/null | cpio -t > core.list 2>/dev/null
 if readelf -l "$init" | grep -q 'program interpreter'; then
 	grep -qx 'lib64/ld-linux-x86-64.so.2' core.list && grep -q '/libc.so.6$' core.list &&
 		grep -q '/libsodium.so' core.list

@@ -5,7 +5,7 @@
 # partition as large as what it holds; the store partition, cut out with
 # dd, opens as pack: and holds every block of the system (eris verify of the
 # description, each closure and each ROM); the ESP holds GRUB, the kernel and
-# the zstd core image, whose cpio lists /init (the given one, stripped), the
+# the LZ4 core image, whose cpio lists /init (the given one, stripped), the
 # modules in load order and in groups (no ext4: nothing keeps state), without their
 # appended signatures unless --keep-module-signatures, and the command line;
 # a system with state mounts gets a third partition, a clean ext4 with the
@@ -20,7 +20,7 @@ ex=$top/examples/systems
 export SIGIL_CACHE=$SIGIL_BUILD/pkg-cache
 export SOURCE_DATE_EPOCH=1700000000
 
-for tool in sfdisk sgdisk mdir mcopy cpio zstd strip mkfs.vfat mkfs.ext4 grub-mkimage depmod e2fsck; do
+for tool in sfdisk sgdisk mdir mcopy cpio lz4 strip mkfs.vfat mkfs.ext4 grub-mkimage depmod e2fsck; do
 	command -v "$tool" >/dev/null || { echo "# $tool is missing: run tools/deps"; }
 done
 
@@ -113,7 +113,8 @@ mdir -i "disk.img@@$off" ::/EFI/BOOT/BOOTX64.EFI > /dev/null 2>&1; ok $? "the ES
 mcopy -n -i "disk.img@@$off" ::/sigil/core.img core.img; ok $? "mcopy gets the core image"
 mcopy -n -i "disk.img@@$off" ::/sigil/cmdline cmdline
 case "$(cat cmdline)" in *"sigil.system=$urn") ok 0 "sigil/cmdline ends with sigil.system=URN" ;; *) ok 1 "sigil/cmdline ends with sigil.system=URN ($(cat cmdline))" ;; esac
-zstd -dc core.img > core.cpio; ok $? "the core image is zstd-compressed"
+lz4 -dc core.img > core.cpio; ok $? "the core image is LZ4-compressed"
+is "$(head -c 4 core.img | od -An -tx1 | tr -d ' ')" 02214c18 "in LZ4's legacy frame (magic 0x184c2102), which the kernel unpacks"
 cpio -it --quiet < core.cpio > core.ls; ok $? "cpio -t reads the core image"
 grep -qx init core.ls; ok $? "the core image holds /init"
 cpio -i --quiet --to-stdout init < core.cpio | cmp -s - stub.stripped; ok $? "and /init is the given init, stripped"
@@ -161,7 +162,7 @@ ok $? "the $nmod modules are the kernel's without their appended signatures ($ns
 "$SIGIL" image -q --init stub --keep-module-signatures --build-dir out -o keep.img "$ex/tiny.dhall" 2> keep.err
 ok $? "sigil image --keep-module-signatures"
 mcopy -n -i "keep.img@@$off" ::/sigil/core.img keep.core
-rm -rf kmods.core && mkdir kmods.core && (cd kmods.core && zstd -dc ../keep.core | cpio -id --quiet 'lib/modules/*')
+rm -rf kmods.core && mkdir kmods.core && (cd kmods.core && lz4 -dc ../keep.core | cpio -id --quiet 'lib/modules/*')
 same=0
 while read -r m; do cmp -s "kmods.core$m" "$kmods/${m#/lib/modules/}" || same=1; done < modules
 ok "$same" "with it, every module is the kernel package's file as shipped"
@@ -181,7 +182,7 @@ is "$(sed -n 1p sparts)" good "three partitions: ESP, store, state (GUIDs derive
 read -r state_start state_size < <(sed -n 4p sparts)
 fs_uuid=$(sed -n 5p sparts)
 mcopy -n -i "state.img@@$(($(sed -n 2p sparts | cut -d' ' -f1) * 512))" ::/sigil/core.img score.img
-zstd -dc score.img | cpio -i --quiet --to-stdout etc/sigil/modules | grep -q '/ext4.ko$'
+lz4 -dc score.img | cpio -i --quiet --to-stdout etc/sigil/modules | grep -q '/ext4.ko$'
 ok $? "with state, the core image loads ext4"
 nmounts=$("$PY" -c 'import cbor2, sys
 d = cbor2.loads(open(sys.argv[1], "rb").read())
@@ -215,6 +216,7 @@ grep -q "kernel.*nokernel" err; ok $? "naming it: $(head -c 160 err)"
 vmlinuz=$(ls "$SIGIL_CACHE"/kernel/*/boot/vmlinuz-* 2>/dev/null | head -n 1)
 "$SIGIL" image -q --init stub --kernel "$vmlinuz" -o k.img out; ok $? "--kernel FILE"
 mcopy -n -i "k.img@@$off" ::/sigil/core.img kcore.img 2>/dev/null
-is "$(cpio -i --quiet --to-stdout etc/sigil/modules < kcore.img | wc -l)" 0 "with no --modules the core image has no modules"
+lz4 -dc kcore.img > kcore.cpio 2>/dev/null && cpio -it --quiet < kcore.cpio | grep -qx init; ok $? "--kernel: the core image reads (lz4, cpio) and holds /init"
+is "$(cpio -i --quiet --to-stdout etc/sigil/modules < kcore.cpio | sed '/^$/d' | wc -l)" 0 "with no --modules the core image has no modules"
 
 done_testing
