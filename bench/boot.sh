@@ -24,6 +24,10 @@
 #           (the core image, the store, verification, sandbox, state)
 #
 # Median of SIGIL_BENCH_BOOT_ROUNDS (default 3), the three interleaved.
+# SIGIL_BENCH_BOOT_CPUS (default 1) and SIGIL_BENCH_BOOT_APPEND (kernel
+# arguments, default none) are passed to every `sigil boot` as --cpus and
+# --append, so the limit and the floor (made from its --print-command) run
+# with the same vCPUs and command line as kv.
 # Target: kv <= 1.3x the limit. All are wall times on a shared machine: the
 # load average is printed with them.
 set -u
@@ -31,6 +35,8 @@ B=${SIGIL_BUILD:?SIGIL_BUILD must name the build tree}
 SIGIL=$B/bin/sigil
 top=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${SIGIL_BENCH_BOOT_ROUNDS:-3}
+bootopts=(--cpus "${SIGIL_BENCH_BOOT_CPUS:-1}")
+[ -n "${SIGIL_BENCH_BOOT_APPEND:-}" ] && bootopts+=(--append "$SIGIL_BENCH_BOOT_APPEND")
 export SIGIL_CACHE=${SIGIL_CACHE:-$B/pkg-cache} SOURCE_DATE_EPOCH=1700000000
 
 fail() { echo "boot: $*" >&2; exit 1; }
@@ -199,7 +205,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 boot_kv() { # prints the seconds to the first PONG
 	local t0
 	t0=$(now)
-	"$SIGIL" boot -q --timeout 300 --forward "$port:16379" kv.img < /dev/null > console.log 2>&1 &
+	"$SIGIL" boot -q "${bootopts[@]}" --timeout 300 --forward "$port:16379" kv.img < /dev/null > console.log 2>&1 &
 	vm=$!
 	python3 ping.py "$port" "$vm" "$t0" || {
 		cp console.log "${TMPDIR:-/tmp}/sigil-bench-boot-kv.console" # the whole of it
@@ -211,7 +217,7 @@ boot_kv() { # prints the seconds to the first PONG
 }
 boot_kv > /dev/null # warm-up: the vmlinux into the cache
 # the limit's QEMU: sigil boot's, with off.cpio as the initramfs and no QMP socket
-mapfile -t qv < <("$SIGIL" boot --print-command --forward "$port:16379" kv.img) ||
+mapfile -t qv < <("$SIGIL" boot "${bootopts[@]}" --print-command --forward "$port:16379" kv.img) ||
 	fail "sigil boot --print-command"
 limit=()
 for ((i = 0; i < ${#qv[@]}; i++)); do
@@ -255,7 +261,7 @@ for r in $(seq 1 "$rounds"); do
 done
 k=$(median < t.kv) l=$(median < t.limit) f=$(median < t.floor)
 ratio=$(echo "scale=2; $k / $l" | bc)
-echo "boot: kv to PONG: $(tr '\n' ' ' < t.kv)s; limit (init powers off at once): $(tr '\n' ' ' < t.limit)s; floor (redis from an initramfs): $(tr '\n' ' ' < t.floor)s; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "boot: ${bootopts[*]}: kv to PONG: $(tr '\n' ' ' < t.kv)s; limit (init powers off at once): $(tr '\n' ' ' < t.limit)s; floor (redis from an initramfs): $(tr '\n' ' ' < t.floor)s; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'boot: median kv %.2f s, limit %.2f s: %sx (target <= 1.3) %s\n' "$k" "$l" "$ratio" \
 	"$(awk -v r="$ratio" 'BEGIN { print (r <= 1.3 ? "PASS" : "MISS") }')"
 awk -v k="$k" -v l="$l" -v f="$f" 'BEGIN {
