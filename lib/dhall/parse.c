@@ -1291,8 +1291,9 @@ static int parse_main(void *arg, uintptr_t floor)
 	p->word_kw = -1;
 	p->bare_kw = p->lone_ie = NULL;
 	p->stack_floor = floor;
-	if (p->err)
-		dhall_err_clear(p->err);
+	/* p->err needs no reset: dhall_parse cleared it, and an attempt that
+	 * ran out of stack wrote nothing there (errors are recorded only while
+	 * p->rc is 0, and DHALL_ESTACK sets it first) */
 	if (!ps_check_chars(p))
 		return p->rc;
 	while (ps_at(p, "#!", 2)) { /* shebang lines */
