@@ -493,8 +493,9 @@ int init_verify(struct init *in, store *st)
 		goto out;
 	/* as PID 1 with a second CPU, the server verifies ahead on it: see
 	 * AHEAD_SHARE */
-	if (in->o.pid1 && !in->o.eager && sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
-	    getenv("SIGIL_VERIFY_AHEAD") && strcmp(getenv("SIGIL_VERIFY_AHEAD"), "1") == 0) {
+	const char *ahead = getenv("SIGIL_VERIFY_AHEAD");
+	if (in->o.pid1 && !in->o.eager && sysconf(_SC_NPROCESSORS_ONLN) > 1 && ahead &&
+	    strcmp(ahead, "1") == 0) {
 		long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
 		uint64_t ram = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize : 0;
 		uint64_t budget = ram / AHEAD_SHARE < AHEAD_MAX ? ram / AHEAD_SHARE : AHEAD_MAX;
