@@ -656,7 +656,11 @@ static int fmt_body(struct fmt *f, const struct dhall_expr *e, unsigned depth)
 		int lv = op_level(e->op);
 		if (e->op == DHALL_OP_COMPLETE) {
 			DHALL_TRY(fmt_expr(f, e->a, L_SEL, depth));
-			DHALL_TRY(put(f, "::"));
+			/* a variable named env: `env::x` would read as an import */
+			const struct dhall_expr *a = e->a;
+			int env = a->kind == DHALL_VAR && !a->index && a->label.len == 3 &&
+				  !memcmp(a->label.s, "env", 3);
+			DHALL_TRY(put(f, env ? " ::" : "::"));
 			return fmt_expr(f, e->b, L_SEL, depth);
 		}
 		DHALL_TRY(fmt_expr(f, e->a, lv, depth));

@@ -189,6 +189,10 @@ static void hand_made(void)
 {
 	char want[64];
 	check_hex("d9d9f7 d9d9f7 8261780a", "x@10", "self-describe tags, twice");
+	check_hex("84030d 82617800 82616e00", "x::n", "a completion");
+	check_hex("84030d 8263656e7600 82616e00", "env ::n",
+		  "a completion on a variable named env (env::n would be an import)");
+	check_hex("84030d 8263656e7601 82616e00", "env@1::n", "... with an index");
 	check_hex("1b0000000000000005", "_@5", "an 8-byte head for a small index");
 	check_hex("c2 43 000001", "_@1", "a bignum index with leading zeros");
 	check_hex("820f c2 49 010000000000000000", "18446744073709551616", "2^64 as a bignum");
