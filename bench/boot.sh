@@ -236,13 +236,19 @@ done
 vmlinux=""
 for ((i = 0; i + 1 < ${#limit[@]}; i++)); do [ "${limit[i]}" = -kernel ] && vmlinux=${limit[i + 1]}; done
 [ -r "$vmlinux" ] || fail "no cached vmlinux in: ${limit[*]}"
-floor=()
-for ((i = 0; i < ${#limit[@]}; i++)); do
-	case ${limit[i]} in
-	-initrd) floor+=(-initrd floor.cpio) i=$((i + 1)) ;;
-	*) floor+=("${limit[i]}") ;;
-	esac
-done
+# with_initrd NAME CPIO: array NAME := the limit's command, CPIO its initramfs
+with_initrd() {
+	local -n cmd=$1
+	local i
+	cmd=()
+	for ((i = 0; i < ${#limit[@]}; i++)); do
+		case ${limit[i]} in
+		-initrd) cmd+=(-initrd "$2") i=$((i + 1)) ;;
+		*) cmd+=("${limit[i]}") ;;
+		esac
+	done
+}
+with_initrd floor floor.cpio
 # the verification floor's initramfs: the floor's files and a static /init
 # (libsodium, as sigil-init links it) that hashes (BLAKE2b-256) and decrypts
 # (ChaCha20) every 32 KiB of redis's closure, as /rom does for each leaf of
@@ -297,13 +303,7 @@ mkdir verify && cp -a floor/usr floor/lib floor/lib64 verify/ && mkdir verify/et
 	fail "the verification floor's files"
 cc -O2 -static -o verify/init verify.c -lsodium || fail "cc -static verify.c -lsodium (libsodium-dev)"
 (cd verify && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > verify.cpio || fail "cpio (verify)"
-verify=()
-for ((i = 0; i < ${#limit[@]}; i++)); do
-	case ${limit[i]} in
-	-initrd) verify+=(-initrd verify.cpio) i=$((i + 1)) ;;
-	*) verify+=("${limit[i]}") ;;
-	esac
-done
+with_initrd verify verify.cpio
 boot_verify() { # prints "BYTES SECONDS", as the guest measured them
 	local rc=0
 	"${verify[@]}" < /dev/null > verify.log 2>&1 || rc=$?
