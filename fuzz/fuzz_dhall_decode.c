@@ -19,7 +19,10 @@
  * Seeds: fuzz/corpus/fuzz_dhall_decode/, written by this file built as a
  * program with -DFUZZ_DHALL_SEEDS (the command is at the end): encodings of
  * hand-written Dhall expressions covering every expression label, plus
- * hand-made CBOR for the decoder's edge cases.
+ * hand-made CBOR for the decoder's edge cases. Extra seeds: the standard's
+ * binary-decode tests and parser successes (their .dhallb), listed in
+ * fuzz/corpus/fuzz_dhall_decode.shared and read from $SIGIL_SHARED at run
+ * time, never copied into the tree.
  */
 #include "dhall/dhall.h"
 
