@@ -275,8 +275,27 @@ static int mount_cgroups(void)
 	if (mount_at("cgroup2", "/sys/fs/cgroup", "cgroup2", fl, NULL) != 0)
 		return -1;
 	if (has_controller("/sys/fs/cgroup/cgroup.controllers", "memory") &&
-	    has_controller("/sys/fs/cgroup/cgroup.controllers", "pids"))
+	    has_controller("/sys/fs/cgroup/cgroup.controllers", "pids")) {
+		/* The first memory cgroup below the root turns the kernel's
+		 * memcg static keys on, patching the page and slab allocators'
+		 * code while the other CPUs run it. Under multi-threaded TCG
+		 * (sigil boot --cpus 2) that hung about one boot in 35, both
+		 * vCPUs spinning at those very jump-label sites while init
+		 * wrote cgroup.subtree_control (init/cgroup.c) beside the
+		 * module loader and the /rom server. Done here, before either
+		 * starts, nothing else is allocating. init_cg_setup makes the
+		 * same cgroup and reports failures; none are reported here. */
+		if (mkdir("/sys/fs/cgroup/sigil", 0755) == 0 || errno == EEXIST) {
+			int fd = open("/sys/fs/cgroup/cgroup.subtree_control", O_WRONLY | O_CLOEXEC);
+			if (fd >= 0) {
+				if (write(fd, "+memory +pids", 13) != 13) {
+					/* init_cg_setup tries again and reports */
+				}
+				close(fd);
+			}
+		}
 		return 0;
+	}
 	/* v1, as init/cgroup.c expects it: memory and pids hierarchies */
 	if (umount2("/sys/fs/cgroup", 0) != 0 ||
 	    mount_at("cgroup", "/sys/fs/cgroup", "tmpfs", fl, "mode=0755") != 0 ||

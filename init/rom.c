@@ -357,8 +357,9 @@ static int make_dev(const char *dir);
  * (not with --eager, which has verified every block already), only when
  * asked for with SIGIL_VERIFY_AHEAD=1 on the kernel command line (the
  * kernel hands it to init as an environment variable): with two vCPUs
- * under TCG some boots hung in soft lockups of init and the /rom server
- * (cli/sigil/boot.c), not yet understood. When on,
+ * under TCG some boots hung (the kernel patching its memcg code while the
+ * other vCPU ran it; pid1.c now turns that on first, see
+ * cli/sigil/boot.c), and one vCPU stays sigil boot's default. When on,
  * the server's second thread decodes the closures' leaves while the boot
  * goes on and the children start, holding at most an eighth of RAM, 64 MiB
  * at most, of them until the children's reads take them. Under TCG

@@ -450,14 +450,14 @@ qemu:
 	 * (--append), verifies the closures on the second vCPU while the boot
 	 * goes on (init/rom.c): kv answered in 6.99 s instead of 8.57 s (limit
 	 * 4.41 s and 4.63 s, bench/boot.sh, 2026-11; 8.18 s against 5.04 s,
-	 * 1.62x, on a busier day). But such boots now and then hang in soft
-	 * lockups of PID 1 and the /rom server (sigil-rom), both spinning in
-	 * the kernel until the timeout: one of ~30 bench boots, a CI run of
-	 * tests/t/sigil_boot.sh, and on 2026-11-22 one of 25 runs of that test
-	 * (both times the state system's second boot, right after PID 1 found
-	 * the store), while ~500 other boots (kv, the state
-	 * system booted twice from a fresh image, alone and two VMs at a time)
-	 * did not. The cause is not known. A guest whose two vCPU threads
+	 * 1.62x, on a busier day). Such boots used to hang now and then (about
+	 * one in 35 of the state system's, 2026-11-23) in soft lockups, both
+	 * vCPUs spinning at the memcg jump-label sites of the page and slab
+	 * allocators while PID 1 wrote cgroup.subtree_control: the first memory
+	 * cgroup turns those static keys on, and the kernel patched that code
+	 * while the other vCPU ran it. sigil-init as PID 1 now makes that
+	 * cgroup first, before anything else runs (init/pid1.c): no hang in
+	 * 542 such boots since. A guest whose two vCPU threads
 	 * share one host core also suffers more than one with one vCPU: with
 	 * another VM beside it kv took 14.4 s (limit 6.7 s) */
 	snprintf(smp, sizeof smp, "%llu", (unsigned long long)cpus);
