@@ -283,8 +283,9 @@ static int mount_cgroups(void)
 		 * vCPUs spinning at those very jump-label sites while init
 		 * wrote cgroup.subtree_control (init/cgroup.c) beside the
 		 * module loader and the /rom server. Done here, before either
-		 * starts, nothing else is allocating. init_cg_setup makes the
-		 * same cgroup and reports failures; none are reported here. */
+		 * starts, only the kernel's own threads run beside it.
+		 * init_cg_setup makes the same cgroup and reports failures;
+		 * none are reported here. */
 		if (mkdir("/sys/fs/cgroup/sigil", 0755) == 0 || errno == EEXIST) {
 			int fd = open("/sys/fs/cgroup/cgroup.subtree_control", O_WRONLY | O_CLOEXEC);
 			if (fd >= 0) {
