@@ -81,6 +81,18 @@ static int mkdir_ok(const char *p)
 	return mkdir(p, 0755) == 0 || errno == EEXIST ? 0 : -1;
 }
 
+/* v2: CG/sigil, with memory and pids enabled below the root. The first
+ * memory cgroup turns the kernel's memcg static keys on, so PID 1 calls
+ * this before anything else runs (pid1.c says why); init_cg_setup calls
+ * it again. 0, or -1 with errno when the directory cannot be made. */
+int init_cg_first(void)
+{
+	if (mkdir_ok(CG "/sigil") != 0)
+		return -1;
+	put(CG, "cgroup.subtree_control", "+memory +pids"); /* may be on already */
+	return 0;
+}
+
 int init_cg_setup(struct init *in)
 {
 	char ctl[512] = "", p[600];
@@ -90,9 +102,8 @@ int init_cg_setup(struct init *in)
 	snprintf(in->cg_name, sizeof in->cg_name, "%.60s-%ld", in->sys.name, (long)getpid());
 	if (get(CG, "cgroup.controllers", ctl, sizeof ctl) == 0 && has_word(ctl, "memory")) {
 		in->cg_v2 = 1;
-		if (mkdir_ok(CG "/sigil") != 0)
+		if (init_cg_first() != 0)
 			goto fail;
-		put(CG, "cgroup.subtree_control", "+memory +pids");
 		if (put(CG "/sigil", "cgroup.subtree_control", "+memory +pids") != 0)
 			goto fail;
 		snprintf(p, sizeof p, CG "/sigil/%s", in->cg_name);

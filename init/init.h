@@ -210,6 +210,7 @@ void init_unprepare(struct init_child *c);
 void init_roots_teardown(struct init *in);
 
 /* ---- cgroup.c ---- */
+int init_cg_first(void);                                  /* v2: the first group, sigil/ */
 int init_cg_setup(struct init *in);                       /* the run's parent groups */
 int init_cg_create(struct init *in, struct init_child *c);/* a child's groups + limits */
 int init_cg_attach(const struct init_child *c, pid_t pid);

@@ -284,17 +284,8 @@ static int mount_cgroups(void)
 		 * wrote cgroup.subtree_control (init/cgroup.c) beside the
 		 * module loader and the /rom server. Done here, before either
 		 * starts, only the kernel's own threads run beside it.
-		 * init_cg_setup makes the same cgroup and reports failures;
-		 * none are reported here. */
-		if (mkdir("/sys/fs/cgroup/sigil", 0755) == 0 || errno == EEXIST) {
-			int fd = open("/sys/fs/cgroup/cgroup.subtree_control", O_WRONLY | O_CLOEXEC);
-			if (fd >= 0) {
-				if (write(fd, "+memory +pids", 13) != 13) {
-					/* init_cg_setup tries again and reports */
-				}
-				close(fd);
-			}
-		}
+		 * init_cg_setup calls it again and reports a failure. */
+		(void)init_cg_first();
 		return 0;
 	}
 	/* v1, as init/cgroup.c expects it: memory and pids hierarchies */
