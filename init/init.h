@@ -162,6 +162,7 @@ struct init_opts {
 	int proxy;           /* tcp forwards through the proxy only (no redirect.c) */
 	int eager;           /* every block verified before anything starts */
 	int pid1;            /* as PID 1: the /rom server keeps the store open */
+	int trace;           /* the start-up timeline on stderr (trace.c) */
 };
 
 struct init {
@@ -281,6 +282,14 @@ int init_log_due(struct init *in, int64_t now);
 size_t init_log_copy(const struct init_child *c, char *out);
 /* "sigil-init: ..." on stderr. */
 void init_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- trace.c ---- */
+/* Turns the timeline on (once; as PID 1 its times count from the kernel's
+ * start, otherwise from this call). */
+void init_trace_start(int pid1);
+int init_tracing(void);
+/* "sigil-init: trace T s: ..." on stderr when tracing, else nothing. */
+void init_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- report.c ---- */
 void init_report(const struct init *in, const char *overall);

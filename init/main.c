@@ -63,6 +63,7 @@ static const char usage[] =
 	"      --eager            verify every block of every closure before anything\n"
 	"                         starts (default: each block when first read)\n"
 	"      --check            load, verify and prepare everything, start nothing\n"
+	"      --trace            print the start-up timeline (\"trace T s: ...\" lines)\n"
 	"  -h, --help             this text\n"
 	"SIGTERM or SIGINT stops the children in reverse start order.\n";
 
@@ -86,6 +87,7 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
 		{"keep", no_argument, NULL, 'k'}, {"check", no_argument, NULL, 'c'},
 		{"uid-base", required_argument, NULL, 'u'}, {"report-cbor", required_argument, NULL, 'C'},
 		{"proxy", no_argument, NULL, 'P'}, {"eager", no_argument, NULL, 'E'},
+		{"trace", no_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
 	int ch;
 	o->grace_ms = 3000;
@@ -102,6 +104,7 @@ static int parse_args(int argc, char **argv, struct init_opts *o)
 		case 'k': o->keep = 1; break;
 		case 'P': o->proxy = 1; break;
 		case 'E': o->eager = 1; break;
+		case 'T': o->trace = 1; break;
 		case 'u': {
 			char *end;
 			errno = 0;
@@ -233,6 +236,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	rc = 1;
+	if (in.o.trace)
+		init_trace_start(pid1);
 
 	/* 1 load */
 	if (store_open(&st, in.o.store, STORE_READ, &err) != 0) {
@@ -241,6 +246,7 @@ int main(int argc, char **argv)
 	}
 	if (init_load(&in, st) != 0 || start_order(&in) != 0)
 		goto out;
+	init_trace("system '%s' loaded (%zu children)", in.sys.name, in.n);
 
 	/* 2 namespace */
 	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
@@ -260,6 +266,7 @@ int main(int argc, char **argv)
 		init_say("nothing started");
 		goto out;
 	}
+	init_trace("/rom mounted");
 	if (pid1 && init_pid1_state(&in) != 0)
 		goto out;
 
@@ -278,6 +285,7 @@ int main(int argc, char **argv)
 	/* 4 cgroups */
 	if (init_cg_setup(&in) != 0 || init_net_setup(&in) != 0) /* + 4b uplinks, forwards (net.c) */
 		goto out;
+	init_trace("cgroups, uplinks and forwards set up");
 
 	/* 5 prepare: all or nothing */
 	for (size_t k = 0; k < in.n; k++)
@@ -286,6 +294,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	prepared = 1;
+	init_trace("every child's root prepared");
 	store_close(st);
 	st = NULL;
 	if (in.o.check) {

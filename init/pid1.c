@@ -111,7 +111,7 @@
 enum { MAX_LOADERS = 8 };
 
 static char sys_urn[ERIS_URN_LEN + 1];
-static int state_mounted, eager;
+static int state_mounted, eager, trace;
 static pid_t loaders[MAX_LOADERS]; /* phase 3's processes while they run (0: done) */
 static size_t nloaders;
 static int loader_failed;
@@ -323,6 +323,7 @@ static int urn_from(const char *file)
 	char *save = NULL;
 	for (char *t = strtok_r(buf, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
 		eager |= !strcmp(t, "sigil.verify=eager");
+		trace |= !strcmp(t, "sigil.trace");
 		if (strncmp(t, "sigil.system=", 13) != 0 || rc != -1)
 			continue;
 		if (strncmp(t + 13, "urn:eris:", 9) != 0 || strlen(t + 13) > ERIS_URN_LEN) {
@@ -415,11 +416,15 @@ int init_pid1_setup(int *argc, char ***argv)
 		return -1;
 	if (mount_all() != 0)
 		return -1;
+	if ((r = urn_from("/proc/cmdline")) == -1)
+		r = urn_from("/etc/sigil/cmdline");
+	if (trace) {
+		init_trace_start(1);
+		init_trace("PID 1: file systems mounted");
+	}
 	init_say("boot: PID 1, loading modules");
 	if (start_modules() != 0)
 		return -1;
-	if ((r = urn_from("/proc/cmdline")) == -1)
-		r = urn_from("/etc/sigil/cmdline");
 	if (r != 0) {
 		if (r == -1)
 			init_say("boot: no sigil.system=URN on the kernel command line nor in "
@@ -430,6 +435,7 @@ int init_pid1_setup(int *argc, char ***argv)
 		return -1;
 	snprintf(spec, sizeof spec, "pack:%s", dev);
 	init_say("boot: system %s, store %s", sys_urn, dev);
+	init_trace("store partition %s found", dev);
 	nargv[0] = (char *)"sigil-init";
 	nargv[1] = (char *)"-s";
 	nargv[2] = spec;
@@ -438,6 +444,8 @@ int init_pid1_setup(int *argc, char ***argv)
 	*argc = 5;
 	if (eager)
 		nargv[(*argc)++] = (char *)"--eager";
+	if (trace)
+		nargv[(*argc)++] = (char *)"--trace";
 	nargv[(*argc)++] = sys_urn;
 	nargv[*argc] = NULL;
 	*argv = nargv;
@@ -498,6 +506,7 @@ int init_pid1_state(struct init *in)
 	int want = 0, uplinks = 0;
 	if (reap_loader(0) != 0)
 		return -1;
+	init_trace("modules loaded");
 	for (size_t i = 0; i < in->n; i++) {
 		uplinks |= in->c[i].sys->uplink.present != 0;
 		for (size_t m = 0; m < in->c[i].sys->nmounts; m++)
@@ -506,6 +515,8 @@ int init_pid1_state(struct init *in)
 	}
 	if (uplinks && getpid() == 1 && net_up(in) != 0) /* --pid1 leaves the host's NICs be */
 		return -1;
+	if (uplinks && getpid() == 1)
+		init_trace("network " VM_NIC " up");
 	if (!want)
 		return 0;
 	if (find_part("state", &gpt_type_linux, dev, sizeof dev) != 0)
@@ -514,6 +525,7 @@ int init_pid1_state(struct init *in)
 		return -1;
 	state_mounted = 1;
 	in->o.state = "/state";
+	init_trace("state partition %s mounted at /state", dev);
 	return 0;
 }
 

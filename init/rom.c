@@ -63,6 +63,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -402,6 +403,10 @@ void init_roots_teardown(struct init *in)
 		init_say("cannot unmount %s: %s", p, strerror(errno));
 	/* in our namespace, the server keeps the mount: ended here (unless the
 	 * supervisor reaped it already) */
+	if (in->rom_server > 0 && init_tracing()) { /* its last trace line: up to 1 s */
+		for (int i = 0; i < 100 && waitpid(in->rom_server, NULL, WNOHANG) == 0; i++)
+			usleep(10000);
+	}
 	if (in->rom_server > 0 && waitpid(in->rom_server, NULL, WNOHANG) == 0) {
 		kill(in->rom_server, SIGKILL);
 		waitpid(in->rom_server, NULL, 0);
@@ -411,10 +416,17 @@ void init_roots_teardown(struct init *in)
 	in->roots_mounted = 0;
 }
 
+/* What the /rom server's callbacks see. */
+struct rom_srv {
+	const struct init *in;
+	romfs *fs;
+	uint64_t traced; /* requests when the last trace line was printed */
+};
+
 /* A failed read: the child (the file's INDEX/), the file and the block. */
 static void rom_report(void *ctx, int pid, const elf_error *err)
 {
-	const struct init *in = ctx;
+	const struct init *in = ((const struct rom_srv *)ctx)->in;
 	char *end;
 	unsigned long k = strtoul(err->file, &end, 10);
 	(void)pid;
@@ -422,6 +434,26 @@ static void rom_report(void *ctx, int pid, const elf_error *err)
 		init_say("%s", err->msg);
 	else
 		init_say("child '%s': /rom/%s: %s", in->c[k].name, end + 1, err->eris.msg);
+}
+
+/* With --trace, about once a second while it serves: what it has done
+ * since it started, and its CPU time (the decoding is most of it). */
+static void rom_tick(void *ctx)
+{
+	struct rom_srv *sv = ctx;
+	romfs_stats st;
+	struct rusage ru;
+	romfs_get_stats(sv->fs, &st);
+	if (st.lookups + st.reads == sv->traced || getrusage(RUSAGE_SELF, &ru) != 0)
+		return;
+	sv->traced = st.lookups + st.reads;
+	init_trace("/rom: %llu files opened, %llu reads (%.1f MB) from %llu leaves decoded"
+		   "%s; CPU %.2f s user, %.2f s system",
+		   (unsigned long long)st.files_opened, (unsigned long long)st.reads,
+		   (double)st.read_bytes / 1e6, (unsigned long long)(st.leaves + st.ahead_leaves),
+		   st.ahead_leaves ? " (some ahead)" : "",
+		   (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
+		   (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6);
 }
 
 /* The files of every child's /rom into fs (see above). 0 or -1 (printed). */
@@ -502,8 +534,9 @@ int init_verify(struct init *in, store *st)
 		uint64_t budget = ram / AHEAD_SHARE < AHEAD_MAX ? ram / AHEAD_SHARE : AHEAD_MAX;
 		romfs_set_ahead(fs, (size_t)budget);
 	}
+	struct rom_srv sv = {in, fs, 0};
 	if ((in->o.eager || in->o.check) && romfs_verify_all(fs, &err) != 0) {
-		rom_report(in, getpid(), &err);
+		rom_report(&sv, getpid(), &err);
 		goto out;
 	}
 	if ((fd = open_fuse()) < 0 || romfs_mount_options(fd, opts, sizeof opts) != 0 ||
@@ -520,7 +553,9 @@ int init_verify(struct init *in, store *st)
 		prctl(PR_SET_NAME, "sigil-rom", 0, 0, 0);
 		signal(SIGINT, SIG_IGN); /* a ^C is init's to handle: it stops the children */
 		signal(SIGTERM, SIG_IGN);
-		rc = romfs_serve(fs, fd, rom_report, NULL, in, &err);
+		rc = romfs_serve(fs, fd, rom_report, init_tracing() ? rom_tick : NULL, &sv, &err);
+		if (init_tracing())
+			rom_tick(&sv); /* the last of it, when the mount ends */
 		if (rc != 0)
 			init_say("%s", err.msg);
 		_exit(rc == 0 ? 0 : 1);

@@ -72,6 +72,7 @@ static int act_start(struct init *in, struct init_child *c)
 	}
 	c->started = init_now_ms();
 	c->deadline = 0;
+	init_trace("child '%s' started (pid %d)", c->name, (int)c->pid);
 	return 0;
 }
 

@@ -84,6 +84,7 @@ static const struct cli_opt opts[] = {
 	{"cpus", 0, "N", "vCPUs, 1 to 16 (default: 1; see sigil(1) before using more)"},
 	{"append", 0, "ARGS", "more kernel arguments (after the image's command line)"},
 	{"kernel-log", 0, NULL, "show the kernel's messages (the default adds `quiet`)"},
+	{"trace", 0, NULL, "sigil-init prints the boot's timeline (adds sigil.trace)"},
 	{"cache", 0, "DIR", "where the vmlinux is kept (default: $SIGIL_CACHE or $XDG_CACHE_HOME/sigil)"},
 	{"qemu", 0, "PROG", "the QEMU binary (default: qemu-system-x86_64)"},
 	{"efi", 0, NULL, "boot through UEFI firmware (OVMF) and the ESP's GRUB instead of PVH"},
@@ -311,9 +312,10 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		status = cli_fail(cmd, EXIT_USAGE, "--cpus: a number of vCPUs, 1 to 16");
 		goto out;
 	}
-	if (efi && (cli_get(cmd, &a.a, "append") || cli_get(cmd, &a.a, "kernel-log"))) {
+	if (efi && (cli_get(cmd, &a.a, "append") || cli_get(cmd, &a.a, "kernel-log") ||
+		    cli_get(cmd, &a.a, "trace"))) {
 		status = cli_fail(cmd, EXIT_USAGE,
-				  "--append and --kernel-log go with the direct boot, not --efi "
+				  "--append, --kernel-log and --trace go with the direct boot, not --efi "
 				  "(GRUB's command line is the image's)");
 		goto out;
 	}
@@ -405,8 +407,9 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		 * ACPI's link objects, whose AML takes TCG over a second per
 		 * virtio device (virtio-pci uses MSI-X anyway) */
 		size_t len = strlen(cmdline);
-		snprintf(cmdline + len, sizeof cmdline - len, " acpi=noirq%s",
-			 cli_get(cmd, &a.a, "kernel-log") ? "" : " quiet");
+		snprintf(cmdline + len, sizeof cmdline - len, " acpi=noirq%s%s",
+			 cli_get(cmd, &a.a, "kernel-log") ? "" : " quiet",
+			 cli_get(cmd, &a.a, "trace") ? " sigil.trace" : "");
 	}
 	if (cli_get(cmd, &a.a, "append")) {
 		size_t len = strlen(cmdline);

@@ -8,7 +8,7 @@
  *      same; its URN line goes to stderr), OUT being -o or "result".
  *   2. exec sigil-init -s pack:OUT/store.pack --state OUT/state
  *      --report OUT/state.json --report-cbor OUT/state.cbor URN (plus
- *      --keep / --grace-ms / --check).
+ *      --keep / --grace-ms / --check / --trace).
  *      sigil-init is --init PATH, else $SIGIL_INIT, else the one beside
  *      this sigil binary, else on PATH.
  */
@@ -30,6 +30,7 @@ static const struct cli_opt opts[] = {
 	{"grace-ms", 0, "N", "SIGTERM to SIGKILL on shutdown, in ms (default 3000)"},
 	{"keep", 'k', NULL, "keep running when every child has exited"},
 	{"check", 0, NULL, "verify and prepare every child, start nothing"},
+	{"trace", 0, NULL, "print the start-up timeline (sigil-init --trace)"},
 	{0},
 };
 
@@ -125,6 +126,8 @@ static int run(const struct cli_cmd *cmd, int argc, char **argv)
 		args[n++] = (char *)"--keep";
 	if (cli_get(cmd, &a, "check"))
 		args[n++] = (char *)"--check";
+	if (cli_get(cmd, &a, "trace"))
+		args[n++] = (char *)"--trace";
 	if (cli_get(cmd, &a, "grace-ms")) {
 		args[n++] = (char *)"--grace-ms";
 		args[n++] = (char *)(uintptr_t)cli_get(cmd, &a, "grace-ms");

@@ -73,7 +73,7 @@ is "$(smp --cpus 16)" 16 "--cpus 16: -smp 16"
 
 # boot: the children run, the system powers off, status 0
 start=$(date +%s.%N)
-"$SIGIL" boot --timeout 90 disk.img < /dev/null > console.log 2> boot.err
+"$SIGIL" boot --trace --timeout 90 disk.img < /dev/null > console.log 2> boot.err
 rc=$?
 secs=$(echo "$(date +%s.%N) - $start" | bc)
 is "$rc" 0 "sigil boot disk.img exits 0 (the system's status)"
@@ -85,6 +85,16 @@ grep -q "boot: system $urn, store /dev/vda2" console.log
 ok $? "PID 1 found the store partition by its GUID (/dev/vda2)"
 grep -q 'powering off (exit status 0)' console.log; ok $? "sigil-init powers off when every child has exited"
 grep -q 'powered off with status 0' boot.err; ok $? "sigil boot reports the guest's status"
+# --trace (sigil.trace on the kernel command line): the boot's timeline, in
+# the kernel's time, from PID 1's first step to the children's start
+for step in "PID 1: file systems mounted" "store partition /dev/vda2 found" "system '[a-z]*' loaded (2 children)" \
+	"/rom mounted" "modules loaded" "every child's root prepared" "child 'greeter' started (pid [0-9]*)"; do
+	LC_ALL=C grep -aq "sigil-init: trace [0-9.]* s: $step" console.log; ok $? "--trace: $step"
+done
+trace_sorted console.log; ok $? "--trace: $(trace_times console.log | wc -l) lines, their times in order"
+[ "$(trace_times console.log | head -n 1 | tr -d .)" -gt 0 ]; ok $? "--trace: the first time counts the kernel's boot ($(trace_times console.log | head -n 1) s)"
+"$SIGIL" boot --print-command --trace disk.img | grep -q 'sigil.trace'; ok $? "--trace adds sigil.trace to the command line"
+"$SIGIL" boot --print-command --efi --trace disk.img > /dev/null 2>&1; is $? 2 "--trace with --efi: usage error"
 if [ "$rc" -ne 0 ]; then sed 's/^/#   | /' console.log boot.err | tail -n 40; fi
 
 # a block flipped in the store partition

@@ -80,6 +80,17 @@ ok $? "the report is also CBOR (a map of seven entries)"
 cmp -s status.out status-cbor.out; ok $? "and prints the same table as from the JSON report"
 mv tiny/state.json tiny/state.json.bak; "$SIGIL" status tiny > status-dir.out; mv tiny/state.json.bak tiny/state.json
 cmp -s status.out status-dir.out; ok $? "sigil status DIR without state.json reads state.cbor"
+# --trace: the start-up timeline, in order, and what /rom served
+timeout 30 "$SIGIL" run --trace tiny > /dev/null 2> trace.log
+ok $? "sigil run --trace tiny"
+for step in "system 'tiny' loaded (2 children)" "/rom mounted" "every child's root prepared" \
+	"child 'greeter' started (pid [0-9]*)" "child 'reader' started (pid [0-9]*)"; do
+	grep -q "^sigil-init: trace [0-9.]* s: $step\$" trace.log; ok $? "--trace: $step"
+done
+trace_sorted trace.log; ok $? "--trace: $(trace_times trace.log | wc -l) lines, their times in order"
+grep -Eq '^sigil-init: trace [0-9.]+ s: /rom: [1-9][0-9]* files opened, [1-9][0-9]* reads \([0-9.]+ MB\) from [1-9][0-9]* leaves decoded; CPU' trace.log
+ok $? "--trace: /rom's totals: $(grep -o '/rom: .*' trace.log | tail -n 1)"
+! grep -q 'trace' tiny.log; ok $? "without --trace: no trace lines"
 printf 'junk' > junk.report; "$SIGIL" status junk.report 2> junk.err; is $? 3 "a report that is neither JSON nor CBOR is refused: $(cat junk.err)"
 
 # ---- isolation, routing, shutdown --------------------------------------------

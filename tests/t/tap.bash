@@ -34,4 +34,9 @@ wait_for() {
 # json REPORT EXPR: EXPR (python, with c = children by name) over a
 # sigil-init state report
 json() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); c={x["name"]:x for x in r["children"]}; print(eval(sys.argv[2]))' "$1" "$2"; }
+# trace_times FILE: the times of sigil-init's "trace T s:" lines in FILE
+# (a console's CR LF endings too), one a line; trace_sorted FILE: there are
+# some, and none is earlier than the one before it
+trace_times() { LC_ALL=C grep -ao 'sigil-init: trace [0-9.]* s:' "$1" | awk '{print $3}'; }
+trace_sorted() { trace_times "$1" | awk 'NR > 1 && $1 < p {bad = 1} {p = $1} END {exit bad || NR == 0}'; }
 done_testing() { echo "1..$_n"; [ "$_failed" -eq 0 ]; }
