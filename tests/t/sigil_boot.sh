@@ -92,6 +92,8 @@ for step in "PID 1: file systems mounted" "store partition /dev/vda2 found" "sys
 	LC_ALL=C grep -aq "sigil-init: trace [0-9.]* s: $step" console.log; ok $? "--trace: $step"
 done
 trace_sorted console.log; ok $? "--trace: $(trace_times console.log | wc -l) lines, their times in order"
+LC_ALL=C grep -aEq 'sigil-init: trace [0-9.]+ s: /rom: [1-9][0-9]* files opened, [1-9][0-9]* reads \([0-9.]+ MB\) from [1-9][0-9]* leaves decoded; CPU' console.log
+ok $? "--trace: /rom's totals when its mount ends: $(LC_ALL=C grep -ao '/rom: [^;]*' console.log | tail -n 1)"
 [ "$(trace_times console.log | head -n 1 | tr -d .)" -gt 0 ]; ok $? "--trace: the first time counts the kernel's boot ($(trace_times console.log | head -n 1) s)"
 "$SIGIL" boot --print-command --trace disk.img | grep -q 'sigil.trace'; ok $? "--trace adds sigil.trace to the command line"
 "$SIGIL" boot --print-command --efi --trace disk.img > /dev/null 2>&1; is $? 2 "--trace with --efi: usage error"
