@@ -24,7 +24,10 @@
  *               CPU), while the phases below and the verification go on;
  *               each file is unlinked once loaded (RAM)
  *   4 system    sigil.system=URN from /proc/cmdline, else
- *               /etc/sigil/cmdline (and sigil.verify=eager from there)
+ *               /etc/sigil/cmdline (and sigil.verify=eager and
+ *               sigil.trace from there); read right after the mounts, so
+ *               that the trace (trace.c) starts there, and checked after
+ *               the loaders have started
  *   5 store     /dev/vda (waited for until it opens, or the loader has
  *               failed), its GPT read with lib/disk, the partition whose
  *               unique GUID is gpt_guid_derive("store", URN) and whose
