@@ -114,7 +114,7 @@
 enum { MAX_LOADERS = 8 };
 
 static char sys_urn[ERIS_URN_LEN + 1];
-static int state_mounted, eager, trace;
+static int state_mounted, eager;
 static pid_t loaders[MAX_LOADERS]; /* phase 3's processes while they run (0: done) */
 static size_t nloaders;
 static int loader_failed;
@@ -326,7 +326,8 @@ static int urn_from(const char *file)
 	char *save = NULL;
 	for (char *t = strtok_r(buf, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
 		eager |= !strcmp(t, "sigil.verify=eager");
-		trace |= !strcmp(t, "sigil.trace");
+		if (!strcmp(t, "sigil.trace"))
+			init_trace_start(1);
 		if (strncmp(t, "sigil.system=", 13) != 0 || rc != -1)
 			continue;
 		if (strncmp(t + 13, "urn:eris:", 9) != 0 || strlen(t + 13) > ERIS_URN_LEN) {
@@ -421,10 +422,7 @@ int init_pid1_setup(int *argc, char ***argv)
 		return -1;
 	if ((r = urn_from("/proc/cmdline")) == -1)
 		r = urn_from("/etc/sigil/cmdline");
-	if (trace) {
-		init_trace_start(1);
-		init_trace("PID 1: file systems mounted");
-	}
+	init_trace("PID 1: file systems mounted");
 	init_say("boot: PID 1, loading modules");
 	if (start_modules() != 0)
 		return -1;
@@ -447,7 +445,7 @@ int init_pid1_setup(int *argc, char ***argv)
 	*argc = 5;
 	if (eager)
 		nargv[(*argc)++] = (char *)"--eager";
-	if (trace)
+	if (init_tracing())
 		nargv[(*argc)++] = (char *)"--trace";
 	nargv[(*argc)++] = sys_urn;
 	nargv[*argc] = NULL;
@@ -496,6 +494,7 @@ static int net_up(struct init *in)
 	in->o.fwd_addr = addr;
 	in->o.fwd_dev = VM_NIC;
 	init_say("boot: network " VM_NIC " " VM_ADDR "/24; forwards listen there");
+	init_trace("network " VM_NIC " up");
 	rc = 0;
 out:
 	if (s >= 0)
@@ -518,8 +517,6 @@ int init_pid1_state(struct init *in)
 	}
 	if (uplinks && getpid() == 1 && net_up(in) != 0) /* --pid1 leaves the host's NICs be */
 		return -1;
-	if (uplinks && getpid() == 1)
-		init_trace("network " VM_NIC " up");
 	if (!want)
 		return 0;
 	if (find_part("state", &gpt_type_linux, dev, sizeof dev) != 0)

@@ -3,13 +3,13 @@
  * line (pid1.c) or sigil-init --trace, one line on stderr at each step of
  * bringing a system up,
  *
- *   sigil-init: trace 2.614 s: /rom mounted (19 files)
+ *   sigil-init: trace 2.129 s: /rom mounted
  *
  * T is CLOCK_BOOTTIME: as PID 1 the seconds since the kernel started (so
  * the kernel's own part is the first line's T), otherwise the seconds
  * since tracing began (init's start). The /rom server adds what it has
  * served so far (rom.c), at most once a second while it changes. What the
- * steps are is in docs/sigil-init.8, TRACE; what a boot of the kv example
+ * steps are is in docs/sigil-init.8 (Trace); what a boot of the kv example
  * spends where is in docs/image-format.md.
  *
  * State: whether tracing is on and the base time; set once, before any

@@ -454,8 +454,9 @@ qemu:
 	 * goes on (init/rom.c): kv answered in 6.99 s instead of 8.57 s (limit
 	 * 4.41 s and 4.63 s, bench/boot.sh, 2026-11; 8.18 s against 5.04 s,
 	 * 1.62x, on a busier day); on a faster host it did not (3.68 s against
-	 * 3.59 s, the limit 2.50 s against 2.06 s, 2026-11-23). Such boots used to hang now and then (about
-	 * one in 35 of the state system's, 2026-11-23) in soft lockups, both
+	 * 3.59 s, the limit 2.50 s against 2.06 s, 2026-11-23). Such boots
+	 * used to hang now and then (about one in 35 of the state system's,
+	 * 2026-11-23) in soft lockups, both
 	 * vCPUs spinning at the memcg jump-label sites of the page and slab
 	 * allocators while PID 1 wrote cgroup.subtree_control: the first memory
 	 * cgroup turns those static keys on, and the kernel patched that code

@@ -90,7 +90,7 @@ done
 trace_sorted trace.log; ok $? "--trace: $(trace_times trace.log | wc -l) lines, their times in order"
 grep -Eq '^sigil-init: trace [0-9.]+ s: /rom: [1-9][0-9]* files opened, [1-9][0-9]* reads \([0-9.]+ MB\) from [1-9][0-9]* leaves decoded; CPU' trace.log
 ok $? "--trace: /rom's totals: $(grep -o '/rom: .*' trace.log | tail -n 1)"
-! grep -q 'trace' tiny.log; ok $? "without --trace: no trace lines"
+! grep -q 'sigil-init: trace' tiny.log; ok $? "without --trace: no trace lines"
 printf 'junk' > junk.report; "$SIGIL" status junk.report 2> junk.err; is $? 3 "a report that is neither JSON nor CBOR is refused: $(cat junk.err)"
 
 # ---- isolation, routing, shutdown --------------------------------------------
